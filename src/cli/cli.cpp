@@ -1,0 +1,20 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+namespace extdata::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"extdata: connects form fields to external data sources"};
+  app.set_version_flag("--version", std::string("extdata ") + EXTDATA_VERSION);
+  app.require_subcommand(0, 1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return 0;
+}
+
+}  // namespace extdata::cli
