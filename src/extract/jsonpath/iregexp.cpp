@@ -35,7 +35,7 @@ uint8_t category_of(char32_t cp) {
 }
 
 struct Node {
-  enum Kind { kEmpty, kChar, kAny, kClass, kConcat, kAlternation, kRepeat } kind = kEmpty;
+  enum Kind { kEmpty, kChar, kAny, kClass, kConcat, kAlternation, kRepeat, kBegin, kEnd } kind = kEmpty;
   char32_t ch = 0;
   uint32_t class_index = 0;
   int min = 0, max = 0;  // kRepeat; max -1 = unbounded
