@@ -126,12 +126,13 @@ Status validate_xpath(std::string_view expression) {
   return ok_status();
 }
 
-Result<std::string> xml_records_to_json(std::string_view xml_text, const XmlQuery& query) {
+namespace {
+Status load_document(pugi::xml_document& document, std::string_view xml_text,
+                     const std::vector<std::pair<std::string, std::string>>& namespaces) {
   if (const size_t bad = utf8::find_invalid(xml_text); bad != std::string_view::npos) {
     return Error("xml.utf8", "the XML is not valid UTF-8 (byte offset " + std::to_string(bad) + ")",
                  "send UTF-8 encoded XML");
   }
-  pugi::xml_document document;
   const pugi::xml_parse_result parsed = document.load_buffer(xml_text.data(), xml_text.size(),
                                                              pugi::parse_default, pugi::encoding_utf8);
   if (!parsed) {
@@ -150,7 +151,38 @@ Result<std::string> xml_records_to_json(std::string_view xml_text, const XmlQuer
     error.with("line", std::to_string(line));
     return error;
   }
-  apply_namespace_prefixes(document, query.namespaces);
+  apply_namespace_prefixes(document, namespaces);
+  return ok_status();
+}
+}  // namespace
+
+Result<std::string> xpath_values_json(std::string_view xml_text, std::string_view expression,
+                                      const std::vector<std::pair<std::string, std::string>>& namespaces) {
+  pugi::xml_document document;
+  EXTDATA_TRY(load_document(document, xml_text, namespaces));
+  EXTDATA_ASSIGN_OR_RETURN(auto query, compile_xpath(expression));
+  std::string out = "[";
+  try {
+    if (query->return_type() == pugi::xpath_type_node_set) {
+      bool first = true;
+      for (const pugi::xpath_node& node : query->evaluate_node_set(document)) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, node_string_value(node));
+      }
+    } else {
+      append_json_string(out, query->evaluate_string(document));
+    }
+  } catch (const std::exception& e) {
+    return Error("xpath.evaluation", std::string("XPath evaluation failed: ") + e.what(), "");
+  }
+  out += ']';
+  return out;
+}
+
+Result<std::string> xml_records_to_json(std::string_view xml_text, const XmlQuery& query) {
+  pugi::xml_document document;
+  EXTDATA_TRY(load_document(document, xml_text, query.namespaces));
 
   EXTDATA_ASSIGN_OR_RETURN(auto records_query, compile_xpath(query.records));
   std::vector<std::pair<std::string, std::unique_ptr<pugi::xpath_query>>> columns;
