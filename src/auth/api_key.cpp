@@ -1,8 +1,8 @@
 #include "auth/api_key.h"
 
 #include "auth/config_fields.h"
-#include "auth/oauth2/form.h"
 #include "core/redact.h"
+#include "http/curl_client.h"
 
 namespace extdata::auth {
 
@@ -16,14 +16,14 @@ std::string append_query_parameter(const std::string& url, std::string_view name
     base += '?';
   else if (q + 1 != base.size() && base.back() != '&')
     base += '&';
-  base += url_encode(name) + "=" + url_encode(value);
+  base += http::url_encode(name) + "=" + http::url_encode(value);
   return base + fragment;
 }
 
 ApiKeyCredential::ApiKeyCredential(std::string name, std::string value, Placement in)
     : name_(std::move(name)), value_(std::move(value)), in_(in) {
   register_secret(value_);
-  register_secret(url_encode(value_));
+  register_secret(http::url_encode(value_));
 }
 
 Result<std::shared_ptr<Credential>> ApiKeyCredential::create(const nlohmann::json& auth,

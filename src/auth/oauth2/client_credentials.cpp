@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "auth/oauth2/base64url.h"
 #include "auth/oauth2/entra_errors.h"
-#include "auth/oauth2/form.h"
 #include "core/redact.h"
+#include "http/curl_client.h"
+#include "http/retry.h"
 
 namespace extdata::auth {
 
@@ -76,7 +78,8 @@ std::string token_cache_key(const ClientCredentialsConfig& config) {
   std::string key = config.token_url + '\n' + config.client_id + '\n';
   for (const auto& s : config.scopes) key += s + ' ';
   key += '\n';
-  for (const auto& [k, v] : config.extra_params) key += url_encode(k) + '=' + url_encode(v) + '&';
+  for (const auto& [k, v] : config.extra_params)
+    key += http::url_encode(k) + "=" + http::url_encode(v) + '&';
   key += '\n';
   if (config.certificate)
     key += "cert:" + config.certificate->fingerprint() + ':' +
@@ -133,8 +136,8 @@ Result<http::Request> build_token_request(const ClientCredentialsConfig& config,
   } else if (config.client_auth == ClientAuth::basic) {
     // RFC 6749 §2.3.1: both parts are form-encoded before base64.
     request.headers.emplace_back("Authorization",
-                                 "Basic " + base64_encode(url_encode(config.client_id, true) + ":" +
-                                                          url_encode(config.client_secret, true)));
+                                 "Basic " + base64_encode(http::url_encode(config.client_id) + ":" +
+                                                          http::url_encode(config.client_secret)));
   } else {
     form.emplace_back("client_id", config.client_id);
     form.emplace_back("client_secret", config.client_secret);
@@ -145,7 +148,7 @@ Result<http::Request> build_token_request(const ClientCredentialsConfig& config,
     form.emplace_back("scope", std::move(scope));
   }
   for (const auto& p : config.extra_params) form.push_back(p);
-  request.body = form_encode(form);
+  request.body = http::form_encode(form);
   return request;
 }
 
@@ -201,19 +204,33 @@ Result<Token> parse_token_response(const http::Response& response, Clock::time_p
 
 Result<Token> request_token(const ClientCredentialsConfig& config, http::HttpClient& http,
                             Clock& clock) {
-  const auto requested_at = clock.now();
-  EXTDATA_ASSIGN_OR_RETURN(http::Request request, build_token_request(config, requested_at));
-  auto response = http.send(request);
-  if (!response.ok()) {
-    const Error& cause = response.error();
-    Error e("auth.token_endpoint_unreachable",
-            "could not reach the token endpoint: " + cause.message,
-            cause.hint.empty() ? "check token_url, DNS, proxy and firewall settings" : cause.hint);
-    e.details = cause.details;
-    e.with("cause", cause.code);
-    return e;
+  // The HTTP client already retries 429/502/503/504 and network errors with backoff; a
+  // 500 from a token endpoint is as transient, so it gets the same backoff here.
+  static constexpr int kServerErrorAttempts = 3;
+  const http::RetryPolicy policy;
+  std::mt19937_64 rng(std::random_device{}());
+  for (int attempt = 1;; ++attempt) {
+    const auto requested_at = clock.now();
+    // A fresh assertion (new jti) per attempt: servers reject a replayed one.
+    EXTDATA_ASSIGN_OR_RETURN(http::Request request, build_token_request(config, requested_at));
+    auto response = http.send(request);
+    if (!response.ok()) {
+      const Error& cause = response.error();
+      Error e(
+          "auth.token_endpoint_unreachable", "could not reach the token endpoint: " + cause.message,
+          cause.hint.empty() ? "check token_url, DNS, proxy and firewall settings" : cause.hint);
+      e.details = cause.details;
+      e.with("cause", cause.code);
+      return e;
+    }
+    const bool transient = response->status >= 500 && response->status != 501 &&
+                           !http::is_retryable_status(response->status);
+    if (transient && attempt < kServerErrorAttempts) {
+      clock.sleep_for(http::backoff_delay(policy, attempt, rng));
+      continue;
+    }
+    return parse_token_response(*response, requested_at);
   }
-  return parse_token_response(*response, requested_at);
 }
 
 }  // namespace extdata::auth
