@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <limits>
+#include <queue>
 
 #include "fields/text_fold.h"
 
@@ -12,6 +14,8 @@ namespace {
 enum Tier : int { kExact = 0, kStarts = 1, kWord = 2, kInside = 3 };
 
 constexpr size_t kMaxRecords = size_t{1} << 30;
+
+using PostingSpan = std::span<const uint32_t>;
 
 // Decodes the code point at key[pos]; keys are valid UTF-8 by construction (text_fold).
 char32_t next_code_point(std::string_view key, size_t& pos) {
@@ -76,6 +80,79 @@ int classify(std::string_view key, std::string_view query_key,
   }
   return tier;
 }
+
+size_t code_point_count(std::string_view text) {
+  size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
+// Collects one page of ranked ids from tiers handed over best first, and counts them all.
+class Pager {
+ public:
+  Pager(size_t offset, size_t limit) : offset_(offset), limit_(limit) {}
+
+  // A tier given as ascending posting lists that share no record.
+  void add_sorted(const std::vector<PostingSpan>& lists) {
+    size_t size = 0;
+    for (const PostingSpan& list : lists) size += list.size();
+    if (!take_from(size)) return;
+    if (lists.size() == 1) {
+      const PostingSpan& list = lists[0];
+      const size_t take = std::min(list.size() - offset_, room());
+      ids_.insert(ids_.end(), list.begin() + offset_, list.begin() + offset_ + take);
+    } else {
+      // Merge the lists' heads, skipping `offset_`; costs O((offset + limit) log lists).
+      using Head = std::pair<uint32_t, size_t>;  // (id, list index)
+      std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+      std::vector<size_t> next(lists.size(), 0);
+      for (size_t i = 0; i < lists.size(); ++i) {
+        if (!lists[i].empty()) heads.push({lists[i][0], i});
+      }
+      size_t skip = offset_;
+      while (!heads.empty() && room() > 0) {
+        const auto [id, list] = heads.top();
+        heads.pop();
+        if (skip > 0) {
+          --skip;
+        } else {
+          ids_.push_back(id);
+        }
+        if (++next[list] < lists[list].size()) heads.push({lists[list][next[list]], list});
+      }
+    }
+    offset_ = 0;
+  }
+
+  // A tier given as distinct ids in any order; sorts only as much as the page needs.
+  void add_unsorted(std::vector<uint32_t>& ids) {
+    if (!take_from(ids.size())) return;
+    const size_t end = offset_ + std::min(ids.size() - offset_, room());
+    std::partial_sort(ids.begin(), ids.begin() + end, ids.end());
+    ids_.insert(ids_.end(), ids.begin() + offset_, ids.begin() + end);
+    offset_ = 0;
+  }
+
+  SearchResult finish() { return SearchResult{std::move(ids_), total_}; }
+
+ private:
+  size_t room() const { return limit_ - ids_.size(); }
+  // Counts a tier of `size` records; true if the page takes some of them.
+  bool take_from(size_t size) {
+    total_ += size;
+    if (room() == 0) return false;
+    if (offset_ >= size) {
+      offset_ -= size;
+      return false;
+    }
+    return true;
+  }
+
+  size_t offset_;
+  size_t limit_;
+  size_t total_ = 0;
+  std::vector<uint32_t> ids_;
+};
 
 }  // namespace
 
@@ -199,8 +276,105 @@ Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) 
     collect(id);
     for (uint64_t code : record_grams) index.postings_[fill[code]++] = id;
   }
+  index.build_vocabulary();
   index.keys_.shrink_to_fit();
   return index;
+}
+
+void SearchIndex::build_vocabulary() {
+  const uint32_t record_count = static_cast<uint32_t>(size());
+  // Per record, its distinct words as first-seen word id * 3 + place (0 alone, 1 first,
+  // 2 later), keeping the smallest place of a repeated word.
+  std::unordered_map<std::string_view, uint32_t> first_seen_ids;
+  std::vector<std::string_view> words;
+  std::vector<uint64_t> record_words;
+  std::vector<uint32_t> record_word_offsets;
+  record_word_offsets.reserve(record_count + 1);
+  record_word_offsets.push_back(0);
+  for (uint32_t id = 0; id < record_count; ++id) {
+    const std::vector<std::string_view> key_words = split_words(key(id));
+    const size_t begin = record_words.size();
+    for (size_t i = 0; i < key_words.size(); ++i) {
+      auto [it, inserted] =
+          first_seen_ids.try_emplace(key_words[i], static_cast<uint32_t>(words.size()));
+      if (inserted) words.push_back(key_words[i]);
+      const uint32_t place = key_words.size() == 1 ? 0 : (i == 0 ? 1 : 2);
+      record_words.push_back(uint64_t{it->second} * 3 + place);
+    }
+    std::sort(record_words.begin() + begin, record_words.end());
+    auto out = record_words.begin() + begin;
+    for (auto it = out; it != record_words.end(); ++it) {
+      if (out != record_words.begin() + begin && *(out - 1) / 3 == *it / 3) continue;
+      *out++ = *it;
+    }
+    record_words.erase(out, record_words.end());
+    record_word_offsets.push_back(static_cast<uint32_t>(record_words.size()));
+  }
+
+  // Sorted vocabulary; rank maps first-seen ids to sorted ids.
+  std::vector<uint32_t> order(words.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return words[a] < words[b]; });
+  std::vector<uint32_t> rank(words.size());
+  vocab_offsets_.reserve(words.size() + 1);
+  vocab_offsets_.push_back(0);
+  for (uint32_t i = 0; i < order.size(); ++i) {
+    rank[order[i]] = i;
+    vocab_text_.append(words[order[i]]);
+    vocab_offsets_.push_back(static_cast<uint32_t>(vocab_text_.size()));
+  }
+
+  word_starts_.assign(words.size() * 3 + 1, 0);
+  for (uint64_t code : record_words) ++word_starts_[rank[code / 3] * 3 + code % 3];
+  uint32_t running = 0;
+  for (uint32_t& start : word_starts_) {
+    const uint32_t count = start;
+    start = running;
+    running += count;
+  }
+  word_postings_.resize(running);
+  std::vector<uint32_t> fill(word_starts_.begin(), word_starts_.end() - 1);
+  for (uint32_t id = 0; id < record_count; ++id) {
+    for (uint32_t i = record_word_offsets[id]; i < record_word_offsets[id + 1]; ++i) {
+      const uint64_t code = record_words[i];
+      word_postings_[fill[rank[code / 3] * 3 + code % 3]++] = id;
+    }
+  }
+
+  // Gram -> vocabulary words, for the character pairs of each word.
+  const size_t gram_count = segment_starts_.size() / kTiers;
+  vocab_gram_starts_.assign(gram_count + 1, 0);
+  std::vector<uint32_t> word_grams;
+  const auto collect = [&](uint32_t word) {
+    word_grams.clear();
+    const std::string_view text = vocab_word(word);
+    size_t pos = 0;
+    char32_t previous = next_code_point(text, pos);
+    while (pos < text.size()) {
+      const char32_t cp = next_code_point(text, pos);
+      word_grams.push_back(find_gram(previous, cp));
+      previous = cp;
+    }
+    std::sort(word_grams.begin(), word_grams.end());
+    word_grams.erase(std::unique(word_grams.begin(), word_grams.end()), word_grams.end());
+  };
+  for (uint32_t word = 0; word < words.size(); ++word) {
+    collect(word);
+    for (uint32_t gram : word_grams) ++vocab_gram_starts_[gram];
+  }
+  running = 0;
+  for (uint32_t& start : vocab_gram_starts_) {
+    const uint32_t count = start;
+    start = running;
+    running += count;
+  }
+  vocab_gram_postings_.resize(running);
+  fill.assign(vocab_gram_starts_.begin(), vocab_gram_starts_.end() - 1);
+  for (uint32_t word = 0; word < words.size(); ++word) {
+    collect(word);
+    for (uint32_t gram : word_grams) vocab_gram_postings_[fill[gram]++] = word;
+  }
 }
 
 SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t limit) const {
@@ -213,84 +387,172 @@ SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t l
     }
     return result;
   }
-  if (query_key.find(' ') == std::string::npos) {
-    size_t pos = 0;
-    const char32_t first = next_code_point(query_key, pos);
-    if (pos == query_key.size()) return search_gram(find_gram(first, 0), offset, limit);
-    const char32_t second = next_code_point(query_key, pos);
-    if (pos == query_key.size()) return search_gram(find_gram(first, second), offset, limit);
+  if (query_key.find(' ') != std::string::npos) return search_words(query_key, offset, limit);
+  if (code_point_count(query_key) <= 2) {
+    return search_gram(short_word_gram(query_key), offset, limit);
   }
-  return search_verified(query_key, offset, limit);
+  return search_word(query_key, offset, limit);
+}
+
+uint32_t SearchIndex::short_word_gram(std::string_view word) const {
+  size_t pos = 0;
+  const char32_t first = next_code_point(word, pos);
+  const char32_t second = pos < word.size() ? next_code_point(word, pos) : 0;
+  return find_gram(first, second);
 }
 
 SearchResult SearchIndex::search_gram(uint32_t gram, size_t offset, size_t limit) const {
-  SearchResult result;
-  if (gram == kNoGram) return result;
-  result.total = gram_total(gram);
-  // The gram's tiers are consecutive segments, so the ranked list is one contiguous range.
-  const size_t begin = segment_starts_[gram * kTiers];
-  const size_t end = segment_starts_[gram * kTiers + kTiers];
-  if (offset >= end - begin) return result;
-  const size_t first = begin + offset;
-  const size_t last = first + std::min(limit, end - first);
-  result.ids.assign(postings_.begin() + first, postings_.begin() + last);
-  return result;
+  Pager pager(offset, limit);
+  if (gram != kNoGram) {
+    // The gram's tiers are consecutive segments: the ranked list is one contiguous range.
+    const uint32_t* postings = postings_.data();
+    pager.add_sorted({{postings + segment_starts_[gram * kTiers],
+                       postings + segment_starts_[gram * kTiers + kTiers]}});
+  }
+  return pager.finish();
 }
 
-SearchResult SearchIndex::search_verified(std::string_view query_key, size_t offset,
-                                          size_t limit) const {
-  SearchResult result;
-  const std::vector<std::string_view> words = split_words(query_key);
-
-  // Every match contains every gram of every query word, so the rarest one bounds the
-  // candidates; its tiers are merged back into record order.
+std::vector<SearchIndex::WordMatch> SearchIndex::matching_words(std::string_view query_word) const {
+  // Every vocabulary word holding the query word holds its rarest character pair.
   uint32_t rarest = kNoGram;
-  for (std::string_view word : words) {
-    size_t pos = 0;
-    char32_t previous = next_code_point(word, pos);
-    std::vector<uint32_t> grams;
-    if (pos == word.size()) grams.push_back(find_gram(previous, 0));
-    while (pos < word.size()) {
-      const char32_t cp = next_code_point(word, pos);
-      grams.push_back(find_gram(previous, cp));
-      previous = cp;
-    }
-    for (uint32_t gram : grams) {
-      if (gram == kNoGram) return result;  // a gram no record has: nothing matches
-      if (rarest == kNoGram || gram_total(gram) < gram_total(rarest)) rarest = gram;
-    }
+  size_t rarest_count = 0;
+  size_t pos = 0;
+  char32_t previous = next_code_point(query_word, pos);
+  while (pos < query_word.size()) {
+    const char32_t cp = next_code_point(query_word, pos);
+    const uint32_t gram = find_gram(previous, cp);
+    if (gram == kNoGram) return {};
+    const size_t count = vocab_gram_starts_[gram + 1] - vocab_gram_starts_[gram];
+    if (rarest == kNoGram || count < rarest_count) rarest = gram, rarest_count = count;
+    previous = cp;
   }
+  std::vector<WordMatch> matches;
+  for (uint32_t i = vocab_gram_starts_[rarest]; i < vocab_gram_starts_[rarest + 1]; ++i) {
+    const uint32_t word = vocab_gram_postings_[i];
+    const std::string_view text = vocab_word(word);
+    const size_t at = text.find(query_word);
+    if (at == std::string_view::npos) continue;
+    matches.push_back({word, at == 0, at == 0 && text.size() == query_word.size()});
+  }
+  return matches;
+}
 
-  std::array<std::vector<uint32_t>, kTiers> tiers;
-  std::array<size_t, kTiers> heads, ends;
-  for (int t = 0; t < kTiers; ++t) {
-    heads[t] = segment_starts_[rarest * kTiers + t];
-    ends[t] = segment_starts_[rarest * kTiers + t + 1];
+SearchResult SearchIndex::search_word(std::string_view query_word, size_t offset,
+                                      size_t limit) const {
+  const std::vector<WordMatch> matches = matching_words(query_word);
+  std::array<std::vector<PostingSpan>, kTiers> tiers;
+  for (const WordMatch& match : matches) {
+    const PostingSpan alone = word_postings(match.word, 0), first = word_postings(match.word, 1),
+                      later = word_postings(match.word, 2);
+    if (match.exact) {
+      tiers[kExact].push_back(alone);
+      tiers[kStarts].push_back(first);
+      tiers[kWord].push_back(later);
+    } else if (match.prefix) {
+      tiers[kStarts].push_back(alone);
+      tiers[kStarts].push_back(first);
+      tiers[kWord].push_back(later);
+    } else {
+      tiers[kInside].insert(tiers[kInside].end(), {alone, first, later});
+    }
   }
-  while (true) {
-    int pick = -1;
-    for (int t = 0; t < kTiers; ++t) {
-      if (heads[t] < ends[t] && (pick < 0 || postings_[heads[t]] < postings_[heads[pick]])) {
-        pick = t;
+  Pager pager(offset, limit);
+  // A record has one first word, so the first two tiers never share a record; a record is
+  // listed under one place per word, so with one matching word no tiers share a record.
+  pager.add_sorted(tiers[kExact]);
+  pager.add_sorted(tiers[kStarts]);
+  if (matches.size() <= 1) {
+    pager.add_sorted(tiers[kWord]);
+    pager.add_sorted(tiers[kInside]);
+    return pager.finish();
+  }
+  // Several words: a record may hold more than one of them, so later tiers drop records
+  // already ranked.
+  std::vector<uint64_t> seen((size() + 63) / 64, 0);
+  const auto first_time = [&](uint32_t id) {
+    const uint64_t bit = uint64_t{1} << (id & 63);
+    const bool fresh = (seen[id >> 6] & bit) == 0;
+    seen[id >> 6] |= bit;
+    return fresh;
+  };
+  for (int tier : {kExact, kStarts}) {
+    for (const PostingSpan& span : tiers[tier]) {
+      for (uint32_t id : span) first_time(id);
+    }
+  }
+  for (int tier : {kWord, kInside}) {
+    std::vector<uint32_t> ids;
+    for (const PostingSpan& span : tiers[tier]) {
+      for (uint32_t id : span) {
+        if (first_time(id)) ids.push_back(id);
       }
     }
-    if (pick < 0) break;
-    const uint32_t id = postings_[heads[pick]++];
+    pager.add_unsorted(ids);
+  }
+  return pager.finish();
+}
+
+size_t SearchIndex::candidate_volume(std::string_view query_word) const {
+  if (code_point_count(query_word) <= 2) {
+    const uint32_t gram = short_word_gram(query_word);
+    return gram == kNoGram ? 0 : gram_total(gram);
+  }
+  size_t volume = 0;
+  for (const WordMatch& match : matching_words(query_word)) {
+    volume += word_starts_[match.word * 3 + 3] - word_starts_[match.word * 3];
+  }
+  return volume;
+}
+
+// The records holding query_word anywhere, each once, in no particular order.
+std::vector<uint32_t> SearchIndex::candidates(std::string_view query_word) const {
+  if (code_point_count(query_word) <= 2) {
+    const uint32_t gram = short_word_gram(query_word);
+    if (gram == kNoGram) return {};
+    return {postings_.begin() + segment_starts_[gram * kTiers],
+            postings_.begin() + segment_starts_[gram * kTiers + kTiers]};
+  }
+  const std::vector<WordMatch> matches = matching_words(query_word);
+  std::vector<uint32_t> ids;
+  if (matches.size() == 1) {
+    const uint32_t word = matches[0].word;
+    ids.assign(word_postings_.begin() + word_starts_[word * 3],
+               word_postings_.begin() + word_starts_[word * 3 + 3]);
+    return ids;
+  }
+  std::vector<uint64_t> seen((size() + 63) / 64, 0);
+  for (const WordMatch& match : matches) {
+    for (uint32_t i = word_starts_[match.word * 3]; i < word_starts_[match.word * 3 + 3]; ++i) {
+      const uint32_t id = word_postings_[i];
+      const uint64_t bit = uint64_t{1} << (id & 63);
+      if ((seen[id >> 6] & bit) == 0) {
+        seen[id >> 6] |= bit;
+        ids.push_back(id);
+      }
+    }
+  }
+  return ids;
+}
+
+SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset,
+                                       size_t limit) const {
+  const std::vector<std::string_view> words = split_words(query_key);
+  // Verify the records of the most selective word against the whole query.
+  std::string_view driver;
+  size_t driver_volume = 0;
+  for (std::string_view word : words) {
+    const size_t volume = candidate_volume(word);
+    if (volume == 0) return {};  // a word no record holds: nothing matches
+    if (driver.empty() || volume < driver_volume) driver = word, driver_volume = volume;
+  }
+  std::array<std::vector<uint32_t>, kTiers> tiers;
+  for (uint32_t id : candidates(driver)) {
     const int tier = classify(key(id), query_key, words);
     if (tier >= 0) tiers[tier].push_back(id);
   }
-
-  for (const auto& ids : tiers) {
-    result.total += ids.size();
-    if (offset >= ids.size()) {
-      offset -= ids.size();
-      continue;
-    }
-    const size_t take = std::min(ids.size() - offset, limit - result.ids.size());
-    result.ids.insert(result.ids.end(), ids.begin() + offset, ids.begin() + offset + take);
-    offset = 0;
-  }
-  return result;
+  Pager pager(offset, limit);
+  for (auto& ids : tiers) pager.add_unsorted(ids);
+  return pager.finish();
 }
 
 size_t SearchIndex::memory_bytes() const {
@@ -300,7 +562,11 @@ size_t SearchIndex::memory_bytes() const {
       other_grams_.bucket_count() * sizeof(void*);
   return keys_.capacity() + key_offsets_.capacity() * sizeof(uint32_t) +
          ascii_grams_.capacity() * sizeof(uint32_t) + map_bytes +
-         segment_starts_.capacity() * sizeof(uint32_t) + postings_.capacity() * sizeof(uint32_t);
+         segment_starts_.capacity() * sizeof(uint32_t) + postings_.capacity() * sizeof(uint32_t) +
+         vocab_text_.capacity() + vocab_offsets_.capacity() * sizeof(uint32_t) +
+         word_starts_.capacity() * sizeof(uint32_t) + word_postings_.capacity() * sizeof(uint32_t) +
+         vocab_gram_starts_.capacity() * sizeof(uint32_t) +
+         vocab_gram_postings_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace extdata::fields

@@ -15,9 +15,11 @@
 // weakest of its words (tiers 1 and 2 compare the whole query). An empty query (or one
 // without letters or digits) returns all records in input order.
 //
-// Cost: queries of one word of one or two characters read precomputed posting lists
-// (O(offset + limit), independent of the record count). Longer queries verify the records
-// holding the query's rarest character pair: O(those records).
+// Cost: a query of one word of one or two characters reads precomputed posting lists:
+// O(offset + limit), whatever the record count. A longer word is looked up in the
+// vocabulary (the distinct words of all records): when it matches one vocabulary word the
+// answer is again O(offset + limit); when it matches several, O(records holding them).
+// Multi-word queries verify the records of their most selective word.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -64,8 +66,28 @@ class SearchIndex {
   size_t gram_total(uint32_t gram) const {
     return segment_starts_[gram * kTiers + kTiers] - segment_starts_[gram * kTiers];
   }
+  std::string_view vocab_word(uint32_t word) const {
+    return std::string_view(vocab_text_)
+        .substr(vocab_offsets_[word], vocab_offsets_[word + 1] - vocab_offsets_[word]);
+  }
+  struct WordMatch {
+    uint32_t word;  // vocabulary id
+    bool prefix;    // the vocabulary word starts with the query word
+    bool exact;     // ... and equals it
+  };
+  void build_vocabulary();
+  std::span<const uint32_t> word_postings(uint32_t word, int place) const {
+    return std::span<const uint32_t>(word_postings_)
+        .subspan(word_starts_[word * 3 + place],
+                 word_starts_[word * 3 + place + 1] - word_starts_[word * 3 + place]);
+  }
+  uint32_t short_word_gram(std::string_view word) const;
+  std::vector<WordMatch> matching_words(std::string_view query_word) const;
+  size_t candidate_volume(std::string_view query_word) const;
+  std::vector<uint32_t> candidates(std::string_view query_word) const;
   SearchResult search_gram(uint32_t gram, size_t offset, size_t limit) const;
-  SearchResult search_verified(std::string_view query_key, size_t offset, size_t limit) const;
+  SearchResult search_word(std::string_view query_word, size_t offset, size_t limit) const;
+  SearchResult search_words(std::string_view query_key, size_t offset, size_t limit) const;
 
   std::string keys_;                   // folded keys, concatenated
   std::vector<uint32_t> key_offsets_;  // size() + 1 entries
@@ -77,6 +99,18 @@ class SearchIndex {
   // ascending record ids; a record appears once per gram, in its best tier.
   std::vector<uint32_t> segment_starts_;
   std::vector<uint32_t> postings_;
+  // Vocabulary: the distinct words of all keys, sorted. Word w's records are
+  // word_postings_[word_starts_[w*3+k] .. [w*3+k+1]), ascending, for k = the key is this
+  // word alone / it is the key's first word / a later word; a record is listed once per
+  // word, under its smallest k.
+  std::string vocab_text_;
+  std::vector<uint32_t> vocab_offsets_;
+  std::vector<uint32_t> word_starts_;
+  std::vector<uint32_t> word_postings_;
+  // For each gram, the vocabulary words holding it (ascending): finds the words a query
+  // word occurs in without scanning the vocabulary.
+  std::vector<uint32_t> vocab_gram_starts_;
+  std::vector<uint32_t> vocab_gram_postings_;
 };
 
 }  // namespace extdata::fields

@@ -28,60 +28,67 @@ std::vector<uint32_t> all_ids(const SearchIndex& index, std::string_view query) 
   return index.search(query, 0, SIZE_MAX).ids;
 }
 
-// The ranking rules of search_index.h, restated as plainly as possible: fold, split on
-// spaces, try each rule in order, stable-sort by tier.
-std::vector<uint32_t> reference_search(const std::vector<std::string>& texts,
-                                       std::string_view query) {
-  const std::string q = fold_for_search(query);
-  std::vector<std::string> query_words;
-  for (size_t start = 0; start < q.size();) {
-    size_t end = q.find(' ', start);
-    if (end == std::string::npos) end = q.size();
-    query_words.push_back(q.substr(start, end - start));
+std::vector<std::string_view> split_on_spaces(std::string_view text) {
+  std::vector<std::string_view> words;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    words.push_back(text.substr(start, end - start));
     start = end + 1;
   }
+  return words;
+}
+
+std::vector<std::string> fold_all(const std::vector<std::string>& texts) {
+  std::vector<std::string> keys;
+  keys.reserve(texts.size());
+  for (const std::string& text : texts) keys.push_back(fold_for_search(text));
+  return keys;
+}
+
+// The ranking rules of search_index.h, restated as plainly as possible over folded keys:
+// try each rule in order, then stable-sort by tier.
+std::vector<uint32_t> reference_search_keys(const std::vector<std::string>& keys,
+                                            std::string_view query) {
+  const std::string q = fold_for_search(query);
+  const std::vector<std::string_view> query_words = split_on_spaces(q);
   std::vector<std::pair<int, uint32_t>> hits;
-  for (uint32_t id = 0; id < texts.size(); ++id) {
-    const std::string key = fold_for_search(texts[id]);
+  for (uint32_t id = 0; id < keys.size(); ++id) {
+    const std::string_view key = keys[id];
     if (q.empty()) {
       hits.push_back({0, id});
-      continue;
-    }
-    if (key == q) {
+    } else if (key == q) {
       hits.push_back({1, id});
-      continue;
-    }
-    if (key.rfind(q, 0) == 0) {
+    } else if (key.substr(0, q.size()) == q) {
       hits.push_back({2, id});
-      continue;
-    }
-    std::vector<std::string> key_words;
-    for (size_t start = 0; start < key.size();) {
-      size_t end = key.find(' ', start);
-      if (end == std::string::npos) end = key.size();
-      key_words.push_back(key.substr(start, end - start));
-      start = end + 1;
-    }
-    int tier = 3;
-    for (const std::string& w : query_words) {
-      bool prefix = false, inside = false;
-      for (const std::string& kw : key_words) {
-        if (kw.rfind(w, 0) == 0) prefix = true;
-        if (kw.find(w) != std::string::npos) inside = true;
+    } else {
+      const std::vector<std::string_view> key_words = split_on_spaces(key);
+      int tier = 3;
+      for (std::string_view w : query_words) {
+        bool prefix = false, inside = false;
+        for (std::string_view kw : key_words) {
+          if (kw.substr(0, w.size()) == w) prefix = true;
+          if (kw.find(w) != std::string_view::npos) inside = true;
+        }
+        if (!inside) {
+          tier = -1;
+          break;
+        }
+        if (!prefix) tier = 4;
       }
-      if (!inside) {
-        tier = -1;
-        break;
-      }
-      if (!prefix) tier = 4;
+      if (tier > 0) hits.push_back({tier, id});
     }
-    if (tier > 0) hits.push_back({tier, id});
   }
   std::stable_sort(hits.begin(), hits.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<uint32_t> ids;
   for (const auto& hit : hits) ids.push_back(hit.second);
   return ids;
+}
+
+std::vector<uint32_t> reference_search(const std::vector<std::string>& texts,
+                                       std::string_view query) {
+  return reference_search_keys(fold_all(texts), query);
 }
 
 TEST(SearchIndex, RanksExactThenStartsThenWordThenInside) {
@@ -220,11 +227,29 @@ TEST(SearchIndex, AgreesWithReferenceOnRandomCorpus) {
                                             "ss",  "Ü",   "aß",   "ß",     "abab",   "ssu", "usa",
                                             "b a", "a b", "ss a", "ab ba", "abba s", "bb",  "aaa",
                                             "ue",  "x",   "a-b",  "",      "ébé"};
-  for (const std::string& query : queries) {
-    const std::vector<uint32_t> expected = reference_search(texts, query);
+  std::vector<std::string> all_queries = queries;
+  const std::string letters = "absue";
+  for (char a : letters) {
+    for (char b : letters) {
+      for (char c : letters) all_queries.push_back({a, b, c});
+      all_queries.push_back({a, b, 's', 's'});
+      all_queries.push_back({a, ' ', b, 'a'});
+    }
+  }
+  const std::vector<std::string> keys = fold_all(texts);
+  for (const std::string& query : all_queries) {
+    const std::vector<uint32_t> expected = reference_search_keys(keys, query);
     const SearchResult result = index.search(query, 0, SIZE_MAX);
     ASSERT_EQ(result.ids, expected) << "query '" << query << "'";
     ASSERT_EQ(result.total, expected.size()) << "query '" << query << "'";
+    for (size_t offset : {1, 5, 40}) {
+      const SearchResult page = index.search(query, offset, 7);
+      ASSERT_EQ(page.total, expected.size());
+      const std::vector<uint32_t> expected_page(
+          expected.begin() + std::min(offset, expected.size()),
+          expected.begin() + std::min(offset + 7, expected.size()));
+      ASSERT_EQ(page.ids, expected_page) << "query '" << query << "' offset " << offset;
+    }
   }
 }
 
@@ -266,19 +291,21 @@ TEST(SearchIndex, MillionRecordsBuildAndAnswerCorrectly) {
   ASSERT_EQ(index.size(), 1'000'000u);
   EXPECT_GT(index.memory_bytes(), 1'000'000u);
 
-  // Brute-force check on the folded keys (the index's own folding is tested separately).
+  const std::vector<std::string> keys = fold_all(texts);
   const auto expect_agrees = [&](std::string_view query) {
     const SearchResult result = index.search(query, 3, 20);
-    const std::vector<uint32_t> expected = reference_search(texts, query);
+    const std::vector<uint32_t> expected = reference_search_keys(keys, query);
     EXPECT_EQ(result.total, expected.size()) << query;
     std::vector<uint32_t> page(expected.begin() + std::min<size_t>(3, expected.size()),
                                expected.begin() + std::min<size_t>(23, expected.size()));
     EXPECT_EQ(result.ids, page) << query;
   };
-  expect_agrees("mu");
+  expect_agrees("mu");  // two letters: gram postings
   expect_agrees("sa");
-  expect_agrees("strasse 99");
-  expect_agrees("1234");
+  expect_agrees("strasse 99");  // several words
+  expect_agrees("1234");        // one vocabulary word
+  expect_agrees("ll");
+  expect_agrees("olding");  // inside one vocabulary word
 }
 
 }  // namespace
