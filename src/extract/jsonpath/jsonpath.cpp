@@ -483,6 +483,20 @@ Result<JsonPath> JsonPath::compile(std::string_view expression) {
 
 bool JsonPath::is_singular() const { return query_->singular; }
 
+std::optional<std::vector<JsonPath::Step>> JsonPath::singular_steps() const {
+  if (!query_->singular) return std::nullopt;
+  std::vector<Step> steps;
+  for (const Segment& segment : query_->segments) {
+    const Selector& selector = segment.selectors[0];
+    Step step;
+    step.is_index = selector.kind == Selector::kIndex;
+    step.name = selector.name;
+    step.index = selector.index;
+    steps.push_back(step);
+  }
+  return steps;
+}
+
 void JsonPath::select(element root, std::vector<element>& out) const {
   if (query_->singular) {
     element found;

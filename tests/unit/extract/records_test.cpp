@@ -44,6 +44,52 @@ TEST(RecordSet, MemoryIsTrimmedToTheDocument) {
   EXPECT_LT(set.memory_bytes(), input * 4);
 }
 
+TEST(RecordSet, LargePagesAreParsedInPlace) {
+  std::string big = "{\"value\":[";
+  int count = 0;
+  while (big.size() < (size_t{9} << 20)) {
+    big += (count ? "," : "") + std::string(R"({"id":)") + std::to_string(count) +
+           R"(,"fields":{"Title":"Item \u00e9 )" + std::to_string(count) + R"(","Country":"DE"}})";
+    ++count;
+  }
+  big += "]}";
+  const size_t input = big.size();
+  RecordSet set;
+  ASSERT_TRUE(set.append_page(std::move(big), JsonPath::compile("$.value[*]").value(), graph_columns()).ok());
+  ASSERT_EQ(set.size(), static_cast<size_t>(count));
+  EXPECT_EQ(text(set[count - 1].column("title")), "Item \u00e9 " + std::to_string(count - 1));
+  EXPECT_EQ(set[count - 1].json()["id"].get_int64().value(), count - 1);
+  EXPECT_LT(set.memory_bytes(), input * 4);
+}
+
+TEST(RecordSet, ColumnsSharingPrefixesAndNonSingularColumns) {
+  RecordSet set;
+  std::vector<ColumnSpec> columns = {{"a", JsonPath::compile("$.f.a").value()},
+                                     {"b", JsonPath::compile("$['f']['b']").value()},
+                                     {"tag", JsonPath::compile("$.tags[-1]").value()},
+                                     {"any", JsonPath::compile("$..x").value()},
+                                     {"self", JsonPath::compile("$").value()}};
+  ASSERT_TRUE(set.append_page(R"([{"f":{"b":"B","a":"A","a":"dup"},"tags":["t1","t2"],"deep":{"x":"X"}}])",
+                              JsonPath::compile("$[*]").value(), columns)
+                  .ok());
+  EXPECT_EQ(text(set[0].column("a")), "A");
+  EXPECT_EQ(text(set[0].column("b")), "B");
+  EXPECT_EQ(text(set[0].column("tag")), "t2");
+  EXPECT_EQ(text(set[0].column("any")), "X");
+  EXPECT_TRUE(set[0].column("self")->is_object());
+}
+
+// Regression: trimming read one tape word past the end, which after a larger page was a stale
+// string entry of that page (found by ASan).
+TEST(RecordSet, SmallPageAfterLargerPageCopiesOnlyItsOwnTape) {
+  auto records = JsonPath::compile("$[*]").value();
+  RecordSet first;
+  ASSERT_TRUE(first.append_page(R"([{"a":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","b":["y","z","w","v"]}])", records, {}).ok());
+  RecordSet second;
+  ASSERT_TRUE(second.append_page(R"([{"a":"s"}])", records, {}).ok());
+  EXPECT_EQ(second.to_json(), R"([{"record":{"a":"s"},"columns":{}}])");
+}
+
 TEST(RecordSet, SnapshotRoundTrip) {
   RecordSet set;
   ASSERT_TRUE(set.append_page(R"({"value":[{"fields":{"Title":"A \"q\"","Country":"DE"}},{"fields":{"Title":"B"}}]})",
