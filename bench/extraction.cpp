@@ -30,12 +30,12 @@ double ms_since(Clock::time_point start) {
 
 std::vector<ColumnSpec> columns() {
   std::vector<ColumnSpec> specs;
-  for (const auto& [name, path] : std::vector<std::pair<std::string, std::string>>{
-           {"id", "$.id"},
-           {"title", "$.fields.Title"},
-           {"country", "$.fields.Country"},
-           {"city", "$.fields.City"},
-           {"revenue", "$.fields.Revenue"}}) {
+  for (const auto& [name, path] :
+       std::vector<std::pair<std::string, std::string>>{{"id", "$.id"},
+                                                        {"title", "$.fields.Title"},
+                                                        {"country", "$.fields.Country"},
+                                                        {"city", "$.fields.City"},
+                                                        {"revenue", "$.fields.Revenue"}}) {
     specs.push_back({name, JsonPath::compile(path).value()});
   }
   return specs;

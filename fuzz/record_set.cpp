@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (split != std::string::npos) (void)set.append_page(rest.substr(split + 1), *records, columns);
   const std::string snapshot = set.to_json();
   auto restored = RecordSet::from_json(snapshot);
-  // Records nested close to the depth limit cannot be wrapped into a snapshot; anything else must restore.
+  // Records nested close to the depth limit cannot be wrapped into a snapshot; anything else must
+  // restore.
   if (!restored.ok() && restored.error().code != "extract.depth") __builtin_trap();
   (void)set.memory_bytes();
   return 0;

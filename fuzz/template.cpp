@@ -14,8 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string& name : compiled->referenced_names()) {
     if (name.size() % 2 == 0) variables[name] = "<" + name + ">";
   }
-  const std::string rendered = compiled->render(extdata::extract::MapContext(variables),
-                                                [](std::string_view value) { return std::string(value); });
+  const std::string rendered =
+      compiled->render(extdata::extract::MapContext(variables),
+                       [](std::string_view value) { return std::string(value); });
   (void)rendered;
   return 0;
 }

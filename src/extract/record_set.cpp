@@ -1,7 +1,8 @@
 #include "extract/record_set.h"
 
-#include <cstring>
 #include <sys/mman.h>
+#include <cassert>
+#include <cstring>
 #include <unordered_map>
 
 #include "extract/json_text.h"
@@ -51,24 +52,76 @@ struct UsedSizes {
   size_t string_bytes = 0;
 };
 
-// How much of a parsed document's worst-case buffers holds data.
-UsedSizes used_sizes(const simdjson::dom::document& from) {
-  const uint64_t* tape = from.tape.get();
-  constexpr uint64_t kPayloadMask = (uint64_t{1} << 56) - 1;
-  // The root word points one past the closing root word: that is the tape length.
-  const size_t tape_length = static_cast<size_t>(tape[0] & kPayloadMask);
-  size_t strings_end = 0;
-  for (size_t i = 0; i < tape_length; ++i) {
-    const char type = static_cast<char>(tape[i] >> 56);
+constexpr uint64_t kPayloadMask = (uint64_t{1} << 56) - 1;
+
+char tape_type(uint64_t word) {
+  return static_cast<char>(word >> 56);
+}
+
+size_t string_end_at(const simdjson::dom::document& document, size_t tape_index) {
+  const size_t offset = static_cast<size_t>(document.tape[tape_index] & kPayloadMask);
+  uint32_t length;
+  std::memcpy(&length, document.string_buf.get() + offset, sizeof length);
+  return offset + sizeof length + length + 1;  // length, bytes, NUL
+}
+
+// simdjson writes strings to string_buf in document order, so the used size is the end of the
+// last string in document order. Finds it by visiting only the direct children of the
+// containers on the way (nested containers are skipped via their end index), instead of
+// scanning the whole tape. Returns 0 when the subtree holds no string.
+size_t strings_end_in(const simdjson::dom::document& document, size_t open) {
+  const uint64_t* tape = document.tape.get();
+  const size_t close = static_cast<size_t>(tape[open] & 0xFFFFFFFFu) - 1;
+  std::vector<size_t> candidates;  // strings and containers, in document order
+  for (size_t i = open + 1; i < close;) {
+    const char type = tape_type(tape[i]);
     if (type == '"') {
-      const size_t offset = static_cast<size_t>(tape[i] & kPayloadMask);
-      uint32_t length;
-      std::memcpy(&length, from.string_buf.get() + offset, sizeof length);
-      strings_end = std::max(strings_end, offset + sizeof length + length + 1);
+      candidates.push_back(i);
+      ++i;
+    } else if (type == '{' || type == '[') {
+      candidates.push_back(i);
+      i = static_cast<size_t>(tape[i] & 0xFFFFFFFFu);
     } else if (type == 'l' || type == 'u' || type == 'd') {
-      ++i;  // the number itself occupies the next word
+      i += 2;  // the number itself occupies the next word
+    } else {
+      ++i;
     }
   }
+  for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+    if (tape_type(tape[*it]) == '"') return string_end_at(document, *it);
+    if (const size_t end = strings_end_in(document, *it)) return end;
+  }
+  return 0;
+}
+
+[[maybe_unused]] size_t strings_end_by_scan(const simdjson::dom::document& document,
+                                            size_t tape_length) {
+  size_t end = 0;
+  for (size_t i = 0; i < tape_length; ++i) {
+    const char type = tape_type(document.tape[i]);
+    if (type == '"') end = std::max(end, string_end_at(document, i));
+    if (type == 'l' || type == 'u' || type == 'd') ++i;
+  }
+  return end;
+}
+
+struct UsedSizes {
+  size_t tape_words = 0;
+  size_t string_bytes = 0;
+};
+
+// How much of a parsed document's worst-case buffers holds data.
+UsedSizes used_sizes(const simdjson::dom::document& from) {
+  // The root word points one past the closing root word: that is the tape length.
+  const size_t tape_length = static_cast<size_t>(from.tape[0] & kPayloadMask);
+  const char root_type = tape_type(from.tape[1]);
+  size_t strings_end = 0;
+  if (root_type == '"') {
+    strings_end = string_end_at(from, 1);
+  } else if (root_type == '{' || root_type == '[') {
+    strings_end = strings_end_in(from, 1);
+  }
+  assert(strings_end == strings_end_by_scan(from, tape_length));
   return {tape_length, strings_end};
 }
 
@@ -108,7 +161,8 @@ struct ColumnPlan {
       for (const JsonPath::Step& step : *steps) {
         Node* next = nullptr;
         for (Node& child : node->children) {
-          if (child.step.is_index == step.is_index && child.step.name == step.name && child.step.index == step.index) {
+          if (child.step.is_index == step.is_index && child.step.name == step.name &&
+              child.step.index == step.index) {
             next = &child;
             break;
           }
@@ -157,7 +211,8 @@ struct ColumnPlan {
       if (!child.step.is_index) continue;
       const int64_t index = child.step.index < 0 ? child.step.index + size : child.step.index;
       simdjson::dom::element item;
-      if (index >= 0 && index < size && array.at(static_cast<size_t>(index)).get(item) == simdjson::SUCCESS) {
+      if (index >= 0 && index < size &&
+          array.at(static_cast<size_t>(index)).get(item) == simdjson::SUCCESS) {
         walk(child, item, store);
       }
     }
@@ -166,7 +221,9 @@ struct ColumnPlan {
 
 }  // namespace
 
-simdjson::dom::element RecordRef::json() const { return set_->records_[index_]; }
+simdjson::dom::element RecordRef::json() const {
+  return set_->records_[index_];
+}
 
 std::optional<simdjson::dom::element> RecordRef::column(size_t column_index) const {
   const size_t width = set_->column_names_.size();
@@ -205,24 +262,28 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
   simdjson::dom::document& target = in_place ? *page.document : scratch.document;
   if (in_place) {
     if (target.allocate(json_text.size()) != simdjson::SUCCESS) {
-      return Error("extract.memory", "not enough memory to parse a " + std::to_string(json_text.size()) + " byte page",
-                   "request smaller pages from the source");
+      return Error(
+          "extract.memory",
+          "not enough memory to parse a " + std::to_string(json_text.size()) + " byte page",
+          "request smaller pages from the source");
     }
     advise_huge_pages(target.tape.get(), (json_text.size() + 3) * sizeof(uint64_t));
     advise_huge_pages(target.string_buf.get(), 5 * json_text.size() / 3);
   }
   simdjson::dom::element root;
-  const auto error = scratch.parser
-                         .parse_into_document(target, reinterpret_cast<const uint8_t*>(json_text.data()),
-                                              json_text.size(), false)
-                         .get(root);
+  const auto error =
+      scratch.parser
+          .parse_into_document(target, reinterpret_cast<const uint8_t*>(json_text.data()),
+                               json_text.size(), false)
+          .get(root);
   if (error == simdjson::DEPTH_ERROR) {
     return Error("extract.depth",
                  "the JSON document is nested deeper than " + std::to_string(kMaxDepth) + " levels",
                  "such documents are not supported");
   }
   if (error != simdjson::SUCCESS) {
-    return Error("extract.json", std::string("the response is not valid JSON: ") + simdjson::error_message(error),
+    return Error("extract.json",
+                 std::string("the response is not valid JSON: ") + simdjson::error_message(error),
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
   if (in_place) {
@@ -231,19 +292,22 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
   } else {
     page.bytes = copy_trimmed(scratch.document, *page.document);
   }
-  if (scratch.document.capacity() > kKeepScratchBytes || scratch.parser.capacity() > kKeepScratchBytes) {
+  if (scratch.document.capacity() > kKeepScratchBytes ||
+      scratch.parser.capacity() > kKeepScratchBytes) {
     scratch.document = simdjson::dom::document();
     scratch.parser = simdjson::dom::parser();
   }
   return page;
 }
 
-Status RecordSet::append_page(std::string json_text, const JsonPath& records, const std::vector<ColumnSpec>& columns) {
+Status RecordSet::append_page(std::string json_text, const JsonPath& records,
+                              const std::vector<ColumnSpec>& columns) {
   if (!pages_.empty() || !records_.empty()) {
     bool same = columns.size() == column_names_.size();
     for (size_t i = 0; same && i < columns.size(); ++i) same = columns[i].name == column_names_[i];
     if (!same) {
-      return Error("extract.columns", "a page was appended with different columns than the first page",
+      return Error("extract.columns",
+                   "a page was appended with different columns than the first page",
                    "use the same column specification for every page of a source");
     }
   }
@@ -325,7 +389,8 @@ Result<RecordSet> RecordSet::from_json(std::string json_text) {
     simdjson::dom::element record;
     if (item["record"].get(record) != simdjson::SUCCESS) {
       return Error("extract.snapshot",
-                   "record snapshot item " + std::to_string(position) + " has no \"record\" member", "");
+                   "record snapshot item " + std::to_string(position) + " has no \"record\" member",
+                   "");
     }
     set.records_.push_back(record);
     set.values_.resize(set.records_.size() * width);
@@ -346,7 +411,8 @@ Result<RecordSet> RecordSet::from_json(std::string json_text) {
 
 size_t RecordSet::memory_bytes() const {
   size_t bytes = sizeof(*this);
-  for (const Page& page : pages_) bytes += page.bytes + sizeof(Page) + sizeof(simdjson::dom::document);
+  for (const Page& page : pages_)
+    bytes += page.bytes + sizeof(Page) + sizeof(simdjson::dom::document);
   bytes += records_.capacity() * sizeof(simdjson::dom::element);
   bytes += values_.capacity() * sizeof(simdjson::dom::element);
   bytes += present_.capacity() / 8;

@@ -73,7 +73,8 @@ class RecordSet {
   // column names; later pages must use the same names in the same order. Error codes:
   // "extract.json" (with the byte offset where simdjson gave up when known), "extract.depth",
   // "extract.columns". On error the set is unchanged.
-  Status append_page(std::string json_text, const JsonPath& records, const std::vector<ColumnSpec>& columns);
+  Status append_page(std::string json_text, const JsonPath& records,
+                     const std::vector<ColumnSpec>& columns);
 
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
