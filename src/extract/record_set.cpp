@@ -44,14 +44,6 @@ std::unique_ptr<T[]> allocate_buffer(size_t count) {
   return buffer;
 }
 
-// simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
-// input byte). Copies the used part of `from` into exactly sized buffers of `to`. Returns the
-// bytes now held by `to`.
-struct UsedSizes {
-  size_t tape_words = 0;
-  size_t string_bytes = 0;
-};
-
 constexpr uint64_t kPayloadMask = (uint64_t{1} << 56) - 1;
 
 char tape_type(uint64_t word) {
@@ -125,6 +117,9 @@ UsedSizes used_sizes(const simdjson::dom::document& from) {
   return {tape_length, strings_end};
 }
 
+// simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
+// input byte). Copies the used part of `from` into exactly sized buffers of `to`. Returns the
+// bytes now held by `to`.
 size_t copy_trimmed(const simdjson::dom::document& from, simdjson::dom::document& to) {
   const UsedSizes used = used_sizes(from);
   const size_t tape_length = used.tape_words, strings_end = used.string_bytes;
