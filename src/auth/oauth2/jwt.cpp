@@ -36,7 +36,9 @@ std::string_view name(Algorithm alg) {
   return alg == Algorithm::ps256 ? "PS256" : "RS256";
 }
 
-bool looks_like_jwt(std::string_view token) { return decode(token).ok(); }
+bool looks_like_jwt(std::string_view token) {
+  return decode(token).ok();
+}
 
 Result<Decoded> decode(std::string_view token) {
   const size_t a = token.find('.');

@@ -18,7 +18,8 @@ const testing::TestKeyPair& keys() {
 }
 
 std::string write_temp(const std::string& name, const std::string& content) {
-  const auto dir = std::filesystem::temp_directory_path() / ("extdata-auth-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("extdata-auth-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / name;
   std::ofstream(path) << content;
@@ -28,8 +29,8 @@ std::string write_temp(const std::string& name, const std::string& content) {
 std::string thumbprint(const std::string& cert_pem, const EVP_MD* md) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
-  std::unique_ptr<X509, decltype(&X509_free)> x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr),
-                                               X509_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   X509_digest(x.get(), md, out, &len);
@@ -75,7 +76,8 @@ TEST(ClientCertificate, UnreadableKeyFileNamesTheKey) {
     ASSERT_FALSE(denied.ok());
     EXPECT_EQ(denied.error().code, "auth.unreadable_file");
   }
-  auto not_pem = ClientCertificate::load(keys().certificate_pem, write_temp("garbage.der", "\x30\x82garbage"));
+  auto not_pem =
+      ClientCertificate::load(keys().certificate_pem, write_temp("garbage.der", "\x30\x82garbage"));
   ASSERT_FALSE(not_pem.ok());
   EXPECT_EQ(not_pem.error().code, "auth.not_pem");
   EXPECT_EQ(not_pem.error().details.at("key"), "client_certificate.private_key");
@@ -90,8 +92,8 @@ TEST(ClientCertificate, CertificateThatDoesNotMatchTheKeyIsRefused) {
 }
 
 TEST(ClientCertificate, BrokenInputsGetClearErrors) {
-  auto bad_cert = ClientCertificate::load("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-                                          keys().private_key_pem);
+  auto bad_cert = ClientCertificate::load(
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", keys().private_key_pem);
   ASSERT_FALSE(bad_cert.ok());
   EXPECT_EQ(bad_cert.error().code, "auth.bad_certificate");
   EXPECT_EQ(bad_cert.error().details.at("key"), "client_certificate.certificate");
@@ -103,7 +105,8 @@ TEST(ClientCertificate, BrokenInputsGetClearErrors) {
 
   auto encrypted = ClientCertificate::load(
       keys().certificate_pem,
-      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END "
+      "-----BEGIN ENCRYPTED PRIVATE "
+      "KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END "
       "ENCRYPTED PRIVATE KEY-----\n");
   ASSERT_FALSE(encrypted.ok());
   EXPECT_EQ(encrypted.error().code, "auth.encrypted_key");

@@ -14,7 +14,8 @@ using testing::json_response;
 using testing::parse_form;
 using namespace std::chrono_literals;
 
-constexpr const char* kTokenUrl = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
+constexpr const char* kTokenUrl =
+    "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
 
 ClientCredentialsConfig secret_config() {
   ClientCredentialsConfig c;
@@ -38,7 +39,8 @@ TEST(TokenRequest, ClientSecretPostSendsTheFormFields) {
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(request->method, "POST");
   EXPECT_EQ(request->url, kTokenUrl);
-  EXPECT_EQ(http::find_header(request->headers, "Content-Type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(http::find_header(request->headers, "Content-Type"),
+            "application/x-www-form-urlencoded");
   EXPECT_FALSE(http::find_header(request->headers, "Authorization").has_value());
   auto form = parse_form(request->body);
   EXPECT_EQ(form.at("grant_type"), "client_credentials");
@@ -81,10 +83,12 @@ TEST(TokenRequest, CertificateSendsASignedAssertionWithMicrosoftClaims) {
     auto form = parse_form(request->body);
     EXPECT_EQ(form.count("client_secret"), 0u);
     EXPECT_EQ(form.at("client_id"), config.client_id);
-    EXPECT_EQ(form.at("client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    EXPECT_EQ(form.at("client_assertion_type"),
+              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
     auto assertion = jwt::decode(form.at("client_assertion"));
     ASSERT_TRUE(assertion.ok());
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
     EXPECT_EQ(assertion->payload["aud"], kTokenUrl);
     EXPECT_EQ(assertion->payload["iss"], config.client_id);
     EXPECT_EQ(assertion->payload["sub"], config.client_id);
@@ -111,15 +115,17 @@ TEST(TokenRequest, CertificateSendsASignedAssertionWithMicrosoftClaims) {
 
 TEST(TokenResponse, AcceptsExpiresInAsNumberOrString) {
   ManualClock clock;
-  for (const char* body : {R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-abcdef"})",
-                           R"({"token_type":"bearer","expires_in":"3599","access_token":"tok-abcdef"})"}) {
+  for (const char* body :
+       {R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-abcdef"})",
+        R"({"token_type":"bearer","expires_in":"3599","access_token":"tok-abcdef"})"}) {
     auto token = parse_token_response(json_response(200, body), clock.now());
     ASSERT_TRUE(token.ok()) << body;
     EXPECT_EQ(token->access_token, "tok-abcdef");
     EXPECT_EQ(token->expires_at - clock.now(), 3599s);
   }
   // v1 endpoints: expires_on as an absolute time (string) and no expires_in.
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
   auto v1 = parse_token_response(
       json_response(200, R"({"token_type":"Bearer","expires_on":")" + std::to_string(now_s + 1200) +
                              R"(","access_token":"tok-v1"})"),
@@ -135,7 +141,8 @@ TEST(TokenResponse, BadAnswersNameTheUpstreamProblem) {
   EXPECT_EQ(not_json.error().code, "auth.token_response_invalid");
   EXPECT_NE(not_json.error().message.find("not a JSON"), std::string::npos);
 
-  auto no_token = parse_token_response(json_response(200, R"({"token_type":"Bearer"})"), clock.now());
+  auto no_token =
+      parse_token_response(json_response(200, R"({"token_type":"Bearer"})"), clock.now());
   ASSERT_FALSE(no_token.ok());
   EXPECT_NE(no_token.error().message.find("lacks access_token"), std::string::npos);
 
@@ -145,7 +152,8 @@ TEST(TokenResponse, BadAnswersNameTheUpstreamProblem) {
   EXPECT_NE(bad_expiry.error().message.find("expires_in"), std::string::npos);
 
   auto mac = parse_token_response(
-      json_response(200, R"({"access_token":"tok-xyz2","token_type":"mac","expires_in":60})"), clock.now());
+      json_response(200, R"({"access_token":"tok-xyz2","token_type":"mac","expires_in":60})"),
+      clock.now());
   ASSERT_FALSE(mac.ok());
   EXPECT_NE(mac.error().message.find("mac"), std::string::npos);
   // The token never leaks into the error.
@@ -155,7 +163,9 @@ TEST(TokenResponse, BadAnswersNameTheUpstreamProblem) {
 TEST(RequestToken, FourHundredsAreFinalAndTranslated) {
   ManualClock clock;
   FakeHttpClient http([](const http::Request&) -> Result<http::Response> {
-    return json_response(401, R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"trace_id":"tr-1","correlation_id":"co-1"})");
+    return json_response(
+        401,
+        R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"trace_id":"tr-1","correlation_id":"co-1"})");
   });
   auto token = request_token(secret_config(), http, clock);
   ASSERT_FALSE(token.ok());
@@ -178,9 +188,8 @@ TEST(RequestToken, InternalServerErrorsAreRetriedWithBackoff) {
   EXPECT_EQ(clock.sleeps(), 2);
 
   // Persisting 500s end in a translated error after three attempts.
-  FakeHttpClient broken([](const http::Request&) -> Result<http::Response> {
-    return json_response(500, "oops");
-  });
+  FakeHttpClient broken(
+      [](const http::Request&) -> Result<http::Response> { return json_response(500, "oops"); });
   auto failed = request_token(secret_config(), broken, clock);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(broken.calls(), 3);

@@ -13,8 +13,8 @@
 namespace extdata::auth {
 namespace {
 
-using testing::FakeHttpClient;
 using nlohmann::json;
+using testing::FakeHttpClient;
 
 struct Fixture {
   ManualClock clock;
@@ -66,7 +66,8 @@ TEST(Basic, SendsRfc7617Header) {
   EXPECT_EQ(redact("pw is open sesame"), "pw is [REDACTED]");
   EXPECT_EQ(key_of(make({{"type", "basic"}, {"username", "a:b"}, {"password", "x"}})), "username");
   EXPECT_EQ(key_of(make({{"type", "basic"}, {"password", "x"}})), "username");
-  EXPECT_EQ(key_of(make({{"type", "basic"}, {"username", "u"}, {"password", "x\r\nEvil: 1"}})), "password");
+  EXPECT_EQ(key_of(make({{"type", "basic"}, {"username", "u"}, {"password", "x\r\nEvil: 1"}})),
+            "password");
 }
 
 TEST(Bearer, SendsTheStaticTokenAndReadsJwtExpiry) {
@@ -95,7 +96,8 @@ TEST(ApiKey, HeaderOrQueryParameter) {
   EXPECT_EQ(http::find_header(r.headers, "X-Api-Key"), "k-123456");
   EXPECT_EQ(r.url, "https://api.example/v1/items");
 
-  auto query = make({{"type", "api_key"}, {"name", "api key"}, {"value", "k/12&34"}, {"in", "query"}});
+  auto query =
+      make({{"type", "api_key"}, {"name", "api key"}, {"value", "k/12&34"}, {"in", "query"}});
   ASSERT_TRUE(query.ok());
   http::Request q;
   q.url = "https://api.example/v1/items?page=2#frag";
@@ -104,7 +106,8 @@ TEST(ApiKey, HeaderOrQueryParameter) {
   EXPECT_EQ(append_query_parameter("https://a/b", "k", "v"), "https://a/b?k=v");
   EXPECT_EQ(append_query_parameter("https://a/b?", "k", "v"), "https://a/b?k=v");
 
-  EXPECT_EQ(key_of(make({{"type", "api_key"}, {"name", "X-Key"}, {"value", "v"}, {"in", "body"}})), "in");
+  EXPECT_EQ(key_of(make({{"type", "api_key"}, {"name", "X-Key"}, {"value", "v"}, {"in", "body"}})),
+            "in");
   EXPECT_EQ(key_of(make({{"type", "api_key"}, {"name", "Bad Header"}, {"value", "v"}})), "name");
 }
 
@@ -126,11 +129,13 @@ TEST(CustomHeaders, RendersTemplatesPerRequest) {
   EXPECT_EQ(http::find_header(a.headers, "X-Date"), "2027-01-15T08:00:00Z");
   EXPECT_EQ(http::find_header(a.headers, "X-Epoch"), "1800000000");
   EXPECT_EQ(http::find_header(a.headers, "X-Request-Id")->size(), 36u);
-  EXPECT_NE(http::find_header(a.headers, "X-Request-Id"), http::find_header(b.headers, "X-Request-Id"));
+  EXPECT_NE(http::find_header(a.headers, "X-Request-Id"),
+            http::find_header(b.headers, "X-Request-Id"));
   EXPECT_EQ(redact("key=partner-secret-42 sent"), "key=[REDACTED] sent");
 
-  EXPECT_EQ(key_of(make({{"type", "headers"}, {"headers", {{"X-A", "{{env.EXTDATA_TEST_UNSET_VAR}}"}}}})),
-            "headers.X-A");
+  EXPECT_EQ(
+      key_of(make({{"type", "headers"}, {"headers", {{"X-A", "{{env.EXTDATA_TEST_UNSET_VAR}}"}}}})),
+      "headers.X-A");
   auto unknown = make({{"type", "headers"}, {"headers", {{"X-A", "a {{secret}}"}}}});
   EXPECT_EQ(key_of(unknown), "headers.X-A");
   EXPECT_NE(unknown.error().message.find("position 3"), std::string::npos);
@@ -139,7 +144,8 @@ TEST(CustomHeaders, RendersTemplatesPerRequest) {
 }
 
 TEST(Ntlm, HandsTheCredentialsToTheHttpClient) {
-  auto c = make({{"type", "ntlm"}, {"username", "CONTOSO\\svc-extdata"}, {"password", "pa55word!"}});
+  auto c =
+      make({{"type", "ntlm"}, {"username", "CONTOSO\\svc-extdata"}, {"password", "pa55word!"}});
   ASSERT_TRUE(c.ok());
   http::Request r;
   ASSERT_TRUE((*c)->apply(r).ok());
@@ -171,9 +177,11 @@ TEST(OAuth2Config, ValidEntraConfigurations) {
   // token_url defaults to Entra's v2 endpoint when only tenant is given.
   ASSERT_TRUE(make(entra({{"token_url", nullptr}})).ok());
   ASSERT_TRUE(make(entra({{"scope", json::array({"https://graph.microsoft.com/.default"})}})).ok());
-  ASSERT_TRUE(make(entra({{"client_auth", "basic"}, {"client_secret_expires", "2027-05-31"}})).ok());
+  ASSERT_TRUE(
+      make(entra({{"client_auth", "basic"}, {"client_secret_expires", "2027-05-31"}})).ok());
   // Plain http only on loopback.
-  ASSERT_TRUE(make(entra({{"token_url", "http://127.0.0.1:8123/{tenant}/oauth2/v2.0/token"}})).ok());
+  ASSERT_TRUE(
+      make(entra({{"token_url", "http://127.0.0.1:8123/{tenant}/oauth2/v2.0/token"}})).ok());
   ASSERT_TRUE(make(entra({{"token_url", "http://localhost:8123/token"}, {"scope", "read"}})).ok());
 }
 
@@ -184,7 +192,8 @@ TEST(OAuth2Config, BadInputNamesTheKey) {
     const char* code;
   };
   const std::vector<Case> cases = {
-      {entra({{"token_url", "http://login.example.com/token"}}), "token_url", "auth.insecure_token_url"},
+      {entra({{"token_url", "http://login.example.com/token"}}), "token_url",
+       "auth.insecure_token_url"},
       {entra({{"token_url", "http://10.0.0.5/token"}}), "token_url", "auth.insecure_token_url"},
       {entra({{"token_url", "not a url"}}), "token_url", "auth.bad_token_url"},
       {entra({{"token_url", nullptr}, {"tenant", nullptr}}), "token_url", "config.missing_key"},
@@ -201,14 +210,17 @@ TEST(OAuth2Config, BadInputNamesTheKey) {
       {entra({{"client_id", nullptr}}), "client_id", "config.missing_key"},
       {entra({{"client_secret", nullptr}}), "client_secret", "config.missing_key"},
       {entra({{"client_secret", " abc"}}), "client_secret", "auth.bad_secret"},
-      {entra({{"client_certificate", {{"certificate", "x"}}}}), "client_certificate", "auth.conflicting_keys"},
+      {entra({{"client_certificate", {{"certificate", "x"}}}}), "client_certificate",
+       "auth.conflicting_keys"},
       {entra({{"client_auth", "jwt"}}), "client_auth", "config.bad_value"},
       {entra({{"extra_params", {{"grant_type", "password"}}}}), "extra_params.grant_type",
        "auth.reserved_parameter"},
       {entra({{"extra_params", {{"resource", json::object()}}}}), "extra_params.resource",
        "config.wrong_type"},
-      {entra({{"client_secret_expires", "31.05.2027"}}), "client_secret_expires", "config.bad_date"},
-      {entra({{"client_secret_expires", "2027-02-30"}}), "client_secret_expires", "config.bad_date"},
+      {entra({{"client_secret_expires", "31.05.2027"}}), "client_secret_expires",
+       "config.bad_date"},
+      {entra({{"client_secret_expires", "2027-02-30"}}), "client_secret_expires",
+       "config.bad_date"},
       {entra({{"expiry_warning_days", -1}}), "expiry_warning_days", "config.bad_value"},
       {entra({{"client_secret", nullptr},
               {"client_certificate", {{"certificate", "/nonexistent/extdata/cert.pem"}}}}),
@@ -230,8 +242,12 @@ TEST(OAuth2Config, BadInputNamesTheKey) {
 TEST(OAuth2Config, CertificateAlgorithmAndMismatch) {
   const auto k = testing::make_key_pair();
   const auto other = testing::make_key_pair();
-  auto with_cert = [&](json cert) { return entra({{"client_secret", nullptr}, {"client_certificate", cert}}); };
-  EXPECT_TRUE(make(with_cert({{"certificate", k.certificate_pem}, {"private_key", k.private_key_pem}})).ok());
+  auto with_cert = [&](json cert) {
+    return entra({{"client_secret", nullptr}, {"client_certificate", cert}});
+  };
+  EXPECT_TRUE(
+      make(with_cert({{"certificate", k.certificate_pem}, {"private_key", k.private_key_pem}}))
+          .ok());
   EXPECT_TRUE(make(with_cert({{"certificate", k.certificate_pem},
                               {"private_key", k.private_key_pem},
                               {"algorithm", "PS256"}}))
@@ -240,10 +256,12 @@ TEST(OAuth2Config, CertificateAlgorithmAndMismatch) {
                                    {"private_key", k.private_key_pem},
                                    {"algorithm", "HS256"}}))),
             "client_certificate.algorithm");
-  auto mismatch = make(with_cert({{"certificate", k.certificate_pem}, {"private_key", other.private_key_pem}}));
+  auto mismatch =
+      make(with_cert({{"certificate", k.certificate_pem}, {"private_key", other.private_key_pem}}));
   EXPECT_EQ(key_of(mismatch), "client_certificate");
   EXPECT_EQ(mismatch.error().code, "auth.certificate_key_mismatch");
-  auto unreadable = make(with_cert({{"certificate", k.certificate_pem}, {"private_key", "/nonexistent/key.pem"}}));
+  auto unreadable = make(
+      with_cert({{"certificate", k.certificate_pem}, {"private_key", "/nonexistent/key.pem"}}));
   EXPECT_EQ(key_of(unreadable), "client_certificate.private_key");
 }
 

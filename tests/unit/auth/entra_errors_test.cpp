@@ -10,18 +10,19 @@ namespace extdata::auth {
 namespace {
 
 std::string entra_body(const std::string& error, long long code, const std::string& text) {
-  const std::string description = "AADSTS" + std::to_string(code) + ": " + text +
-                                  "\r\nTrace ID: 0b8e9a1c-1111-4c2f-9d6e-aaaaaaaa0001\r\nCorrelation "
-                                  "ID: 5f2c7d3e-2222-4e8b-8f0a-bbbbbbbb0002\r\nTimestamp: "
-                                  "2026-01-09 02:02:12Z";
-  return nlohmann::json{{"error", error},
-                        {"error_description", description},
-                        {"error_codes", {code}},
-                        {"timestamp", "2026-01-09 02:02:12Z"},
-                        {"trace_id", "0b8e9a1c-1111-4c2f-9d6e-aaaaaaaa0001"},
-                        {"correlation_id", "5f2c7d3e-2222-4e8b-8f0a-bbbbbbbb0002"},
-                        {"error_uri", "https://login.microsoftonline.com/error?code=" +
-                                          std::to_string(code)}}
+  const std::string description =
+      "AADSTS" + std::to_string(code) + ": " + text +
+      "\r\nTrace ID: 0b8e9a1c-1111-4c2f-9d6e-aaaaaaaa0001\r\nCorrelation "
+      "ID: 5f2c7d3e-2222-4e8b-8f0a-bbbbbbbb0002\r\nTimestamp: "
+      "2026-01-09 02:02:12Z";
+  return nlohmann::json{
+      {"error", error},
+      {"error_description", description},
+      {"error_codes", {code}},
+      {"timestamp", "2026-01-09 02:02:12Z"},
+      {"trace_id", "0b8e9a1c-1111-4c2f-9d6e-aaaaaaaa0001"},
+      {"correlation_id", "5f2c7d3e-2222-4e8b-8f0a-bbbbbbbb0002"},
+      {"error_uri", "https://login.microsoftonline.com/error?code=" + std::to_string(code)}}
       .dump();
 }
 
@@ -59,13 +60,15 @@ INSTANTIATE_TEST_SUITE_P(
         Case{700016, "unauthorized_client", 400, "auth.unknown_client", "client_id"},
         Case{90002, "invalid_tenant", 400, "auth.unknown_tenant", "tenant"},
         Case{900023, "invalid_request", 400, "auth.invalid_tenant", "Directory (tenant) ID"},
-        Case{70011, "invalid_scope", 400, "auth.invalid_scope", "https://graph.microsoft.com/.default"},
+        Case{70011, "invalid_scope", 400, "auth.invalid_scope",
+             "https://graph.microsoft.com/.default"},
         Case{1002012, "invalid_scope", 400, "auth.invalid_scope",
              "https://graph.microsoft.com/.default"},
         Case{700022, "invalid_scope", 400, "auth.invalid_scope", "one resource"},
         Case{900144, "invalid_request", 400, "auth.missing_parameter", "upstream description"},
         Case{7000218, "invalid_client", 401, "auth.missing_credential", "client_secret"},
-        Case{700027, "invalid_client", 401, "auth.certificate_not_registered", "Certificates & secrets"},
+        Case{700027, "invalid_client", 401, "auth.certificate_not_registered",
+             "Certificates & secrets"},
         Case{700024, "invalid_client", 401, "auth.assertion_time_invalid", "clock"},
         Case{9001023, "invalid_request", 400, "auth.tenant_required", "tenant ID"}),
     [](const auto& info) { return "AADSTS" + std::to_string(info.param.aadsts); });
@@ -79,7 +82,8 @@ TEST(EntraErrors, CodeFromDescriptionWhenErrorCodesIsMissing) {
 
 TEST(EntraErrors, UnknownAadstsKeepsUpstreamFirstLine) {
   const Error e = translate_token_error(
-      400, entra_body("invalid_request", 50126, "Error validating credentials due to invalid username."));
+      400, entra_body("invalid_request", 50126,
+                      "Error validating credentials due to invalid username."));
   EXPECT_EQ(e.code, "auth.invalid_request");
   EXPECT_NE(e.message.find("AADSTS50126: Error validating credentials"), std::string::npos);
   EXPECT_EQ(e.message.find("Trace ID"), std::string::npos);
@@ -119,7 +123,8 @@ TEST(TokenErrors, NonJsonAnswersKeepStatusAndATrimmedBody) {
 
 TEST(TokenErrors, SecretsInUpstreamTextAreRedacted) {
   const Error e = translate_token_error(
-      400, R"({"error":"invalid_request","error_description":"bad request client_secret=abc123xyz&x=1"})");
+      400,
+      R"({"error":"invalid_request","error_description":"bad request client_secret=abc123xyz&x=1"})");
   EXPECT_EQ(e.details.at("error_description").find("abc123xyz"), std::string::npos);
 }
 

@@ -52,7 +52,8 @@ std::string make_unsigned_jwt(const nlohmann::json& payload) {
 }
 
 TEST(Jwt, DecodesClaimsWithoutVerifying) {
-  const auto token = make_unsigned_jwt({{"aud", "https://graph.microsoft.com"}, {"roles", {"Sites.Read.All"}}});
+  const auto token =
+      make_unsigned_jwt({{"aud", "https://graph.microsoft.com"}, {"roles", {"Sites.Read.All"}}});
   auto decoded = jwt::decode(token);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->header["alg"], "none");
@@ -61,8 +62,9 @@ TEST(Jwt, DecodesClaimsWithoutVerifying) {
 }
 
 TEST(Jwt, RejectsMalformedTokensWithoutEchoingThem) {
-  for (const std::string& bad : std::vector<std::string>{"", "opaque-token-value", "a.b", "a.b.c.d", "!!!.e30.", base64url_encode("[1]") + ".e30.",
-        base64url_encode("{}") + ".bm90IGpzb24."}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "opaque-token-value", "a.b", "a.b.c.d", "!!!.e30.",
+           base64url_encode("[1]") + ".e30.", base64url_encode("{}") + ".bm90IGpzb24."}) {
     auto decoded = jwt::decode(bad);
     ASSERT_FALSE(decoded.ok()) << bad;
     EXPECT_EQ(decoded.error().code, "jwt.malformed");
@@ -113,7 +115,8 @@ TEST(Jwt, SignsRs256AndPs256VerifiablyWithThePublicKey) {
     // A changed payload must not verify: the signature covers it.
     std::string tampered = *token;
     const size_t dot = tampered.find('.');
-    tampered.replace(dot + 1, tampered.find('.', dot + 1) - dot - 1, base64url_encode(R"({"sub":"evil"})"));
+    tampered.replace(dot + 1, tampered.find('.', dot + 1) - dot - 1,
+                     base64url_encode(R"({"sub":"evil"})"));
     EXPECT_FALSE(verify(tampered, keys().public_key_pem, alg));
   }
   // The other algorithm's padding does not verify.

@@ -13,10 +13,10 @@
 namespace extdata::auth {
 namespace {
 
+using nlohmann::json;
 using testing::FakeHttpClient;
 using testing::json_response;
 using testing::parse_form;
-using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr const char* kSecret = "Xy7~Q.secret-value-0123456789";
@@ -77,7 +77,8 @@ struct Env {
     return c.ok() ? *c : nullptr;
   }
   long long token_requests(const std::string& source = "customers") {
-    return metrics.counter_value("extdata_token_requests_total", {{"source", source}, {"result", "ok"}});
+    return metrics.counter_value("extdata_token_requests_total",
+                                 {{"source", source}, {"result", "ok"}});
   }
 };
 
@@ -93,7 +94,8 @@ TEST(OAuth2Credential, AppliesACachedTokenAndRefreshesAheadOfExpiry) {
   ASSERT_TRUE(cred->apply(b).ok());
   EXPECT_EQ(bearer_of(a), bearer_of(b));
   EXPECT_EQ(env.token_requests(), 1);
-  EXPECT_EQ(env.metrics.counter_value("extdata_token_cache_hits_total", {{"source", "customers"}}), 1);
+  EXPECT_EQ(env.metrics.counter_value("extdata_token_cache_hits_total", {{"source", "customers"}}),
+            1);
   // The request the token endpoint got.
   auto form = parse_form(env.endpoint.http.last().body);
   EXPECT_EQ(form.at("client_secret"), kSecret);
@@ -115,7 +117,8 @@ TEST(OAuth2Credential, ThousandConcurrentColdCallersCauseOneTokenRequest) {
   env.endpoint.override_answer = [&](const http::Request&) -> Result<http::Response> {
     std::unique_lock lock(mu);
     all_started.wait_for(lock, 30s, [&] { return started.load() == kCallers; });
-    return json_response(200, R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-shared"})");
+    return json_response(
+        200, R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-shared"})");
   };
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -159,7 +162,9 @@ TEST(AuthenticatedHttpClient, On401DropsTheTokenFetchesANewOneAndRetriesOnce) {
   FakeHttpClient resource([&](const http::Request& r) -> Result<http::Response> {
     tokens_seen.push_back(bearer_of(r));
     if (refuse-- > 0) {
-      auto resp = json_response(401, R"({"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid."}})");
+      auto resp = json_response(
+          401,
+          R"({"error":{"code":"InvalidAuthenticationToken","message":"Access token has expired or is not yet valid."}})");
       resp.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="", error="invalid_token")");
       return resp;
     }
@@ -191,9 +196,8 @@ TEST(AuthenticatedHttpClient, On401DropsTheTokenFetchesANewOneAndRetriesOnce) {
 TEST(AuthenticatedHttpClient, StaticCredentialsAreNotRetried) {
   Env env;
   auto cred = env.make({{"type", "basic"}, {"username", "u"}, {"password", "wrong-password"}});
-  FakeHttpClient resource([](const http::Request&) -> Result<http::Response> {
-    return json_response(401, "{}");
-  });
+  FakeHttpClient resource(
+      [](const http::Request&) -> Result<http::Response> { return json_response(401, "{}"); });
   AuthenticatedHttpClient client(resource, cred, env.metrics, "basic-src");
   auto response = client.send(http::Request{});
   ASSERT_TRUE(response.ok());
@@ -205,9 +209,12 @@ TEST(AuthenticatedHttpClient, TokenFailureComesBackAsTranslatedError) {
   Env env;
   auto cred = env.make();
   env.endpoint.override_answer = [](const http::Request&) -> Result<http::Response> {
-    return json_response(401, R"({"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'x' are expired.","error_codes":[7000222],"trace_id":"t-9","correlation_id":"c-9"})");
+    return json_response(
+        401,
+        R"({"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'x' are expired.","error_codes":[7000222],"trace_id":"t-9","correlation_id":"c-9"})");
   };
-  FakeHttpClient resource([](const http::Request&) -> Result<http::Response> { return json_response(200, "{}"); });
+  FakeHttpClient resource(
+      [](const http::Request&) -> Result<http::Response> { return json_response(200, "{}"); });
   AuthenticatedHttpClient client(resource, cred, env.metrics, "customers");
   auto response = client.send(http::Request{});
   ASSERT_FALSE(response.ok());
@@ -235,7 +242,8 @@ TEST(Authenticate, ReportsClaimsExpiryAndWarnings) {
   EXPECT_FALSE(out.contains("access_token"));
   // Secret expires 2027-02-01, now is 2027-01-15: inside the 30-day window.
   ASSERT_EQ(out["warnings"].size(), 1u);
-  EXPECT_NE(out["warnings"][0].get<std::string>().find("expires in 16 days (2027-02-01)"), std::string::npos);
+  EXPECT_NE(out["warnings"][0].get<std::string>().find("expires in 16 days (2027-02-01)"),
+            std::string::npos);
   const std::string dumped = out.dump();
   EXPECT_EQ(dumped.find(kSecret), std::string::npos);
   EXPECT_EQ(dumped.find(report->token), std::string::npos);
@@ -267,7 +275,9 @@ TEST(Authenticate, WarnsWithoutRolesOrSitesRole) {
 TEST(Authenticate, FailureJsonCarriesCodeHintAndUpstream) {
   Env env;
   env.endpoint.override_answer = [](const http::Request&) -> Result<http::Response> {
-    return json_response(401, R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-1","timestamp":"2026-01-09 02:02:12Z"})");
+    return json_response(
+        401,
+        R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-1","timestamp":"2026-01-09 02:02:12Z"})");
   };
   auto report = authenticate(*env.make(), env.clock);
   ASSERT_FALSE(report.ok());
@@ -287,8 +297,9 @@ TEST(SecretExpiry, WarningsAndGaugeFromConfiguredDateAndCertificate) {
   auto cred = env.make();  // secret expires 2027-02-01, 16 days 16 hours from now
   update_expiry_gauge(env.metrics, "customers", *cred, env.clock.now());
   EXPECT_EQ(seconds_until_expiry(*cred, env.clock.now()), 16 * 86400 + 16 * 3600);
-  EXPECT_NE(env.metrics.prometheus_text().find("extdata_secret_expiry_seconds{source=\"customers\"} "),
-            std::string::npos);
+  EXPECT_NE(
+      env.metrics.prometheus_text().find("extdata_secret_expiry_seconds{source=\"customers\"} "),
+      std::string::npos);
 
   json quiet = entra_auth();
   quiet["expiry_warning_days"] = 10;
@@ -314,11 +325,13 @@ TEST(SecretExpiry, CertificateNotAfterCounts) {
   json auth = entra_auth();
   auth.erase("client_secret");
   auth.erase("client_secret_expires");
-  auth["client_certificate"] = {{"certificate", k.certificate_pem}, {"private_key", k.private_key_pem}};
+  auth["client_certificate"] = {{"certificate", k.certificate_pem},
+                                {"private_key", k.private_key_pem}};
   auto cred = env.make(auth);
   auto warnings = expiry_warnings(*cred, std::chrono::system_clock::now());
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("client certificate (/CN=expiring-cert) expires in 9 days"), std::string::npos)
+  EXPECT_NE(warnings[0].find("client certificate (/CN=expiring-cert) expires in 9 days"),
+            std::string::npos)
       << warnings[0];
 }
 

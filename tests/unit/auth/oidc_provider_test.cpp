@@ -206,8 +206,11 @@ TEST_F(OidcProviderTest, TokensAreCachedAndSentToTheResource) {
   http::Request a, b;
   ASSERT_TRUE((*cred)->apply(a).ok());
   ASSERT_TRUE((*cred)->apply(b).ok());
-  EXPECT_EQ(http::find_header(a.headers, "Authorization"), http::find_header(b.headers, "Authorization"));
-  EXPECT_EQ(metrics_.counter_value("extdata_token_requests_total", {{"source", "cached"}, {"result", "ok"}}), 1);
+  EXPECT_EQ(http::find_header(a.headers, "Authorization"),
+            http::find_header(b.headers, "Authorization"));
+  EXPECT_EQ(metrics_.counter_value("extdata_token_requests_total",
+                                   {{"source", "cached"}, {"result", "ok"}}),
+            1);
 }
 
 TEST_F(OidcProviderTest, WrongSecretIsATranslatedInvalidClient) {
@@ -226,25 +229,26 @@ TEST_F(OidcProviderTest, WrongSecretIsATranslatedInvalidClient) {
   EXPECT_EQ(to_json(report.error()).dump().find("not-the-right-secret"), std::string::npos);
 }
 
-TEST_F(OidcProviderTest, WrongAuthMethodKeyAndScopeAreRefused) {
-  // basic-client is registered for client_secret_basic; sending the secret in the body fails.
-  auto wrong_method = make({{"type", "oauth2"},
-                            {"token_url", token_url()},
-                            {"client_id", "basic-client"},
-                            {"client_secret", secret_of("basic-client")},
-                            {"client_auth", "post"}});
-  ASSERT_TRUE(wrong_method.ok());
-  auto r1 = (*wrong_method)->authenticate();
+TEST_F(OidcProviderTest, WrongBasicSecretKeyScopeAndResourceAreRefused) {
+  // A wrong secret sent as HTTP Basic.
+  auto wrong_basic = make({{"type", "oauth2"},
+                           {"token_url", token_url()},
+                           {"client_id", "basic-client"},
+                           {"client_secret", "wrong:secret with spaces"},
+                           {"client_auth", "basic"}});
+  ASSERT_TRUE(wrong_basic.ok());
+  auto r1 = (*wrong_basic)->authenticate();
   ASSERT_FALSE(r1.ok());
   EXPECT_EQ(r1.error().code, "auth.invalid_client");
 
   // An assertion signed by a key that is not registered.
   const auto stranger = testing::make_key_pair();
-  auto wrong_key = make({{"type", "oauth2"},
-                         {"token_url", token_url()},
-                         {"client_id", "jwt-client"},
-                         {"client_certificate",
-                          {{"certificate", stranger.certificate_pem}, {"private_key", stranger.private_key_pem}}}});
+  auto wrong_key = make(
+      {{"type", "oauth2"},
+       {"token_url", token_url()},
+       {"client_id", "jwt-client"},
+       {"client_certificate",
+        {{"certificate", stranger.certificate_pem}, {"private_key", stranger.private_key_pem}}}});
   ASSERT_TRUE(wrong_key.ok());
   auto r2 = (*wrong_key)->authenticate();
   ASSERT_FALSE(r2.ok());
@@ -273,10 +277,11 @@ TEST_F(OidcProviderTest, WrongAuthMethodKeyAndScopeAreRefused) {
 
 TEST_F(OidcProviderTest, NotATokenEndpointGivesAClearError) {
   // The issuer's root is an HTML/JSON 404, not a token endpoint.
-  auto cred = make({{"type", "oauth2"},
-                    {"token_url", server_->info()["issuer"].get<std::string>() + "/no-such-endpoint"},
-                    {"client_id", "post-client"},
-                    {"client_secret", secret_of("post-client")}});
+  auto cred =
+      make({{"type", "oauth2"},
+            {"token_url", server_->info()["issuer"].get<std::string>() + "/no-such-endpoint"},
+            {"client_id", "post-client"},
+            {"client_secret", secret_of("post-client")}});
   ASSERT_TRUE(cred.ok());
   auto r = (*cred)->authenticate();
   ASSERT_FALSE(r.ok());

@@ -118,7 +118,10 @@ TEST(TokenCache, ErrorIsSharedWithWaitersButNotCached) {
   EXPECT_GE(fetches.load(), 1);
   // The next caller asks again: errors are not cached.
   const int before = fetches.load();
-  auto again = cache.get("k", [&]() -> Result<Token> { fetches.fetch_add(1); return token_for(clock, "ok", 3600s); });
+  auto again = cache.get("k", [&]() -> Result<Token> {
+    fetches.fetch_add(1);
+    return token_for(clock, "ok", 3600s);
+  });
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(fetches.load(), before + 1);
 }
