@@ -25,7 +25,8 @@ class GraphsimFaults : public ::testing::Test {
 };
 
 TEST_F(GraphsimFaults, ThrottleEveryNthWithIntegerRetryAfter) {
-  ASSERT_EQ(put_faults(R"({"throttle": {"every": 3, "status": 429, "retry_after": "2"}})").status, 200);
+  ASSERT_EQ(put_faults(R"({"throttle": {"every": 3, "status": 429, "retry_after": "2"}})").status,
+            200);
   std::vector<int> statuses;
   for (int i = 0; i < 6; ++i) statuses.push_back(get(kItems).status);
   EXPECT_EQ(statuses, (std::vector<int>{200, 200, 429, 200, 200, 429}));
@@ -130,11 +131,11 @@ TEST_F(GraphsimFaults, TokenEndpointErrorAndHang) {
 TEST_F(GraphsimFaults, ThrottleScopeToken) {
   put_faults(R"({"throttle": {"every": 1, "scope": "token", "retry_after": "3"}})");
   EXPECT_EQ(get(kItems).status, 200);
-  auto r = s->sim->handle(token_request(
-      "contoso.onmicrosoft.com", form({{"grant_type", "client_credentials"},
-                                       {"client_id", kAppId},
-                                       {"client_secret", kSecret},
-                                       {"scope", "https://graph.microsoft.com/.default"}})));
+  auto r = s->sim->handle(token_request("contoso.onmicrosoft.com",
+                                        form({{"grant_type", "client_credentials"},
+                                              {"client_id", kAppId},
+                                              {"client_secret", kSecret},
+                                              {"scope", "https://graph.microsoft.com/.default"}})));
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(*extdata::http::find_header(r.headers, "Retry-After"), "3");
 }

@@ -91,8 +91,9 @@ TEST(GraphsimFixture, ErrorsNameKeyPathAndLine) {
             items:
               - fields: {Revenue: lots}
 )");
-  EXPECT_EQ(bad_number, "tenants[0].sites[0].lists[0].items[0].fields.Revenue (line 10): expected a "
-                        "number, got 'lots'");
+  EXPECT_EQ(bad_number,
+            "tenants[0].sites[0].lists[0].items[0].fields.Revenue (line 10): expected a "
+            "number, got 'lots'");
   EXPECT_NE(error_of("tenants: [").find("(line "), std::string::npos);
   EXPECT_EQ(error_of("tenant: []"), "tenant (line 1): unknown key 'tenant'");
 }

@@ -50,7 +50,9 @@ TEST_F(GraphsimGraph, SiteByPathByIdAndRoot) {
   // Path lookup is case-insensitive like SharePoint URLs.
   EXPECT_EQ(body_json(get("/v1.0/sites/Contoso.SharePoint.com:/sites/sales"))["id"], kSalesSiteId);
   // The id goes back into the path percent-encoded.
-  EXPECT_EQ(body_json(get("/v1.0/sites/contoso.sharepoint.com%2C6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c03%2C7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d04"))["id"],
+  EXPECT_EQ(body_json(get("/v1.0/sites/"
+                          "contoso.sharepoint.com%2C6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c03%"
+                          "2C7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d04"))["id"],
             kSalesSiteId);
   auto root = body_json(get("/v1.0/sites/root"));
   EXPECT_TRUE(root.contains("root"));
@@ -91,7 +93,8 @@ TEST_F(GraphsimGraph, ListsHideSystemListsUnlessSelected) {
       EXPECT_EQ(l["@odata.etag"].get<std::string>().front(), '"');
     }
   }
-  auto with_system = body_json(get(kSalesPath + ":/lists?$select=name,displayName,system,list"))["value"];
+  auto with_system =
+      body_json(get(kSalesPath + ":/lists?$select=name,displayName,system,list"))["value"];
   ASSERT_EQ(with_system.size(), 5u);
   bool saw_system = false;
   for (const auto& l : with_system) {
@@ -102,9 +105,11 @@ TEST_F(GraphsimGraph, ListsHideSystemListsUnlessSelected) {
     }
   }
   EXPECT_TRUE(saw_system);
-  auto filtered = body_json(get(kSalesPath + ":/lists?$filter=displayName%20eq%20'Cities'"))["value"];
+  auto filtered =
+      body_json(get(kSalesPath + ":/lists?$filter=displayName%20eq%20'Cities'"))["value"];
   ASSERT_EQ(filtered.size(), 1u);
-  expect_graph_error(get(kSalesPath + ":/lists?$filter=name%20eq%20'Cities'"), 400, "invalidRequest");
+  expect_graph_error(get(kSalesPath + ":/lists?$filter=name%20eq%20'Cities'"), 400,
+                     "invalidRequest");
 }
 
 TEST_F(GraphsimGraph, ListByTitleOrId) {
@@ -172,7 +177,8 @@ TEST_F(GraphsimGraph, EmptyValuesAreOmitted) {
 }
 
 TEST_F(GraphsimGraph, ExpandFieldsSelect) {
-  auto item = body_json(get(kCustomers + "/items?$expand=fields($select=Title,City)&$top=1"))["value"][0];
+  auto item =
+      body_json(get(kCustomers + "/items?$expand=fields($select=Title,City)&$top=1"))["value"][0];
   auto fields = item["fields"];
   EXPECT_EQ(fields.size(), 3u) << fields.dump();  // @odata.etag + the two selected
   EXPECT_TRUE(fields.contains("Title"));
@@ -217,26 +223,30 @@ TEST_F(GraphsimGraph, TopDefaultsTo200AndCapsAt5000) {
 }
 
 TEST_F(GraphsimGraph, FilterOnIndexedColumn) {
-  auto j = body_json(get(kCustomers + "/items?expand=fields&$filter=fields/Country%20eq%20'germany'"));
+  auto j =
+      body_json(get(kCustomers + "/items?expand=fields&$filter=fields/Country%20eq%20'germany'"));
   ASSERT_EQ(j["value"].size(), 5u) << j.dump();
   for (const auto& item : j["value"]) EXPECT_EQ(item["fields"]["Country"], "Germany");
   auto quoted = body_json(get(kCustomers + "/items?expand=fields&$filter=" +
                               form({{"f", "fields/Title eq 'Crédit Côte d''Azur'"}}).substr(2)));
   ASSERT_EQ(quoted["value"].size(), 1u);
-  auto starts = body_json(get(kCustomers + "/items?expand=fields&$filter=" +
-                              form({{"f", "startswith(fields/Title,'nord') or fields/Country eq 'Japan'"}}).substr(2)));
+  auto starts = body_json(
+      get(kCustomers + "/items?expand=fields&$filter=" +
+          form({{"f", "startswith(fields/Title,'nord') or fields/Country eq 'Japan'"}}).substr(2)));
   EXPECT_EQ(starts["value"].size(), 4u);  // Nordlicht + three customers in Japan
 }
 
 TEST_F(GraphsimGraph, FilterOnNonIndexedColumnNeedsPreferHeader) {
   std::string target = kCustomers + "/items?expand=fields&$filter=fields/City%20eq%20'Lyon'";
   auto j = expect_graph_error(get(target), 400, "invalidRequest");
-  EXPECT_NE(j["error"]["message"].get<std::string>().find("HonorNonIndexedQueriesWarningMayFailRandomly"),
-            std::string::npos);
+  EXPECT_NE(
+      j["error"]["message"].get<std::string>().find("HonorNonIndexedQueriesWarningMayFailRandomly"),
+      std::string::npos);
   auto ok = get(target, {{"Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly"}});
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(body_json(ok)["value"].size(), 1u);
-  expect_graph_error(get(kCustomers + "/items?$filter=fields/Nope%20eq%201"), 400, "invalidRequest");
+  expect_graph_error(get(kCustomers + "/items?$filter=fields/Nope%20eq%201"), 400,
+                     "invalidRequest");
   expect_graph_error(get(kCustomers + "/items?$filter=Country%20eq%20'x'"), 400, "invalidRequest");
   expect_graph_error(get(kCustomers + "/items?$filter=fields/Country%20eq"), 400, "invalidRequest");
 }
@@ -272,12 +282,14 @@ TEST_F(GraphsimGraph, DeltaPagesDeltaLinkChangesAndDeletes) {
 
   // Change item 5, delete item 6, add item 61 (admin endpoint).
   auto admin = [&](const std::string& method, const std::string& path, const std::string& body) {
-    return s->sim->handle(request(method, "/_graphsim/sites/" + std::string(kSalesSiteId) +
-                                              "/lists/Customers" + path, {}, body));
+    return s->sim->handle(
+        request(method, "/_graphsim/sites/" + std::string(kSalesSiteId) + "/lists/Customers" + path,
+                {}, body));
   };
   EXPECT_EQ(admin("POST", "/items", R"({"id": 5, "fields": {"City": "Freiburg"}})").status, 200);
   EXPECT_EQ(admin("DELETE", "/items/6", "").status, 200);
-  auto created = admin("POST", "/items", R"({"fields": {"Title": "Neue Kunde GmbH", "Country": "Germany"}})");
+  auto created =
+      admin("POST", "/items", R"({"fields": {"Title": "Neue Kunde GmbH", "Country": "Germany"}})");
   EXPECT_EQ(body_json(created)["id"], "61");
   EXPECT_EQ(admin("POST", "/items", R"({"fields": {"Nope": 1}})").status, 400);
 
@@ -286,7 +298,8 @@ TEST_F(GraphsimGraph, DeltaPagesDeltaLinkChangesAndDeletes) {
   EXPECT_EQ(changes["value"][0]["id"], "5");
   EXPECT_EQ(changes["value"][0]["fields"]["City"], "Freiburg");
   EXPECT_EQ(changes["value"][0]["fields"]["_UIVersionString"], "2.0");
-  EXPECT_EQ(changes["value"][1], nlohmann::json::parse(R"({"id":"6","deleted":{"state":"deleted"}})"));
+  EXPECT_EQ(changes["value"][1],
+            nlohmann::json::parse(R"({"id":"6","deleted":{"state":"deleted"}})"));
   EXPECT_EQ(changes["value"][2]["id"], "61");
   // Deleted items leave list reads.
   expect_graph_error(get(kCustomers + "/items/6"), 404, "itemNotFound");
@@ -306,8 +319,9 @@ TEST_F(GraphsimGraph, DeltaUnknownOrResetTokenIs410) {
   auto all = body_json(get(kCustomers + "/items/delta?$top=5000"));
   std::string delta_link = all["@odata.deltaLink"];
   EXPECT_EQ(s->sim->handle(follow(delta_link, token)).status, 200);
-  EXPECT_EQ(s->sim->handle(request("POST", "/_graphsim/sites/" + std::string(kSalesSiteId) +
-                                               "/lists/Customers/delta/reset"))
+  EXPECT_EQ(s->sim
+                ->handle(request("POST", "/_graphsim/sites/" + std::string(kSalesSiteId) +
+                                             "/lists/Customers/delta/reset"))
                 .status,
             200);
   expect_graph_error(s->sim->handle(follow(delta_link, token)), 410, "resyncRequired");
@@ -328,7 +342,8 @@ TEST_F(GraphsimGraph, MissingMalformedExpiredAndForeignTokensAre401) {
         "CompactToken parsing failed with error code: 80049217");
   // Signed by someone else (the test certificate's key), same claims.
   auto claims = jwt_claims(token);
-  std::string foreign = sign_jwt({{"alg", "RS256"}, {"typ", "JWT"}}, claims, test_certificate(), "RS256");
+  std::string foreign =
+      sign_jwt({{"alg", "RS256"}, {"typ", "JWT"}}, claims, test_certificate(), "RS256");
   check(s->sim->handle(graph_get(kSalesPath, foreign)),
         "Access token validation failure. Invalid signature.");
   s->clock.advance(std::chrono::seconds(3599));

@@ -127,7 +127,9 @@ std::string sign_jwt(const nlohmann::json& header, const nlohmann::json& payload
   return input + "." + b64url(sig);
 }
 
-std::string x5t(const TestCertificate& cert) { return b64url(digest(EVP_sha1(), cert.der)); }
+std::string x5t(const TestCertificate& cert) {
+  return b64url(digest(EVP_sha1(), cert.der));
+}
 std::string x5t_s256(const TestCertificate& cert) {
   return b64url(digest(EVP_sha256(), cert.der));
 }
@@ -160,7 +162,9 @@ std::unique_ptr<Sim> make_sim(Fixture fixture) {
   return s;
 }
 
-std::unique_ptr<Sim> make_sim() { return make_sim(load_test_fixture()); }
+std::unique_ptr<Sim> make_sim() {
+  return make_sim(load_test_fixture());
+}
 
 extdata::server::Request request(const std::string& method, const std::string& target,
                                  extdata::server::Headers headers, std::string body) {

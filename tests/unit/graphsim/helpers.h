@@ -25,7 +25,8 @@ inline constexpr const char* kUserReadSecret = "Usr4Q~graphsimUserReadAllSecret.
 inline constexpr const char* kCertApp = "55555555-5555-4555-8555-555555555555";
 inline constexpr const char* kBase = "http://127.0.0.1:4444";
 inline constexpr const char* kSalesSiteId =
-    "contoso.sharepoint.com,6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c03,7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d04";
+    "contoso.sharepoint.com,6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c03,7b8c9d0e-1f2a-4b3c-9d4e-"
+    "5f6a7b8c9d04";
 
 std::string demo_fixture_path();
 

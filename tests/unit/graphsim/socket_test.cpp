@@ -102,8 +102,10 @@ TEST(GraphsimSocket, DroppedConnectionSendsPartOfTheBody) {
   addr.sin_port = htons(running.server->port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  std::string req = "GET /v1.0/sites/contoso.sharepoint.com:/sites/Sales HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    "Authorization: Bearer " + token + "\r\n\r\n";
+  std::string req =
+      "GET /v1.0/sites/contoso.sharepoint.com:/sites/Sales HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Authorization: Bearer " +
+      token + "\r\n\r\n";
   ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
   std::string received;
   char buf[4096];

@@ -106,9 +106,9 @@ TEST(GraphsimToken, WrongSecretAndSecretIdPastedInstead) {
   auto s = make_sim();
   expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com", secret_form(kAppId, "nope")), 401,
                      "invalid_client", 7000215);
-  auto j = expect_entra_error(
-      post(*s->sim, "contoso.onmicrosoft.com", secret_form(kAppId, kSecretId)), 401,
-      "invalid_client", 7000215);
+  auto j =
+      expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com", secret_form(kAppId, kSecretId)),
+                         401, "invalid_client", 7000215);
   EXPECT_NE(j["error_description"].get<std::string>().find("not the client secret ID"),
             std::string::npos);
   auto counters = s->sim->counters()["token_requests"]["by_client"][kAppId];
@@ -134,9 +134,9 @@ TEST(GraphsimToken, UnknownTenantAndInvalidTenantIdentifier) {
   auto s = make_sim();
   expect_entra_error(post(*s->sim, "fabrikam.onmicrosoft.com", secret_form(kAppId, kSecret)), 400,
                      "invalid_tenant", 90002);
-  expect_entra_error(post(*s->sim, "00000000-0000-4000-8000-000000000000",
-                          secret_form(kAppId, kSecret)),
-                     400, "invalid_tenant", 90002);
+  expect_entra_error(
+      post(*s->sim, "00000000-0000-4000-8000-000000000000", secret_form(kAppId, kSecret)), 400,
+      "invalid_tenant", 90002);
   expect_entra_error(post(*s->sim, "not_a_tenant!", secret_form(kAppId, kSecret)), 400,
                      "invalid_request", 900023);
 }
@@ -159,8 +159,9 @@ TEST(GraphsimToken, BadScopes) {
                                       "https://graph.microsoft.com/.default "
                                       "https://contoso.sharepoint.com/.default")),
                      400, "invalid_scope", 700022);
-  expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com", secret_form(kAppId, kSecret, "/.default")),
-                     400, "invalid_scope", 70011);
+  expect_entra_error(
+      post(*s->sim, "contoso.onmicrosoft.com", secret_form(kAppId, kSecret, "/.default")), 400,
+      "invalid_scope", 70011);
   expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com", secret_form(kAppId, kSecret, " ")),
                      400, "invalid_scope", 70011);
   expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com",
@@ -170,14 +171,15 @@ TEST(GraphsimToken, BadScopes) {
 
 TEST(GraphsimToken, MissingParametersAreNamed) {
   auto s = make_sim();
-  auto j = expect_entra_error(
-      post(*s->sim, "contoso.onmicrosoft.com", form({{"client_id", kAppId}})), 400,
-      "invalid_request", 900144);
+  auto j =
+      expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com", form({{"client_id", kAppId}})),
+                         400, "invalid_request", 900144);
   EXPECT_NE(j["error_description"].get<std::string>().find("'grant_type'"), std::string::npos);
-  j = expect_entra_error(
-      post(*s->sim, "contoso.onmicrosoft.com",
-           form({{"grant_type", "client_credentials"}, {"client_id", kAppId}, {"client_secret", kSecret}})),
-      400, "invalid_request", 900144);
+  j = expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com",
+                              form({{"grant_type", "client_credentials"},
+                                    {"client_id", kAppId},
+                                    {"client_secret", kSecret}})),
+                         400, "invalid_request", 900144);
   EXPECT_NE(j["error_description"].get<std::string>().find("'scope'"), std::string::npos);
   j = expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com",
                               form({{"grant_type", "client_credentials"},
@@ -206,9 +208,10 @@ TEST(GraphsimToken, GetIsRejectedAndCorrelationIdEchoed) {
 // --- certificate credentials ---
 
 nlohmann::json assertion_claims(const std::string& aud, long long now) {
-  return {{"aud", aud},  {"iss", kCertApp},  {"sub", kCertApp},
-          {"jti", "5f1c8e2a-0000-4000-8000-000000000001"},
-          {"nbf", now},  {"exp", now + 600}, {"iat", now}};
+  return {{"aud", aud},      {"iss", kCertApp},
+          {"sub", kCertApp}, {"jti", "5f1c8e2a-0000-4000-8000-000000000001"},
+          {"nbf", now},      {"exp", now + 600},
+          {"iat", now}};
 }
 
 std::string assertion_form(const std::string& assertion) {
@@ -237,9 +240,9 @@ TEST(GraphsimToken, AssertionPs256WithX5tS256AndLoginAudience) {
   auto s = make_sim();
   std::string a =
       sign_jwt({{"alg", "PS256"}, {"typ", "JWT"}, {"x5t#S256", x5t_s256(test_certificate())}},
-               assertion_claims(
-                   std::string("https://login.microsoftonline.com/") + kTenantId + "/oauth2/v2.0/token",
-                   kNow),
+               assertion_claims(std::string("https://login.microsoftonline.com/") + kTenantId +
+                                    "/oauth2/v2.0/token",
+                                kNow),
                test_certificate(), "PS256");
   auto r = post(*s->sim, "contoso.onmicrosoft.com", assertion_form(a));
   EXPECT_EQ(r.status, 200) << r.body;
@@ -276,7 +279,8 @@ TEST(GraphsimToken, AssertionClaimsChecked) {
     return assertion_form(sign_jwt({{"alg", "RS256"}, {"x5t", x5t(test_certificate())}}, claims,
                                    test_certificate(), "RS256"));
   };
-  auto wrong_aud = assertion_claims("https://login.microsoftonline.com/other/oauth2/v2.0/token", kNow);
+  auto wrong_aud =
+      assertion_claims("https://login.microsoftonline.com/other/oauth2/v2.0/token", kNow);
   expect_entra_error(post(*s->sim, "contoso.onmicrosoft.com", signed_with(wrong_aud)), 401,
                      "invalid_client", 700023);
   auto wrong_iss = assertion_claims(kAud, kNow);
