@@ -4,7 +4,9 @@
 
 namespace extdata {
 
-void SystemClock::sleep_for(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+void SystemClock::sleep_for(std::chrono::milliseconds d) {
+  std::this_thread::sleep_for(d);
+}
 
 SystemClock& SystemClock::instance() {
   static SystemClock clock;

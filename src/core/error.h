@@ -74,14 +74,16 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return Status{}; }
+inline Status ok_status() {
+  return Status{};
+}
 
 }  // namespace extdata
 
 // Propagate an error from an expression returning Result/Status.
-#define EXTDATA_TRY(expr)                                        \
-  do {                                                           \
-    auto extdata_try_result_ = (expr);                           \
+#define EXTDATA_TRY(expr)                                                         \
+  do {                                                                            \
+    auto extdata_try_result_ = (expr);                                            \
     if (!extdata_try_result_.ok()) return std::move(extdata_try_result_).error(); \
   } while (0)
 

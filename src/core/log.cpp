@@ -41,7 +41,8 @@ std::string render(std::string_view event, std::initializer_list<Field> fields) 
 
 void init(std::string_view level, std::string_view format) {
   g_json = format == "json";
-  auto logger = spdlog::stderr_logger_mt("extdata");
+  auto logger = spdlog::get("extdata");
+  if (!logger) logger = spdlog::stderr_logger_mt("extdata");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern(g_json ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");
   spdlog::set_level(spdlog::level::from_str(std::string(level)));

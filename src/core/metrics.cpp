@@ -81,8 +81,10 @@ std::string Metrics::prometheus_text() const {
   for (const auto& [name, family] : families_) {
     if (!family.help.empty()) out << "# HELP " << name << ' ' << family.help << '\n';
     out << "# TYPE " << name << (family.is_gauge ? " gauge\n" : " counter\n");
-    for (const auto& [labels, c] : family.counters) out << name << labels << ' ' << c->value() << '\n';
-    for (const auto& [labels, g] : family.gauges) out << name << labels << ' ' << g->value() << '\n';
+    for (const auto& [labels, c] : family.counters)
+      out << name << labels << ' ' << c->value() << '\n';
+    for (const auto& [labels, g] : family.gauges)
+      out << name << labels << ' ' << g->value() << '\n';
   }
   return out.str();
 }

@@ -19,9 +19,8 @@ std::string lower(std::string_view s) {
 }
 
 constexpr std::array<std::string_view, 12> kSensitiveKeys = {
-    "client_secret", "client_assertion", "password",  "passwd",        "access_token",
-    "refresh_token", "id_token",         "api_key",   "apikey",        "secret",
-    "token",         "assertion"};
+    "client_secret", "client_assertion", "password", "passwd", "access_token", "refresh_token",
+    "id_token",      "api_key",          "apikey",   "secret", "token",        "assertion"};
 
 std::mutex& secrets_mutex() {
   static std::mutex mu;
@@ -37,8 +36,8 @@ std::set<std::string, std::greater<>>& secrets() {
 
 bool is_sensitive_header(std::string_view name) {
   const std::string n = lower(name);
-  return n == "authorization" || n == "proxy-authorization" || n == "cookie" ||
-         n == "set-cookie" || n == "x-api-key" || n == "api-key" || n == "ocp-apim-subscription-key" ||
+  return n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie" ||
+         n == "x-api-key" || n == "api-key" || n == "ocp-apim-subscription-key" ||
          n.find("token") != std::string::npos || n.find("secret") != std::string::npos;
 }
 

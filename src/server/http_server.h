@@ -20,9 +20,9 @@ namespace extdata::server {
 using http::Headers;
 
 struct Request {
-  std::string method;  // "GET", "POST" ...
-  std::string target;  // as sent: path + query
-  std::string path;    // percent-decoded path without the query
+  std::string method;                                      // "GET", "POST" ...
+  std::string target;                                      // as sent: path + query
+  std::string path;                                        // percent-decoded path without the query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   Headers headers;
   std::string body;
@@ -46,7 +46,8 @@ struct Response {
   std::optional<size_t> close_after_body_bytes;
 
   static Response json(int status, std::string body);
-  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
 };
 
 using Respond = std::function<void(Response)>;

@@ -1,0 +1,55 @@
+#pragma once
+// HttpClient over libcurl: connection reuse per host, timeouts, response size cap,
+// safe redirects, proxies from the environment, TLS verification, retries with
+// backoff honouring Retry-After, and counters.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "http/http_client.h"
+#include "http/retry.h"
+
+namespace extdata::http {
+
+struct CurlOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds total_timeout{60'000};
+  size_t max_response_bytes = 256u << 20;
+  int max_redirects = 5;
+  bool verify_tls = true;
+  std::optional<std::string> ca_bundle;  // PEM file with extra trusted CAs (replaces the default)
+  RetryPolicy retry;
+  std::string user_agent = "extdata/0.1";
+  // Label for counters (e.g. the source name).
+  std::string metrics_label = "default";
+};
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(CurlOptions options = {}, Clock* clock = nullptr,
+                          Metrics* metrics = nullptr);
+  ~CurlHttpClient() override;
+
+  Result<Response> send(const Request& request) override;
+
+  const CurlOptions& options() const { return options_; }
+
+ private:
+  Result<Response> send_once(const Request& request);
+
+  CurlOptions options_;
+  Clock* clock_;
+  Metrics* metrics_;
+  struct Pool;
+  std::unique_ptr<Pool> pool_;
+};
+
+// Percent-encodes for a URL query value / form value (RFC 3986 unreserved kept).
+std::string url_encode(std::string_view value);
+// Builds an application/x-www-form-urlencoded body.
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
+
+}  // namespace extdata::http

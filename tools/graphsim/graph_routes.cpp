@@ -1,0 +1,869 @@
+// Microsoft Graph v1.0, SharePoint sites, lists, columns and items
+// (reference: microsoft-identity-and-graph.md §3 and §4).
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "filter.h"
+#include "graphsim.h"
+#include "internal.h"
+
+namespace graphsim {
+
+namespace {
+
+constexpr const char* kWwwAuthenticate =
+    "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/"
+    "authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
+constexpr const char* kODataJson =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
+    "charset=utf-8";
+constexpr int kDefaultTop = 200;
+constexpr int kMaxTop = 5000;
+constexpr size_t kListViewThreshold = 5000;
+
+Response graph_error(const GraphSim::Context& ctx, int status, const std::string& code,
+                     const std::string& message) {
+  nlohmann::ordered_json body = {{"error",
+                                  {{"code", code},
+                                   {"message", message},
+                                   {"innerError",
+                                    {{"date", graph_date(ctx.now)},
+                                     {"request-id", ctx.request_id},
+                                     {"client-request-id", ctx.client_request_id}}}}}};
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  r.headers.emplace_back("Content-Type", "application/json");
+  return r;
+}
+
+Response graph_json(std::string body) {
+  Response r;
+  r.status = 200;
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Type", kODataJson);
+  r.headers.emplace_back("OData-Version", "4.0");
+  return r;
+}
+
+// System query options work with and without the `$` (Graph accepts `expand=fields`).
+std::optional<std::string> option(const Request& request, std::string_view name) {
+  for (const auto& [k, v] : request.query) {
+    if (k.size() == name.size() + 1 && k[0] == '$' &&
+        iequals(std::string_view(k).substr(1), name)) {
+      return v;
+    }
+    if (iequals(k, name)) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> split_list(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view part = text.substr(start, end - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) out.emplace_back(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> split_segments(std::string_view path) {
+  return split_list(path, '/');
+}
+
+std::string raw_path(const Request& request) {
+  size_t q = request.target.find('?');
+  return q == std::string::npos ? request.target : request.target.substr(0, q);
+}
+
+// The current request's link without the `drop` parameters (nextLink / deltaLink base).
+std::string link_without(const GraphSim::Context& ctx, const Request& request,
+                         std::initializer_list<std::string_view> drop) {
+  std::string link = ctx.base_url + raw_path(request);
+  char sep = '?';
+  for (const auto& [k, v] : request.query) {
+    bool dropped = false;
+    for (auto d : drop) dropped = dropped || iequals(k, d);
+    if (dropped) continue;
+    link += sep + percent_encode(k) + "=" + percent_encode(v);
+    sep = '&';
+  }
+  return link;
+}
+
+std::string link_with(const GraphSim::Context& ctx, const Request& request,
+                      std::initializer_list<std::string_view> drop, const std::string& param,
+                      const std::string& value) {
+  std::string link = link_without(ctx, request, drop);
+  return link + (link.find('?') == std::string::npos ? "?" : "&") + param + "=" + value;
+}
+
+std::string etag(const std::string& guid, int version) {
+  return "\"" + guid + "," + std::to_string(version) + "\"";
+}
+
+std::string content_type_id(const ListSpec& list) {
+  std::string hex;
+  for (char c : list.id) {
+    if (c != '-') hex.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return "0x0100" + hex;
+}
+
+std::string list_web_url(const SiteSpec& site, const ListSpec& list) {
+  if (list.template_name == "documentLibrary") return site.web_url() + "/" + list.name;
+  return site.web_url() + "/Lists/" + list.name;
+}
+
+void append_kv(std::string& out, std::string_view key, std::string_view value, bool& first) {
+  if (!first) out.push_back(',');
+  first = false;
+  append_json_string(out, key);
+  out.push_back(':');
+  append_json_string(out, value);
+}
+
+void append_raw(std::string& out, std::string_view key, std::string_view raw, bool& first) {
+  if (!first) out.push_back(',');
+  first = false;
+  append_json_string(out, key);
+  out.push_back(':');
+  out += raw;
+}
+
+std::string identity_json(const TenantSpec& tenant, int lookup_id) {
+  const UserSpec* user = tenant.user_by_lookup_id(lookup_id);
+  std::string out = "{\"user\":{";
+  bool first = true;
+  if (user == nullptr) {
+    append_kv(out, "displayName", "System Account", first);
+  } else {
+    if (!user->email.empty()) append_kv(out, "email", user->email, first);
+    append_kv(out, "id", user->id, first);
+    append_kv(out, "displayName", user->display_name, first);
+  }
+  return out + "}}";
+}
+
+struct ItemView {
+  const GraphSim::Context* ctx = nullptr;
+  const TenantSpec* tenant = nullptr;
+  const SiteSpec* site = nullptr;
+  const ListSpec* list = nullptr;
+  bool expand_fields = false;
+  std::optional<std::set<std::string>> field_select;  // lower-case names
+  std::optional<std::set<std::string>> item_select;   // lower-case names
+  std::string list_context;                           // "sites('…')/lists('…')"
+
+  bool item_wants(std::string_view key) const {
+    return !item_select || item_select->count(to_lower(key)) > 0;
+  }
+  bool field_wants(std::string_view key) const {
+    return !field_select || field_select->count(to_lower(key)) > 0;
+  }
+
+  void append_fields(std::string& out, const ItemSpec& item) const {
+    out.push_back('{');
+    bool first = true;
+    append_kv(out, "@odata.etag", etag(item.unique_id, item.version), first);
+    const std::string* title = nullptr;
+    for (const auto& [index, value] : item.values) {
+      const ColumnSpec& col = list->columns[index];
+      if (col.name == "Title" && value.is_string()) title = value.get_ptr<const std::string*>();
+      std::string key = col.field_key();
+      if (!field_wants(key) && !field_wants(col.name)) continue;
+      if (value.is_string()) {
+        append_kv(out, key, value.get_ref<const std::string&>(), first);
+      } else {
+        append_raw(out, key, value.dump(), first);
+      }
+    }
+    std::string id = std::to_string(item.id);
+    if (field_wants("id")) append_kv(out, "id", id, first);
+    if (field_wants("ContentType")) append_kv(out, "ContentType", "Item", first);
+    if (field_wants("Modified")) append_kv(out, "Modified", format_time(item.modified), first);
+    if (field_wants("Created")) append_kv(out, "Created", format_time(item.created), first);
+    if (field_wants("AuthorLookupId")) {
+      append_kv(out, "AuthorLookupId", std::to_string(item.author_lookup_id), first);
+    }
+    if (field_wants("EditorLookupId")) {
+      append_kv(out, "EditorLookupId", std::to_string(item.editor_lookup_id), first);
+    }
+    if (field_wants("_UIVersionString")) {
+      append_kv(out, "_UIVersionString", std::to_string(item.version) + ".0", first);
+    }
+    if (field_wants("Attachments")) append_raw(out, "Attachments", "false", first);
+    if (title != nullptr) {
+      if (field_wants("LinkTitleNoMenu")) append_kv(out, "LinkTitleNoMenu", *title, first);
+      if (field_wants("LinkTitle")) append_kv(out, "LinkTitle", *title, first);
+    }
+    if (field_wants("ItemChildCount")) append_kv(out, "ItemChildCount", "0", first);
+    if (field_wants("FolderChildCount")) append_kv(out, "FolderChildCount", "0", first);
+    out.push_back('}');
+  }
+
+  void append_item(std::string& out, const ItemSpec& item) const {
+    out.push_back('{');
+    bool first = true;
+    std::string tag = etag(item.unique_id, item.version);
+    std::string id = std::to_string(item.id);
+    append_kv(out, "@odata.etag", tag, first);
+    if (item_wants("createdDateTime"))
+      append_kv(out, "createdDateTime", format_time(item.created), first);
+    if (item_wants("eTag")) append_kv(out, "eTag", tag, first);
+    append_kv(out, "id", id, first);
+    if (item_wants("lastModifiedDateTime")) {
+      append_kv(out, "lastModifiedDateTime", format_time(item.modified), first);
+    }
+    if (item_wants("webUrl")) {
+      append_kv(out, "webUrl", list_web_url(*site, *list) + "/" + id + "_.000", first);
+    }
+    if (item_wants("createdBy")) {
+      append_raw(out, "createdBy", identity_json(*tenant, item.author_lookup_id), first);
+    }
+    if (item_wants("lastModifiedBy")) {
+      append_raw(out, "lastModifiedBy", identity_json(*tenant, item.editor_lookup_id), first);
+    }
+    if (item_wants("parentReference")) {
+      std::string parent = "{";
+      bool pfirst = true;
+      append_kv(parent, "id", list->id, pfirst);
+      append_kv(parent, "siteId", site->id(), pfirst);
+      append_raw(out, "parentReference", parent + "}", first);
+    }
+    if (item_wants("contentType")) {
+      std::string ct = "{";
+      bool cfirst = true;
+      append_kv(ct, "id", content_type_id(*list), cfirst);
+      append_kv(ct, "name", "Item", cfirst);
+      append_raw(out, "contentType", ct + "}", first);
+    }
+    if (expand_fields) {
+      append_kv(
+          out, "fields@odata.context",
+          ctx->base_url + "/v1.0/$metadata#" + list_context + "/items('" + id + "')/fields/$entity",
+          first);
+      if (!first) out.push_back(',');
+      first = false;
+      out += "\"fields\":";
+      append_fields(out, item);
+    }
+    out.push_back('}');
+  }
+};
+
+std::string encode_skiptoken(int last_id) {
+  return base64url_encode("Paged=TRUE&p_ID=" + std::to_string(last_id));
+}
+
+std::optional<int> decode_skiptoken(std::string_view token) {
+  auto raw = base64url_decode(token);
+  if (!raw) raw = base64_decode(token);
+  constexpr std::string_view kPrefix = "Paged=TRUE&p_ID=";
+  if (!raw || raw->rfind(kPrefix, 0) != 0) return std::nullopt;
+  int id = 0;
+  const char* begin = raw->data() + kPrefix.size();
+  auto [end, ec] = std::from_chars(begin, raw->data() + raw->size(), id);
+  if (ec != std::errc() || end != raw->data() + raw->size() || id < 0) return std::nullopt;
+  return id;
+}
+
+struct DeltaToken {
+  std::string list_id;
+  uint64_t epoch = 0;
+  uint64_t seq = 0;
+  bool initial = false;
+};
+
+std::string encode_delta_token(const DeltaToken& t) {
+  return base64url_encode("graphsim-delta|" + t.list_id + "|" + std::to_string(t.epoch) + "|" +
+                          std::to_string(t.seq) + "|" + (t.initial ? "1" : "0"));
+}
+
+std::optional<DeltaToken> decode_delta_token(std::string_view text) {
+  auto raw = base64url_decode(text);
+  if (!raw) return std::nullopt;
+  auto parts = split_list(*raw, '|');
+  if (parts.size() != 5 || parts[0] != "graphsim-delta") return std::nullopt;
+  DeltaToken t;
+  t.list_id = parts[1];
+  auto parse_u64 = [](const std::string& s, uint64_t& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size();
+  };
+  if (!parse_u64(parts[2], t.epoch) || !parse_u64(parts[3], t.seq)) return std::nullopt;
+  if (parts[4] != "0" && parts[4] != "1") return std::nullopt;
+  t.initial = parts[4] == "1";
+  return t;
+}
+
+// Parses `$expand`: "fields" or "fields($select=A,B)"; anything else is a 400.
+std::optional<std::string> parse_expand(const std::string& expand, ItemView& view) {
+  std::string_view e = expand;
+  while (!e.empty() && e.front() == ' ') e.remove_prefix(1);
+  if (e.size() < 6 || !iequals(e.substr(0, 6), "fields")) {
+    std::string name(e.substr(0, e.find('(')));
+    return "Parsing OData Select and Expand failed: Could not find a property named '" + name +
+           "' on type 'microsoft.graph.listItem'.";
+  }
+  e.remove_prefix(6);
+  view.expand_fields = true;
+  if (e.empty()) return std::nullopt;
+  if (e.front() != '(' || e.back() != ')') {
+    return "Parsing OData Select and Expand failed: syntax error in '" + expand + "'.";
+  }
+  std::string_view inner = e.substr(1, e.size() - 2);
+  size_t eq = inner.find('=');
+  if (eq == std::string_view::npos) {
+    return "Parsing OData Select and Expand failed: syntax error in '" + expand + "'.";
+  }
+  std::string_view key = inner.substr(0, eq);
+  if (!iequals(key, "$select") && !iequals(key, "select")) {
+    return "Parsing OData Select and Expand failed: only $select is supported inside "
+           "fields(...) by graphsim, got '" +
+           std::string(key) + "'.";
+  }
+  std::set<std::string> names;
+  for (const auto& n : split_list(inner.substr(eq + 1), ',')) names.insert(to_lower(n));
+  view.field_select = std::move(names);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Response GraphSim::handle_graph(const Request& request, Context& ctx) {
+  std::string route = "unknown";
+  Response response = [&]() -> Response {
+    // --- authentication and authorization (reference §3) ---
+    auto unauthorized = [&](const std::string& message) {
+      Response r = graph_error(ctx, 401, "InvalidAuthenticationToken", message);
+      r.headers.emplace_back("WWW-Authenticate", kWwwAuthenticate);
+      return r;
+    };
+    std::string token;
+    if (auto auth = request.header("Authorization");
+        auth && auth->size() > 7 && iequals(auth->substr(0, 7), "Bearer ")) {
+      token = auth->substr(7);
+      while (!token.empty() && token.front() == ' ') token.erase(token.begin());
+    }
+    if (token.empty()) return unauthorized("Access token is empty.");
+    auto jwt = split_jwt(token);
+    nlohmann::json header, claims;
+    if (jwt) {
+      try {
+        header = nlohmann::json::parse(jwt->header_json);
+        claims = nlohmann::json::parse(jwt->payload_json);
+      } catch (const nlohmann::json::exception&) {
+        jwt.reset();
+      }
+    }
+    if (!jwt || !header.is_object() || !claims.is_object()) {
+      return unauthorized("CompactToken parsing failed with error code: 80049217");
+    }
+    if (header.value("alg", "") != "RS256" ||
+        !signing_key_->verify_rs256(jwt->signing_input, jwt->signature)) {
+      return unauthorized("Access token validation failure. Invalid signature.");
+    }
+    std::string aud = claims.value("aud", "");
+    if (!iequals(aud, kGraphResource) && !iequals(aud, std::string(kGraphResource) + "/") &&
+        !iequals(aud, kGraphAppId)) {
+      return unauthorized("Access token validation failure. Invalid audience.");
+    }
+    long long now =
+        std::chrono::duration_cast<std::chrono::seconds>(ctx.now.time_since_epoch()).count();
+    long long exp =
+        claims.contains("exp") && claims["exp"].is_number() ? claims["exp"].get<long long>() : 0;
+    long long nbf =
+        claims.contains("nbf") && claims["nbf"].is_number() ? claims["nbf"].get<long long>() : 0;
+    if (now >= exp || now < nbf)
+      return unauthorized("Access token has expired or is not yet valid.");
+
+    std::shared_lock lock(data_mu_);
+    const TenantSpec* tenant = nullptr;
+    std::string tid = claims.value("tid", "");
+    for (const auto& t : fixture_.tenants) {
+      if (t->id == tid) tenant = t.get();
+    }
+    if (tenant == nullptr) return unauthorized("Access token validation failure. Invalid issuer.");
+    bool has_roles =
+        claims.contains("roles") && claims["roles"].is_array() && !claims["roles"].empty();
+    bool has_scp = claims.contains("scp");
+    if (!has_roles && !has_scp) {
+      return graph_error(ctx, 403, "AccessDenied",
+                         "Either scp or roles claim need to be present in the token.");
+    }
+    bool may_read_sites = false;
+    if (has_roles) {
+      for (const auto& role : claims["roles"]) {
+        if (!role.is_string()) continue;
+        const std::string& r = role.get_ref<const std::string&>();
+        may_read_sites = may_read_sites || r == "Sites.Read.All" || r == "Sites.ReadWrite.All" ||
+                         r == "Sites.Manage.All" || r == "Sites.FullControl.All";
+      }
+    }
+    if (!may_read_sites) return graph_error(ctx, 403, "accessDenied", "Access denied");
+
+    if (request.method != "GET") {
+      return graph_error(ctx, 405, "BadRequest",
+                         "The HTTP method '" + request.method +
+                             "' is not simulated by graphsim: it serves SharePoint reads only.");
+    }
+
+    // --- routing ---
+    std::string_view rest = std::string_view(request.path).substr(5);  // after "/v1.0"
+    if (rest.rfind("/sites/", 0) != 0) {
+      auto segs = split_segments(rest);
+      return graph_error(ctx, 400, "BadRequest",
+                         "Resource not found for the segment '" +
+                             (segs.empty() ? std::string() : segs.front()) + "'.");
+    }
+    std::string_view site_part = rest.substr(7);
+    if (site_part.empty()) {
+      route = "sites";
+      return graph_error(ctx, 400, "invalidRequest",
+                         "graphsim simulates site lookup by path or id only "
+                         "(GET /sites/{host}:/{path}); site search is not simulated.");
+    }
+    const SiteSpec* site = nullptr;
+    std::string_view remainder;
+    size_t colon = site_part.find(':');
+    size_t slash = site_part.find('/');
+    if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
+      route = "site_by_path";
+      std::string_view host = site_part.substr(0, colon);
+      std::string_view after = site_part.substr(colon + 1);
+      std::string path = "/";
+      if (!after.empty() && after.front() == '/') {
+        size_t end = after.find(':');
+        path = std::string(after.substr(0, end));
+        remainder = end == std::string_view::npos ? std::string_view() : after.substr(end + 1);
+      } else {
+        remainder = after;
+      }
+      while (path.size() > 1 && path.back() == '/') path.pop_back();
+      for (const auto& s : tenant->sites) {
+        if (iequals(s->host, host) && iequals(s->path, path)) site = s.get();
+      }
+    } else {
+      route = "site";
+      std::string_view id = site_part.substr(0, slash);
+      remainder = slash == std::string_view::npos ? std::string_view() : site_part.substr(slash);
+      auto parts = split_list(id, ',');
+      for (const auto& s : tenant->sites) {
+        if (parts.size() == 3 && iequals(parts[0], s->host) &&
+            iequals(parts[1], s->site_collection_id) && iequals(parts[2], s->web_id)) {
+          site = s.get();
+        } else if (parts.size() == 1 && s->path == "/" &&
+                   (iequals(parts[0], "root") || iequals(parts[0], s->host)) && site == nullptr) {
+          site = s.get();
+        }
+      }
+    }
+    if (site == nullptr)
+      return graph_error(ctx, 404, "itemNotFound", "Requested site could not be found");
+
+    auto segs = split_segments(remainder);
+    std::string site_context = "sites('" + site->id() + "')";
+    if (segs.empty()) {
+      nlohmann::ordered_json body = {
+          {"@odata.context", ctx.base_url + "/v1.0/$metadata#sites/$entity"},
+          {"createdDateTime", format_time(site->created)},
+          {"description", site->description},
+          {"id", site->id()},
+          {"lastModifiedDateTime", format_time(site->modified)},
+          {"name", site->name()},
+          {"webUrl", site->web_url()},
+          {"displayName", site->display_name}};
+      if (site->path == "/") body["root"] = nlohmann::json::object();
+      body["siteCollection"] = {{"hostname", site->host}};
+      return graph_json(body.dump());
+    }
+    if (segs[0] != "lists") {
+      return graph_error(ctx, 400, "BadRequest",
+                         "Resource not found for the segment '" + segs[0] + "'.");
+    }
+    auto list_json = [&](const ListSpec& list) {
+      nlohmann::ordered_json j = {{"@odata.etag", etag(list.id, 1)},
+                                  {"createdDateTime", format_time(list.created)},
+                                  {"description", list.description},
+                                  {"eTag", etag(list.id, 1)},
+                                  {"id", list.id},
+                                  {"lastModifiedDateTime", format_time(list.modified)},
+                                  {"name", list.name},
+                                  {"webUrl", list_web_url(*site, list)},
+                                  {"displayName", list.display_name},
+                                  {"createdBy", {{"user", {{"displayName", "System Account"}}}}},
+                                  {"parentReference", {{"siteId", site->id()}}},
+                                  {"list",
+                                   {{"contentTypesEnabled", false},
+                                    {"hidden", list.hidden},
+                                    {"template", list.template_name}}}};
+      if (list.system) j["system"] = nlohmann::json::object();
+      return j;
+    };
+    if (segs.size() == 1) {
+      route = "lists";
+      std::optional<std::set<std::string>> select;
+      if (auto s = option(request, "select")) {
+        select.emplace();
+        for (const auto& n : split_list(*s, ',')) select->insert(to_lower(n));
+      }
+      std::optional<std::string> display_name_filter;
+      if (auto f = option(request, "filter")) {
+        auto parsed = parse_list_filter(*f);
+        if (!parsed) {
+          return graph_error(ctx, 400, "invalidRequest",
+                             "Invalid filter clause: lists can be filtered on displayName eq "
+                             "'…' only.");
+        }
+        display_name_filter = *parsed;
+      }
+      bool with_system = select && select->count("system") > 0;
+      nlohmann::ordered_json value = nlohmann::ordered_json::array();
+      for (const auto& list : site->lists) {
+        if (list->system && !with_system) continue;
+        if (display_name_filter && !iequals(*display_name_filter, list->display_name)) continue;
+        auto j = list_json(*list);
+        if (select) {
+          nlohmann::ordered_json picked = {{"@odata.etag", j["@odata.etag"]}};
+          for (auto it = j.begin(); it != j.end(); ++it) {
+            if (select->count(to_lower(it.key()))) picked[it.key()] = it.value();
+          }
+          j = std::move(picked);
+        }
+        value.push_back(std::move(j));
+      }
+      nlohmann::ordered_json body = {
+          {"@odata.context", ctx.base_url + "/v1.0/$metadata#" + site_context + "/lists"},
+          {"value", value}};
+      return graph_json(body.dump());
+    }
+    const ListSpec* list = nullptr;
+    for (const auto& l : site->lists) {
+      if (iequals(l->id, segs[1]) || iequals(l->display_name, segs[1]) ||
+          iequals(l->name, segs[1])) {
+        list = l.get();
+      }
+    }
+    route = "list";
+    if (segs.size() >= 3) route = segs[2];
+    if (list == nullptr)
+      return graph_error(ctx, 404, "itemNotFound", "The specified list was not found");
+    std::string list_context = site_context + "/lists('" + list->id + "')";
+    if (segs.size() == 2) {
+      auto j = list_json(*list);
+      nlohmann::ordered_json body = {
+          {"@odata.context", ctx.base_url + "/v1.0/$metadata#" + site_context + "/lists/$entity"}};
+      for (auto it = j.begin(); it != j.end(); ++it) body[it.key()] = it.value();
+      return graph_json(body.dump());
+    }
+    if (segs[2] == "columns" && segs.size() == 3) {
+      nlohmann::ordered_json value = nlohmann::ordered_json::array();
+      auto facet = [](const ColumnSpec& c) -> nlohmann::ordered_json {
+        switch (c.type) {
+          case ColumnType::Text:
+            return {{"allowMultipleLines", false},
+                    {"appendChangesToExistingText", false},
+                    {"linesForEditing", 0},
+                    {"maxLength", 255}};
+          case ColumnType::Number:
+            return {{"decimalPlaces", "automatic"}, {"displayAs", "number"}};
+          case ColumnType::Currency:
+            return {{"locale", "en-US"}};
+          case ColumnType::Boolean:
+            return nlohmann::ordered_json::object();
+          case ColumnType::Choice:
+            return {
+                {"allowTextEntry", false}, {"choices", c.choices}, {"displayAs", "dropDownMenu"}};
+          case ColumnType::DateTime:
+            return {{"displayAs", "default"}, {"format", "dateTime"}};
+          case ColumnType::PersonOrGroup:
+            return {{"allowMultipleSelection", false},
+                    {"displayAs", "account"},
+                    {"chooseFromType", "peopleOnly"}};
+          case ColumnType::Lookup:
+            return {{"allowMultipleValues", false},
+                    {"allowUnlimitedLength", false},
+                    {"columnName", "Title"},
+                    {"listId", c.lookup_list_id}};
+        }
+        return nlohmann::ordered_json::object();
+      };
+      auto column_json = [&](const ColumnSpec& c, const char* group) {
+        nlohmann::ordered_json j = {
+            {"columnGroup", group},         {"description", ""},  {"displayName", c.display_name},
+            {"enforceUniqueValues", false}, {"hidden", c.hidden}, {"id", c.id},
+            {"indexed", c.indexed},         {"name", c.name},     {"readOnly", c.read_only},
+            {"required", c.required}};
+        j[column_type_name(c.type)] = facet(c);
+        return j;
+      };
+      for (const auto& c : list->columns) {
+        value.push_back(column_json(c, c.name == "Title" ? "Custom Columns" : "Custom Columns"));
+      }
+      struct Builtin {
+        const char* name;
+        const char* display;
+        ColumnType type;
+        const char* id;
+      };
+      static const Builtin kBuiltins[] = {
+          {"Modified", "Modified", ColumnType::DateTime, "28cf69c5-fa48-462a-b5cd-27b6f9d2bd5f"},
+          {"Created", "Created", ColumnType::DateTime, "8c06beca-0777-48f7-91c7-6da68bc07b69"},
+          {"Author", "Created By", ColumnType::PersonOrGroup,
+           "1df5e554-ec7e-46a6-901d-d85a3881cb18"},
+          {"Editor", "Modified By", ColumnType::PersonOrGroup,
+           "d31655d1-1d5b-4511-95a1-7a09e9b75bf2"},
+          {"Attachments", "Attachments", ColumnType::Boolean,
+           "67df98f4-9dec-48ff-a553-29bece9c5bf4"}};
+      for (const auto& b : kBuiltins) {
+        ColumnSpec c;
+        c.name = b.name;
+        c.display_name = b.display;
+        c.type = b.type;
+        c.id = b.id;
+        c.read_only = true;
+        value.push_back(column_json(c, "_Hidden"));
+      }
+      nlohmann::ordered_json body = {
+          {"@odata.context", ctx.base_url + "/v1.0/$metadata#" + list_context + "/columns"},
+          {"value", value}};
+      return graph_json(body.dump());
+    }
+    if (segs[2] != "items" || segs.size() > 5) {
+      return graph_error(ctx, 400, "BadRequest",
+                         "Resource not found for the segment '" +
+                             segs[std::min<size_t>(2, segs.size() - 1)] + "'.");
+    }
+
+    ItemView view;
+    view.ctx = &ctx;
+    view.tenant = tenant;
+    view.site = site;
+    view.list = list;
+    view.list_context = list_context;
+    if (auto e = option(request, "expand")) {
+      if (auto err = parse_expand(*e, view)) return graph_error(ctx, 400, "BadRequest", *err);
+    }
+    if (auto s = option(request, "select")) {
+      view.item_select.emplace();
+      for (const auto& n : split_list(*s, ',')) view.item_select->insert(to_lower(n));
+    }
+    int top = kDefaultTop;
+    if (auto t = option(request, "top")) {
+      int v = 0;
+      auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
+      if (ec != std::errc() || end != t->data() + t->size() || v < 1) {
+        return graph_error(ctx, 400, "BadRequest",
+                           "Invalid value '" + *t +
+                               "' for $top query option found. The $top "
+                               "query option requires a non-negative integer value.");
+      }
+      top = std::min(v, kMaxTop);
+    }
+    if (option(request, "orderby")) {
+      return graph_error(ctx, 400, "invalidRequest", "$orderby is not simulated by graphsim.");
+    }
+
+    // Single item: /items/{id} and /items/{id}/fields
+    bool is_delta = segs.size() >= 4 && (segs[3] == "delta" || segs[3] == "delta()");
+    if (segs.size() >= 4 && !is_delta) {
+      route = segs.size() == 5 ? "item_fields" : "item";
+      if (segs.size() == 5 && segs[4] != "fields") {
+        return graph_error(ctx, 400, "BadRequest",
+                           "Resource not found for the segment '" + segs[4] + "'.");
+      }
+      int id = 0;
+      auto [end, ec] = std::from_chars(segs[3].data(), segs[3].data() + segs[3].size(), id);
+      const ItemSpec* item =
+          ec == std::errc() && end == segs[3].data() + segs[3].size() ? list->item(id) : nullptr;
+      if (item == nullptr || item->deleted) {
+        return graph_error(ctx, 404, "itemNotFound", "The specified list item was not found");
+      }
+      std::string out;
+      if (segs.size() == 5) {
+        view.append_fields(out, *item);
+        std::string prefix = "{\"@odata.context\":";
+        append_json_string(prefix, ctx.base_url + "/v1.0/$metadata#" + list_context + "/items('" +
+                                       std::to_string(id) + "')/fields/$entity");
+        return graph_json(prefix + "," + out.substr(1));
+      }
+      view.append_item(out, *item);
+      std::string prefix = "{\"@odata.context\":";
+      append_json_string(prefix,
+                         ctx.base_url + "/v1.0/$metadata#" + list_context + "/items/$entity");
+      return graph_json(prefix + "," + out.substr(1));
+    }
+
+    std::string out;
+    out.reserve(static_cast<size_t>(top) * 900 + 512);
+    if (is_delta) {
+      route = "delta";
+      if (option(request, "filter")) {
+        return graph_error(ctx, 400, "invalidRequest", "$filter is not supported with delta.");
+      }
+      DeltaToken from{list->id, list->delta_epoch, 0, true};
+      if (auto t = option(request, "token")) {
+        if (*t == "latest") {
+          from.seq = list->change_seq;
+          from.initial = false;
+        } else {
+          auto decoded = decode_delta_token(*t);
+          if (!decoded || decoded->list_id != list->id || decoded->epoch != list->delta_epoch ||
+              decoded->seq > list->change_seq) {
+            Response r = graph_error(
+                ctx, 410, "resyncRequired",
+                "Resync required. Replace any local items with the server's version (including "
+                "deletes) if you're sure that the service was up to date with your local "
+                "changes when you last sync'd. Upload any local changes that the server "
+                "doesn't know about.");
+            r.headers.emplace_back("Location", link_without(ctx, request, {"token", "$skiptoken"}));
+            return r;
+          }
+          from = *decoded;
+        }
+      }
+      out += "{\"@odata.context\":";
+      append_json_string(out, ctx.base_url + "/v1.0/$metadata#Collection(listItem)");
+      std::string values = ",\"value\":[";
+      int count = 0;
+      uint64_t last_seq = from.seq;
+      bool more = false;
+      for (auto it = list->changes.upper_bound(from.seq); it != list->changes.end(); ++it) {
+        const ItemSpec* item = list->item(it->second);
+        if (item == nullptr) continue;
+        if (item->deleted && from.initial) {
+          last_seq = it->first;
+          continue;
+        }
+        if (count == top) {
+          more = true;
+          break;
+        }
+        if (count > 0) values.push_back(',');
+        if (item->deleted) {
+          values += "{\"id\":";
+          append_json_string(values, std::to_string(item->id));
+          values += ",\"deleted\":{\"state\":\"deleted\"}}";
+        } else {
+          view.append_item(values, *item);
+        }
+        ++count;
+        last_seq = it->first;
+      }
+      values += "]";
+      if (more) {
+        std::string next =
+            link_with(ctx, request, {"token", "$skiptoken"}, "token",
+                      encode_delta_token({list->id, list->delta_epoch, last_seq, from.initial}));
+        {
+          std::lock_guard fl(fault_mu_);
+          if (fire(faults_.repeat_next_link, repeat_state_)) {
+            next = ctx.base_url + request.target;
+            ++fault_counts_["repeated_next_links"];
+          }
+        }
+        out += ",\"@odata.nextLink\":";
+        append_json_string(out, next);
+      } else {
+        out += ",\"@odata.deltaLink\":";
+        append_json_string(
+            out,
+            link_with(ctx, request, {"token", "$skiptoken"}, "token",
+                      encode_delta_token({list->id, list->delta_epoch, list->change_seq, false})));
+      }
+      out += values + "}";
+      return graph_json(std::move(out));
+    }
+
+    route = "items";
+    std::optional<Filter> filter;
+    if (auto f = option(request, "filter")) {
+      auto parsed = parse_item_filter(*f, *list);
+      if (!parsed.ok()) return graph_error(ctx, 400, "invalidRequest", parsed.error().message);
+      filter = std::move(parsed).value();
+      bool honor = false;
+      for (const auto& [k, v] : request.headers) {
+        if (iequals(k, "Prefer") &&
+            to_lower(v).find("honornonindexedquerieswarningmayfailrandomly") != std::string::npos) {
+          honor = true;
+        }
+      }
+      for (int index : filter->columns) {
+        const ColumnSpec& c = list->columns[static_cast<size_t>(index)];
+        if (c.indexed) continue;
+        if (!honor) {
+          return graph_error(ctx, 400, "invalidRequest",
+                             "Field '" + c.name +
+                                 "' cannot be referenced in filter or orderby as it is not "
+                                 "indexed. Provide the 'Prefer: "
+                                 "HonorNonIndexedQueriesWarningMayFailRandomly' header to allow "
+                                 "this, but be warned that such queries may fail on large lists.");
+        }
+        if (list->items.size() > kListViewThreshold) {
+          return graph_error(ctx, 400, "invalidRequest",
+                             "The attempted operation is prohibited because it exceeds the list "
+                             "view threshold.");
+        }
+      }
+    }
+    int after = 0;
+    if (auto s = option(request, "skiptoken")) {
+      auto decoded = decode_skiptoken(*s);
+      if (!decoded) return graph_error(ctx, 400, "invalidRequest", "Invalid skip token.");
+      after = *decoded;
+    }
+    out += "{\"@odata.context\":";
+    append_json_string(out, ctx.base_url + "/v1.0/$metadata#" + list_context + "/items");
+    std::string values = ",\"value\":[";
+    auto it = std::upper_bound(list->items.begin(), list->items.end(), after,
+                               [](int v, const ItemSpec& item) { return v < item.id; });
+    int count = 0;
+    int last_id = after;
+    bool more = false;
+    for (; it != list->items.end(); ++it) {
+      if (it->deleted) continue;
+      if (filter && !filter->matches(*it, *list)) continue;
+      if (count == top) {
+        more = true;
+        break;
+      }
+      if (count > 0) values.push_back(',');
+      view.append_item(values, *it);
+      last_id = it->id;
+      ++count;
+    }
+    values += "]}";
+    if (more) {
+      std::string next = link_with(ctx, request, {"$skiptoken", "skiptoken"}, "$skiptoken",
+                                   encode_skiptoken(last_id));
+      {
+        std::lock_guard fl(fault_mu_);
+        if (fire(faults_.repeat_next_link, repeat_state_)) {
+          next = ctx.base_url + request.target;
+          ++fault_counts_["repeated_next_links"];
+        }
+      }
+      out += ",\"@odata.nextLink\":";
+      append_json_string(out, next);
+    }
+    out += values;
+    return graph_json(std::move(out));
+  }();
+
+  std::lock_guard lock(fault_mu_);
+  ++graph_total_;
+  ++graph_by_route_[route];
+  ++graph_by_target_[request.target];
+  ++graph_by_status_[std::to_string(response.status)];
+  return response;
+}
+
+}  // namespace graphsim
