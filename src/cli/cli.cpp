@@ -1,23 +1,45 @@
 #include "cli/cli.h"
-#include "cli/query_command.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+
+#include "cli/cli_env.h"
+#include "cli/config_commands.h"
+#include "cli/query_command.h"
+#include "cli/serve_commands.h"
+#include "cli/sharepoint_commands.h"
+#include "core/log.h"
 
 namespace extdata::cli {
 
 int run(int argc, char** argv) {
   CLI::App app{"extdata: connects form fields to external data sources"};
   app.set_version_flag("--version", std::string("extdata ") + EXTDATA_VERSION);
-  app.require_subcommand(0, 1);
-  int exit_code = 0;
-  add_query_command(app, exit_code);
+  app.require_subcommand(1);
+  app.fallthrough();
+  CliEnv env;
+  app.add_option("--data", env.data_flag,
+                 "Data directory (default: $EXTDATA_DATA or ./extdata-data)");
+  app.add_option("--output", env.output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  log::init("warn", "text");
+
+  add_config_commands(app, env);
+  add_serve_commands(app, env);
+  add_sharepoint_commands(app, env);
+  add_query_command(app, env.exit_code);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    app.exit(e);
+    return 2;
   }
-  return exit_code;
+  return env.exit_code;
 }
 
 }  // namespace extdata::cli

@@ -43,7 +43,8 @@ Result<std::string> json_query(const extract::JsonPath& path, std::string docume
   simdjson::dom::element root;
   const auto error = parser.parse(document.data(), document.size(), false).get(root);
   if (error) {
-    return Error("extract.json", std::string("the input is not valid JSON: ") + simdjson::error_message(error),
+    return Error("extract.json",
+                 std::string("the input is not valid JSON: ") + simdjson::error_message(error),
                  "use --xml or --csv for other formats");
   }
   std::string out = "[";
@@ -70,8 +71,10 @@ Result<std::string> json_query(const extract::JsonPath& path, std::string docume
 }
 
 Result<std::string> run_query(const QueryOptions& options) {
-  if (options.xml && options.csv) return Error("cli.usage", "--xml and --csv cannot be combined", "");
-  if (options.xml && options.paths) return Error("cli.usage", "--paths applies to JSONPath queries only", "");
+  if (options.xml && options.csv)
+    return Error("cli.usage", "--xml and --csv cannot be combined", "");
+  if (options.xml && options.paths)
+    return Error("cli.usage", "--paths applies to JSONPath queries only", "");
   if (options.xml) {
     std::vector<std::pair<std::string, std::string>> namespaces;
     for (const std::string& binding : options.namespaces) {
@@ -83,7 +86,8 @@ Result<std::string> run_query(const QueryOptions& options) {
     }
     EXTDATA_TRY(extract::validate_xpath(options.expression));
     EXTDATA_ASSIGN_OR_RETURN(std::string input, read_input(options.file));
-    EXTDATA_ASSIGN_OR_RETURN(std::string values, extract::xpath_values_json(input, options.expression, namespaces));
+    EXTDATA_ASSIGN_OR_RETURN(std::string values,
+                             extract::xpath_values_json(input, options.expression, namespaces));
     return values;
   }
   EXTDATA_ASSIGN_OR_RETURN(extract::JsonPath path, extract::JsonPath::compile(options.expression));
@@ -108,14 +112,19 @@ Result<std::string> run_query(const QueryOptions& options) {
 
 void add_query_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<QueryOptions>();
-  CLI::App* query = app.add_subcommand("query", "Evaluate a JSONPath (or XPath with --xml) and print the results");
-  query->add_option("EXPR", options->expression, "JSONPath (RFC 9535), or XPath 1.0 with --xml")->required();
+  CLI::App* query = app.add_subcommand(
+      "query", "Evaluate a JSONPath (or XPath with --xml) and print the results");
+  query->add_option("EXPR", options->expression, "JSONPath (RFC 9535), or XPath 1.0 with --xml")
+      ->required();
   query->add_option("FILE", options->file, "input file (default: stdin)");
   query->add_flag("--paths", options->paths, "print normalized paths instead of values");
   query->add_flag("--xml", options->xml, "the input is XML and EXPR an XPath");
-  query->add_flag("--csv", options->csv, "the input is CSV; EXPR applies to [{header: value}, ...]");
-  query->add_option("--delimiter", options->delimiter, "CSV delimiter: ',', ';' or tab (default: detect)");
-  query->add_flag("--no-header", options->no_header, "CSV without a header row (columns column1..N)");
+  query->add_flag("--csv", options->csv,
+                  "the input is CSV; EXPR applies to [{header: value}, ...]");
+  query->add_option("--delimiter", options->delimiter,
+                    "CSV delimiter: ',', ';' or tab (default: detect)");
+  query->add_flag("--no-header", options->no_header,
+                  "CSV without a header row (columns column1..N)");
   query->add_option("--ns", options->namespaces, "XML namespace binding PREFIX=URI (repeatable)");
   query->callback([options, &exit_code]() {
     auto result = run_query(*options);

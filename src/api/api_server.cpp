@@ -1,0 +1,514 @@
+#include "api/api_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <thread>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "auth/diagnostics.h"
+#include "core/log.h"
+#include "core/redact.h"
+#include "sources/sharepoint/sharepoint_source.h"
+
+namespace extdata::api {
+
+using nlohmann::json;
+using server::Request;
+using server::Respond;
+using server::Response;
+
+int status_for(const Error& e) {
+  const std::string& c = e.code;
+  auto starts = [&](const char* p) { return c.rfind(p, 0) == 0; };
+  if (c == "api.unauthenticated") return 401;
+  if (c == "api.forbidden") return 403;
+  if (c.ends_with(".not_found")) return 404;
+  if (c == "api.method") return 405;
+  if (c == "store.in_use" || c == "api.conflict") return 409;
+  if (c == "request.too_large") return 413;
+  if (starts("config.") || starts("template.") || starts("jsonpath.") || starts("api.") ||
+      starts("field.bad") || c == "source.missing_variable" || starts("cli."))
+    return 400;
+  if (starts("store.")) return 500;
+  // Upstream failures (auth, http, source): the gateway could not get a good answer.
+  return 502;
+}
+
+Response error_response(const Error& e) {
+  json body = {
+      {"error", {{"code", e.code}, {"message", redact(e.message)}, {"hint", redact(e.hint)}}}};
+  json upstream = json::object();
+  for (const auto& [k, v] : e.details) upstream[k] = redact(v);
+  if (!upstream.empty()) body["error"]["upstream"] = upstream;
+  return Response::json(status_for(e), body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+namespace {
+
+Response json_ok(const json& j, int status = 200) {
+  return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : path) {
+    if (c == '/') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::string content_type_for(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  return "application/octet-stream";
+}
+
+enum class Role { none, reader, admin };
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Runtime& runtime;
+  ApiOptions options;
+  std::unique_ptr<server::HttpServer> http;
+  boost::asio::thread_pool pool;
+  std::mutex token_mu;
+  std::map<std::string, std::pair<Role, Clock::time_point>>
+      token_cache;  // secret → role, checked at
+
+  Impl(Runtime& r, ApiOptions o)
+      : runtime(r),
+        options(std::move(o)),
+        pool(static_cast<size_t>(std::max(1, options.workers))) {}
+
+  Result<Role> role_of(const Request& req) {
+    auto header = req.header("Authorization");
+    if (!header) return Role::none;
+    const std::string prefix = "Bearer ";
+    if (header->rfind(prefix, 0) != 0)
+      return Error("api.unauthenticated", "the Authorization header is not a Bearer token",
+                   "Send Authorization: Bearer <token from 'extdata token create'>.");
+    std::string secret = header->substr(prefix.size());
+    auto now = runtime.clock().now();
+    {
+      std::lock_guard lock(token_mu);
+      auto it = token_cache.find(secret);
+      if (it != token_cache.end() && now - it->second.second < std::chrono::seconds(30))
+        return it->second.first;
+    }
+    EXTDATA_ASSIGN_OR_RETURN(auto token, runtime.store().find_token(secret));
+    if (!token)
+      return Error("api.unauthenticated", "the API token is not valid (unknown or revoked)",
+                   "Create one with: extdata token create --role admin");
+    Role role = token->role == "admin" ? Role::admin : Role::reader;
+    std::lock_guard lock(token_mu);
+    if (token_cache.size() > 10000) token_cache.clear();
+    token_cache[secret] = {role, now};
+    return role;
+  }
+
+  std::optional<Error> require(const Request& req, Role needed) {
+    auto role = role_of(req);
+    if (!role.ok()) return role.error();
+    if (*role == Role::none) {
+      if (needed == Role::reader && options.anonymous_read) return std::nullopt;
+      return Error(
+          "api.unauthenticated", "this endpoint needs an API token",
+          std::string(
+              "Send Authorization: Bearer <token>; create one with: extdata token create --role ") +
+              (needed == Role::admin ? "admin" : "reader"));
+    }
+    if (needed == Role::admin && *role != Role::admin)
+      return Error("api.forbidden", "this endpoint needs an admin token; yours is a reader token",
+                   "Use a token created with --role admin.");
+    return std::nullopt;
+  }
+
+  void add_cors(const Request& req, Response& res) {
+    auto origin = req.header("Origin");
+    if (!origin || !options.cors_origins.count(*origin)) return;
+    res.headers.emplace_back("Access-Control-Allow-Origin", *origin);
+    res.headers.emplace_back("Vary", "Origin");
+  }
+
+  Response static_file(const std::string& path) {
+    if (options.web_dir.empty())
+      return error_response(Error("api.not_found", "no such page: " + path, ""));
+    std::string rel = path == "/" ? "/index.html" : path;
+    if (rel == "/demo/form") rel = "/demo/form.html";
+    if (rel.find("..") != std::string::npos)
+      return error_response(Error("api.not_found", "no such page: " + path, ""));
+    std::ifstream in(options.web_dir + rel, std::ios::binary);
+    if (!in)
+      return error_response(
+          Error("api.not_found", "no such page: " + path, "See / for the admin UI."));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto res = Response::text(200, ss.str(), content_type_for(rel));
+    res.headers.emplace_back("Cache-Control", "no-cache");
+    return res;
+  }
+
+  // ------------------------------------------------------------ config endpoints
+
+  Response list_sources() {
+    auto list = runtime.store().list_sources();
+    if (!list.ok()) return error_response(list.error());
+    json out = json::array();
+    for (const auto& s : *list) {
+      json item = s.masked();
+      item["warnings"] = source_warnings(runtime, s.name);
+      if (auto st = runtime.store().get_status(s.name); st.ok() && st->has_value())
+        item["status"] = status_json(**st);
+      out.push_back(item);
+    }
+    return json_ok({{"sources", out}});
+  }
+
+  Response get_source(const std::string& name) {
+    auto s = runtime.store().get_source(name);
+    if (!s.ok()) return error_response(s.error());
+    if (!*s) return error_response(source_not_found(runtime.store(), name));
+    json item = (*s)->masked();
+    item["warnings"] = source_warnings(runtime, name);
+    if (auto st = runtime.store().get_status(name); st.ok() && st->has_value())
+      item["status"] = status_json(**st);
+    return json_ok(item);
+  }
+
+  Response put_source(const std::string& name, const std::string& body) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object())
+      return error_response(
+          Error("api.bad_json", "the request body is not a JSON object",
+                "Send the source as JSON, e.g. {\"type\": \"rest\", \"url\": ...}."));
+    // A secret sent back as {"set": true} (as GET shows it) keeps the stored value.
+    auto existing = runtime.store().get_source(name);
+    if (!existing.ok()) return error_response(existing.error());
+    if (*existing) {
+      for (const auto& ptr : (*existing)->secret_pointers) {
+        json::json_pointer p(ptr);
+        if (parsed.contains(p) && parsed[p] == json{{"set", true}} && (*existing)->spec.contains(p))
+          parsed[p] = (*existing)->spec[p];
+      }
+    }
+    auto cfg = config::parse_source(parsed.dump(), name);
+    if (!cfg.ok()) return error_response(cfg.error());
+    if (auto checked = check_source(*cfg); !checked.ok()) return error_response(checked.error());
+    if (auto s = runtime.store().put_source(*cfg); !s.ok()) return error_response(s.error());
+    runtime.source_changed(name);
+    json out = cfg->masked();
+    out["warnings"] = source_warnings(runtime, name);
+    return json_ok(out, *existing ? 200 : 201);
+  }
+
+  Response delete_source(const std::string& name) {
+    auto removed = runtime.store().delete_source(name);
+    if (!removed.ok()) return error_response(removed.error());
+    if (!*removed) return error_response(source_not_found(runtime.store(), name));
+    runtime.source_changed(name);
+    runtime.metrics().drop_gauges(auth::kSecretExpiryGauge, {"source", name});
+    return json_ok({{"deleted", name}});
+  }
+
+  std::set<std::string> source_names() {
+    std::set<std::string> out;
+    if (auto list = runtime.store().list_sources(); list.ok())
+      for (const auto& s : *list) out.insert(s.name);
+    return out;
+  }
+
+  Response list_fields() {
+    auto list = runtime.store().list_fields();
+    if (!list.ok()) return error_response(list.error());
+    json out = json::array();
+    for (const auto& f : *list) out.push_back(f.spec);
+    return json_ok({{"fields", out}});
+  }
+
+  Response get_field(const std::string& name) {
+    auto f = runtime.store().get_field(name);
+    if (!f.ok()) return error_response(f.error());
+    if (!*f) return error_response(field_not_found(runtime.store(), name));
+    return json_ok((*f)->spec);
+  }
+
+  Response put_field(const std::string& name, const std::string& body) {
+    auto existed = runtime.store().get_field(name);
+    if (!existed.ok()) return error_response(existed.error());
+    auto cfg = config::parse_field(body, name, source_names());
+    if (!cfg.ok()) return error_response(cfg.error());
+    if (auto s = runtime.store().put_field(*cfg); !s.ok()) return error_response(s.error());
+    runtime.fields().invalidate_field(name);
+    json out = cfg->spec;
+    // Templates naming columns no record has are saved, with a warning listing what exists.
+    out["warnings"] = json::array();
+    if (auto warnings = runtime.fields().check(*cfg); warnings.ok())
+      for (const auto& w : *warnings) out["warnings"].push_back(w);
+    else
+      out["warnings"].push_back("could not check the templates against records: " + redact(warnings.error().message));
+    return json_ok(out, *existed ? 200 : 201);
+  }
+
+  Response delete_field(const std::string& name) {
+    auto removed = runtime.store().delete_field(name);
+    if (!removed.ok()) return error_response(removed.error());
+    if (!*removed) return error_response(field_not_found(runtime.store(), name));
+    runtime.fields().invalidate_field(name);
+    return json_ok({{"deleted", name}});
+  }
+
+  Response authenticate(const std::string& name) {
+    auto src = runtime.source(name);
+    if (!src.ok()) return error_response(src.error());
+    auto cred = (*src)->credential();
+    if (!cred)
+      return json_ok({{"ok", true},
+                      {"token_type", "none"},
+                      {"claims", json::object()},
+                      {"warnings", json::array()}});
+    auto report = auth::authenticate(*cred, runtime.clock());
+    if (!report.ok()) {
+      json body = {{"ok", false}, {"error", auth::to_json(report.error())}};
+      return json_ok(body, 200);
+    }
+    return json_ok(auth::to_json(*report, false));
+  }
+
+  Response sharepoint_explore(sources::Source& src, const std::string& what) {
+    if (what == "lists") {
+      auto lists = sources::sharepoint::list_lists(src);
+      if (!lists.ok()) return error_response(lists.error());
+      return json_ok({{"lists", sources::sharepoint::to_json(*lists)}});
+    }
+    if (what == "columns") {
+      auto cols = sources::sharepoint::list_columns(src);
+      if (!cols.ok()) return error_response(cols.error());
+      return json_ok({{"columns", sources::sharepoint::to_json(*cols)}});
+    }
+    return error_response(Error("api.not_found", "no SharePoint endpoint '" + what + "'", "Use lists or columns."));
+  }
+
+  Response authenticate_source(sources::Source& src) {
+    auto cred = src.credential();
+    if (!cred)
+      return json_ok({{"ok", true}, {"token_type", "none"}, {"claims", json::object()}, {"warnings", json::array()}});
+    auto report = auth::authenticate(*cred, runtime.clock());
+    if (!report.ok()) return json_ok({{"ok", false}, {"error", auth::to_json(report.error())}});
+    return json_ok(auth::to_json(*report, false));
+  }
+
+  // A source described in the request body, built but never stored: the wizard's steps
+  // before "Save". Body: {"source": {...spec...}, "variables": {...}}.
+  Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") || !parsed["source"].is_object())
+      return Error("api.bad_json", "the request body must be {\"source\": {...}, \"variables\": {...}}",
+                   "Send the source spec under \"source\".");
+    if (variables) *variables = parsed.value("variables", json::object());
+    std::string name = parsed["source"].value("name", "draft");
+    parsed["source"].erase("name");
+    EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(parsed["source"].dump(), name));
+    return sources::make_source(cfg, runtime.source_deps());
+  }
+
+  Response draft(const std::string& what, const std::string& body) {
+    json variables;
+    auto src = draft_source(body, &variables);
+    if (!src.ok()) return error_response(src.error());
+    if (what == "authenticate") return authenticate_source(**src);
+    if (what == "sharepoint/lists") return sharepoint_explore(**src, "lists");
+    if (what == "sharepoint/columns") return sharepoint_explore(**src, "columns");
+    return error_response(Error("api.not_found", "no draft endpoint '" + what + "'", "See docs/api.md."));
+  }
+
+  Result<fields::OptionsQuery> options_query(const Request& req) {
+    fields::OptionsQuery q;
+    auto number = [](const std::string& key, const std::string& text) -> Result<std::int64_t> {
+      try {
+        size_t used = 0;
+        long long v = std::stoll(text, &used);
+        if (used == text.size()) return static_cast<std::int64_t>(v);
+      } catch (...) {
+      }
+      return Error("field.bad_" + key, key + " must be a whole number, not '" + text + "'", "");
+    };
+    if (req.method == "POST") {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object())
+        return Error("api.bad_json", "the request body must be a JSON object",
+                     "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}.");
+      if (body.contains("q") && body["q"].is_string()) q.q = body["q"];
+      if (body.contains("limit")) {
+        if (!body["limit"].is_number_integer()) return Error("field.bad_limit", "limit must be a whole number", "");
+        q.limit = body["limit"].get<std::int64_t>();
+      }
+      if (body.contains("offset")) {
+        if (!body["offset"].is_number_integer()) return Error("field.bad_offset", "offset must be a whole number", "");
+        q.offset = body["offset"].get<std::int64_t>();
+      }
+      if (body.contains("context")) {
+        EXTDATA_ASSIGN_OR_RETURN(q.context, fields::parse_context_json(body["context"].dump()));
+      }
+    } else {
+      for (const auto& [k, v] : req.query) {
+        if (k == "q") q.q = v;
+        else if (k == "limit") { EXTDATA_ASSIGN_OR_RETURN(q.limit, number("limit", v)); }
+        else if (k == "offset") { EXTDATA_ASSIGN_OR_RETURN(q.offset, number("offset", v)); }
+        else if (k.rfind("ctx.", 0) == 0 && k.size() > 4) q.context[k.substr(4)] = v;
+      }
+    }
+    if (q.offset < 0) return Error("field.bad_offset", "offset must not be negative", "");
+    return q;
+  }
+
+  Response field_options(const std::string& name, const Request& req) {
+    auto q = options_query(req);
+    if (!q.ok()) return error_response(q.error());
+    auto r = runtime.fields().options(name, *q);
+    if (!r.ok()) return error_response(r.error());
+    return Response::json(200, fields::to_json(*r));
+  }
+
+  Response field_value(const std::string& name, const Request& req) {
+    auto key = req.query_param("key");
+    if (!key) return error_response(Error("field.bad_key", "the key parameter is missing", "Call …/value?key=<stored value>."));
+    fields::Context context;
+    for (const auto& [k, v] : req.query)
+      if (k.rfind("ctx.", 0) == 0 && k.size() > 4) context[k.substr(4)] = v;
+    auto r = runtime.fields().value(name, *key, context);
+    if (!r.ok()) return error_response(r.error());
+    return Response::json(200, fields::to_json(*r));
+  }
+
+  Response refresh_source(const std::string& name) {
+    auto r = runtime.cache().refresh(name);
+    if (!r.ok()) return error_response(r.error());
+    json errors = json::array();
+    for (const auto& e : r->errors) errors.push_back({{"code", e.code}, {"message", redact(e.message)}, {"hint", e.hint}});
+    return json_ok({{"ok", r->errors.empty()}, {"keys", r->keys}, {"records", r->records}, {"errors", errors}});
+  }
+
+  // ------------------------------------------------------------ dispatch
+
+  Response route(const Request& req) {
+    const auto parts = split_path(req.path);
+    const std::string& m = req.method;
+    if (req.path == "/healthz") return json_ok({{"status", "ok"}});
+    if (req.path == "/metrics")
+      return Response::text(200, runtime.metrics().prometheus_text(), "text/plain; version=0.0.4");
+    if (parts.size() < 2 || parts[0] != "api" || parts[1] != "v1") {
+      if (m != "GET" && m != "HEAD")
+        return error_response(Error("api.method", m + " is not allowed here", ""));
+      return static_file(req.path);
+    }
+    const size_t n = parts.size();
+    auto method_error = [&] {
+      return error_response(
+          Error("api.method", m + " is not allowed on " + req.path, "See docs/api.md."));
+    };
+    if (n >= 3 && parts[2] == "sources") {
+      if (auto e = require(req, Role::admin)) return error_response(*e);
+      if (n == 3) return m == "GET" ? list_sources() : method_error();
+      const std::string& name = parts[3];
+      if (n == 4) {
+        if (m == "GET") return get_source(name);
+        if (m == "PUT") return put_source(name, req.body);
+        if (m == "DELETE") return delete_source(name);
+        return method_error();
+      }
+      if (n == 5 && parts[4] == "authenticate")
+        return m == "POST" ? authenticate(name) : method_error();
+    }
+    if (n == 5 && parts[2] == "fields" && (parts[4] == "options" || parts[4] == "value")) {
+      if (auto e = require(req, Role::reader)) return error_response(*e);
+      if (parts[4] == "value") return m == "GET" ? field_value(parts[3], req) : method_error();
+      return m == "GET" || m == "POST" ? field_options(parts[3], req) : method_error();
+    }
+    if (n >= 3 && parts[2] == "fields") {
+      if (auto e = require(req, Role::admin)) return error_response(*e);
+      if (n == 3) return m == "GET" ? list_fields() : method_error();
+      const std::string& name = parts[3];
+      if (n == 4) {
+        if (m == "GET") return get_field(name);
+        if (m == "PUT") return put_field(name, req.body);
+        if (m == "DELETE") return delete_field(name);
+        return method_error();
+      }
+    }
+    return error_response(
+        Error("api.not_found", "no API endpoint " + m + " " + req.path, "See docs/api.md."));
+  }
+};
+
+ApiServer::ApiServer(Runtime& runtime, ApiOptions options)
+    : impl_(std::make_unique<Impl>(runtime, std::move(options))) {
+  impl_->http = std::make_unique<server::HttpServer>(
+      impl_->options.server,
+      [this](const Request& req, Respond respond) { handle(req, std::move(respond)); });
+}
+
+ApiServer::~ApiServer() {
+  stop();
+  impl_->pool.join();
+}
+
+void ApiServer::handle(const Request& req, Respond respond) {
+  if (req.method == "OPTIONS") {
+    Response res = Response::text(204, "");
+    impl_->add_cors(req, res);
+    if (auto origin = req.header("Origin"); origin && impl_->options.cors_origins.count(*origin)) {
+      res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+      res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
+      res.headers.emplace_back("Access-Control-Max-Age", "600");
+    }
+    return respond(std::move(res));
+  }
+  // Everything else may touch the store or an upstream: run it on the worker pool.
+  boost::asio::post(impl_->pool, [this, req, respond = std::move(respond)]() mutable {
+    Response res;
+    try {
+      res = impl_->route(req);
+    } catch (const std::exception& ex) {
+      log::error("request failed", {{"path", req.path}, {"error", ex.what()}});
+      res = error_response(Error("api.internal", "internal error while handling the request",
+                                 "Look at the server log; report it if it persists."));
+      res.status = 500;
+    }
+    impl_->add_cors(req, res);
+    respond(std::move(res));
+  });
+}
+
+Status ApiServer::start() {
+  return impl_->http->start();
+}
+void ApiServer::stop() {
+  if (impl_->http) impl_->http->stop();
+}
+void ApiServer::wait() {
+  impl_->http->wait();
+}
+std::string ApiServer::url() const {
+  return impl_->http->url();
+}
+uint16_t ApiServer::port() const {
+  return impl_->http->port();
+}
+
+}  // namespace extdata::api

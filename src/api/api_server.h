@@ -1,0 +1,44 @@
+#pragma once
+// The HTTP API (/api/v1), health, metrics and the web UI's static files, on the
+// shared Beast server layer. Handlers that may wait on an upstream run on a worker
+// pool so network threads keep answering.
+#include <memory>
+#include <set>
+#include <string>
+
+#include "api/runtime.h"
+#include "server/http_server.h"
+
+namespace extdata::api {
+
+struct ApiOptions {
+  server::ServerOptions server;
+  int workers = 8;                     // threads for handlers that may block on upstreams
+  bool anonymous_read = false;         // options/value endpoints without a token
+  std::set<std::string> cors_origins;  // exact origins allowed to call the API from a browser
+  std::string web_dir;                 // static files of the web UI ("" = none)
+};
+
+class ApiServer {
+ public:
+  ApiServer(Runtime& runtime, ApiOptions options);
+  ~ApiServer();
+  Status start();
+  void stop();
+  void wait();
+  std::string url() const;
+  uint16_t port() const;
+
+  // Exposed for tests: the request handler without sockets.
+  void handle(const server::Request& request, server::Respond respond);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// {"error":{"code","message","hint"}} with the status an Error code maps to.
+server::Response error_response(const Error& error);
+int status_for(const Error& error);
+
+}  // namespace extdata::api

@@ -1,0 +1,97 @@
+#include "api/runtime.h"
+
+#include "auth/diagnostics.h"
+#include "config/config.h"
+
+namespace extdata::api {
+
+using nlohmann::json;
+
+namespace {
+
+sources::SourceDeps make_deps(Clock& clock, Metrics& metrics) {
+  return sources::SourceDeps{
+      .clock = clock,
+      .metrics = metrics,
+      .token_cache = std::make_shared<auth::TokenCache>(clock),
+      .http_factory =
+          [&clock, &metrics](const config::SourceConfig& c) {
+            return sources::default_http_client(c, clock, metrics);
+          },
+  };
+}
+
+}  // namespace
+
+Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics)
+    : store_(std::move(store)),
+      clock_(clock),
+      metrics_(metrics),
+      deps_(make_deps(clock, metrics)) {}
+
+Result<std::shared_ptr<sources::Source>> Runtime::source(const std::string& name) {
+  EXTDATA_ASSIGN_OR_RETURN(auto cfg, store_->get_source(name));
+  if (!cfg) return source_not_found(*store_, name);
+  const std::string spec = cfg->spec.dump();
+  std::lock_guard lock(mu_);
+  auto it = sources_.find(name);
+  if (it != sources_.end() && it->second.first == spec) return it->second.second;
+  EXTDATA_ASSIGN_OR_RETURN(auto built, sources::make_source(*cfg, deps_));
+  sources_[name] = {spec, built};
+  return built;
+}
+
+void Runtime::forget_source(const std::string& name) {
+  std::lock_guard lock(mu_);
+  sources_.erase(name);
+}
+
+Status check_source(const config::SourceConfig& config) {
+  static ManualClock clock;  // nothing is fetched: construction only
+  static Metrics metrics;
+  static const sources::SourceDeps deps = make_deps(clock, metrics);
+  auto built = sources::make_source(config, deps);
+  if (!built.ok()) return std::move(built).error();
+  return ok_status();
+}
+
+Error source_not_found(store::Store& store, const std::string& name) {
+  std::vector<std::string> names;
+  if (auto list = store.list_sources(); list.ok())
+    for (const auto& s : *list) names.push_back(s.name);
+  auto near = config::closest_match(name, names);
+  return Error("source.not_found", "no source named '" + name + "'",
+               near ? "Did you mean '" + *near + "'?" : "See: extdata source list");
+}
+
+Error field_not_found(store::Store& store, const std::string& name) {
+  std::vector<std::string> names;
+  if (auto list = store.list_fields(); list.ok())
+    for (const auto& f : *list) names.push_back(f.name);
+  auto near = config::closest_match(name, names);
+  return Error("field.not_found", "no field named '" + name + "'",
+               near ? "Did you mean '" + *near + "'?" : "See: extdata field list");
+}
+
+json source_warnings(Runtime& runtime, const std::string& name) {
+  json out = json::array();
+  auto src = runtime.source(name);
+  if (!src.ok()) return out;
+  if (auto cred = (*src)->credential()) {
+    for (auto& w : auth::expiry_warnings(*cred, runtime.clock().now())) out.push_back(w);
+    auth::update_expiry_gauge(runtime.metrics(), name, *cred, runtime.clock().now());
+  }
+  for (auto& w : (*src)->static_warnings()) out.push_back(w);
+  return out;
+}
+
+json status_json(const store::SourceStatus& st) {
+  json out = {{"last_fetch_at", st.last_fetch_at},
+              {"last_success_at", st.last_success_at},
+              {"records", st.records}};
+  if (!st.last_error.empty())
+    out["last_error"] = {{"message", st.last_error}, {"hint", st.last_error_hint}};
+  return out;
+}
+
+}  // namespace extdata::api

@@ -1,0 +1,308 @@
+#include "cli/config_commands.h"
+
+#include <chrono>
+#include <iostream>
+
+#include "api/runtime.h"
+#include "config/config.h"
+#include "config/schema.h"
+
+namespace extdata::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::set<std::string> stored_source_names(store::Store& store) {
+  std::set<std::string> names;
+  if (auto list = store.list_sources(); list.ok())
+    for (const auto& s : *list) names.insert(s.name);
+  return names;
+}
+
+std::string describe_source(const config::SourceConfig& s) {
+  if (s.type == "sharepoint-list") {
+    std::string where = s.spec.value("site", s.spec.value("host", "") + s.spec.value("path", ""));
+    return where + " → " + s.spec.value("list", "");
+  }
+  return s.spec.value("url", "(steps)");
+}
+
+void validate_cmd(CliEnv& env, const std::string& file) {
+  auto cfg = config::load_config_file(file);
+  if (!cfg.ok()) return env.fail(cfg.error());
+  // Deeper checks (templates, JSONPaths, site URLs) need the source kinds themselves.
+  std::vector<std::string> warnings;
+  for (const auto& s : cfg->sources) {
+    auto built = api::check_source(s);
+    if (!built.ok()) {
+      Error e = built.error();
+      e.message = file + ": sources." + s.name + ": " + e.message;
+      return env.fail(e);
+    }
+  }
+  if (env.json()) {
+    env.print({{"ok", true}, {"sources", cfg->sources.size()}, {"fields", cfg->fields.size()}});
+  } else {
+    std::cout << file << ": valid (" << cfg->sources.size() << " sources, " << cfg->fields.size()
+              << " fields)\n";
+  }
+}
+
+void apply_cmd(CliEnv& env, const std::string& file) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto cfg = config::load_config_file(file, stored_source_names(**store));
+  if (!cfg.ok()) return env.fail(cfg.error());
+  for (const auto& s : cfg->sources) {
+    auto built = api::check_source(s);
+    if (!built.ok()) {
+      Error e = built.error();
+      e.message = file + ": sources." + s.name + ": " + e.message + " (nothing was applied)";
+      return env.fail(e);
+    }
+  }
+  auto applied = (*store)->apply(*cfg);
+  if (!applied.ok()) return env.fail(applied.error());
+  json out = {{"ok", true}, {"sources", json::array()}, {"fields", json::array()}};
+  for (const auto& s : cfg->sources) out["sources"].push_back(s.name);
+  for (const auto& f : cfg->fields) out["fields"].push_back(f.name);
+  if (env.json()) return env.print(out);
+  std::cout << "applied " << cfg->sources.size() << " sources, " << cfg->fields.size()
+            << " fields from " << file << "\n";
+}
+
+void source_list(CliEnv& env) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto list = (*store)->list_sources();
+  if (!list.ok()) return env.fail(list.error());
+  if (env.json()) {
+    json out = json::array();
+    for (const auto& s : *list)
+      out.push_back({{"name", s.name}, {"type", s.type}, {"target", describe_source(s)}});
+    return env.print(out);
+  }
+  if (list->empty()) std::cout << "no sources (add some with: extdata apply -f FILE)\n";
+  for (const auto& s : *list)
+    std::cout << s.name << "\t" << s.type << "\t" << describe_source(s) << "\n";
+}
+
+void source_show(CliEnv& env, const std::string& name) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto s = (*store)->get_source(name);
+  if (!s.ok()) return env.fail(s.error());
+  if (!s->has_value()) return env.fail(api::source_not_found(**store, name));
+  json out = (*s)->masked();
+  // The runtime builds the source to read its credential's expiry dates.
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  out["warnings"] = api::source_warnings(runtime, name);
+  if (auto st = runtime.store().get_status(name); st.ok() && st->has_value())
+    out["status"] = api::status_json(**st);
+  if (env.json()) return env.print(out);
+  std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  for (const auto& w : out["warnings"]) std::cerr << "warning: " << w.get<std::string>() << "\n";
+}
+
+void source_rm(CliEnv& env, const std::string& name) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto removed = (*store)->delete_source(name);
+  if (!removed.ok()) return env.fail(removed.error());
+  if (!*removed) return env.fail(api::source_not_found(**store, name));
+  if (env.json()) return env.print({{"ok", true}, {"deleted", name}});
+  std::cout << "deleted source " << name << "\n";
+}
+
+void field_list(CliEnv& env) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto list = (*store)->list_fields();
+  if (!list.ok()) return env.fail(list.error());
+  if (env.json()) {
+    json out = json::array();
+    for (const auto& f : *list)
+      out.push_back(
+          {{"name", f.name}, {"type", f.spec.value("type", "select")}, {"source", f.source}});
+    return env.print(out);
+  }
+  if (list->empty()) std::cout << "no fields (add some with: extdata apply -f FILE)\n";
+  for (const auto& f : *list)
+    std::cout << f.name << "\t" << f.spec.value("type", "select") << "\t" << f.source << "\n";
+}
+
+void field_show(CliEnv& env, const std::string& name) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto f = (*store)->get_field(name);
+  if (!f.ok()) return env.fail(f.error());
+  if (!f->has_value()) return env.fail(api::field_not_found(**store, name));
+  env.print((*f)->spec);
+}
+
+void field_rm(CliEnv& env, const std::string& name) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto removed = (*store)->delete_field(name);
+  if (!removed.ok()) return env.fail(removed.error());
+  if (!*removed) return env.fail(api::field_not_found(**store, name));
+  if (env.json()) return env.print({{"ok", true}, {"deleted", name}});
+  std::cout << "deleted field " << name << "\n";
+}
+
+void field_options(CliEnv& env, const std::string& name, const std::string& q,
+                   const std::vector<std::string>& vars, std::int64_t limit, std::int64_t offset) {
+  auto parsed = parse_vars(vars);
+  if (!parsed.ok()) return env.fail(parsed.error());
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  fields::OptionsQuery query;
+  query.q = q;
+  query.offset = offset;
+  if (limit > 0) query.limit = limit;
+  for (const auto& [k, v] : *parsed) query.context[k] = v;
+  auto r = runtime.fields().options(name, query);
+  if (!r.ok()) return env.fail(r.error());
+  if (env.json()) return env.print(json::parse(fields::to_json(*r)));
+  for (const auto& o : r->options) std::cout << o.value << "\t" << o.label << "\n";
+  std::cerr << r->options.size() << " of " << r->total << " options" << (r->stale ? " (stale)" : "") << "\n";
+}
+
+void field_value(CliEnv& env, const std::string& name, const std::string& key, const std::vector<std::string>& vars) {
+  auto parsed = parse_vars(vars);
+  if (!parsed.ok()) return env.fail(parsed.error());
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  fields::Context context(parsed->begin(), parsed->end());
+  auto r = runtime.fields().value(name, key, context);
+  if (!r.ok()) return env.fail(r.error());
+  if (env.json()) {
+    if (!r->found) env.exit_code = 1;
+    return env.print(json::parse(fields::to_json(*r)));
+  }
+  if (!r->found) {
+    env.exit_code = 1;
+    std::cerr << "key '" << key << "' no longer exists in the source of field " << name << "\n";
+    return;
+  }
+  std::cout << r->label << "\n";
+}
+
+void token_create(CliEnv& env, const std::string& role, const std::string& label) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto token = (*store)->create_token(role, label, now);
+  if (!token.ok()) return env.fail(token.error());
+  if (env.json()) return env.print({{"ok", true}, {"role", role}, {"token", *token}});
+  std::cout << *token << "\n";
+  std::cerr << "This " << role
+            << " token is shown once; store it safely (only its hash is kept).\n";
+}
+
+void token_list(CliEnv& env) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto list = (*store)->list_tokens();
+  if (!list.ok()) return env.fail(list.error());
+  json out = json::array();
+  for (const auto& t : *list)
+    out.push_back(
+        {{"id", t.id}, {"role", t.role}, {"label", t.label}, {"created_at", t.created_at}});
+  if (env.json()) return env.print(out);
+  for (const auto& t : *list) std::cout << t.id << "\t" << t.role << "\t" << t.label << "\n";
+}
+
+void token_rm(CliEnv& env, const std::string& id) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto removed = (*store)->delete_token(id);
+  if (!removed.ok()) return env.fail(removed.error());
+  if (!*removed)
+    return env.fail(
+        Error("token.not_found", "no token with id '" + id + "'", "See: extdata token list"));
+  if (env.json()) return env.print({{"ok", true}, {"deleted", id}});
+  std::cout << "deleted token " << id << "\n";
+}
+
+}  // namespace
+
+void add_config_commands(CLI::App& app, CliEnv& env) {
+  auto* validate = app.add_subcommand(
+      "validate", "Check a config file (YAML or JSON) without touching the store");
+  auto* validate_file = env.slot();
+  validate->add_option("FILE", *validate_file, "Config file")->required();
+  validate->callback([&env, validate_file] { validate_cmd(env, *validate_file); });
+
+  auto* apply = app.add_subcommand(
+      "apply", "Create or update sources and fields from a file (all or nothing)");
+  auto* apply_file = env.slot();
+  apply->add_option("-f,--file", *apply_file, "Config file")->required();
+  apply->callback([&env, apply_file] { apply_cmd(env, *apply_file); });
+
+  auto* reference = app.add_subcommand("config-reference", "Print every config key as Markdown (docs/configuration.md)");
+  reference->callback([] { std::cout << config::schema_markdown(); });
+
+  auto* source = app.add_subcommand("source", "Manage data sources");
+  source->require_subcommand(1);
+  source->add_subcommand("list", "List sources")->callback([&env] { source_list(env); });
+  auto* name = env.slot();
+  auto* show =
+      source->add_subcommand("show", "Show a source (secrets masked), its status and warnings");
+  show->add_option("NAME", *name)->required();
+  show->callback([&env, name] { source_show(env, *name); });
+  auto* rm = source->add_subcommand("rm", "Delete a source");
+  rm->add_option("NAME", *name)->required();
+  rm->callback([&env, name] { source_rm(env, *name); });
+
+  auto* field = app.add_subcommand("field", "Manage fields");
+  field->require_subcommand(1);
+  field->add_subcommand("list", "List fields")->callback([&env] { field_list(env); });
+  auto* fname = env.slot();
+  auto* fshow = field->add_subcommand("show", "Show a field");
+  fshow->add_option("NAME", *fname)->required();
+  fshow->callback([&env, fname] { field_show(env, *fname); });
+  auto* frm = field->add_subcommand("rm", "Delete a field");
+  frm->add_option("NAME", *fname)->required();
+  frm->callback([&env, fname] { field_rm(env, *fname); });
+
+  auto* fq = env.slot();
+  auto* fvars = env.list_slot();
+  static std::int64_t limit = 0, offset = 0;
+  auto* fopts = field->add_subcommand("options", "The options of a field (search with --q)");
+  fopts->add_option("NAME", *fname)->required();
+  fopts->add_option("--q", *fq, "Search text");
+  fopts->add_option("--var", *fvars, "Context value name=value (repeatable)");
+  fopts->add_option("--limit", limit, "Number of options (1-1000; default: the field's)");
+  fopts->add_option("--offset", offset, "Skip this many matches");
+  fopts->callback([&env, fname, fq, fvars] { field_options(env, *fname, *fq, *fvars, limit, offset); });
+  auto* fkey = env.slot();
+  auto* fval = field->add_subcommand("value", "The current label of a stored key");
+  fval->add_option("NAME", *fname)->required();
+  fval->add_option("KEY", *fkey)->required();
+  fval->add_option("--var", *fvars, "Context value name=value (repeatable)");
+  fval->callback([&env, fname, fkey, fvars] { field_value(env, *fname, *fkey, *fvars); });
+
+  auto* token = app.add_subcommand("token", "Manage API tokens");
+  token->require_subcommand(1);
+  auto* role = env.slot("reader");
+  auto* label = env.slot();
+  auto* create = token->add_subcommand("create", "Create an API token (shown once)");
+  create->add_option("--role", *role, "admin or reader")->check(CLI::IsMember({"admin", "reader"}));
+  create->add_option("--label", *label, "What the token is for");
+  create->callback([&env, role, label] { token_create(env, *role, *label); });
+  token->add_subcommand("list", "List tokens (never their secret)")->callback([&env] {
+    token_list(env);
+  });
+  auto* tid = env.slot();
+  auto* trm = token->add_subcommand("rm", "Revoke a token");
+  trm->add_option("ID", *tid)->required();
+  trm->callback([&env, tid] { token_rm(env, *tid); });
+}
+
+}  // namespace extdata::cli

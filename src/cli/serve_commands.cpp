@@ -1,0 +1,139 @@
+#include "cli/serve_commands.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/api_server.h"
+#include "auth/diagnostics.h"
+#include "core/log.h"
+
+namespace extdata::cli {
+
+using nlohmann::json;
+
+namespace {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 2;
+  int workers = 8;
+  bool anonymous_read = false;
+  std::vector<std::string> cors;
+  std::string web_dir;
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+std::string default_web_dir() {
+  // Next to the binary when installed (../share/extdata/web), else the source tree's web/.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = exe.parent_path().parent_path() / "share" / "extdata" / "web";
+    if (std::filesystem::exists(installed / "index.html")) return installed.string();
+  }
+  return EXTDATA_WEB_DIR;
+}
+
+void serve(CliEnv& env, const ServeOptions& o) {
+  log::init(o.log_level, o.log_format);
+  // Block termination signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  api::ApiOptions options;
+  options.server.listen = o.listen;
+  options.server.threads = o.threads;
+  options.workers = o.workers;
+  options.anonymous_read = o.anonymous_read;
+  options.cors_origins = {o.cors.begin(), o.cors.end()};
+  options.web_dir = o.web_dir.empty() ? default_web_dir() : o.web_dir;
+  api::ApiServer server(runtime, options);
+  if (auto s = server.start(); !s.ok()) return env.fail(s.error());
+  std::cout << "extdata listening on " << server.url() << std::endl;
+  log::info("serving", {{"url", server.url()}, {"data", env.data_dir()}, {"web", options.web_dir}});
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log::info("stopping", {{"signal", std::to_string(sig)}});
+    server.stop();
+  });
+  server.wait();
+  waiter.join();
+}
+
+void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  auto src = runtime.source(name);
+  if (!src.ok()) return env.fail(src.error());
+  auto cred = (*src)->credential();
+  if (!cred) {
+    if (env.json())
+      return env.print({{"ok", true},
+                        {"token_type", "none"},
+                        {"claims", json::object()},
+                        {"warnings", json::array()}});
+    std::cout << "source " << name << " uses no credentials\n";
+    return;
+  }
+  auto report = auth::authenticate(*cred, runtime.clock());
+  if (!report.ok()) {
+    if (env.json()) {
+      env.exit_code = 1;
+      return env.print({{"ok", false}, {"error", auth::to_json(report.error())}});
+    }
+    return env.fail(report.error());
+  }
+  json out = auth::to_json(*report, show_token);
+  if (env.json()) return env.print(out);
+  std::cout << "ok: " << report->method << " credential works\n";
+  std::cout << "token type: " << report->token_type << "\n";
+  if (report->expires_in) std::cout << "expires in: " << *report->expires_in << " s\n";
+  for (auto it = report->claims.begin(); it != report->claims.end(); ++it)
+    std::cout << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump())
+              << "\n";
+  for (const auto& w : report->warnings) std::cout << "warning: " << w << "\n";
+  if (show_token && !report->token.empty()) std::cout << "token: " << report->token << "\n";
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, CliEnv& env) {
+  static ServeOptions o;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API and web UI");
+  serve_cmd->add_option("--listen", o.listen, "host:port (port 0 picks a free port)");
+  serve_cmd->add_option("--threads", o.threads, "Network threads")->check(CLI::Range(1, 64));
+  serve_cmd
+      ->add_option("--workers", o.workers, "Worker threads for requests that may wait on upstreams")
+      ->check(CLI::Range(1, 256));
+  serve_cmd->add_flag("--anonymous-read", o.anonymous_read,
+                      "Serve option/value endpoints without a token");
+  serve_cmd->add_option("--cors-origin", o.cors,
+                        "Origin allowed to call the API from a browser (repeatable)");
+  serve_cmd->add_option("--web-dir", o.web_dir, "Directory of the web UI's static files");
+  serve_cmd->add_option("--log-level", o.log_level)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  serve_cmd->add_option("--log-format", o.log_format)->check(CLI::IsMember({"text", "json"}));
+  serve_cmd->callback([&env] { serve(env, o); });
+
+  static std::string source;
+  static bool show_token = false;
+  auto* auth =
+      app.add_subcommand("auth", "Authenticate a source's credential (the Authenticate button)");
+  auth->add_option("SOURCE", source)->required();
+  auth->add_flag("--show-token", show_token, "Also print the access token");
+  auth->callback([&env] { auth_cmd(env, source, show_token); });
+}
+
+}  // namespace extdata::cli

@@ -1,0 +1,164 @@
+#include "api/api_server.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "http/curl_client.h"
+
+namespace extdata::api {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("EXTDATA_MASTER_KEY");
+    dir_ = fs::temp_directory_path() / ("extdata-api-" + std::to_string(std::random_device{}()));
+    auto store = store::open_sqlite_store(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    admin_ = *(*store)->create_token("admin", "test", 0);
+    reader_ = *(*store)->create_token("reader", "test", 0);
+    runtime_ = std::make_unique<Runtime>(std::move(*store), clock_, metrics_);
+    ApiOptions options;
+    options.server.listen = "127.0.0.1:0";
+    options.server.max_body_bytes = 64 * 1024;
+    options.workers = 2;
+    options.cors_origins = {"https://forms.example.com"};
+    server_ = std::make_unique<ApiServer>(*runtime_, options);
+    ASSERT_TRUE(server_->start().ok());
+  }
+  void TearDown() override {
+    server_.reset();
+    runtime_.reset();
+    fs::remove_all(dir_);
+  }
+
+  http::Response call(const std::string& method, const std::string& path, const std::string& token = {},
+                      const std::string& body = {}, http::Headers extra = {}) {
+    http::Request req{.method = method, .url = server_->url() + path, .body = body};
+    req.headers = std::move(extra);
+    if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    auto r = client_.send(req);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : http::Response{};
+  }
+
+  static json body(const http::Response& r) { return json::parse(r.body, nullptr, false); }
+
+  const std::string rest_source_ = R"({"type":"rest","url":"https://api.example.com/customers",
+    "records":"$.items[*]","auth":{"type":"bearer","token":"tok-SECRET-abc123"}})";
+
+  fs::path dir_;
+  ManualClock clock_;
+  Metrics metrics_;
+  std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<ApiServer> server_;
+  http::CurlHttpClient client_{http::CurlOptions{.retry = {.max_attempts = 1}}, nullptr, &metrics_};
+  std::string admin_, reader_;
+};
+
+TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
+  auto h = call("GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(body(h)["status"], "ok");
+  metrics_.counter("extdata_test_total").inc(3);
+  auto m = call("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("extdata_test_total 3"), std::string::npos);
+}
+
+TEST_F(ApiTest, ConfigEndpointsNeedAnAdminToken) {
+  auto none = call("GET", "/api/v1/sources");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(body(none)["error"]["code"], "api.unauthenticated");
+  EXPECT_FALSE(body(none)["error"]["hint"].get<std::string>().empty());
+  auto bad = call("GET", "/api/v1/sources", "edt_not_a_token");
+  EXPECT_EQ(bad.status, 401);
+  auto reader = call("GET", "/api/v1/sources", reader_);
+  EXPECT_EQ(reader.status, 403);
+  EXPECT_EQ(body(reader)["error"]["code"], "api.forbidden");
+  auto admin = call("GET", "/api/v1/sources", admin_);
+  EXPECT_EQ(admin.status, 200);
+  EXPECT_TRUE(body(admin)["sources"].is_array());
+}
+
+TEST_F(ApiTest, PutGetDeleteSourceNeverReturnsTheSecret) {
+  auto created = call("PUT", "/api/v1/sources/crm", admin_, rest_source_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.body.find("tok-SECRET-abc123"), std::string::npos);
+  auto got = call("GET", "/api/v1/sources/crm", admin_);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(body(got)["auth"]["token"], (json{{"set", true}}));
+  EXPECT_EQ(got.body.find("tok-SECRET-abc123"), std::string::npos);
+  // Sending back {"set": true} keeps the stored secret.
+  json again = body(got);
+  again.erase("warnings");
+  again["url"] = "https://api.example.com/v2/customers";
+  auto updated = call("PUT", "/api/v1/sources/crm", admin_, again.dump());
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  auto stored = runtime_->store().get_source("crm");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((**stored).spec["auth"]["token"], "tok-SECRET-abc123");
+  EXPECT_EQ((**stored).spec["url"], "https://api.example.com/v2/customers");
+  auto list = call("GET", "/api/v1/sources", admin_);
+  EXPECT_EQ(list.body.find("tok-SECRET-abc123"), std::string::npos);
+  EXPECT_EQ(call("DELETE", "/api/v1/sources/crm", admin_).status, 200);
+  auto gone = call("GET", "/api/v1/sources/crm", admin_);
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(body(gone)["error"]["code"], "source.not_found");
+}
+
+TEST_F(ApiTest, InvalidSourceIs400WithKeyPath) {
+  auto r = call("PUT", "/api/v1/sources/crm", admin_, R"({"type":"rest","url":"ftp://x","recrods":"$"})");
+  EXPECT_EQ(r.status, 400);
+  auto e = body(r)["error"];
+  EXPECT_EQ(e["code"], "config.invalid");
+  EXPECT_NE(e["message"].get<std::string>().find("recrods"), std::string::npos) << e.dump();
+  EXPECT_NE(e["message"].get<std::string>().find("url"), std::string::npos) << e.dump();
+  auto not_json = call("PUT", "/api/v1/sources/crm", admin_, "{not json");
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_TRUE(runtime_->store().list_sources()->empty());
+}
+
+TEST_F(ApiTest, FieldsNeedAnExistingSourceAndBlockItsDeletion) {
+  auto orphan = call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"nope"})");
+  EXPECT_EQ(orphan.status, 400);
+  ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, rest_source_).status, 201);
+  auto field = call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm","label":"{name}"})");
+  ASSERT_EQ(field.status, 201) << field.body;
+  EXPECT_EQ(body(field)["limit"], 20);
+  auto in_use = call("DELETE", "/api/v1/sources/crm", admin_);
+  EXPECT_EQ(in_use.status, 409);
+  EXPECT_EQ(body(in_use)["error"]["code"], "store.in_use");
+  EXPECT_EQ(call("GET", "/api/v1/fields", admin_).status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/fields/customer", admin_).status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/fields/customer", admin_).status, 404);
+}
+
+TEST_F(ApiTest, OversizeBodyIs413AndNothingIsStored) {
+  std::string big = R"({"type":"rest","url":"https://x.example.com","description":")" + std::string(100000, 'x') + "\"}";
+  auto r = call("PUT", "/api/v1/sources/big", admin_, big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_TRUE(runtime_->store().list_sources()->empty());
+}
+
+TEST_F(ApiTest, UnknownRoutesAndMethods) {
+  EXPECT_EQ(call("GET", "/api/v1/nothing", admin_).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/sources", admin_).status, 405);
+}
+
+TEST_F(ApiTest, CorsOnlyForAllowedOrigins) {
+  auto allowed = call("OPTIONS", "/api/v1/fields/x/options", "", "", {{"Origin", "https://forms.example.com"}});
+  EXPECT_EQ(allowed.status, 204);
+  EXPECT_EQ(allowed.header("Access-Control-Allow-Origin"), "https://forms.example.com");
+  auto other = call("OPTIONS", "/api/v1/fields/x/options", "", "", {{"Origin", "https://evil.example.com"}});
+  EXPECT_FALSE(other.header("Access-Control-Allow-Origin").has_value());
+}
+
+}  // namespace
+}  // namespace extdata::api
