@@ -1,0 +1,17 @@
+#include "auth/none.h"
+
+namespace extdata::auth {
+
+Result<std::shared_ptr<Credential>> NoCredential::create(const nlohmann::json&,
+                                                         const CredentialDeps&) {
+  return std::shared_ptr<Credential>(std::make_shared<NoCredential>());
+}
+
+Result<AuthReport> NoCredential::authenticate() {
+  AuthReport report;
+  report.method = "none";
+  report.token_type = "none";
+  return report;
+}
+
+}  // namespace extdata::auth

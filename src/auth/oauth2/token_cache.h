@@ -1,0 +1,74 @@
+#pragma once
+// Access tokens shared by every source that uses the same application, keyed by token
+// URL, client ID, scope, extra parameters and a fingerprint of the credential (a rotated
+// secret never reuses the old token). Refreshes ahead of expiry; single-flight: however
+// many callers want a cold token at once, exactly one of them asks the token endpoint.
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/error.h"
+
+namespace extdata::auth {
+
+struct Token {
+  std::string access_token;
+  std::string token_type = "Bearer";
+  Clock::time_point obtained_at{};
+  Clock::time_point expires_at{};
+  std::string scope;  // as granted, when the server says so
+};
+
+// When a token of this lifetime should be replaced: the smaller of 5 minutes and 10 % of
+// its lifetime before it expires.
+Clock::time_point refresh_time(const Token& token);
+
+class TokenCache {
+ public:
+  enum class Outcome {
+    hit,      // a fresh cached token
+    fetched,  // this caller asked the token endpoint
+    joined,   // waited for another caller's request
+    stale,    // refresh failed, the old token has not expired yet and was served
+  };
+  using Fetch = std::function<Result<Token>()>;
+
+  explicit TokenCache(Clock& clock) : clock_(clock) {}
+
+  // A fresh token for `key`, calling `fetch` only when none is cached (or it is due for
+  // refresh) and no other caller is already fetching it. An error is shared with the
+  // callers who waited for that request and never cached.
+  Result<Token> get(const std::string& key, const Fetch& fetch, Outcome* outcome = nullptr);
+
+  // Forgets the token for `key` if it is still `access_token` (a resource refused it). A
+  // newer token, fetched meanwhile by another caller, is kept.
+  void invalidate(const std::string& key, const std::string& access_token);
+
+  // After a failed refresh while the old token is still valid, the old token is served
+  // and the endpoint is not asked again for this long.
+  static constexpr std::chrono::seconds kRefreshRetryDelay{10};
+
+  // Drops every cached token (e.g. after a source's credential changed).
+  void clear();
+
+ private:
+  struct Entry {
+    std::optional<Token> token;
+    bool in_flight = false;
+    unsigned long long generation = 0;  // incremented per request
+    std::optional<Error> last_error;
+    unsigned long long error_generation = 0;
+    Clock::time_point no_refresh_before{};
+  };
+  Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable done_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace extdata::auth

@@ -1,0 +1,19 @@
+#pragma once
+// Checking a token URL before anything is sent to it.
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace extdata::auth {
+
+// Fills {tenant} and checks the URL: https (http only for 127.0.0.1, ::1 and localhost),
+// a tenant that is a GUID or a domain, and no /common, /organizations or /consumers on a
+// Microsoft endpoint. Errors carry details["key"] ("token_url" or "tenant").
+Result<std::string> resolve_token_url(std::string_view token_url, std::string_view tenant);
+
+// True for Microsoft identity platform token endpoints (by host, or by the v2.0 path that
+// simulators reproduce), where scopes must end in /.default.
+bool is_microsoft_token_url(std::string_view token_url);
+
+}  // namespace extdata::auth

@@ -1,0 +1,690 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "config/schema.h"
+#include "core/redact.h"
+
+namespace extdata::config {
+
+using nlohmann::json;
+
+std::string Issue::to_string() const {
+  std::string out = path;
+  if (line > 0) out += " (line " + std::to_string(line) + ")";
+  out += (out.empty() ? "" : ": ") + message;
+  if (!hint.empty()) out += " — " + hint;
+  return out;
+}
+
+json SourceConfig::masked() const {
+  json out = spec;
+  for (const auto& ptr : secret_pointers) {
+    json::json_pointer p(ptr);
+    if (out.contains(p)) out[p] = json{{"set", true}};
+  }
+  return out;
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+std::optional<double> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == 0) return std::nullopt;
+  double value = 0;
+  try {
+    value = std::stod(std::string(text.substr(0, i)));
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string_view unit = text.substr(i);
+  double factor = 1;
+  if (unit.empty() || unit == "s") factor = 1;
+  else if (unit == "ms") factor = 0.001;
+  else if (unit == "m" || unit == "min") factor = 60;
+  else if (unit == "h") factor = 3600;
+  else if (unit == "d") factor = 86400;
+  else return std::nullopt;
+  return value * factor;
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates) {
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                              std::tolower(static_cast<unsigned char>(b[j - 1]))
+                          ? 0
+                          : 1;
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  for (const auto& c : candidates)
+    if (word.size() >= 3 && (c.starts_with(word) || word.starts_with(c))) return c;
+  std::optional<std::string> best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+std::string pointer_escape(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+class Validator {
+ public:
+  explicit Validator(const ParseOptions& options) : options_(options) {}
+
+  std::vector<Issue> issues;
+  std::set<std::string> secret_pointers;  // for the object being validated
+
+  void add(const std::string& path, const YAML::Node& node, std::string message, std::string hint = {}) {
+    issues.push_back({path, line_of(node), std::move(message), std::move(hint)});
+  }
+
+  static int line_of(const YAML::Node& node) {
+    if (!node.IsDefined()) return 0;
+    auto mark = node.Mark();
+    return mark.line >= 0 ? mark.line + 1 : 0;
+  }
+
+  // Resolves ${env:NAME} and ${file:PATH} references inside a string.
+  std::optional<std::string> resolve_refs(const std::string& path, const YAML::Node& node,
+                                          const std::string& text, bool is_secret) {
+    static const std::regex ref(R"(\$\{(env|file):([^}]*)\})");
+    std::string out;
+    auto begin = std::sregex_iterator(text.begin(), text.end(), ref);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      const auto& m = *it;
+      out += text.substr(last, m.position() - last);
+      last = m.position() + m.length();
+      std::string kind = m[1], arg = m[2];
+      if (arg.empty()) {
+        add(path, node, "${" + kind + ":} needs a name", "Write ${env:NAME} or ${file:/path/to/file}.");
+        return std::nullopt;
+      }
+      if (kind == "env") {
+        const char* v = std::getenv(arg.c_str());
+        if (!v) {
+          add(path, node, "environment variable " + arg + " is not set",
+              "Export " + arg + " before running, or write the value inline.");
+          return std::nullopt;
+        }
+        out += v;
+      } else {
+        std::string file = arg.starts_with("/") ? arg : options_.base_dir + "/" + arg;
+        std::ifstream in(file, std::ios::binary);
+        if (!in) {
+          add(path, node, "cannot read file " + file + " (from ${file:" + arg + "})",
+              "Check that the file exists and is readable by extdata.");
+          return std::nullopt;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string content = ss.str();
+        while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.pop_back();
+        out += content;
+      }
+    }
+    out += text.substr(last);
+    if (is_secret) register_secret(out);
+    return out;
+  }
+
+  std::optional<json> scalar(const Setting& st, const std::string& path, const std::string& ptr,
+                             const YAML::Node& node) {
+    if (!node.IsScalar()) {
+      add(path, node, std::string("expected a ") + describe(st) + ", found " + shape(node));
+      return std::nullopt;
+    }
+    const std::string raw = node.Scalar();
+    switch (st.kind) {
+      case Kind::secret: {
+        auto v = resolve_refs(path, node, raw, true);
+        if (!v) return std::nullopt;
+        secret_pointers.insert(ptr);
+        return json(*v);
+      }
+      case Kind::string: {
+        auto v = resolve_refs(path, node, raw, false);
+        if (!v) return std::nullopt;
+        return json(*v);
+      }
+      case Kind::url: {
+        auto v = resolve_refs(path, node, raw, false);
+        if (!v) return std::nullopt;
+        static const std::regex url_re(R"(^https?://[^\s/?#]+([/?#]\S*)?$)", std::regex::icase);
+        if (!std::regex_match(*v, url_re)) {
+          add(path, node, "not a valid URL: '" + redact(*v) + "'",
+              "Write an absolute URL starting with https:// (or http:// for local servers).");
+          return std::nullopt;
+        }
+        return json(*v);
+      }
+      case Kind::integer: {
+        long long v = 0;
+        try {
+          size_t used = 0;
+          v = std::stoll(raw, &used);
+          if (used != raw.size()) throw std::invalid_argument("trailing");
+        } catch (...) {
+          add(path, node, "expected an integer, found '" + raw + "'");
+          return std::nullopt;
+        }
+        if ((st.min && v < *st.min) || (st.max && v > *st.max)) {
+          add(path, node, "must be between " + num(st.min) + " and " + num(st.max) + ", found " + raw);
+          return std::nullopt;
+        }
+        return json(v);
+      }
+      case Kind::number: {
+        try {
+          size_t used = 0;
+          double v = std::stod(raw, &used);
+          if (used != raw.size()) throw std::invalid_argument("trailing");
+          return json(v);
+        } catch (...) {
+          add(path, node, "expected a number, found '" + raw + "'");
+          return std::nullopt;
+        }
+      }
+      case Kind::boolean: {
+        if (raw == "true" || raw == "yes" || raw == "on") return json(true);
+        if (raw == "false" || raw == "no" || raw == "off") return json(false);
+        add(path, node, "expected true or false, found '" + raw + "'");
+        return std::nullopt;
+      }
+      case Kind::duration: {
+        auto d = parse_duration(raw);
+        if (!d) {
+          add(path, node, "not a duration: '" + raw + "'", "Write e.g. 30s, 15m, 2h, 1d or 500ms.");
+          return std::nullopt;
+        }
+        return json(*d);
+      }
+      case Kind::date: {
+        static const std::regex date_re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
+        std::smatch m;
+        if (!std::regex_match(raw, m, date_re) || std::stoi(m[2]) < 1 || std::stoi(m[2]) > 12 ||
+            std::stoi(m[3]) < 1 || std::stoi(m[3]) > 31) {
+          add(path, node, "not a date: '" + raw + "'", "Write the date as YYYY-MM-DD, e.g. 2027-05-31.");
+          return std::nullopt;
+        }
+        return json(raw);
+      }
+      case Kind::choice: {
+        if (std::find(st.choices.begin(), st.choices.end(), raw) == st.choices.end()) {
+          std::string all;
+          for (const auto& c : st.choices) all += (all.empty() ? "" : ", ") + c;
+          auto near = closest_match(raw, st.choices);
+          add(path, node, "'" + raw + "' is not one of: " + all,
+              near ? "Did you mean '" + *near + "'?" : std::string());
+          return std::nullopt;
+        }
+        return json(raw);
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  static json any_value(const YAML::Node& node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Map: {
+        json o = json::object();
+        for (const auto& kv : node) o[kv.first.Scalar()] = any_value(kv.second);
+        return o;
+      }
+      case YAML::NodeType::Sequence: {
+        json a = json::array();
+        for (const auto& v : node) a.push_back(any_value(v));
+        return a;
+      }
+      case YAML::NodeType::Scalar: {
+        const std::string& s = node.Scalar();
+        if (node.Tag() == "!") return s;  // quoted: always a string
+        if (s == "true") return true;
+        if (s == "false") return false;
+        if (s == "null" || s == "~") return nullptr;
+        try {
+          size_t used = 0;
+          long long i = std::stoll(s, &used);
+          if (used == s.size()) return i;
+          double d = std::stod(s, &used);
+          if (used == s.size()) return d;
+        } catch (...) {
+        }
+        return s;
+      }
+      default:
+        return nullptr;
+    }
+  }
+
+  std::optional<json> value(const Setting& st, const std::string& path, const std::string& ptr,
+                            const YAML::Node& node) {
+    switch (st.kind) {
+      case Kind::object:
+        if (!node.IsMap()) {
+          add(path, node, "expected an object (key: value pairs), found " + shape(node));
+          return std::nullopt;
+        }
+        return object(*st.object, path, ptr, node);
+      case Kind::list: {
+        if (!node.IsSequence()) {
+          add(path, node, "expected a list, found " + shape(node));
+          return std::nullopt;
+        }
+        json out = json::array();
+        bool ok = true;
+        for (size_t i = 0; i < node.size(); ++i) {
+          std::string p = path + "[" + std::to_string(i) + "]";
+          std::string pp = ptr + "/" + std::to_string(i);
+          std::optional<json> item;
+          if (st.object) {
+            if (!node[i].IsMap()) {
+              add(p, node[i], "expected an object, found " + shape(node[i]));
+            } else {
+              item = object(*st.object, p, pp, node[i]);
+            }
+          } else {
+            Setting is{.name = st.name, .kind = st.item};
+            item = scalar(is, p, pp, node[i]);
+          }
+          if (item) out.push_back(*item);
+          else ok = false;
+        }
+        if (!ok) return std::nullopt;
+        return out;
+      }
+      case Kind::string_map:
+      case Kind::object_map: {
+        if (!node.IsMap()) {
+          add(path, node, "expected a map (key: value pairs), found " + shape(node));
+          return std::nullopt;
+        }
+        json out = json::object();
+        bool ok = true;
+        for (const auto& kv : node) {
+          std::string key = kv.first.Scalar();
+          std::string p = path + "." + key;
+          std::string pp = ptr + "/" + pointer_escape(key);
+          std::optional<json> v;
+          if (st.kind == Kind::object_map) {
+            if (kv.second.IsScalar()) {
+              // Shorthand: `name: default value`.
+              v = json{{"default", kv.second.Scalar()}, {"required", false}, {"raw", false}};
+            } else if (kv.second.IsMap()) {
+              v = object(*st.object, p, pp, kv.second);
+            } else {
+              add(p, kv.second, "expected an object or a default value, found " + shape(kv.second));
+            }
+          } else {
+            // Header values in an auth `headers` map are credentials.
+            Setting ss{.name = key, .kind = st.description.find("secrets") != std::string::npos ? Kind::secret : Kind::string};
+            v = scalar(ss, p, pp, kv.second);
+          }
+          if (v) out[key] = *v;
+          else ok = false;
+        }
+        if (!ok) return std::nullopt;
+        return out;
+      }
+      case Kind::string_or_list: {
+        if (node.IsScalar()) {
+          auto v = resolve_refs(path, node, node.Scalar(), false);
+          if (!v) return std::nullopt;
+          // "a b" and "a,b" are lists of scopes/columns too.
+          json out = json::array();
+          std::string cur;
+          for (char c : *v) {
+            if (c == ' ' || c == ',') {
+              if (!cur.empty()) out.push_back(cur);
+              cur.clear();
+            } else {
+              cur += c;
+            }
+          }
+          if (!cur.empty()) out.push_back(cur);
+          return out;
+        }
+        Setting ls{.name = st.name, .kind = Kind::list, .item = Kind::string};
+        return value(ls, path, ptr, node);
+      }
+      case Kind::any:
+        return any_value(node);
+      default:
+        return scalar(st, path, ptr, node);
+    }
+  }
+
+  std::optional<json> object(const Schema& base, const std::string& path, const std::string& ptr,
+                             const YAML::Node& node) {
+    const Schema* schema = &base;
+    const size_t errors_before = issues.size();
+    if (!base.discriminator.empty()) {
+      const YAML::Node d = node[base.discriminator];
+      const Setting* dst = base.find(base.discriminator);
+      std::string p = join(path, base.discriminator);
+      if (!d.IsDefined()) {
+        std::string all;
+        for (const auto& c : dst->choices) all += (all.empty() ? "" : ", ") + c;
+        add(p, node, "missing required key '" + base.discriminator + "'", "Set it to one of: " + all + ".");
+        return std::nullopt;
+      }
+      auto t = scalar(*dst, p, ptr + "/" + base.discriminator, d);
+      if (!t) return std::nullopt;
+      schema = base.variant(t->get<std::string>());
+    }
+    json out = json::object();
+    for (const auto& kv : node) {
+      std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      const Setting* st = schema->find(key);
+      std::string p = join(path, key);
+      if (!st) {
+        auto near = closest_match(key, schema->names());
+        add(p, kv.first, "unknown key '" + key + "'",
+            near ? "Did you mean '" + *near + "'?" : "Allowed keys: " + joined(schema->names()) + ".");
+        continue;
+      }
+      if (kv.second.IsNull()) {
+        if (st->required) add(p, kv.second, "must not be empty");
+        continue;
+      }
+      if (auto v = value(*st, p, ptr + "/" + pointer_escape(key), kv.second)) out[key] = *v;
+    }
+    for (const auto& st : schema->settings) {
+      if (out.contains(st.name)) continue;
+      if (st.required && !node[st.name].IsDefined()) {
+        add(join(path, st.name), node, "missing required key '" + st.name + "'",
+            st.description.empty() ? std::string() : st.description + ".");
+      } else if (st.default_value) {
+        out[st.name] = *st.default_value;
+      }
+    }
+    if (issues.size() == errors_before && schema->check) {
+      if (auto problem = schema->check(out)) {
+        YAML::Node at = node[problem->first];
+        add(join(path, problem->first), at.IsDefined() ? at : node, problem->second);
+      }
+    }
+    if (issues.size() != errors_before) return std::nullopt;
+    return out;
+  }
+
+ private:
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+  static std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  }
+  static std::string num(std::optional<double> v) {
+    if (!v) return "?";
+    std::ostringstream o;
+    o << *v;
+    return o.str();
+  }
+  static std::string describe(const Setting& st) {
+    switch (st.kind) {
+      case Kind::integer: return "integer";
+      case Kind::number: return "number";
+      case Kind::boolean: return "boolean";
+      case Kind::url: return "URL";
+      case Kind::duration: return "duration such as 30s or 15m";
+      case Kind::date: return "date (YYYY-MM-DD)";
+      default: return "string";
+    }
+  }
+  static std::string shape(const YAML::Node& n) {
+    switch (n.Type()) {
+      case YAML::NodeType::Map: return "an object";
+      case YAML::NodeType::Sequence: return "a list";
+      case YAML::NodeType::Null: return "nothing";
+      default: return "'" + n.Scalar() + "'";
+    }
+  }
+  const ParseOptions& options_;
+};
+
+Error invalid(const std::vector<Issue>& issues) {
+  std::string all;
+  for (const auto& i : issues) all += (all.empty() ? "" : "\n") + i.to_string();
+  Error e("config.invalid", issues.size() == 1 ? issues[0].to_string()
+                                               : std::to_string(issues.size()) + " problems:\n" + all,
+          issues.size() == 1 ? std::string() : "Fix each key named above.");
+  if (issues.size() == 1) {
+    e.message = issues[0].path + (issues[0].line ? " (line " + std::to_string(issues[0].line) + ")" : "") +
+                ": " + issues[0].message;
+    e.hint = issues[0].hint;
+  }
+  e.with("issues", all);
+  return e;
+}
+
+Result<YAML::Node> parse_yaml(std::string_view text) {
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& ex) {
+    return Error("config.syntax",
+                 "line " + std::to_string(ex.mark.line + 1) + ", column " + std::to_string(ex.mark.column + 1) +
+                     ": " + ex.msg,
+                 "Fix the YAML/JSON syntax at that position (indentation, quotes, brackets).")
+        .with("line", std::to_string(ex.mark.line + 1));
+  }
+}
+
+SourceConfig make_source(json spec, std::set<std::string> secrets) {
+  SourceConfig s;
+  s.name = spec["name"].get<std::string>();
+  s.type = spec["type"].get<std::string>();
+  s.spec = std::move(spec);
+  s.secret_pointers = std::move(secrets);
+  return s;
+}
+
+FieldConfig make_field(json spec) {
+  FieldConfig f;
+  f.name = spec["name"].get<std::string>();
+  f.source = spec["source"].get<std::string>();
+  f.spec = std::move(spec);
+  return f;
+}
+
+void check_name(Validator& v, const std::string& path, const YAML::Node& node, const json& obj) {
+  if (!obj.contains("name")) return;
+  const auto name = obj["name"].get<std::string>();
+  if (!is_valid_name(name))
+    v.add(path + ".name", node["name"], "'" + name + "' is not a valid name",
+          "Use 1-64 letters, digits, '-' or '_'.");
+}
+
+}  // namespace
+
+Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& options) {
+  EXTDATA_ASSIGN_OR_RETURN(YAML::Node root, parse_yaml(text));
+  Validator v(options);
+  if (!root.IsMap()) {
+    v.add("", root, "the file must be an object with 'sources:' and/or 'fields:'");
+    return invalid(v.issues);
+  }
+  ConfigFile out;
+  std::set<std::string> source_names = options.known_sources;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    if (key != "sources" && key != "fields") {
+      auto near = closest_match(key, {"sources", "fields"});
+      v.add(key, kv.first, "unknown key '" + key + "'",
+            near ? "Did you mean '" + *near + "'?" : "Allowed keys: sources, fields.");
+    }
+  }
+  const YAML::Node sources = root["sources"];
+  if (sources.IsDefined() && !sources.IsNull()) {
+    if (!sources.IsSequence()) {
+      v.add("sources", sources, "expected a list of sources");
+    } else {
+      std::map<std::string, int> seen;
+      for (size_t i = 0; i < sources.size(); ++i) {
+        std::string path = "sources[" + std::to_string(i) + "]";
+        if (!sources[i].IsMap()) {
+          v.add(path, sources[i], "expected an object");
+          continue;
+        }
+        v.secret_pointers.clear();
+        auto obj = v.object(source_schema(), path, "", sources[i]);
+        if (!obj) continue;
+        check_name(v, path, sources[i], *obj);
+        std::string name = (*obj)["name"];
+        if (seen.count(name)) {
+          v.add(path + ".name", sources[i]["name"], "duplicate source name '" + name + "'",
+                "It is already used by sources[" + std::to_string(seen[name]) + "].");
+          continue;
+        }
+        seen[name] = static_cast<int>(i);
+        source_names.insert(name);
+        out.sources.push_back(make_source(std::move(*obj), v.secret_pointers));
+      }
+    }
+  }
+  const YAML::Node fields = root["fields"];
+  if (fields.IsDefined() && !fields.IsNull()) {
+    if (!fields.IsSequence()) {
+      v.add("fields", fields, "expected a list of fields");
+    } else {
+      std::map<std::string, int> seen;
+      for (size_t i = 0; i < fields.size(); ++i) {
+        std::string path = "fields[" + std::to_string(i) + "]";
+        if (!fields[i].IsMap()) {
+          v.add(path, fields[i], "expected an object");
+          continue;
+        }
+        auto obj = v.object(field_schema(), path, "", fields[i]);
+        if (!obj) continue;
+        check_name(v, path, fields[i], *obj);
+        std::string name = (*obj)["name"], source = (*obj)["source"];
+        if (seen.count(name)) {
+          v.add(path + ".name", fields[i]["name"], "duplicate field name '" + name + "'");
+          continue;
+        }
+        seen[name] = static_cast<int>(i);
+        if (!source_names.count(source)) {
+          std::vector<std::string> names(source_names.begin(), source_names.end());
+          auto near = closest_match(source, names);
+          v.add(path + ".source", fields[i]["source"], "no source named '" + source + "'",
+                near ? "Did you mean '" + *near + "'?" : "Define the source under sources: first.");
+          continue;
+        }
+        out.fields.push_back(make_field(std::move(*obj)));
+      }
+    }
+  }
+  if (!v.issues.empty()) return invalid(v.issues);
+  return out;
+}
+
+Result<ConfigFile> load_config_file(const std::string& path, std::set<std::string> known_sources) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Error("config.unreadable", "cannot read config file " + path,
+                 "Check the path and that the file is readable.");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ParseOptions options;
+  auto slash = path.rfind('/');
+  options.base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  options.known_sources = std::move(known_sources);
+  auto r = parse_config(ss.str(), options);
+  if (!r.ok()) {
+    Error e = std::move(r).error();
+    e.message = path + ": " + e.message;
+    return e;
+  }
+  return r;
+}
+
+Result<SourceConfig> parse_source(std::string_view text, const std::string& name) {
+  EXTDATA_ASSIGN_OR_RETURN(YAML::Node node, parse_yaml(text));
+  if (!node.IsMap()) return Error("config.invalid", "a source must be a JSON object", "Send {\"type\": ..., ...}.");
+  if (node["name"].IsDefined() && node["name"].Scalar() != name)
+    return Error("config.invalid",
+                 "name '" + node["name"].Scalar() + "' does not match the URL's '" + name + "'",
+                 "Leave name out of the body, or make it match.");
+  node["name"] = name;
+  ParseOptions options;
+  Validator v(options);
+  auto obj = v.object(source_schema(), "", "", node);
+  if (obj) check_name(v, "", node, *obj);
+  if (!v.issues.empty()) return invalid(v.issues);
+  return make_source(std::move(*obj), v.secret_pointers);
+}
+
+Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
+                                const std::set<std::string>& known_sources) {
+  EXTDATA_ASSIGN_OR_RETURN(YAML::Node node, parse_yaml(text));
+  if (!node.IsMap()) return Error("config.invalid", "a field must be a JSON object", "Send {\"source\": ..., ...}.");
+  if (node["name"].IsDefined() && node["name"].Scalar() != name)
+    return Error("config.invalid",
+                 "name '" + node["name"].Scalar() + "' does not match the URL's '" + name + "'",
+                 "Leave name out of the body, or make it match.");
+  node["name"] = name;
+  ParseOptions options;
+  Validator v(options);
+  auto obj = v.object(field_schema(), "", "", node);
+  if (obj) check_name(v, "", node, *obj);
+  if (!v.issues.empty()) return invalid(v.issues);
+  std::string source = (*obj)["source"];
+  if (!known_sources.count(source)) {
+    std::vector<std::string> names(known_sources.begin(), known_sources.end());
+    auto near = closest_match(source, names);
+    return Error("config.invalid", "source: no source named '" + source + "'",
+                 near ? "Did you mean '" + *near + "'?" : "Create the source first.");
+  }
+  return make_field(std::move(*obj));
+}
+
+Result<SourceConfig> source_from_json(const json& spec) {
+  return parse_source(spec.dump(), spec.value("name", ""));
+}
+
+Result<FieldConfig> field_from_json(const json& spec, const std::set<std::string>& known_sources) {
+  return parse_field(spec.dump(), spec.value("name", ""), known_sources);
+}
+
+}  // namespace extdata::config

@@ -1,0 +1,75 @@
+#pragma once
+// Config as code: YAML or JSON documents declaring `sources:` and `fields:`,
+// parsed and validated once against the settings tables (schema.h) into
+// immutable objects. Every error names the key path and line.
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace extdata::config {
+
+// A validated source: `spec` holds every key with defaults applied, durations in
+// seconds, lists normalised; secrets are resolved (plaintext) and listed in
+// `secret_pointers` (JSON pointers into spec) so the store can seal them and
+// outputs can mask them.
+struct SourceConfig {
+  std::string name;
+  std::string type;
+  nlohmann::json spec;
+  std::set<std::string> secret_pointers;
+
+  // spec with each secret replaced by {"set": true}: safe to show.
+  nlohmann::json masked() const;
+};
+
+struct FieldConfig {
+  std::string name;
+  std::string source;
+  nlohmann::json spec;
+};
+
+struct ConfigFile {
+  std::vector<SourceConfig> sources;
+  std::vector<FieldConfig> fields;
+};
+
+struct Issue {
+  std::string path;  // sources[1].auth.token_url
+  int line = 0;      // 1-based; 0 when unknown
+  std::string message;
+  std::string hint;
+  std::string to_string() const;  // "sources[1].auth.token_url (line 14): not a valid URL"
+};
+
+struct ParseOptions {
+  // Directory for relative ${file:...} paths.
+  std::string base_dir = ".";
+  // Sources that exist elsewhere (the store) and may be referenced by fields.
+  std::set<std::string> known_sources;
+};
+
+// Error code "config.invalid" carries every issue in details["issues"] (one per line).
+Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& options = {});
+Result<ConfigFile> load_config_file(const std::string& path, std::set<std::string> known_sources = {});
+
+// One source or field as sent to the API (a JSON or YAML object). `name` comes from the URL.
+Result<SourceConfig> parse_source(std::string_view text, const std::string& name);
+Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
+                                const std::set<std::string>& known_sources);
+// Rebuilds validated objects from their stored JSON (already valid; re-validated anyway).
+Result<SourceConfig> source_from_json(const nlohmann::json& spec);
+Result<FieldConfig> field_from_json(const nlohmann::json& spec, const std::set<std::string>& known_sources);
+
+// "15m" → 900; "500ms" → 0.5; plain numbers are seconds.
+std::optional<double> parse_duration(std::string_view text);
+
+// Levenshtein-closest candidate within a small distance, for "did you mean".
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+bool is_valid_name(std::string_view name);
+
+}  // namespace extdata::config

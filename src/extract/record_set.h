@@ -1,0 +1,105 @@
+#pragma once
+// RecordSet: the records a source produced, extracted once and kept compactly.
+//
+//   RecordSet set;
+//   auto records = JsonPath::compile("$.value[*]");
+//   std::vector<ColumnSpec> columns = {{"title", *JsonPath::compile("$.fields.Title")}};
+//   for (each page) EXTDATA_TRY(set.append_page(std::move(page_text), *records, columns));
+//   set[i].json();          // the record's own JSON element (for templates)
+//   set[i].column("title"); // its column value, if the column path matched
+//
+// Ownership: the set owns the parsed documents its records point into. Each page is parsed
+// by simdjson once; the page text is not kept, and the parsed document is trimmed to what it
+// uses (simdjson reserves far more than a document needs), so memory_bytes() is close to the
+// size of the page's strings plus 8 bytes per JSON value.
+//
+// Column values are the FIRST node the column path selects, relative to the record (the record
+// is `$` for column paths); a column that matches nothing is missing for that record.
+//
+// Snapshots: to_json() writes [{"record": <json>, "columns": {"name": <value>, ...}}, ...] and
+// from_json() restores an equal set from that text.
+//
+// XML and CSV sources build a JSON array of one object per record (see xml.h, csv.h) and
+// append it as a page, so all records present this same API.
+#include <simdjson.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "extract/jsonpath/jsonpath.h"
+
+namespace extdata::extract {
+
+struct ColumnSpec {
+  std::string name;
+  JsonPath path;  // evaluated with the record as root
+};
+
+class RecordSet;
+
+// A light view of one record; valid while its RecordSet lives and is not appended to.
+class RecordRef {
+ public:
+  RecordRef(const RecordSet& set, size_t index) : set_(&set), index_(index) {}
+  size_t index() const { return index_; }
+  simdjson::dom::element json() const;
+  std::optional<simdjson::dom::element> column(size_t column_index) const;
+  std::optional<simdjson::dom::element> column(std::string_view name) const;
+  const RecordSet& set() const { return *set_; }
+
+ private:
+  const RecordSet* set_;
+  size_t index_;
+};
+
+class RecordSet {
+ public:
+  // simdjson's nesting limit for pages; deeper documents are rejected with an error.
+  static constexpr size_t kMaxDepth = 1024;
+
+  RecordSet() = default;
+  RecordSet(RecordSet&&) noexcept = default;
+  RecordSet& operator=(RecordSet&&) noexcept = default;
+  RecordSet(const RecordSet&) = delete;
+  RecordSet& operator=(const RecordSet&) = delete;
+
+  // Parses one page, selects its records and evaluates the columns. The first page fixes the
+  // column names; later pages must use the same names in the same order. Error codes:
+  // "extract.json" (with the byte offset where simdjson gave up when known), "extract.depth",
+  // "extract.columns". On error the set is unchanged.
+  Status append_page(std::string json_text, const JsonPath& records, const std::vector<ColumnSpec>& columns);
+
+  size_t size() const { return records_.size(); }
+  bool empty() const { return records_.empty(); }
+  RecordRef operator[](size_t index) const { return RecordRef(*this, index); }
+  const std::vector<std::string>& column_names() const { return column_names_; }
+  std::optional<size_t> column_index(std::string_view name) const;
+  size_t page_count() const { return pages_.size(); }
+
+  // Snapshot text, see above.
+  std::string to_json() const;
+  static Result<RecordSet> from_json(std::string json_text);
+
+  // Bytes held: parsed pages plus the record and column tables.
+  size_t memory_bytes() const;
+
+ private:
+  friend class RecordRef;
+  struct Page {
+    std::unique_ptr<simdjson::dom::document> document;
+    size_t bytes = 0;
+  };
+  static Result<Page> parse_page(std::string& json_text);
+
+  std::vector<Page> pages_;
+  std::vector<std::string> column_names_;
+  std::vector<simdjson::dom::element> records_;
+  std::vector<simdjson::dom::element> values_;  // size() * column count, row-major
+  std::vector<bool> present_;                   // same shape as values_
+};
+
+}  // namespace extdata::extract

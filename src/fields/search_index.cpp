@@ -1,0 +1,572 @@
+#include "fields/search_index.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <limits>
+#include <queue>
+
+#include "fields/text_fold.h"
+
+namespace extdata::fields {
+namespace {
+
+enum Tier : int { kExact = 0, kStarts = 1, kWord = 2, kInside = 3 };
+
+constexpr size_t kMaxRecords = size_t{1} << 30;
+
+using PostingSpan = std::span<const uint32_t>;
+
+// Decodes the code point at key[pos]; keys are valid UTF-8 by construction (text_fold).
+char32_t next_code_point(std::string_view key, size_t& pos) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(key[pos + i]); };
+  const unsigned char lead = byte(0);
+  char32_t cp;
+  size_t length;
+  if (lead < 0x80) {
+    cp = lead;
+    length = 1;
+  } else if (lead < 0xE0) {
+    cp = ((lead & 0x1F) << 6) | (byte(1) & 0x3F);
+    length = 2;
+  } else if (lead < 0xF0) {
+    cp = ((lead & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+    length = 3;
+  } else {
+    cp = ((lead & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) |
+         (byte(3) & 0x3F);
+    length = 4;
+  }
+  pos += length;
+  return cp;
+}
+
+uint64_t gram_code(char32_t first, char32_t second) {
+  return (static_cast<uint64_t>(first) << 32) | second;
+}
+
+// Splits a folded key (words joined by single spaces) into its words.
+std::vector<std::string_view> split_words(std::string_view key) {
+  std::vector<std::string_view> words;
+  size_t start = 0;
+  while (start < key.size()) {
+    size_t end = key.find(' ', start);
+    if (end == std::string_view::npos) end = key.size();
+    words.push_back(key.substr(start, end - start));
+    start = end + 1;
+  }
+  return words;
+}
+
+// The tier in which `key` matches a query (folded `query_key`, split into `words`), or -1.
+int classify(std::string_view key, std::string_view query_key,
+             const std::vector<std::string_view>& words) {
+  if (key.size() >= query_key.size() && key.compare(0, query_key.size(), query_key) == 0) {
+    return key.size() == query_key.size() ? kExact : kStarts;
+  }
+  int tier = kWord;
+  for (std::string_view word : words) {
+    int best = -1;
+    for (size_t pos = key.find(word); pos != std::string_view::npos;
+         pos = key.find(word, pos + 1)) {
+      if (pos == 0 || key[pos - 1] == ' ') {
+        best = kWord;
+        break;
+      }
+      best = kInside;
+    }
+    if (best < 0) return -1;
+    tier = std::max(tier, best);
+  }
+  return tier;
+}
+
+size_t code_point_count(std::string_view text) {
+  size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
+// Collects one page of ranked ids from tiers handed over best first, and counts them all.
+class Pager {
+ public:
+  Pager(size_t offset, size_t limit) : offset_(offset), limit_(limit) {}
+
+  // A tier given as ascending posting lists that share no record.
+  void add_sorted(const std::vector<PostingSpan>& lists) {
+    size_t size = 0;
+    for (const PostingSpan& list : lists) size += list.size();
+    if (!take_from(size)) return;
+    if (lists.size() == 1) {
+      const PostingSpan& list = lists[0];
+      const size_t take = std::min(list.size() - offset_, room());
+      ids_.insert(ids_.end(), list.begin() + offset_, list.begin() + offset_ + take);
+    } else {
+      // Merge the lists' heads, skipping `offset_`; costs O((offset + limit) log lists).
+      using Head = std::pair<uint32_t, size_t>;  // (id, list index)
+      std::priority_queue<Head, std::vector<Head>, std::greater<Head>> heads;
+      std::vector<size_t> next(lists.size(), 0);
+      for (size_t i = 0; i < lists.size(); ++i) {
+        if (!lists[i].empty()) heads.push({lists[i][0], i});
+      }
+      size_t skip = offset_;
+      while (!heads.empty() && room() > 0) {
+        const auto [id, list] = heads.top();
+        heads.pop();
+        if (skip > 0) {
+          --skip;
+        } else {
+          ids_.push_back(id);
+        }
+        if (++next[list] < lists[list].size()) heads.push({lists[list][next[list]], list});
+      }
+    }
+    offset_ = 0;
+  }
+
+  // A tier given as distinct ids in any order; sorts only as much as the page needs.
+  void add_unsorted(std::vector<uint32_t>& ids) {
+    if (!take_from(ids.size())) return;
+    const size_t end = offset_ + std::min(ids.size() - offset_, room());
+    std::partial_sort(ids.begin(), ids.begin() + end, ids.end());
+    ids_.insert(ids_.end(), ids.begin() + offset_, ids.begin() + end);
+    offset_ = 0;
+  }
+
+  SearchResult finish() { return SearchResult{std::move(ids_), total_}; }
+
+ private:
+  size_t room() const { return limit_ - ids_.size(); }
+  // Counts a tier of `size` records; true if the page takes some of them.
+  bool take_from(size_t size) {
+    total_ += size;
+    if (room() == 0) return false;
+    if (offset_ >= size) {
+      offset_ -= size;
+      return false;
+    }
+    return true;
+  }
+
+  size_t offset_;
+  size_t limit_;
+  size_t total_ = 0;
+  std::vector<uint32_t> ids_;
+};
+
+}  // namespace
+
+uint32_t SearchIndex::find_gram(char32_t first, char32_t second) const {
+  if (first < 128 && second < 128) return ascii_grams_[first * 128 + second];
+  auto it = other_grams_.find(gram_code(first, second));
+  return it == other_grams_.end() ? kNoGram : it->second;
+}
+
+uint32_t SearchIndex::gram_id_for_build(char32_t first, char32_t second) {
+  const uint32_t next_id = static_cast<uint32_t>(segment_starts_.size() / kTiers);
+  uint32_t* slot;
+  if (first < 128 && second < 128) {
+    slot = &ascii_grams_[first * 128 + second];
+  } else {
+    slot = &other_grams_.try_emplace(gram_code(first, second), kNoGram).first->second;
+  }
+  if (*slot == kNoGram) {
+    *slot = next_id;
+    segment_starts_.insert(segment_starts_.end(), kTiers, 0);  // per-tier counts for now
+  }
+  return *slot;
+}
+
+// Calls visit(gram, tier) for every one- and two-code-point gram of the key's words, with
+// the tier that occurrence gives (a gram may be visited several times).
+template <typename Visit>
+void SearchIndex::for_each_record_gram(std::string_view key, Visit&& visit) {
+  std::array<char32_t, 2> whole_key{};  // the key's code points if it is one or two long
+  size_t key_length = 0;
+  bool first_word = true;
+  size_t pos = 0;
+  while (pos < key.size()) {
+    char32_t previous = 0;
+    size_t index = 0;
+    while (pos < key.size() && key[pos] != ' ') {
+      const char32_t cp = next_code_point(key, pos);
+      const int tier = index == 0 ? (first_word ? kStarts : kWord) : kInside;
+      visit(gram_id_for_build(cp, 0), tier);
+      if (index > 0) {
+        const int pair_tier = index == 1 ? (first_word ? kStarts : kWord) : kInside;
+        visit(gram_id_for_build(previous, cp), pair_tier);
+      }
+      if (key_length < 2) whole_key[key_length] = cp;
+      ++key_length;
+      previous = cp;
+      ++index;
+    }
+    if (pos < key.size()) {
+      ++pos;           // the space between words
+      key_length = 3;  // more than one word: no gram is the whole key
+    }
+    first_word = false;
+  }
+  if (key_length == 1 || key_length == 2)
+    visit(gram_id_for_build(whole_key[0], whole_key[1]), kExact);
+}
+
+Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) {
+  if (texts.size() >= kMaxRecords) {
+    return Error("search.too_many_records",
+                 "cannot index " + std::to_string(texts.size()) + " records: the limit is " +
+                     std::to_string(kMaxRecords - 1),
+                 "narrow the source (filters, a smaller list) so a field holds fewer records");
+  }
+  SearchIndex index;
+  index.ascii_grams_.assign(128 * 128, kNoGram);
+  index.key_offsets_.reserve(texts.size() + 1);
+  index.key_offsets_.push_back(0);
+  for (std::string_view text : texts) {
+    append_folded(text, index.keys_);
+    if (index.keys_.size() > std::numeric_limits<uint32_t>::max()) {
+      return Error("search.too_much_text",
+                   "the search texts of " + std::to_string(texts.size()) +
+                       " records exceed 4 GiB once folded",
+                   "map a shorter label or search text for this field");
+    }
+    index.key_offsets_.push_back(static_cast<uint32_t>(index.keys_.size()));
+  }
+  const uint32_t record_count = static_cast<uint32_t>(texts.size());
+
+  // Each record's distinct grams with their best (lowest) tier, as gram * 4 + tier.
+  std::vector<uint64_t> record_grams;
+  const auto collect = [&](uint32_t id) {
+    record_grams.clear();
+    index.for_each_record_gram(index.key(id), [&](uint32_t gram, int tier) {
+      record_grams.push_back(uint64_t{gram} * kTiers + tier);
+    });
+    std::sort(record_grams.begin(), record_grams.end());
+    auto out = record_grams.begin();
+    for (auto it = record_grams.begin(); it != record_grams.end(); ++it) {
+      if (out != record_grams.begin() && *(out - 1) / kTiers == *it / kTiers) continue;
+      *out++ = *it;
+    }
+    record_grams.erase(out, record_grams.end());
+  };
+
+  // Pass 1: count postings per (gram, tier). Pass 2: place record ids, in input order.
+  uint64_t posting_count = 0;
+  for (uint32_t id = 0; id < record_count; ++id) {
+    collect(id);
+    for (uint64_t code : record_grams) ++index.segment_starts_[code];
+    posting_count += record_grams.size();
+  }
+  if (posting_count >= std::numeric_limits<uint32_t>::max()) {
+    return Error(
+        "search.too_much_text",
+        "the search texts of " + std::to_string(texts.size()) + " records are too long to index",
+        "map a shorter label or search text for this field");
+  }
+  uint32_t running = 0;
+  for (uint32_t& start : index.segment_starts_) {
+    const uint32_t count = start;
+    start = running;
+    running += count;
+  }
+  index.segment_starts_.push_back(running);
+  index.postings_.resize(running);
+  std::vector<uint32_t> fill(index.segment_starts_.begin(), index.segment_starts_.end() - 1);
+  for (uint32_t id = 0; id < record_count; ++id) {
+    collect(id);
+    for (uint64_t code : record_grams) index.postings_[fill[code]++] = id;
+  }
+  index.build_vocabulary();
+  index.keys_.shrink_to_fit();
+  return index;
+}
+
+void SearchIndex::build_vocabulary() {
+  const uint32_t record_count = static_cast<uint32_t>(size());
+  // Per record, its distinct words as first-seen word id * 3 + place (0 alone, 1 first,
+  // 2 later), keeping the smallest place of a repeated word.
+  std::unordered_map<std::string_view, uint32_t> first_seen_ids;
+  std::vector<std::string_view> words;
+  std::vector<uint64_t> record_words;
+  std::vector<uint32_t> record_word_offsets;
+  record_word_offsets.reserve(record_count + 1);
+  record_word_offsets.push_back(0);
+  for (uint32_t id = 0; id < record_count; ++id) {
+    const std::vector<std::string_view> key_words = split_words(key(id));
+    const size_t begin = record_words.size();
+    for (size_t i = 0; i < key_words.size(); ++i) {
+      auto [it, inserted] =
+          first_seen_ids.try_emplace(key_words[i], static_cast<uint32_t>(words.size()));
+      if (inserted) words.push_back(key_words[i]);
+      const uint32_t place = key_words.size() == 1 ? 0 : (i == 0 ? 1 : 2);
+      record_words.push_back(uint64_t{it->second} * 3 + place);
+    }
+    std::sort(record_words.begin() + begin, record_words.end());
+    auto out = record_words.begin() + begin;
+    for (auto it = out; it != record_words.end(); ++it) {
+      if (out != record_words.begin() + begin && *(out - 1) / 3 == *it / 3) continue;
+      *out++ = *it;
+    }
+    record_words.erase(out, record_words.end());
+    record_word_offsets.push_back(static_cast<uint32_t>(record_words.size()));
+  }
+
+  // Sorted vocabulary; rank maps first-seen ids to sorted ids.
+  std::vector<uint32_t> order(words.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return words[a] < words[b]; });
+  std::vector<uint32_t> rank(words.size());
+  vocab_offsets_.reserve(words.size() + 1);
+  vocab_offsets_.push_back(0);
+  for (uint32_t i = 0; i < order.size(); ++i) {
+    rank[order[i]] = i;
+    vocab_text_.append(words[order[i]]);
+    vocab_offsets_.push_back(static_cast<uint32_t>(vocab_text_.size()));
+  }
+
+  word_starts_.assign(words.size() * 3 + 1, 0);
+  for (uint64_t code : record_words) ++word_starts_[rank[code / 3] * 3 + code % 3];
+  uint32_t running = 0;
+  for (uint32_t& start : word_starts_) {
+    const uint32_t count = start;
+    start = running;
+    running += count;
+  }
+  word_postings_.resize(running);
+  std::vector<uint32_t> fill(word_starts_.begin(), word_starts_.end() - 1);
+  for (uint32_t id = 0; id < record_count; ++id) {
+    for (uint32_t i = record_word_offsets[id]; i < record_word_offsets[id + 1]; ++i) {
+      const uint64_t code = record_words[i];
+      word_postings_[fill[rank[code / 3] * 3 + code % 3]++] = id;
+    }
+  }
+
+  // Gram -> vocabulary words, for the character pairs of each word.
+  const size_t gram_count = segment_starts_.size() / kTiers;
+  vocab_gram_starts_.assign(gram_count + 1, 0);
+  std::vector<uint32_t> word_grams;
+  const auto collect = [&](uint32_t word) {
+    word_grams.clear();
+    const std::string_view text = vocab_word(word);
+    size_t pos = 0;
+    char32_t previous = next_code_point(text, pos);
+    while (pos < text.size()) {
+      const char32_t cp = next_code_point(text, pos);
+      word_grams.push_back(find_gram(previous, cp));
+      previous = cp;
+    }
+    std::sort(word_grams.begin(), word_grams.end());
+    word_grams.erase(std::unique(word_grams.begin(), word_grams.end()), word_grams.end());
+  };
+  for (uint32_t word = 0; word < words.size(); ++word) {
+    collect(word);
+    for (uint32_t gram : word_grams) ++vocab_gram_starts_[gram];
+  }
+  running = 0;
+  for (uint32_t& start : vocab_gram_starts_) {
+    const uint32_t count = start;
+    start = running;
+    running += count;
+  }
+  vocab_gram_postings_.resize(running);
+  fill.assign(vocab_gram_starts_.begin(), vocab_gram_starts_.end() - 1);
+  for (uint32_t word = 0; word < words.size(); ++word) {
+    collect(word);
+    for (uint32_t gram : word_grams) vocab_gram_postings_[fill[gram]++] = word;
+  }
+}
+
+SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t limit) const {
+  const std::string query_key = fold_for_search(query);
+  SearchResult result;
+  if (query_key.empty()) {
+    result.total = size();
+    for (size_t id = offset; id < size() && result.ids.size() < limit; ++id) {
+      result.ids.push_back(static_cast<uint32_t>(id));
+    }
+    return result;
+  }
+  if (query_key.find(' ') != std::string::npos) return search_words(query_key, offset, limit);
+  if (code_point_count(query_key) <= 2) {
+    return search_gram(short_word_gram(query_key), offset, limit);
+  }
+  return search_word(query_key, offset, limit);
+}
+
+uint32_t SearchIndex::short_word_gram(std::string_view word) const {
+  size_t pos = 0;
+  const char32_t first = next_code_point(word, pos);
+  const char32_t second = pos < word.size() ? next_code_point(word, pos) : 0;
+  return find_gram(first, second);
+}
+
+SearchResult SearchIndex::search_gram(uint32_t gram, size_t offset, size_t limit) const {
+  Pager pager(offset, limit);
+  if (gram != kNoGram) {
+    // The gram's tiers are consecutive segments: the ranked list is one contiguous range.
+    const uint32_t* postings = postings_.data();
+    pager.add_sorted({{postings + segment_starts_[gram * kTiers],
+                       postings + segment_starts_[gram * kTiers + kTiers]}});
+  }
+  return pager.finish();
+}
+
+std::vector<SearchIndex::WordMatch> SearchIndex::matching_words(std::string_view query_word) const {
+  // Every vocabulary word holding the query word holds its rarest character pair.
+  uint32_t rarest = kNoGram;
+  size_t rarest_count = 0;
+  size_t pos = 0;
+  char32_t previous = next_code_point(query_word, pos);
+  while (pos < query_word.size()) {
+    const char32_t cp = next_code_point(query_word, pos);
+    const uint32_t gram = find_gram(previous, cp);
+    if (gram == kNoGram) return {};
+    const size_t count = vocab_gram_starts_[gram + 1] - vocab_gram_starts_[gram];
+    if (rarest == kNoGram || count < rarest_count) rarest = gram, rarest_count = count;
+    previous = cp;
+  }
+  std::vector<WordMatch> matches;
+  for (uint32_t i = vocab_gram_starts_[rarest]; i < vocab_gram_starts_[rarest + 1]; ++i) {
+    const uint32_t word = vocab_gram_postings_[i];
+    const std::string_view text = vocab_word(word);
+    const size_t at = text.find(query_word);
+    if (at == std::string_view::npos) continue;
+    matches.push_back({word, at == 0, at == 0 && text.size() == query_word.size()});
+  }
+  return matches;
+}
+
+SearchResult SearchIndex::search_word(std::string_view query_word, size_t offset,
+                                      size_t limit) const {
+  const std::vector<WordMatch> matches = matching_words(query_word);
+  std::array<std::vector<PostingSpan>, kTiers> tiers;
+  for (const WordMatch& match : matches) {
+    const PostingSpan alone = word_postings(match.word, 0), first = word_postings(match.word, 1),
+                      later = word_postings(match.word, 2);
+    if (match.exact) {
+      tiers[kExact].push_back(alone);
+      tiers[kStarts].push_back(first);
+      tiers[kWord].push_back(later);
+    } else if (match.prefix) {
+      tiers[kStarts].push_back(alone);
+      tiers[kStarts].push_back(first);
+      tiers[kWord].push_back(later);
+    } else {
+      tiers[kInside].insert(tiers[kInside].end(), {alone, first, later});
+    }
+  }
+  Pager pager(offset, limit);
+  // A record has one first word, so the first two tiers never share a record; a record is
+  // listed under one place per word, so with one matching word no tiers share a record.
+  pager.add_sorted(tiers[kExact]);
+  pager.add_sorted(tiers[kStarts]);
+  if (matches.size() <= 1) {
+    pager.add_sorted(tiers[kWord]);
+    pager.add_sorted(tiers[kInside]);
+    return pager.finish();
+  }
+  // Several words: a record may hold more than one of them, so later tiers drop records
+  // already ranked.
+  std::vector<uint64_t> seen((size() + 63) / 64, 0);
+  const auto first_time = [&](uint32_t id) {
+    const uint64_t bit = uint64_t{1} << (id & 63);
+    const bool fresh = (seen[id >> 6] & bit) == 0;
+    seen[id >> 6] |= bit;
+    return fresh;
+  };
+  for (int tier : {kExact, kStarts}) {
+    for (const PostingSpan& span : tiers[tier]) {
+      for (uint32_t id : span) first_time(id);
+    }
+  }
+  for (int tier : {kWord, kInside}) {
+    std::vector<uint32_t> ids;
+    for (const PostingSpan& span : tiers[tier]) {
+      for (uint32_t id : span) {
+        if (first_time(id)) ids.push_back(id);
+      }
+    }
+    pager.add_unsorted(ids);
+  }
+  return pager.finish();
+}
+
+size_t SearchIndex::candidate_volume(std::string_view query_word) const {
+  if (code_point_count(query_word) <= 2) {
+    const uint32_t gram = short_word_gram(query_word);
+    return gram == kNoGram ? 0 : gram_total(gram);
+  }
+  size_t volume = 0;
+  for (const WordMatch& match : matching_words(query_word)) {
+    volume += word_starts_[match.word * 3 + 3] - word_starts_[match.word * 3];
+  }
+  return volume;
+}
+
+// The records holding query_word anywhere, each once, in no particular order.
+std::vector<uint32_t> SearchIndex::candidates(std::string_view query_word) const {
+  if (code_point_count(query_word) <= 2) {
+    const uint32_t gram = short_word_gram(query_word);
+    if (gram == kNoGram) return {};
+    return {postings_.begin() + segment_starts_[gram * kTiers],
+            postings_.begin() + segment_starts_[gram * kTiers + kTiers]};
+  }
+  const std::vector<WordMatch> matches = matching_words(query_word);
+  std::vector<uint32_t> ids;
+  if (matches.size() == 1) {
+    const uint32_t word = matches[0].word;
+    ids.assign(word_postings_.begin() + word_starts_[word * 3],
+               word_postings_.begin() + word_starts_[word * 3 + 3]);
+    return ids;
+  }
+  std::vector<uint64_t> seen((size() + 63) / 64, 0);
+  for (const WordMatch& match : matches) {
+    for (uint32_t i = word_starts_[match.word * 3]; i < word_starts_[match.word * 3 + 3]; ++i) {
+      const uint32_t id = word_postings_[i];
+      const uint64_t bit = uint64_t{1} << (id & 63);
+      if ((seen[id >> 6] & bit) == 0) {
+        seen[id >> 6] |= bit;
+        ids.push_back(id);
+      }
+    }
+  }
+  return ids;
+}
+
+SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset,
+                                       size_t limit) const {
+  const std::vector<std::string_view> words = split_words(query_key);
+  // Verify the records of the most selective word against the whole query.
+  std::string_view driver;
+  size_t driver_volume = 0;
+  for (std::string_view word : words) {
+    const size_t volume = candidate_volume(word);
+    if (volume == 0) return {};  // a word no record holds: nothing matches
+    if (driver.empty() || volume < driver_volume) driver = word, driver_volume = volume;
+  }
+  std::array<std::vector<uint32_t>, kTiers> tiers;
+  for (uint32_t id : candidates(driver)) {
+    const int tier = classify(key(id), query_key, words);
+    if (tier >= 0) tiers[tier].push_back(id);
+  }
+  Pager pager(offset, limit);
+  for (auto& ids : tiers) pager.add_unsorted(ids);
+  return pager.finish();
+}
+
+size_t SearchIndex::memory_bytes() const {
+  // unordered_map nodes: key, value, next pointer and cached hash; plus the bucket array.
+  const size_t map_bytes =
+      other_grams_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + 2 * sizeof(void*)) +
+      other_grams_.bucket_count() * sizeof(void*);
+  return keys_.capacity() + key_offsets_.capacity() * sizeof(uint32_t) +
+         ascii_grams_.capacity() * sizeof(uint32_t) + map_bytes +
+         segment_starts_.capacity() * sizeof(uint32_t) + postings_.capacity() * sizeof(uint32_t) +
+         vocab_text_.capacity() + vocab_offsets_.capacity() * sizeof(uint32_t) +
+         word_starts_.capacity() * sizeof(uint32_t) + word_postings_.capacity() * sizeof(uint32_t) +
+         vocab_gram_starts_.capacity() * sizeof(uint32_t) +
+         vocab_gram_postings_.capacity() * sizeof(uint32_t);
+}
+
+}  // namespace extdata::fields

@@ -1,0 +1,116 @@
+#pragma once
+// SearchIndex: search-as-you-type over the labels of one record set.
+//
+// Built once per record set (immutable afterwards, so any number of threads may call
+// search() concurrently). Matching is case- and accent-insensitive (see text_fold.h):
+// "mul" finds "Müller GmbH", "societe" finds "Société Générale".
+//
+// Ranking, best first; within a tier records keep their input order (the caller sorts
+// records before building):
+//   1. exact      the whole folded text equals the folded query
+//   2. starts     the folded text starts with the folded query
+//   3. word       every query word is the prefix of some word of the text
+//   4. inside     every query word occurs in the text, at least one only inside a word
+// A multi-word query matches only records that contain every query word; its tier is the
+// weakest of its words (tiers 1 and 2 compare the whole query). An empty query (or one
+// without letters or digits) returns all records in input order.
+//
+// Cost: a query of one word of one or two characters reads precomputed posting lists:
+// O(offset + limit), whatever the record count. A longer word is looked up in the
+// vocabulary (the distinct words of all records): when it matches one vocabulary word the
+// answer is again O(offset + limit); when it matches several, O(records holding them).
+// Multi-word queries verify the records of their most selective word.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.h"
+
+namespace extdata::fields {
+
+struct SearchResult {
+  std::vector<uint32_t> ids;  // record indexes (positions in the build input), best first
+  size_t total = 0;           // number of matching records, regardless of offset and limit
+};
+
+class SearchIndex {
+ public:
+  // Indexes texts[i] as record i. Fails only if the input exceeds the index limits
+  // (2^30 records, 4 GiB of folded text).
+  static Result<SearchIndex> build(std::span<const std::string_view> texts);
+
+  // Matches of `query`, skipping the first `offset` ranked matches, at most `limit` ids.
+  SearchResult search(std::string_view query, size_t offset, size_t limit) const;
+
+  size_t size() const { return key_offsets_.empty() ? 0 : key_offsets_.size() - 1; }
+  // Heap bytes held by the index (folded keys, posting lists, lookup tables).
+  size_t memory_bytes() const;
+  // The folded search key of record `id` (for diagnostics and tests).
+  std::string_view key(uint32_t id) const {
+    return std::string_view(keys_).substr(key_offsets_[id],
+                                          key_offsets_[id + 1] - key_offsets_[id]);
+  }
+
+ private:
+  static constexpr uint32_t kNoGram = 0xFFFFFFFF;
+  static constexpr int kTiers = 4;
+
+  uint32_t find_gram(char32_t first, char32_t second) const;
+  uint32_t gram_id_for_build(char32_t first, char32_t second);
+  template <typename Visit>
+  void for_each_record_gram(std::string_view key, Visit&& visit);
+  size_t gram_total(uint32_t gram) const {
+    return segment_starts_[gram * kTiers + kTiers] - segment_starts_[gram * kTiers];
+  }
+  std::string_view vocab_word(uint32_t word) const {
+    return std::string_view(vocab_text_)
+        .substr(vocab_offsets_[word], vocab_offsets_[word + 1] - vocab_offsets_[word]);
+  }
+  struct WordMatch {
+    uint32_t word;  // vocabulary id
+    bool prefix;    // the vocabulary word starts with the query word
+    bool exact;     // ... and equals it
+  };
+  void build_vocabulary();
+  std::span<const uint32_t> word_postings(uint32_t word, int place) const {
+    return std::span<const uint32_t>(word_postings_)
+        .subspan(word_starts_[word * 3 + place],
+                 word_starts_[word * 3 + place + 1] - word_starts_[word * 3 + place]);
+  }
+  uint32_t short_word_gram(std::string_view word) const;
+  std::vector<WordMatch> matching_words(std::string_view query_word) const;
+  size_t candidate_volume(std::string_view query_word) const;
+  std::vector<uint32_t> candidates(std::string_view query_word) const;
+  SearchResult search_gram(uint32_t gram, size_t offset, size_t limit) const;
+  SearchResult search_word(std::string_view query_word, size_t offset, size_t limit) const;
+  SearchResult search_words(std::string_view query_key, size_t offset, size_t limit) const;
+
+  std::string keys_;                   // folded keys, concatenated
+  std::vector<uint32_t> key_offsets_;  // size() + 1 entries
+  // Grams are one or two code points of a word. Two-ASCII-character grams (the common
+  // case once Latin text is folded) are found through a direct table, others by hash.
+  std::vector<uint32_t> ascii_grams_;  // [first * 128 + second], second == 0 for one character
+  std::unordered_map<uint64_t, uint32_t> other_grams_;
+  // Posting lists: gram g, tier t holds postings_[segment_starts_[g*4+t] .. [g*4+t+1]),
+  // ascending record ids; a record appears once per gram, in its best tier.
+  std::vector<uint32_t> segment_starts_;
+  std::vector<uint32_t> postings_;
+  // Vocabulary: the distinct words of all keys, sorted. Word w's records are
+  // word_postings_[word_starts_[w*3+k] .. [w*3+k+1]), ascending, for k = the key is this
+  // word alone / it is the key's first word / a later word; a record is listed once per
+  // word, under its smallest k.
+  std::string vocab_text_;
+  std::vector<uint32_t> vocab_offsets_;
+  std::vector<uint32_t> word_starts_;
+  std::vector<uint32_t> word_postings_;
+  // For each gram, the vocabulary words holding it (ascending): finds the words a query
+  // word occurs in without scanning the vocabulary.
+  std::vector<uint32_t> vocab_gram_starts_;
+  std::vector<uint32_t> vocab_gram_postings_;
+};
+
+}  // namespace extdata::fields

@@ -1,0 +1,89 @@
+#pragma once
+// The Source seam: a configured upstream that produces a RecordSet for a set of
+// variable values. One folder per kind (rest/, sharepoint/), one registration line
+// in registry.cpp. The cache and field service only see this interface.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/credential.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/metrics.h"
+#include "extract/record_set.h"
+#include "http/http_client.h"
+
+namespace extdata::sources {
+
+using Variables = std::map<std::string, std::string>;
+
+// One HTTP exchange of a fetch, for `source test` and the UI (URL with secrets redacted).
+struct StepTrace {
+  std::string step;  // "resolve site", "items", or a rest step's name
+  std::string method;
+  std::string url;  // redacted
+  long status = 0;
+  double elapsed_ms = 0;
+  int attempts = 1;
+  std::string response_preview;  // first bytes of the body, redacted (the UI's raw viewer)
+};
+
+struct FetchTrace {
+  std::vector<StepTrace> steps;
+  int pages = 0;
+  std::vector<std::string> warnings;  // secret expiry, missing roles, repeated next link, caps hit
+};
+
+struct Progress {
+  int pages = 0;
+  size_t records = 0;
+};
+
+struct FetchRequest {
+  Variables variables;                     // caller context (field, CLI --var, API)
+  std::function<void(const Progress&)> on_progress;  // optional, called after each page
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual const config::SourceConfig& config() const = 0;
+
+  // Fetches every page. `trace` (optional) is filled even when the fetch fails.
+  virtual Result<std::shared_ptr<const extract::RecordSet>> fetch(const FetchRequest& request,
+                                                                  FetchTrace* trace = nullptr) = 0;
+
+  // The variables a caller may or must pass (declared or referenced by templates).
+  virtual std::vector<std::string> variable_names() const = 0;
+
+  // The credential behind the source (for `extdata auth` and the Authenticate button).
+  virtual std::shared_ptr<auth::Credential> credential() const = 0;
+
+  // Warnings known without fetching (secret expiry ...).
+  virtual std::vector<std::string> static_warnings() const { return {}; }
+};
+
+// What sources share within a process.
+struct SourceDeps {
+  Clock& clock;
+  Metrics& metrics;
+  std::shared_ptr<auth::TokenCache> token_cache;
+  // Builds the HTTP client for a source (tests inject fakes); by default CurlHttpClient
+  // with the source's timeout and CA bundle.
+  std::function<std::shared_ptr<http::HttpClient>(const config::SourceConfig&)> http_factory;
+};
+
+// Builds a source of the config's type; validates what the schema cannot (templates,
+// JSONPaths, site URLs), with errors naming the key.
+Result<std::shared_ptr<Source>> make_source(const config::SourceConfig& config, const SourceDeps& deps);
+
+// A CurlHttpClient configured from a source's settings (timeout, ca_bundle).
+std::shared_ptr<http::HttpClient> default_http_client(const config::SourceConfig& config, Clock& clock,
+                                                      Metrics& metrics);
+
+}  // namespace extdata::sources

@@ -1,0 +1,451 @@
+// The embedded store: one SQLite file in WAL mode, numbered migrations, secrets sealed.
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "core/log.h"
+#include "store/secret_box.h"
+#include "store/store.h"
+
+namespace extdata::store {
+
+using nlohmann::json;
+
+namespace {
+
+// Each entry is one schema version; never edit a released entry, append a new one.
+const std::vector<std::string> kMigrations = {
+    R"sql(
+    CREATE TABLE sources (name TEXT PRIMARY KEY, type TEXT NOT NULL, spec TEXT NOT NULL,
+                          updated_at INTEGER NOT NULL);
+    CREATE TABLE fields (name TEXT PRIMARY KEY, source TEXT NOT NULL, spec TEXT NOT NULL,
+                         updated_at INTEGER NOT NULL);
+    CREATE TABLE secrets (owner TEXT NOT NULL, pointer TEXT NOT NULL, sealed BLOB NOT NULL,
+                          PRIMARY KEY (owner, pointer));
+    )sql",
+    R"sql(
+    CREATE TABLE api_tokens (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+                             label TEXT NOT NULL, created_at INTEGER NOT NULL);
+    CREATE TABLE snapshots (key TEXT PRIMARY KEY, source TEXT NOT NULL, payload BLOB NOT NULL,
+                            fetched_at INTEGER NOT NULL, records INTEGER NOT NULL);
+    CREATE INDEX snapshots_by_source ON snapshots(source);
+    CREATE TABLE source_status (source TEXT PRIMARY KEY, last_fetch_at INTEGER NOT NULL,
+                                last_success_at INTEGER NOT NULL, records INTEGER NOT NULL,
+                                last_error TEXT NOT NULL, last_error_hint TEXT NOT NULL);
+    )sql",
+};
+
+Error db_error(sqlite3* db, const std::string& what) {
+  return Error("store.sqlite", what + ": " + (db ? sqlite3_errmsg(db) : "no database"),
+               "Check that the data directory is writable and not used by an incompatible version.");
+}
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_blob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(stmt_); }
+  std::string text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string sha256_hex(const std::string& in) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  char hex[2 * sizeof out + 1];
+  sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+  return hex;
+}
+
+std::string random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(2 * bytes + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<unsigned char*>(raw.data()), raw.size());
+  hex.pop_back();
+  return hex;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, SecretBox box) : db_(db), box_(std::move(box)) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  Status migrate() {
+    EXTDATA_TRY(exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+    int version = 0;
+    {
+      Stmt s(db_, "SELECT value FROM meta WHERE key='schema_version'");
+      if (s.step() == SQLITE_ROW) version = std::stoi(s.text(0));
+    }
+    if (version > static_cast<int>(kMigrations.size()))
+      return Error("store.version",
+                   "the data directory has schema version " + std::to_string(version) +
+                       ", newer than this extdata understands (" + std::to_string(kMigrations.size()) + ")",
+                   "Run a newer extdata, or point --data at another directory.");
+    for (int v = version; v < static_cast<int>(kMigrations.size()); ++v) {
+      EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
+      Status s = exec(kMigrations[v]);
+      if (s.ok()) {
+        Stmt up(db_, "INSERT INTO meta(key,value) VALUES('schema_version',?) "
+                     "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+        up.bind(1, std::to_string(v + 1));
+        if (up.step() != SQLITE_DONE) s = db_error(db_, "recording the schema version");
+      }
+      if (!s.ok()) {
+        (void)exec("ROLLBACK");  // the original error is what matters
+        return s;
+      }
+      EXTDATA_TRY(exec("COMMIT"));
+    }
+    // A wrong master key is caught here, before any secret is written with it.
+    Stmt get(db_, "SELECT value FROM meta WHERE key='key_check'");
+    if (get.step() == SQLITE_ROW) {
+      if (get.text(0) != box_.key_check())
+        return Error("store.master_key",
+                     "the master key does not match the one this data directory was created with",
+                     "Use the original key (EXTDATA_MASTER_KEY or master.key in the data directory).");
+    } else {
+      Stmt put(db_, "INSERT INTO meta(key,value) VALUES('key_check',?)");
+      put.bind(1, box_.key_check());
+      if (put.step() != SQLITE_DONE) return db_error(db_, "recording the key check");
+    }
+    return ok_status();
+  }
+
+  Result<std::vector<config::SourceConfig>> list_sources() override {
+    std::lock_guard lock(mu_);
+    std::vector<config::SourceConfig> out;
+    Stmt s(db_, "SELECT spec FROM sources ORDER BY name");
+    while (s.step() == SQLITE_ROW) {
+      EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(0)));
+      out.push_back(std::move(src));
+    }
+    return out;
+  }
+
+  Result<std::optional<config::SourceConfig>> get_source(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT spec FROM sources WHERE name=?");
+    s.bind(1, name);
+    if (s.step() != SQLITE_ROW) return std::optional<config::SourceConfig>{};
+    EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(0)));
+    return std::optional<config::SourceConfig>(std::move(src));
+  }
+
+  Status put_source(const config::SourceConfig& source) override {
+    std::lock_guard lock(mu_);
+    return in_transaction([&] { return write_source(source); });
+  }
+
+  Result<bool> delete_source(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    {
+      Stmt users(db_, "SELECT name FROM fields WHERE source=? ORDER BY name");
+      users.bind(1, name);
+      std::string names;
+      while (users.step() == SQLITE_ROW) names += (names.empty() ? "" : ", ") + users.text(0);
+      if (!names.empty())
+        return Error("store.in_use", "source '" + name + "' is used by field(s) " + names,
+                     "Delete or change those fields first.");
+    }
+    bool existed = false;
+    Status s = in_transaction([&]() -> Status {
+      Stmt del(db_, "DELETE FROM sources WHERE name=?");
+      del.bind(1, name);
+      if (del.step() != SQLITE_DONE) return db_error(db_, "deleting source");
+      existed = sqlite3_changes(db_) > 0;
+      Stmt sec(db_, "DELETE FROM secrets WHERE owner=?");
+      sec.bind(1, "source:" + name);
+      if (sec.step() != SQLITE_DONE) return db_error(db_, "deleting secrets");
+      Stmt snap(db_, "DELETE FROM snapshots WHERE source=?");
+      snap.bind(1, name);
+      if (snap.step() != SQLITE_DONE) return db_error(db_, "deleting snapshots");
+      Stmt st(db_, "DELETE FROM source_status WHERE source=?");
+      st.bind(1, name);
+      if (st.step() != SQLITE_DONE) return db_error(db_, "deleting status");
+      return ok_status();
+    });
+    if (!s.ok()) return std::move(s).error();
+    return existed;
+  }
+
+  Result<std::vector<config::FieldConfig>> list_fields() override {
+    std::lock_guard lock(mu_);
+    std::vector<config::FieldConfig> out;
+    Stmt s(db_, "SELECT name, source, spec FROM fields ORDER BY name");
+    while (s.step() == SQLITE_ROW) {
+      config::FieldConfig f;
+      f.name = s.text(0);
+      f.source = s.text(1);
+      f.spec = json::parse(s.text(2), nullptr, false);
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  Result<std::optional<config::FieldConfig>> get_field(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT name, source, spec FROM fields WHERE name=?");
+    s.bind(1, name);
+    if (s.step() != SQLITE_ROW) return std::optional<config::FieldConfig>{};
+    config::FieldConfig f;
+    f.name = s.text(0);
+    f.source = s.text(1);
+    f.spec = json::parse(s.text(2), nullptr, false);
+    return std::optional<config::FieldConfig>(std::move(f));
+  }
+
+  Status put_field(const config::FieldConfig& field) override {
+    std::lock_guard lock(mu_);
+    return in_transaction([&] { return write_field(field); });
+  }
+
+  Result<bool> delete_field(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Stmt del(db_, "DELETE FROM fields WHERE name=?");
+    del.bind(1, name);
+    if (del.step() != SQLITE_DONE) return db_error(db_, "deleting field");
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Status apply(const config::ConfigFile& file) override {
+    std::lock_guard lock(mu_);
+    return in_transaction([&]() -> Status {
+      for (const auto& s : file.sources) EXTDATA_TRY(write_source(s));
+      for (const auto& f : file.fields) {
+        Stmt exists(db_, "SELECT 1 FROM sources WHERE name=?");
+        exists.bind(1, f.source);
+        if (exists.step() != SQLITE_ROW)
+          return Error("store.unknown_source", "field '" + f.name + "' uses unknown source '" + f.source + "'",
+                       "Define the source in the same file or apply it first.");
+        EXTDATA_TRY(write_field(f));
+      }
+      return ok_status();
+    });
+  }
+
+  Result<std::string> create_token(const std::string& role, const std::string& label,
+                                   std::int64_t now) override {
+    if (role != "admin" && role != "reader")
+      return Error("token.role", "unknown role '" + role + "'", "Use --role admin or --role reader.");
+    std::lock_guard lock(mu_);
+    const std::string id = random_hex(6);
+    const std::string secret = "edt_" + id + "_" + random_hex(24);
+    Stmt s(db_, "INSERT INTO api_tokens(id, hash, role, label, created_at) VALUES(?,?,?,?,?)");
+    s.bind(1, id).bind(2, sha256_hex(secret)).bind(3, role).bind(4, label).bind(5, now);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "creating token");
+    return secret;
+  }
+
+  Result<std::optional<ApiToken>> find_token(const std::string& secret) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT id, role, label, created_at FROM api_tokens WHERE hash=?");
+    s.bind(1, sha256_hex(secret));
+    if (s.step() != SQLITE_ROW) return std::optional<ApiToken>{};
+    return std::optional<ApiToken>(ApiToken{s.text(0), s.text(1), s.text(2), s.integer(3)});
+  }
+
+  Result<std::vector<ApiToken>> list_tokens() override {
+    std::lock_guard lock(mu_);
+    std::vector<ApiToken> out;
+    Stmt s(db_, "SELECT id, role, label, created_at FROM api_tokens ORDER BY created_at, id");
+    while (s.step() == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
+    return out;
+  }
+
+  Result<bool> delete_token(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "DELETE FROM api_tokens WHERE id=?");
+    s.bind(1, id);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "deleting token");
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Status put_snapshot(const Snapshot& snap) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO snapshots(key, source, payload, fetched_at, records) VALUES(?,?,?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET source=excluded.source, payload=excluded.payload, "
+                "fetched_at=excluded.fetched_at, records=excluded.records");
+    s.bind(1, snap.key).bind(2, snap.source).bind_blob(3, snap.payload).bind(4, snap.fetched_at);
+    s.bind(5, static_cast<std::int64_t>(snap.records));
+    if (s.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
+    return ok_status();
+  }
+
+  Result<std::optional<Snapshot>> get_snapshot(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT key, source, payload, fetched_at, records FROM snapshots WHERE key=?");
+    s.bind(1, key);
+    if (s.step() != SQLITE_ROW) return std::optional<Snapshot>{};
+    return std::optional<Snapshot>(
+        Snapshot{s.text(0), s.text(1), s.text(2), s.integer(3), static_cast<size_t>(s.integer(4))});
+  }
+
+  Status put_status(const SourceStatus& st) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO source_status VALUES(?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET "
+                "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
+                "records=excluded.records, last_error=excluded.last_error, "
+                "last_error_hint=excluded.last_error_hint");
+    s.bind(1, st.source).bind(2, st.last_fetch_at).bind(3, st.last_success_at);
+    s.bind(4, static_cast<std::int64_t>(st.records)).bind(5, st.last_error).bind(6, st.last_error_hint);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "saving source status");
+    return ok_status();
+  }
+
+  Result<std::optional<SourceStatus>> get_status(const std::string& source) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT source, last_fetch_at, last_success_at, records, last_error, last_error_hint "
+                "FROM source_status WHERE source=?");
+    s.bind(1, source);
+    if (s.step() != SQLITE_ROW) return std::optional<SourceStatus>{};
+    return std::optional<SourceStatus>(SourceStatus{s.text(0), s.integer(1), s.integer(2),
+                                                    static_cast<size_t>(s.integer(3)), s.text(4), s.text(5)});
+  }
+
+ private:
+  Status exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return Error("store.sqlite", "database error: " + msg, "Check the data directory.");
+    }
+    return ok_status();
+  }
+
+  template <typename F>
+  Status in_transaction(F&& body) {
+    EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
+    Status s = body();
+    if (!s.ok()) {
+      (void)exec("ROLLBACK");  // the original error is what matters
+      return s;
+    }
+    return exec("COMMIT");
+  }
+
+  Status write_source(const config::SourceConfig& source) {
+    // Secrets go to their own table sealed; the spec keeps only {"set": true}.
+    Stmt up(db_, "INSERT INTO sources(name, type, spec, updated_at) VALUES(?,?,?,?) "
+                 "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
+                 "updated_at=excluded.updated_at");
+    json stored = source.masked();
+    stored["$secrets"] = json(source.secret_pointers);
+    up.bind(1, source.name).bind(2, source.type).bind(3, stored.dump()).bind(4, unix_now());
+    if (up.step() != SQLITE_DONE) return db_error(db_, "saving source");
+    Stmt clear(db_, "DELETE FROM secrets WHERE owner=?");
+    clear.bind(1, "source:" + source.name);
+    if (clear.step() != SQLITE_DONE) return db_error(db_, "replacing secrets");
+    for (const auto& ptr : source.secret_pointers) {
+      json::json_pointer p(ptr);
+      if (!source.spec.contains(p)) continue;
+      Stmt sec(db_, "INSERT INTO secrets(owner, pointer, sealed) VALUES(?,?,?)");
+      sec.bind(1, "source:" + source.name).bind(2, ptr).bind_blob(3, box_.seal(source.spec[p].get<std::string>()));
+      if (sec.step() != SQLITE_DONE) return db_error(db_, "saving secret");
+    }
+    return ok_status();
+  }
+
+  Status write_field(const config::FieldConfig& field) {
+    Stmt up(db_, "INSERT INTO fields(name, source, spec, updated_at) VALUES(?,?,?,?) "
+                 "ON CONFLICT(name) DO UPDATE SET source=excluded.source, spec=excluded.spec, "
+                 "updated_at=excluded.updated_at");
+    up.bind(1, field.name).bind(2, field.source).bind(3, field.spec.dump()).bind(4, unix_now());
+    if (up.step() != SQLITE_DONE) return db_error(db_, "saving field");
+    return ok_status();
+  }
+
+  Result<config::SourceConfig> load_source(const std::string& text) {
+    json spec = json::parse(text, nullptr, false);
+    if (spec.is_discarded() || !spec.is_object())
+      return Error("store.corrupt", "a stored source is not valid JSON", "Re-apply the source.");
+    config::SourceConfig src;
+    src.name = spec.value("name", "");
+    src.type = spec.value("type", "");
+    for (const auto& p : spec.value("$secrets", json::array())) src.secret_pointers.insert(p.get<std::string>());
+    spec.erase("$secrets");
+    Stmt s(db_, "SELECT pointer, sealed FROM secrets WHERE owner=?");
+    s.bind(1, "source:" + src.name);
+    while (s.step() == SQLITE_ROW) {
+      EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(s.text(1)));
+      register_secret(plain);
+      spec[json::json_pointer(s.text(0))] = plain;
+    }
+    src.spec = std::move(spec);
+    return src;
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+  SecretBox box_;
+};
+
+}  // namespace
+
+std::string resolve_data_dir(const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = std::getenv("EXTDATA_DATA"); env && *env) return env;
+  return "./extdata-data";
+}
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec)
+    return Error("store.data_dir", "cannot create the data directory " + data_dir + ": " + ec.message(),
+                 "Pass --data DIR (or set EXTDATA_DATA) to a writable directory.");
+  EXTDATA_ASSIGN_OR_RETURN(SecretBox box, SecretBox::open(data_dir + "/master.key"));
+  sqlite3* db = nullptr;
+  const std::string path = data_dir + "/extdata.db";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Error e = db_error(db, "cannot open " + path);
+    sqlite3_close(db);
+    return e;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  auto store = std::make_unique<SqliteStore>(db, std::move(box));
+  char* err = nullptr;
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                   nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    return Error("store.sqlite", "cannot configure " + path + ": " + msg, "Check the data directory.");
+  }
+  EXTDATA_TRY(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace extdata::store

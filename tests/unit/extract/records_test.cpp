@@ -1,0 +1,186 @@
+#include <gtest/gtest.h>
+
+#include "extract/csv.h"
+#include "extract/record_set.h"
+#include "extract/template.h"
+#include "extract/xml.h"
+
+namespace extdata::extract {
+namespace {
+
+std::vector<ColumnSpec> graph_columns() {
+  return {{"title", JsonPath::compile("$.fields.Title").value()},
+          {"country", JsonPath::compile("$.fields.Country").value()}};
+}
+
+std::string text(std::optional<simdjson::dom::element> e) {
+  return e ? std::string(e->get_string().value()) : std::string("<missing>");
+}
+
+TEST(RecordSet, AppendsPagesAndKeepsRecordJson) {
+  RecordSet set;
+  auto records = JsonPath::compile("$.value[*]").value();
+  std::string page1 = R"({"value":[{"id":"1","fields":{"Title":"Acme","Country":"DE"}}]})";
+  std::string page2 = R"({"value":[{"id":"2","fields":{"Title":"Globex"}},{"id":"3","fields":{"Title":"Initech","Country":"US"}}]})";
+  ASSERT_TRUE(set.append_page(page1, records, graph_columns()).ok());
+  ASSERT_TRUE(set.append_page(page2, records, graph_columns()).ok());
+  ASSERT_EQ(set.size(), 3u);
+  EXPECT_EQ(set.page_count(), 2u);
+  EXPECT_EQ(text(set[0].column("title")), "Acme");
+  EXPECT_EQ(text(set[1].column("country")), "<missing>");
+  EXPECT_EQ(text(set[2].column(1)), "US");
+  EXPECT_EQ(std::string(set[2].json()["id"].get_string().value()), "3");
+  EXPECT_GT(set.memory_bytes(), 0u);
+}
+
+TEST(RecordSet, MemoryIsTrimmedToTheDocument) {
+  std::string big = "{\"value\":[";
+  for (int i = 0; i < 2000; ++i) big += (i ? "," : "") + std::string(R"({"fields":{"Title":"Item number )") + std::to_string(i) + "\"}}";
+  big += "]}";
+  const size_t input = big.size();
+  RecordSet set;
+  ASSERT_TRUE(set.append_page(std::move(big), JsonPath::compile("$.value[*]").value(), graph_columns()).ok());
+  // simdjson alone reserves ~9.7 bytes per input byte.
+  EXPECT_LT(set.memory_bytes(), input * 4);
+}
+
+TEST(RecordSet, SnapshotRoundTrip) {
+  RecordSet set;
+  ASSERT_TRUE(set.append_page(R"({"value":[{"fields":{"Title":"A \"q\"","Country":"DE"}},{"fields":{"Title":"B"}}]})",
+                              JsonPath::compile("$.value[*]").value(), graph_columns())
+                  .ok());
+  const std::string snapshot = set.to_json();
+  auto restored = RecordSet::from_json(snapshot);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  ASSERT_EQ(restored->size(), 2u);
+  EXPECT_EQ(text((*restored)[0].column("title")), "A \"q\"");
+  EXPECT_EQ(text((*restored)[1].column("country")), "<missing>");
+  EXPECT_EQ(restored->to_json(), snapshot);
+}
+
+TEST(RecordSet, BadPagesAreErrorsAndLeaveTheSetUnchanged) {
+  RecordSet set;
+  auto records = JsonPath::compile("$[*]").value();
+  auto invalid = set.append_page("[{\"a\":", records, {});
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().code, "extract.json");
+  std::string deep(5000, '[');
+  deep += std::string(5000, ']');
+  auto too_deep = set.append_page(deep, records, {});
+  ASSERT_FALSE(too_deep.ok());
+  EXPECT_EQ(too_deep.error().code, "extract.depth");
+  auto bad_utf8 = set.append_page("[\"\xC3\x28\"]", records, {});
+  EXPECT_FALSE(bad_utf8.ok());
+  EXPECT_EQ(set.size(), 0u);
+  ASSERT_TRUE(set.append_page("[1]", records, graph_columns()).ok());
+  EXPECT_EQ(set.append_page("[2]", records, {}).error().code, "extract.columns");
+}
+
+TEST(Template, RendersRecordFieldsDefaultsAndBraces) {
+  RecordSet set;
+  ASSERT_TRUE(set.append_page(R"([{"id":7,"fields":{"Title":"Acme","Country":"DE","City":null}}])",
+                              JsonPath::compile("$[*]").value(), graph_columns())
+                  .ok());
+  auto label = Template::compile("{fields.Title} ({fields.Country}) {fields.City|—} {{{id}}} {title}");
+  ASSERT_TRUE(label.ok()) << label.error().message;
+  EXPECT_EQ(label->render(RecordContext(set[0])), "Acme (DE) — {7} Acme");
+  EXPECT_EQ(label->referenced_names(),
+            (std::vector<std::string>{"fields.Title", "fields.Country", "fields.City", "id", "title"}));
+}
+
+TEST(Template, EncoderAppliesToValuesOnly) {
+  std::map<std::string, std::string, std::less<>> vars{{"q", "a b&c"}};
+  auto url = Template::compile("/search?q={q}&x={missing|d e}").value();
+  const auto encode = [](std::string_view v) {
+    std::string out;
+    for (char c : v) out += (c == ' ' ? std::string("%20") : c == '&' ? std::string("%26") : std::string(1, c));
+    return out;
+  };
+  EXPECT_EQ(url.render(MapContext(vars), encode), "/search?q=a%20b%26c&x=d%20e");
+}
+
+TEST(Template, SyntaxErrorsHavePositions) {
+  auto unterminated = Template::compile("Hello {name");
+  ASSERT_FALSE(unterminated.ok());
+  EXPECT_EQ(unterminated.error().message, "template error at 6: unterminated placeholder: expected '}'");
+  EXPECT_EQ(Template::compile("a } b").error().details.at("position"), "2");
+  EXPECT_EQ(Template::compile("{ }").error().code, "template.syntax");
+}
+
+TEST(Csv, QuotesNewlinesBomAndCrlf) {
+  auto table = parse_csv("\xEF\xBB\xBFname,note\r\n\"Acme, Inc\",\"said \"\"hi\"\"\nthen left\"\r\nGlobex,\r\n");
+  ASSERT_TRUE(table.ok()) << table.error().message;
+  EXPECT_EQ(table->columns, (std::vector<std::string>{"name", "note"}));
+  ASSERT_EQ(table->rows.size(), 2u);
+  EXPECT_EQ(table->rows[0][0], "Acme, Inc");
+  EXPECT_EQ(table->rows[0][1], "said \"hi\"\nthen left");
+  EXPECT_EQ(table->rows[1][1], "");
+  EXPECT_EQ(table->row_lines, (std::vector<size_t>{2, 4}));
+}
+
+TEST(Csv, DetectsSemicolonAndTab) {
+  EXPECT_EQ(parse_csv("a;b\n1;2\n")->delimiter, ';');
+  EXPECT_EQ(parse_csv("a\tb\n1\t2\n")->delimiter, '\t');
+  CsvOptions options;
+  options.delimiter = ';';
+  options.header = false;
+  auto table = parse_csv("1,5;2\n", options);
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->rows[0], (std::vector<std::string>{"1,5", "2"}));
+  EXPECT_EQ(table->columns[1], "column2");
+}
+
+TEST(Csv, ErrorsNameTheLine) {
+  auto ragged = parse_csv("a,b\n1,2\n3\n");
+  ASSERT_FALSE(ragged.ok());
+  EXPECT_EQ(ragged.error().code, "csv.ragged");
+  EXPECT_EQ(ragged.error().message, "CSV error at line 3: the row has 1 fields, expected 2 (as in the header)");
+  auto unterminated = parse_csv("a,b\n1,\"open\n2,3\n");
+  ASSERT_FALSE(unterminated.ok());
+  EXPECT_EQ(unterminated.error().details.at("line"), "2");
+  EXPECT_EQ(parse_csv("a\n\xFF\n").error().code, "csv.utf8");
+  EXPECT_EQ(parse_csv("a,a\n1,2\n").error().code, "csv.header");
+}
+
+TEST(Csv, RecordsThroughRecordSet) {
+  auto table = parse_csv("Title,Country\nAcme,DE\n").value();
+  RecordSet set;
+  ASSERT_TRUE(set.append_page(csv_table_to_json(table), JsonPath::compile("$[*]").value(),
+                              {{"country", JsonPath::compile("$.Country").value()}})
+                  .ok());
+  EXPECT_EQ(Template::compile("{Title}/{country}")->render(RecordContext(set[0])), "Acme/DE");
+}
+
+TEST(Xml, RecordsColumnsAndNamespaces) {
+  const std::string xml = R"(<feed xmlns="urn:feed" xmlns:x="urn:extra">
+    <entry id="1"><title>Acme</title><x:country>DE</x:country></entry>
+    <entry id="2"><title>Globex</title></entry></feed>)";
+  XmlQuery query;
+  query.records = "//f:entry";
+  query.columns = {{"id", "@id"}, {"title", "f:title"}, {"country", "e:country"}, {"n", "count(*)"}};
+  query.namespaces = {{"f", "urn:feed"}, {"e", "urn:extra"}};
+  auto json = xml_records_to_json(xml, query);
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_EQ(*json, R"([{"id":"1","title":"Acme","country":"DE","n":"2"},{"id":"2","title":"Globex","n":"1"}])");
+}
+
+TEST(Xml, ErrorsHaveLinesAndOffsets) {
+  auto broken = xml_records_to_json("<a>\n<b></a>", XmlQuery{});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, "xml.syntax");
+  EXPECT_NE(broken.error().message.find("line 2"), std::string::npos) << broken.error().message;
+  auto bad_xpath = validate_xpath("//a[");
+  ASSERT_FALSE(bad_xpath.ok());
+  EXPECT_EQ(bad_xpath.error().code, "xpath.syntax");
+}
+
+TEST(Xml, DefaultRecordShape) {
+  XmlQuery query;
+  query.records = "/list/item";
+  auto json = xml_records_to_json("<list><item key=\"k\"><name>N</name></item></list>", query);
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(*json, R"([{"name":"item","@key":"k"}])");
+}
+
+}  // namespace
+}  // namespace extdata::extract
