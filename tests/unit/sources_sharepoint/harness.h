@@ -118,7 +118,8 @@ class Harness {
   // Items requests by target, as graphsim saw them.
   std::map<std::string, long long> item_targets() const {
     std::map<std::string, long long> out;
-    for (auto& [target, n] : counters()["graph_requests"]["by_target"].items())
+    const nlohmann::json all = counters();
+    for (auto& [target, n] : all["graph_requests"]["by_target"].items())
       if (target.find("/items") != std::string::npos) out[target] = n.get<long long>();
     return out;
   }
