@@ -118,7 +118,7 @@ TEST(SharePointSource, ServiceUnavailableWithoutRetryAfterBacksOff) {
   Harness h({.generate_customers = 600});
   auto src = h.valid_source("list: Customers\npage_size: 500\n");
   ASSERT_TRUE(src);
-  h.set_faults("throttle: {every: 3, times: 1, status: 503, retry_after: none}\n");
+  h.set_faults("throttle: {every: 3, times: 1, status: 503, retry_after: null}\n");
   auto records = src->fetch({});
   ASSERT_TRUE(records.ok()) << records.error().to_string();
   EXPECT_EQ((*records)->size(), 600u + kFixtureCustomers);
