@@ -73,11 +73,18 @@ class Harness {
                           const std::string& extra = "list: Customers\n") const {
     return "type: sharepoint-list\n"
            "tenant: contoso.onmicrosoft.com\n"
-           "client_id: " + client_id + "\n"
-           "client_secret: \"" + secret + "\"\n"
+           "client_id: " +
+           client_id +
+           "\n"
+           "client_secret: \"" +
+           secret +
+           "\"\n"
            "site: https://contoso.sharepoint.com/sites/Sales\n"
-           "authority: " + url() + "\n"
-           "graph: " + url() + "/v1.0\n" + extra;
+           "authority: " +
+           url() +
+           "\n"
+           "graph: " +
+           url() + "/v1.0\n" + extra;
   }
 
   Result<std::shared_ptr<SharePointSource>> source(const std::string& yaml) {

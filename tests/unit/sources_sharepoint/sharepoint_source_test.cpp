@@ -70,8 +70,8 @@ TEST(SharePointSource, FetchesEveryPageWithOneTokenAndCachesTheSite) {
 TEST(SharePointSource, SelectAndFilterAreSentWithThePreferHeader) {
   Harness h;
   // City is not indexed: graphsim answers 400 unless the Prefer header came along.
-  auto src = h.valid_source(
-      "list: Customers\nselect: [Title, City]\nfilter: \"fields/City eq 'Lyon'\"\n");
+  auto src =
+      h.valid_source("list: Customers\nselect: [Title, City]\nfilter: \"fields/City eq 'Lyon'\"\n");
   ASSERT_TRUE(src);
   auto records = src->fetch({});
   ASSERT_TRUE(records.ok()) << records.error().to_string();
@@ -335,10 +335,9 @@ TEST(SharePointSource, ListsAndColumnsForTheWizard) {
 
 TEST(SharePointSourceConfig, BadSiteUrlNamesTheKey) {
   Harness h;
-  std::string yaml =
-      "type: sharepoint-list\ntenant: contoso.onmicrosoft.com\nclient_id: " +
-      std::string(kValidClient) + "\nclient_secret: x-secret-value\n" +
-      "site: https://intranet.example.com/sites/Sales\nlist: Customers\n";
+  std::string yaml = "type: sharepoint-list\ntenant: contoso.onmicrosoft.com\nclient_id: " +
+                     std::string(kValidClient) + "\nclient_secret: x-secret-value\n" +
+                     "site: https://intranet.example.com/sites/Sales\nlist: Customers\n";
   auto src = h.source(yaml);
   ASSERT_FALSE(src.ok());
   EXPECT_EQ(src.error().code, "sharepoint.bad_site_url");
