@@ -191,14 +191,14 @@ void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
   auto snapshot = store_.get_snapshot(store_key(src, entry.key));
   if (!snapshot.ok()) {
     log::warn("cache.snapshot_read_failed",
-              {{"key", entry.key}, {"error", snapshot.error().to_string()}});
+              {{"entry", entry.key}, {"error", snapshot.error().to_string()}});
     return;
   }
   if (!snapshot->has_value()) return;
   auto records = extract::RecordSet::from_json(std::move((*snapshot)->payload));
   if (!records.ok()) {
     log::warn("cache.snapshot_unreadable",
-              {{"key", entry.key}, {"error", records.error().to_string()}});
+              {{"entry", entry.key}, {"error", records.error().to_string()}});
     return;
   }
   entry.records = std::make_shared<const extract::RecordSet>(std::move(records).value());
@@ -296,7 +296,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
     snapshot.records = records->size();
     if (auto saved = store_.put_snapshot(snapshot); !saved.ok()) {
       log::warn("cache.snapshot_write_failed",
-                {{"key", entry->key}, {"error", saved.error().to_string()}});
+                {{"entry", entry->key}, {"error", saved.error().to_string()}});
     }
     record_status(entry->source, records->size(), nullptr);
     std::lock_guard lock(entry->mu);
@@ -311,7 +311,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
     return;
   }
   Error error = std::move(fetched).error();
-  log::warn("cache.fetch_failed", {{"key", entry->key}, {"error", error.to_string()}});
+  log::warn("cache.fetch_failed", {{"entry", entry->key}, {"error", error.to_string()}});
   record_status(entry->source, 0, &error);
   const auto backoff = std::min(std::chrono::duration<double>(options_.error_backoff),
                                 std::chrono::duration<double>(ttl));

@@ -44,7 +44,9 @@ std::optional<double> as_number(std::string_view text) {
 void collect_names(simdjson::dom::element value, const std::string& prefix, int depth,
                    std::set<std::string>& out) {
   if (value.type() != simdjson::dom::element_type::OBJECT || depth > 4) return;
-  for (const auto field : value.get_object().value_unsafe()) {
+  const simdjson::dom::object object =
+      value.get_object().value_unsafe();  // a copy: the result is a temporary
+  for (const auto field : object) {
     std::string name =
         prefix.empty() ? std::string(field.key) : prefix + "." + std::string(field.key);
     collect_names(field.value, name, depth + 1, out);

@@ -86,7 +86,7 @@ TEST_F(FieldServiceTest, DependentFieldUsesTheContextAsSourceVariables) {
   ASSERT_EQ(de->options.size(), 3u);
   EXPECT_EQ(de->options[0].label, "Berlin");
   ASSERT_EQ(fr->options.size(), 2u);
-  EXPECT_EQ(fr->options[0].label, "Paris");
+  EXPECT_EQ(fr->options[0].label, "Paris v2");
   auto seen = source_->variables_seen();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0], (sources::Variables{{"country", "DE"}}));

@@ -1,0 +1,123 @@
+// Field options benchmark: option-table build time and memory, and the cost of one options
+// request (q of two letters, limit 20, JSON text included) on a cached record set of 100k and
+// 1M synthetic records.
+//
+//   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DEXTDATA_BENCH=ON
+//   cmake --build build/bench --target bench_field_options
+//   build/bench/bench_field_options --benchmark_repetitions=3
+//   --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <random>
+
+#include "cache/record_cache.h"
+#include "config/config.h"
+#include "fields/field_service.h"
+
+namespace {
+
+using namespace extdata;
+
+const char* const kFirst[] = {"Acme",   "Nord",    "Süd",     "Alpen",  "Rhein",  "Baltic",
+                              "Müller", "Schmidt", "Société", "Global", "Abbott", "Atlas",
+                              "Zenith", "Orion",   "Delta",   "Kappa"};
+const char* const kSecond[] = {"Logistik", "Consulting", "Handel", "Werke",  "Systems",  "Partners",
+                               "Foods",    "Energie",    "Bau",    "Médias", "Software", "Pharma"};
+const char* const kForm[] = {"GmbH", "AG", "KG", "SE", "Ltd", "SA", "Inc"};
+
+std::string records_json(size_t count) {
+  std::mt19937_64 random(42);
+  std::string json = "[";
+  for (size_t i = 0; i < count; ++i) {
+    if (i) json += ',';
+    json += R"({"id":)" + std::to_string(i) + R"(,"fields":{"Title":")" + kFirst[random() % 16] +
+            " " + kSecond[random() % 12] + " " + kForm[random() % 7] + " " +
+            std::to_string(random() % 1000) + R"(","Country":"DE","City":"Berlin","Active":true}})";
+  }
+  return json + "]";
+}
+
+class BenchSource : public sources::Source {
+ public:
+  explicit BenchSource(size_t count) : count_(count) {
+    config_.name = "companies";
+    config_.type = "rest";
+    config_.spec = {{"cache_ttl", 1e9}};
+  }
+  const config::SourceConfig& config() const override { return config_; }
+  Result<std::shared_ptr<const extract::RecordSet>> fetch(const sources::FetchRequest&,
+                                                          sources::FetchTrace*) override {
+    extract::RecordSet set;
+    EXTDATA_TRY(set.append_page(records_json(count_), *extract::JsonPath::compile("$[*]"), {}));
+    return std::shared_ptr<const extract::RecordSet>(
+        std::make_shared<extract::RecordSet>(std::move(set)));
+  }
+  std::vector<std::string> variable_names() const override { return {}; }
+  std::shared_ptr<auth::Credential> credential() const override { return nullptr; }
+
+ private:
+  size_t count_;
+  config::SourceConfig config_;
+};
+
+config::FieldConfig company_field() {
+  auto parsed = config::parse_field("source: companies\nlabel: '{fields.Title} ({fields.City})'\n",
+                                    "company", {"companies"});
+  return std::move(parsed).value();
+}
+
+void BM_TableBuild(benchmark::State& state) {
+  BenchSource source(static_cast<size_t>(state.range(0)));
+  auto records = source.fetch({}, nullptr);
+  auto mapping = fields::FieldMapping::compile(company_field());
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto table = fields::OptionsTable::build(*mapping, **records);
+    bytes = table->memory_bytes();
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.counters["table_bytes_per_record"] = static_cast<double>(bytes) / state.range(0);
+  state.counters["records_bytes_per_record"] =
+      static_cast<double>((*records)->memory_bytes()) / state.range(0);
+}
+BENCHMARK(BM_TableBuild)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+void BM_OptionsRequest(benchmark::State& state) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("extdata-bench-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    auto store = store::open_sqlite_store(dir.string());
+    (void)(*store)->put_field(company_field());
+    auto source = std::make_shared<BenchSource>(static_cast<size_t>(state.range(0)));
+    cache::SourceLookup lookup = [&](const std::string& name) -> std::shared_ptr<sources::Source> {
+      return name == "companies" ? source : nullptr;
+    };
+    Metrics metrics;
+    cache::RecordCache cache(**store, lookup, SystemClock::instance(), metrics);
+    fields::FieldService service(**store, lookup, cache, SystemClock::instance());
+    fields::OptionsQuery query;
+    query.q = "ab";
+    query.limit = 20;
+    (void)service.options("company", query);  // fetch + table build outside the timing
+    std::string body;
+    for (auto _ : state) {
+      auto result = service.options("company", query);
+      body.clear();
+      fields::append_json(body, *result);
+      benchmark::DoNotOptimize(body.data());
+    }
+    state.counters["body_bytes"] = static_cast<double>(body.size());
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_OptionsRequest)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
