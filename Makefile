@@ -33,7 +33,7 @@ bench: build
 
 fuzz: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXTDATA_FUZZ=ON -DEXTDATA_TESTS=OFF
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all
 	scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Keeps the code compiling under clang 14 as well as GCC 12.
