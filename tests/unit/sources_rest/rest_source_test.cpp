@@ -588,14 +588,5 @@ TEST(RestReport, TestReportJson) {
   EXPECT_TRUE(failed["error"].contains("hint"));
 }
 
-TEST(RestReport, VariableAssignmentParsing) {
-  auto ok = parse_variable_assignment("q=a=b");
-  ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->first, "q");
-  EXPECT_EQ(ok->second, "a=b");
-  EXPECT_FALSE(parse_variable_assignment("novalue").ok());
-  EXPECT_FALSE(parse_variable_assignment("=x").ok());
-}
-
 }  // namespace
 }  // namespace extdata::sources
