@@ -7,7 +7,7 @@
 #include "config/config.h"
 #include "sources/common/report.h"
 #include "sources/registry.h"
-#include "sources_rest/scripted_server.h"
+#include "unit/sources_rest/scripted_server.h"
 
 namespace extdata::sources {
 namespace {
@@ -186,17 +186,10 @@ TEST(RestConfig, TemplateErrorsNameTheKeyAndPosition) {
       f.make({{"type", "rest"}, {"url", "http://h/"}, {"format", "json"}, {"records", "$.value["}});
   ASSERT_FALSE(bad_records.ok());
   EXPECT_EQ(bad_records.error().details.at("key"), "records");
-  auto bad_step = f.make({
-    {"type", "rest"}, {"url", "http://h/"}, {
-      "steps", {
-        {
-          { "url", "http://h/{a" }
-        }
-      }
-    }}
-});
-ASSERT_FALSE(bad_step.ok());
-EXPECT_EQ(bad_step.error().details.at("key"), "steps[0].url");
+  auto bad_step = f.make(
+      {{"type", "rest"}, {"url", "http://h/"}, {"steps", json::array({{{"url", "http://h/{a"}}})}});
+  ASSERT_FALSE(bad_step.ok());
+  EXPECT_EQ(bad_step.error().details.at("key"), "steps[0].url");
 }
 
 TEST(RestConfig, UnknownTypeAndKeyAreClearErrors) {
