@@ -1,7 +1,7 @@
 #include "sources/registry.h"
 
 #include "config/config.h"
-
+#include "sources/rest/rest_source.h"
 #include "sources/sharepoint/sharepoint_source.h"
 
 namespace extdata::sources {

@@ -237,13 +237,4 @@ std::string records_to_table(const extract::RecordSet& records, size_t max_cell)
   return out;
 }
 
-Result<std::pair<std::string, std::string>> parse_variable_assignment(std::string_view text) {
-  const size_t eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    return Error("cli.variable", "'" + std::string(text) + "' is not a variable assignment",
-                 "write --var name=value");
-  }
-  return std::make_pair(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
-}
-
 }  // namespace extdata::sources

@@ -45,7 +45,4 @@ std::string records_to_csv(const extract::RecordSet& records);
 // An aligned text table (same columns as CSV); long cells are cut.
 std::string records_to_table(const extract::RecordSet& records, size_t max_cell = 40);
 
-// Parses "name=value" (for --var); the value may contain '='.
-Result<std::pair<std::string, std::string>> parse_variable_assignment(std::string_view text);
-
 }  // namespace extdata::sources

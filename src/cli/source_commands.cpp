@@ -1,0 +1,136 @@
+#include "cli/source_commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "api/runtime.h"
+#include "config/config.h"
+#include "sources/common/report.h"
+
+namespace extdata::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string* name;
+  std::string* config_file;
+  std::vector<std::string>* vars;
+  std::string* output;
+};
+
+// Builds the source from --config FILE when given, else from the store (through the runtime,
+// so the CLI and the API build sources alike).
+struct LoadedSource {
+  std::unique_ptr<api::Runtime> runtime;
+  std::shared_ptr<auth::TokenCache> token_cache;
+  std::shared_ptr<sources::Source> source;
+};
+
+Result<LoadedSource> load(CliEnv& env, const RunOptions& o) {
+  LoadedSource out;
+  if (!o.config_file->empty()) {
+    EXTDATA_ASSIGN_OR_RETURN(auto file, config::load_config_file(*o.config_file));
+    const config::SourceConfig* found = nullptr;
+    std::vector<std::string> names;
+    for (const auto& s : file.sources) {
+      names.push_back(s.name);
+      if (s.name == *o.name) found = &s;
+    }
+    if (!found) {
+      auto near = config::closest_match(*o.name, names);
+      return Error("source.not_found", "no source named '" + *o.name + "' in " + *o.config_file,
+                   near ? "did you mean '" + *near + "'?" : "the file declares no such source");
+    }
+    sources::SourceDeps deps{SystemClock::instance(), Metrics::global(), nullptr, {}};
+    EXTDATA_ASSIGN_OR_RETURN(out.source, sources::make_source(*found, deps));
+    return out;
+  }
+  EXTDATA_ASSIGN_OR_RETURN(auto store, env.open_store());
+  out.runtime =
+      std::make_unique<api::Runtime>(std::move(store), SystemClock::instance(), Metrics::global());
+  EXTDATA_ASSIGN_OR_RETURN(out.source, out.runtime->source(*o.name));
+  return out;
+}
+
+void run_test(CliEnv& env, const RunOptions& o) {
+  auto vars = parse_vars(*o.vars);
+  if (!vars.ok()) return env.fail(vars.error());
+  auto loaded = load(env, o);
+  if (!loaded.ok()) return env.fail(loaded.error());
+  auto report = sources::test_source(*loaded->source, *vars);
+  if (!report.ok) env.exit_code = 1;
+  if (env.json()) return env.print(sources::to_json(report));
+  std::cout << sources::render_text(report);
+}
+
+void run_fetch(CliEnv& env, const RunOptions& o) {
+  auto vars = parse_vars(*o.vars);
+  if (!vars.ok()) return env.fail(vars.error());
+  std::string format = o.output->empty() ? env.output : *o.output;
+  if (format == "text") format = "table";
+  if (!o.output->empty() && format == "json") env.output = "json";
+  auto loaded = load(env, o);
+  if (!loaded.ok()) return env.fail(loaded.error());
+
+  sources::FetchRequest request;
+  request.variables = *vars;
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  const auto started = std::chrono::steady_clock::now();
+  if (terminal) {
+    request.on_progress = [started](const sources::Progress& p) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::fprintf(stderr, "\rpages %d, records %zu, %.0f records/s   ", p.pages, p.records,
+                   seconds > 0 ? static_cast<double>(p.records) / seconds : 0.0);
+    };
+  }
+  sources::FetchTrace trace;
+  auto records = loaded->source->fetch(request, &trace);
+  if (terminal) std::fprintf(stderr, "\n");
+  for (const auto& w : trace.warnings) std::cerr << "warning: " << w << "\n";
+  if (!records.ok()) return env.fail(records.error());
+  if (format == "json") return env.print(sources::records_to_json(**records));
+  if (format == "csv") {
+    std::cout << sources::records_to_csv(**records);
+    return;
+  }
+  std::cout << sources::records_to_table(**records);
+}
+
+RunOptions bind(CLI::App* cmd, CliEnv& env, bool with_output) {
+  RunOptions o{env.slot(), env.slot(), env.list_slot(), env.slot()};
+  cmd->add_option("SOURCE", *o.name, "Source name")->required();
+  cmd->add_option("--var", *o.vars, "Variable value name=value (repeatable)");
+  cmd->add_option("--config", *o.config_file,
+                  "Take the source from this config file instead of the store");
+  if (with_output) {
+    cmd->add_option("--output", *o.output, "Record format (default: table on text output)")
+        ->check(CLI::IsMember({"json", "csv", "table", "text"}));
+  }
+  return o;
+}
+
+}  // namespace
+
+void add_source_commands(CLI::App& app, CliEnv& env) {
+  CLI::App* source = nullptr;
+  try {
+    source = app.get_subcommand("source");
+  } catch (const CLI::OptionNotFound&) {
+    source = app.add_subcommand("source", "Manage data sources");
+  }
+  auto* test = source->add_subcommand(
+      "test", "Run a source once: steps, status, time, pages, records, sample, warnings");
+  const RunOptions test_opts = bind(test, env, false);
+  test->callback([&env, test_opts] { run_test(env, test_opts); });
+
+  auto* fetch =
+      app.add_subcommand("fetch", "Print all records of a source (--output json|csv|table)");
+  const RunOptions fetch_opts = bind(fetch, env, true);
+  fetch->callback([&env, fetch_opts] { run_fetch(env, fetch_opts); });
+}
+
+}  // namespace extdata::cli
