@@ -1,16 +1,18 @@
 #include "api/api_server.h"
 
+#include <simdjson.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "auth/diagnostics.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "sources/common/report.h"
 #include "sources/sharepoint/sharepoint_source.h"
 
 namespace extdata::api {
@@ -90,6 +92,30 @@ struct ApiServer::Impl {
   std::mutex token_mu;
   std::map<std::string, std::pair<Role, Clock::time_point>>
       token_cache;  // secret → role, checked at
+  // Scheduled refresh (`refresh: 15m`): a timer thread asks the cache once a second.
+  std::thread ticker;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool stopping = false;
+
+  void start_ticker() {
+    ticker = std::thread([this] {
+      std::unique_lock lock(tick_mu);
+      while (!tick_cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopping; })) {
+        lock.unlock();
+        runtime.cache().tick(runtime.clock().now());
+        lock.lock();
+      }
+    });
+  }
+  void stop_ticker() {
+    {
+      std::lock_guard lock(tick_mu);
+      stopping = true;
+    }
+    tick_cv.notify_all();
+    if (ticker.joinable()) ticker.join();
+  }
 
   Impl(Runtime& r, ApiOptions o)
       : runtime(r),
@@ -261,7 +287,8 @@ struct ApiServer::Impl {
     if (auto warnings = runtime.fields().check(*cfg); warnings.ok())
       for (const auto& w : *warnings) out["warnings"].push_back(w);
     else
-      out["warnings"].push_back("could not check the templates against records: " + redact(warnings.error().message));
+      out["warnings"].push_back("could not check the templates against records: " +
+                                redact(warnings.error().message));
     return json_ok(out, *existed ? 200 : 201);
   }
 
@@ -276,18 +303,7 @@ struct ApiServer::Impl {
   Response authenticate(const std::string& name) {
     auto src = runtime.source(name);
     if (!src.ok()) return error_response(src.error());
-    auto cred = (*src)->credential();
-    if (!cred)
-      return json_ok({{"ok", true},
-                      {"token_type", "none"},
-                      {"claims", json::object()},
-                      {"warnings", json::array()}});
-    auto report = auth::authenticate(*cred, runtime.clock());
-    if (!report.ok()) {
-      json body = {{"ok", false}, {"error", auth::to_json(report.error())}};
-      return json_ok(body, 200);
-    }
-    return json_ok(auth::to_json(*report, false));
+    return authenticate_source(**src);
   }
 
   Response sharepoint_explore(sources::Source& src, const std::string& what) {
@@ -301,15 +317,19 @@ struct ApiServer::Impl {
       if (!cols.ok()) return error_response(cols.error());
       return json_ok({{"columns", sources::sharepoint::to_json(*cols)}});
     }
-    return error_response(Error("api.not_found", "no SharePoint endpoint '" + what + "'", "Use lists or columns."));
+    return error_response(
+        Error("api.not_found", "no SharePoint endpoint '" + what + "'", "Use lists or columns."));
   }
 
   Response authenticate_source(sources::Source& src) {
     auto cred = src.credential();
     if (!cred)
-      return json_ok({{"ok", true}, {"token_type", "none"}, {"claims", json::object()}, {"warnings", json::array()}});
+      return json_ok({{"ok", true},
+                      {"token_type", "none"},
+                      {"claims", json::object()},
+                      {"warnings", json::array()}});
     auto report = auth::authenticate(*cred, runtime.clock());
-    if (!report.ok()) return json_ok({{"ok", false}, {"error", auth::to_json(report.error())}});
+    if (!report.ok()) return json_ok(auth::to_json(report.error()));
     return json_ok(auth::to_json(*report, false));
   }
 
@@ -317,8 +337,10 @@ struct ApiServer::Impl {
   // before "Save". Body: {"source": {...spec...}, "variables": {...}}.
   Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables) {
     json parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") || !parsed["source"].is_object())
-      return Error("api.bad_json", "the request body must be {\"source\": {...}, \"variables\": {...}}",
+    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") ||
+        !parsed["source"].is_object())
+      return Error("api.bad_json",
+                   "the request body must be {\"source\": {...}, \"variables\": {...}}",
                    "Send the source spec under \"source\".");
     if (variables) *variables = parsed.value("variables", json::object());
     std::string name = parsed["source"].value("name", "draft");
@@ -327,14 +349,90 @@ struct ApiServer::Impl {
     return sources::make_source(cfg, runtime.source_deps());
   }
 
+  static Result<sources::Variables> variables_from(const json& j) {
+    sources::Variables vars;
+    if (j.is_null()) return vars;
+    if (!j.is_object())
+      return Error("api.bad_json", "variables must be an object of strings",
+                   "Send {\"variables\": {\"country\": \"DE\"}}.");
+    for (auto it = j.begin(); it != j.end(); ++it)
+      vars[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    return vars;
+  }
+
+  Response test_source(sources::Source& src, const json& variables) {
+    auto vars = variables_from(variables);
+    if (!vars.ok()) return error_response(vars.error());
+    auto report = sources::test_source(src, *vars);
+    // Record the outcome like a fetch does, so the sources page shows it.
+    return json_ok(sources::to_json(report));
+  }
+
+  Response test_saved(const std::string& name, const std::string& body) {
+    json parsed = body.empty() ? json::object() : json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object())
+      return error_response(Error("api.bad_json", "the request body must be a JSON object",
+                                  "Send {\"variables\": {...}}."));
+    auto src = runtime.source(name);
+    if (!src.ok()) return error_response(src.error());
+    return test_source(**src, parsed.value("variables", json::object()));
+  }
+
+  Response draft_field_options(const std::string& body) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("field") ||
+        !parsed["field"].is_object())
+      return error_response(
+          Error("api.bad_json",
+                "the request body must be {\"field\": {...}, \"q\": .., \"context\": {..}}", ""));
+    json field = parsed["field"];
+    std::string name = "preview-" + field.value("name", std::string("field"));
+    field.erase("name");
+    auto cfg = config::parse_field(field.dump(), name, source_names());
+    if (!cfg.ok()) return error_response(cfg.error());
+    auto mapping = fields::FieldMapping::compile(*cfg);
+    if (!mapping.ok()) return error_response(mapping.error());
+    // Resolve the field's variables against the preview context, as a saved field would.
+    std::map<std::string, std::string, std::less<>> context;
+    if (parsed.contains("context") && parsed["context"].is_object())
+      for (auto it = parsed["context"].begin(); it != parsed["context"].end(); ++it)
+        context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    extract::MapContext ctx(context);
+    sources::Variables vars;
+    for (const auto& [var, tmpl] : mapping->variables) vars[var] = tmpl.render(ctx);
+    auto cached = runtime.cache().get(cfg->source, vars, mapping->cache_ttl);
+    if (!cached.ok()) return error_response(cached.error());
+    auto table = fields::OptionsTable::build(*mapping, *cached->records);
+    if (!table.ok()) return error_response(table.error());
+    const std::string q = parsed.value("q", std::string());
+    size_t limit = static_cast<size_t>(std::clamp<long long>(parsed.value("limit", 20LL), 1, 1000));
+    auto found = table->index().search(q, 0, limit);
+    json options = json::array();
+    for (uint32_t id : found.ids)
+      options.push_back(
+          {{"value", std::string(table->value(id))},
+           {"label", std::string(table->label(id))},
+           {"data", json::parse(simdjson::to_string((*cached->records)[table->record(id)].json()),
+                                nullptr, false)}});
+    json warnings = json::array();
+    if (auto w = fields::check_field(*cfg, cached->records.get()); w.ok())
+      for (const auto& text : *w) warnings.push_back(text);
+    return json_ok({{"options", options},
+                    {"total", found.total},
+                    {"stale", cached->stale},
+                    {"warnings", warnings}});
+  }
+
   Response draft(const std::string& what, const std::string& body) {
     json variables;
     auto src = draft_source(body, &variables);
     if (!src.ok()) return error_response(src.error());
     if (what == "authenticate") return authenticate_source(**src);
+    if (what == "test") return test_source(**src, variables);
     if (what == "sharepoint/lists") return sharepoint_explore(**src, "lists");
     if (what == "sharepoint/columns") return sharepoint_explore(**src, "columns");
-    return error_response(Error("api.not_found", "no draft endpoint '" + what + "'", "See docs/api.md."));
+    return error_response(
+        Error("api.not_found", "no draft endpoint '" + what + "'", "See docs/api.md."));
   }
 
   Result<fields::OptionsQuery> options_query(const Request& req) {
@@ -355,11 +453,13 @@ struct ApiServer::Impl {
                      "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}.");
       if (body.contains("q") && body["q"].is_string()) q.q = body["q"];
       if (body.contains("limit")) {
-        if (!body["limit"].is_number_integer()) return Error("field.bad_limit", "limit must be a whole number", "");
+        if (!body["limit"].is_number_integer())
+          return Error("field.bad_limit", "limit must be a whole number", "");
         q.limit = body["limit"].get<std::int64_t>();
       }
       if (body.contains("offset")) {
-        if (!body["offset"].is_number_integer()) return Error("field.bad_offset", "offset must be a whole number", "");
+        if (!body["offset"].is_number_integer())
+          return Error("field.bad_offset", "offset must be a whole number", "");
         q.offset = body["offset"].get<std::int64_t>();
       }
       if (body.contains("context")) {
@@ -367,10 +467,14 @@ struct ApiServer::Impl {
       }
     } else {
       for (const auto& [k, v] : req.query) {
-        if (k == "q") q.q = v;
-        else if (k == "limit") { EXTDATA_ASSIGN_OR_RETURN(q.limit, number("limit", v)); }
-        else if (k == "offset") { EXTDATA_ASSIGN_OR_RETURN(q.offset, number("offset", v)); }
-        else if (k.rfind("ctx.", 0) == 0 && k.size() > 4) q.context[k.substr(4)] = v;
+        if (k == "q")
+          q.q = v;
+        else if (k == "limit") {
+          EXTDATA_ASSIGN_OR_RETURN(q.limit, number("limit", v));
+        } else if (k == "offset") {
+          EXTDATA_ASSIGN_OR_RETURN(q.offset, number("offset", v));
+        } else if (k.rfind("ctx.", 0) == 0 && k.size() > 4)
+          q.context[k.substr(4)] = v;
       }
     }
     if (q.offset < 0) return Error("field.bad_offset", "offset must not be negative", "");
@@ -387,7 +491,9 @@ struct ApiServer::Impl {
 
   Response field_value(const std::string& name, const Request& req) {
     auto key = req.query_param("key");
-    if (!key) return error_response(Error("field.bad_key", "the key parameter is missing", "Call …/value?key=<stored value>."));
+    if (!key)
+      return error_response(Error("field.bad_key", "the key parameter is missing",
+                                  "Call …/value?key=<stored value>."));
     fields::Context context;
     for (const auto& [k, v] : req.query)
       if (k.rfind("ctx.", 0) == 0 && k.size() > 4) context[k.substr(4)] = v;
@@ -400,8 +506,12 @@ struct ApiServer::Impl {
     auto r = runtime.cache().refresh(name);
     if (!r.ok()) return error_response(r.error());
     json errors = json::array();
-    for (const auto& e : r->errors) errors.push_back({{"code", e.code}, {"message", redact(e.message)}, {"hint", e.hint}});
-    return json_ok({{"ok", r->errors.empty()}, {"keys", r->keys}, {"records", r->records}, {"errors", errors}});
+    for (const auto& e : r->errors)
+      errors.push_back({{"code", e.code}, {"message", redact(e.message)}, {"hint", e.hint}});
+    return json_ok({{"ok", r->errors.empty()},
+                    {"keys", r->keys},
+                    {"records", r->records},
+                    {"errors", errors}});
   }
 
   // ------------------------------------------------------------ dispatch
@@ -434,6 +544,24 @@ struct ApiServer::Impl {
       }
       if (n == 5 && parts[4] == "authenticate")
         return m == "POST" ? authenticate(name) : method_error();
+      if (n == 5 && parts[4] == "refresh")
+        return m == "POST" ? refresh_source(name) : method_error();
+      if (n == 5 && parts[4] == "test")
+        return m == "POST" ? test_saved(name, req.body) : method_error();
+      if (n == 6 && parts[4] == "sharepoint") {
+        if (m != "GET") return method_error();
+        auto src = runtime.source(name);
+        if (!src.ok()) return error_response(src.error());
+        return sharepoint_explore(**src, parts[5]);
+      }
+    }
+    if (n >= 4 && parts[2] == "draft") {
+      if (auto e = require(req, Role::admin)) return error_response(*e);
+      if (m != "POST") return method_error();
+      std::string what = parts[3];
+      for (size_t i = 4; i < n; ++i) what += "/" + parts[i];
+      if (what == "field-options") return draft_field_options(req.body);
+      return draft(what, req.body);
     }
     if (n == 5 && parts[2] == "fields" && (parts[4] == "options" || parts[4] == "value")) {
       if (auto e = require(req, Role::reader)) return error_response(*e);
@@ -496,9 +624,12 @@ void ApiServer::handle(const Request& req, Respond respond) {
 }
 
 Status ApiServer::start() {
-  return impl_->http->start();
+  EXTDATA_TRY(impl_->http->start());
+  impl_->start_ticker();
+  return ok_status();
 }
 void ApiServer::stop() {
+  impl_->stop_ticker();
   if (impl_->http) impl_->http->stop();
 }
 void ApiServer::wait() {

@@ -30,7 +30,8 @@ Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& met
     auto src = source(name);
     return src.ok() ? *src : nullptr;
   };
-  cache_ = std::make_unique<cache::RecordCache>(*store_, lookup, clock_, metrics_, std::move(cache_options));
+  cache_ = std::make_unique<cache::RecordCache>(*store_, lookup, clock_, metrics_,
+                                                std::move(cache_options));
   fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, clock_);
 }
 

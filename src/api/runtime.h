@@ -10,9 +10,9 @@
 
 #include "auth/oauth2/token_cache.h"
 #include "cache/record_cache.h"
-#include "fields/field_service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "fields/field_service.h"
 #include "sources/source.h"
 #include "store/store.h"
 

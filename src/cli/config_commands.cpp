@@ -167,10 +167,12 @@ void field_options(CliEnv& env, const std::string& name, const std::string& q,
   if (!r.ok()) return env.fail(r.error());
   if (env.json()) return env.print(json::parse(fields::to_json(*r)));
   for (const auto& o : r->options) std::cout << o.value << "\t" << o.label << "\n";
-  std::cerr << r->options.size() << " of " << r->total << " options" << (r->stale ? " (stale)" : "") << "\n";
+  std::cerr << r->options.size() << " of " << r->total << " options" << (r->stale ? " (stale)" : "")
+            << "\n";
 }
 
-void field_value(CliEnv& env, const std::string& name, const std::string& key, const std::vector<std::string>& vars) {
+void field_value(CliEnv& env, const std::string& name, const std::string& key,
+                 const std::vector<std::string>& vars) {
   auto parsed = parse_vars(vars);
   if (!parsed.ok()) return env.fail(parsed.error());
   auto store = env.open_store();
@@ -245,7 +247,8 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   apply->add_option("-f,--file", *apply_file, "Config file")->required();
   apply->callback([&env, apply_file] { apply_cmd(env, *apply_file); });
 
-  auto* reference = app.add_subcommand("config-reference", "Print every config key as Markdown (docs/configuration.md)");
+  auto* reference = app.add_subcommand(
+      "config-reference", "Print every config key as Markdown (docs/configuration.md)");
   reference->callback([] { std::cout << config::schema_markdown(); });
 
   auto* source = app.add_subcommand("source", "Manage data sources");
@@ -280,7 +283,8 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   fopts->add_option("--var", *fvars, "Context value name=value (repeatable)");
   fopts->add_option("--limit", limit, "Number of options (1-1000; default: the field's)");
   fopts->add_option("--offset", offset, "Skip this many matches");
-  fopts->callback([&env, fname, fq, fvars] { field_options(env, *fname, *fq, *fvars, limit, offset); });
+  fopts->callback(
+      [&env, fname, fq, fvars] { field_options(env, *fname, *fq, *fvars, limit, offset); });
   auto* fkey = env.slot();
   auto* fval = field->add_subcommand("value", "The current label of a stored key");
   fval->add_option("NAME", *fname)->required();

@@ -91,7 +91,7 @@ void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
   if (!report.ok()) {
     if (env.json()) {
       env.exit_code = 1;
-      return env.print({{"ok", false}, {"error", auth::to_json(report.error())}});
+      return env.print(auth::to_json(report.error()));
     }
     return env.fail(report.error());
   }

@@ -21,8 +21,9 @@ void run(CliEnv& env, const std::string& name, bool columns) {
     if (env.json()) return env.print(sources::sharepoint::to_json(*cols));
     std::cout << "DISPLAY NAME\tINTERNAL NAME\tTYPE\tINDEXED\n";
     for (const auto& c : sources::sharepoint::to_json(*cols))
-      std::cout << c.value("display_name", "") << "\t" << c.value("name", "") << "\t" << c.value("type", "") << "\t"
-                << (c.value("indexed", false) ? "yes" : "no") << "\n";
+      std::cout << c.value("display_name", "") << "\t" << c.value("name", "") << "\t"
+                << c.value("type", "") << "\t" << (c.value("indexed", false) ? "yes" : "no")
+                << "\n";
     return;
   }
   auto lists = sources::sharepoint::list_lists(**src);
@@ -37,13 +38,15 @@ void run(CliEnv& env, const std::string& name, bool columns) {
 }  // namespace
 
 void add_sharepoint_commands(CLI::App& app, CliEnv& env) {
-  auto* sp = app.add_subcommand("sharepoint", "Explore the SharePoint site of a sharepoint-list source");
+  auto* sp =
+      app.add_subcommand("sharepoint", "Explore the SharePoint site of a sharepoint-list source");
   sp->require_subcommand(1);
   auto* name = env.slot();
   auto* lists = sp->add_subcommand("lists", "The site's lists (system lists left out)");
   lists->add_option("SOURCE", *name)->required();
   lists->callback([&env, name] { run(env, *name, false); });
-  auto* cols = sp->add_subcommand("columns", "The list's columns: display name, internal name, type, indexed");
+  auto* cols = sp->add_subcommand("columns",
+                                  "The list's columns: display name, internal name, type, indexed");
   cols->add_option("SOURCE", *name)->required();
   cols->callback([&env, name] { run(env, *name, true); });
 }
