@@ -9,6 +9,7 @@
 #include "auth/diagnostics.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "sources/sharepoint/sharepoint_source.h"
 
 namespace extdata::api {
 
@@ -276,6 +277,53 @@ struct ApiServer::Impl {
       return json_ok(body, 200);
     }
     return json_ok(auth::to_json(*report, false));
+  }
+
+  Response sharepoint_explore(sources::Source& src, const std::string& what) {
+    if (what == "lists") {
+      auto lists = sources::sharepoint::list_lists(src);
+      if (!lists.ok()) return error_response(lists.error());
+      return json_ok({{"lists", sources::sharepoint::to_json(*lists)}});
+    }
+    if (what == "columns") {
+      auto cols = sources::sharepoint::list_columns(src);
+      if (!cols.ok()) return error_response(cols.error());
+      return json_ok({{"columns", sources::sharepoint::to_json(*cols)}});
+    }
+    return error_response(Error("api.not_found", "no SharePoint endpoint '" + what + "'", "Use lists or columns."));
+  }
+
+  Response authenticate_source(sources::Source& src) {
+    auto cred = src.credential();
+    if (!cred)
+      return json_ok({{"ok", true}, {"token_type", "none"}, {"claims", json::object()}, {"warnings", json::array()}});
+    auto report = auth::authenticate(*cred, runtime.clock());
+    if (!report.ok()) return json_ok({{"ok", false}, {"error", auth::to_json(report.error())}});
+    return json_ok(auth::to_json(*report, false));
+  }
+
+  // A source described in the request body, built but never stored: the wizard's steps
+  // before "Save". Body: {"source": {...spec...}, "variables": {...}}.
+  Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") || !parsed["source"].is_object())
+      return Error("api.bad_json", "the request body must be {\"source\": {...}, \"variables\": {...}}",
+                   "Send the source spec under \"source\".");
+    if (variables) *variables = parsed.value("variables", json::object());
+    std::string name = parsed["source"].value("name", "draft");
+    parsed["source"].erase("name");
+    EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(parsed["source"].dump(), name));
+    return sources::make_source(cfg, runtime.source_deps());
+  }
+
+  Response draft(const std::string& what, const std::string& body) {
+    json variables;
+    auto src = draft_source(body, &variables);
+    if (!src.ok()) return error_response(src.error());
+    if (what == "authenticate") return authenticate_source(**src);
+    if (what == "sharepoint/lists") return sharepoint_explore(**src, "lists");
+    if (what == "sharepoint/columns") return sharepoint_explore(**src, "columns");
+    return error_response(Error("api.not_found", "no draft endpoint '" + what + "'", "See docs/api.md."));
   }
 
   // ------------------------------------------------------------ dispatch

@@ -7,6 +7,7 @@
 #include "cli/config_commands.h"
 #include "cli/query_command.h"
 #include "cli/serve_commands.h"
+#include "cli/sharepoint_commands.h"
 #include "core/log.h"
 
 namespace extdata::cli {
@@ -24,6 +25,7 @@ int run(int argc, char** argv) {
 
   add_config_commands(app, env);
   add_serve_commands(app, env);
+  add_sharepoint_commands(app, env);
   add_query_command(app, env.exit_code);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include "api/runtime.h"
 #include "config/config.h"
+#include "config/schema.h"
 
 namespace extdata::cli {
 
@@ -203,6 +204,9 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   auto* apply_file = env.slot();
   apply->add_option("-f,--file", *apply_file, "Config file")->required();
   apply->callback([&env, apply_file] { apply_cmd(env, *apply_file); });
+
+  auto* reference = app.add_subcommand("config-reference", "Print every config key as Markdown (docs/configuration.md)");
+  reference->callback([] { std::cout << config::schema_markdown(); });
 
   auto* source = app.add_subcommand("source", "Manage data sources");
   source->require_subcommand(1);

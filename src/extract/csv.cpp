@@ -24,7 +24,8 @@ char detect_delimiter(std::string_view text) {
   return ',';
 }
 
-Error csv_error(const char* code, size_t line, const std::string& what, const std::string& hint = {}) {
+Error csv_error(const char* code, size_t line, const std::string& what,
+                const std::string& hint = {}) {
   Error error(code, "CSV error at line " + std::to_string(line) + ": " + what, hint);
   error.with("line", std::to_string(line));
   return error;
@@ -57,8 +58,9 @@ Result<CsvTable> parse_csv(std::string_view text, const CsvOptions& options) {
 
   const auto end_field = [&]() -> Status {
     if (row.size() >= options.max_fields_per_row) {
-      return csv_error("csv.limit", row_line,
-                       "more than " + std::to_string(options.max_fields_per_row) + " fields in one row");
+      return csv_error(
+          "csv.limit", row_line,
+          "more than " + std::to_string(options.max_fields_per_row) + " fields in one row");
     }
     row.push_back(std::move(field));
     field.clear();
@@ -80,9 +82,10 @@ Result<CsvTable> parse_csv(std::string_view text, const CsvOptions& options) {
       row_has_content = true;
       while (true) {
         if (i >= n) {
-          return csv_error("csv.syntax", quote_line,
-                           "unterminated quoted field (opened at column " + std::to_string(quote_column) + ")",
-                           "close the quote, or double quotes inside a field (\"\")");
+          return csv_error(
+              "csv.syntax", quote_line,
+              "unterminated quoted field (opened at column " + std::to_string(quote_column) + ")",
+              "close the quote, or double quotes inside a field (\"\")");
         }
         const char c = text[i];
         if (c == '"') {
@@ -132,7 +135,8 @@ Result<CsvTable> parse_csv(std::string_view text, const CsvOptions& options) {
   if (row_has_content) EXTDATA_TRY(end_row());
 
   if (rows.empty()) {
-    if (options.header) return csv_error("csv.header", 1, "the file is empty: expected a header row");
+    if (options.header)
+      return csv_error("csv.header", 1, "the file is empty: expected a header row");
     return table;
   }
   size_t width = rows[0].size();
@@ -143,7 +147,8 @@ Result<CsvTable> parse_csv(std::string_view text, const CsvOptions& options) {
       std::string name = rows[0][c];
       if (name.empty()) name = "column" + std::to_string(c + 1);
       if (!seen.insert(name).second) {
-        return csv_error("csv.header", table.row_lines[0], "duplicate column name '" + name + "' in the header",
+        return csv_error("csv.header", table.row_lines[0],
+                         "duplicate column name '" + name + "' in the header",
                          "give every column a distinct name");
       }
       table.columns.push_back(std::move(name));
@@ -154,15 +159,18 @@ Result<CsvTable> parse_csv(std::string_view text, const CsvOptions& options) {
   }
   for (size_t r = first_data; r < rows.size(); ++r) {
     if (rows[r].size() != width && !options.allow_ragged) {
-      return csv_error("csv.ragged", table.row_lines[r],
-                       "the row has " + std::to_string(rows[r].size()) + " fields, expected " +
-                           std::to_string(width) + (options.header ? " (as in the header)" : " (as in the first row)"),
-                       "every row needs the same number of fields; quote fields that contain the delimiter");
+      return csv_error(
+          "csv.ragged", table.row_lines[r],
+          "the row has " + std::to_string(rows[r].size()) + " fields, expected " +
+              std::to_string(width) +
+              (options.header ? " (as in the header)" : " (as in the first row)"),
+          "every row needs the same number of fields; quote fields that contain the delimiter");
     }
     if (rows[r].size() > width) rows[r].resize(width);
     table.rows.push_back(std::move(rows[r]));
   }
-  table.row_lines.erase(table.row_lines.begin(), table.row_lines.begin() + static_cast<std::ptrdiff_t>(first_data));
+  table.row_lines.erase(table.row_lines.begin(),
+                        table.row_lines.begin() + static_cast<std::ptrdiff_t>(first_data));
   return table;
 }
 

@@ -1,5 +1,7 @@
 #include "extract/record_set.h"
 
+#include <sys/mman.h>
+#include <cassert>
 #include <cstring>
 #include <unordered_map>
 
@@ -8,45 +10,215 @@
 namespace extdata::extract {
 namespace {
 
-simdjson::dom::parser& page_parser() {
-  // One parser per thread: its buffers are reused from page to page.
-  thread_local simdjson::dom::parser parser;
-  return parser;
+// Per thread, a parser and a scratch document reused from page to page: parsing into warm
+// memory avoids page faults on simdjson's worst-case sized buffers. Very large scratch
+// buffers are released after use so one huge page does not pin memory for good.
+constexpr size_t kKeepScratchBytes = size_t{256} << 20;
+constexpr size_t kInPlaceBytes = size_t{8} << 20;
+
+struct PageScratch {
+  simdjson::dom::parser parser;
+  simdjson::dom::document document;
+};
+
+PageScratch& page_scratch() {
+  thread_local PageScratch scratch;
+  return scratch;
+}
+
+// Large page buffers are filled right after allocation; asking for transparent huge pages
+// turns tens of thousands of page faults into a few dozen (where THP is in madvise mode).
+void advise_huge_pages(void* start, size_t bytes) {
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  if (bytes < 4 * kHugePage) return;
+  const auto address = reinterpret_cast<uintptr_t>(start);
+  const uintptr_t first = (address + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t last = (address + bytes) & ~(kHugePage - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+template <typename T>
+std::unique_ptr<T[]> allocate_buffer(size_t count) {
+  std::unique_ptr<T[]> buffer(new T[count]);
+  advise_huge_pages(buffer.get(), count * sizeof(T));
+  return buffer;
+}
+
+constexpr uint64_t kPayloadMask = (uint64_t{1} << 56) - 1;
+
+char tape_type(uint64_t word) {
+  return static_cast<char>(word >> 56);
+}
+
+size_t string_end_at(const simdjson::dom::document& document, size_t tape_index) {
+  const size_t offset = static_cast<size_t>(document.tape[tape_index] & kPayloadMask);
+  uint32_t length;
+  std::memcpy(&length, document.string_buf.get() + offset, sizeof length);
+  return offset + sizeof length + length + 1;  // length, bytes, NUL
+}
+
+// simdjson writes strings to string_buf in document order, so the used size is the end of the
+// last string in document order. Finds it by visiting only the direct children of the
+// containers on the way (nested containers are skipped via their end index), instead of
+// scanning the whole tape. Returns 0 when the subtree holds no string.
+size_t strings_end_in(const simdjson::dom::document& document, size_t open) {
+  const uint64_t* tape = document.tape.get();
+  const size_t close = static_cast<size_t>(tape[open] & 0xFFFFFFFFu) - 1;
+  std::vector<size_t> candidates;  // strings and containers, in document order
+  for (size_t i = open + 1; i < close;) {
+    const char type = tape_type(tape[i]);
+    if (type == '"') {
+      candidates.push_back(i);
+      ++i;
+    } else if (type == '{' || type == '[') {
+      candidates.push_back(i);
+      i = static_cast<size_t>(tape[i] & 0xFFFFFFFFu);
+    } else if (type == 'l' || type == 'u' || type == 'd') {
+      i += 2;  // the number itself occupies the next word
+    } else {
+      ++i;
+    }
+  }
+  for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+    if (tape_type(tape[*it]) == '"') return string_end_at(document, *it);
+    if (const size_t end = strings_end_in(document, *it)) return end;
+  }
+  return 0;
+}
+
+[[maybe_unused]] size_t strings_end_by_scan(const simdjson::dom::document& document,
+                                            size_t tape_length) {
+  size_t end = 0;
+  for (size_t i = 0; i < tape_length; ++i) {
+    const char type = tape_type(document.tape[i]);
+    if (type == '"') end = std::max(end, string_end_at(document, i));
+    if (type == 'l' || type == 'u' || type == 'd') ++i;
+  }
+  return end;
+}
+
+struct UsedSizes {
+  size_t tape_words = 0;
+  size_t string_bytes = 0;
+};
+
+// How much of a parsed document's worst-case buffers holds data.
+UsedSizes used_sizes(const simdjson::dom::document& from) {
+  // The root word points one past the closing root word: that is the tape length.
+  const size_t tape_length = static_cast<size_t>(from.tape[0] & kPayloadMask);
+  const char root_type = tape_type(from.tape[1]);
+  size_t strings_end = 0;
+  if (root_type == '"') {
+    strings_end = string_end_at(from, 1);
+  } else if (root_type == '{' || root_type == '[') {
+    strings_end = strings_end_in(from, 1);
+  }
+  assert(strings_end == strings_end_by_scan(from, tape_length));
+  return {tape_length, strings_end};
 }
 
 // simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
-// input byte). Copies the used part into exactly sized buffers; elements refer to the document
-// by tape index, so they stay valid. Returns the bytes now held.
-size_t trim_document(simdjson::dom::document& document) {
-  const uint64_t* tape = document.tape.get();
-  constexpr uint64_t kPayloadMask = (uint64_t{1} << 56) - 1;
-  const size_t tape_length = static_cast<size_t>(tape[0] & kPayloadMask) + 1;
-  size_t strings_end = 0;
-  for (size_t i = 0; i < tape_length; ++i) {
-    const char type = static_cast<char>(tape[i] >> 56);
-    if (type == '"') {
-      const size_t offset = static_cast<size_t>(tape[i] & kPayloadMask);
-      uint32_t length;
-      std::memcpy(&length, document.string_buf.get() + offset, sizeof length);
-      strings_end = std::max(strings_end, offset + sizeof length + length + 1);
-    } else if (type == 'l' || type == 'u' || type == 'd') {
-      ++i;  // the number itself occupies the next word
-    }
-  }
-  std::unique_ptr<uint64_t[]> new_tape(new uint64_t[tape_length]);
-  std::memcpy(new_tape.get(), tape, tape_length * sizeof(uint64_t));
+// input byte). Copies the used part of `from` into exactly sized buffers of `to`. Returns the
+// bytes now held by `to`.
+size_t copy_trimmed(const simdjson::dom::document& from, simdjson::dom::document& to) {
+  const UsedSizes used = used_sizes(from);
+  const size_t tape_length = used.tape_words, strings_end = used.string_bytes;
+  const uint64_t* tape = from.tape.get();
+  to.tape = allocate_buffer<uint64_t>(tape_length);
+  std::memcpy(to.tape.get(), tape, tape_length * sizeof(uint64_t));
   const size_t string_bytes = strings_end + simdjson::SIMDJSON_PADDING;
-  std::unique_ptr<uint8_t[]> new_strings(new uint8_t[string_bytes]);
-  std::memcpy(new_strings.get(), document.string_buf.get(), strings_end);
-  std::memset(new_strings.get() + strings_end, 0, simdjson::SIMDJSON_PADDING);
-  document.tape = std::move(new_tape);
-  document.string_buf = std::move(new_strings);
+  to.string_buf = allocate_buffer<uint8_t>(string_bytes);
+  std::memcpy(to.string_buf.get(), from.string_buf.get(), strings_end);
+  std::memset(to.string_buf.get() + strings_end, 0, simdjson::SIMDJSON_PADDING);
   return tape_length * sizeof(uint64_t) + string_bytes;
 }
 
+// The singular column paths as a trie, so that a record is walked once for all columns:
+// `$.fields.Title` and `$.fields.City` look up "fields" once and then scan the fields object
+// once for both names. Non-singular column paths are evaluated one by one.
+struct ColumnPlan {
+  struct Node {
+    JsonPath::Step step;
+    std::vector<size_t> columns;  // columns whose path ends here
+    std::vector<Node> children;
+  };
+  Node root;
+  std::vector<size_t> general_columns;
+
+  explicit ColumnPlan(const std::vector<ColumnSpec>& specs) {
+    for (size_t c = 0; c < specs.size(); ++c) {
+      auto steps = specs[c].path.singular_steps();
+      if (!steps) {
+        general_columns.push_back(c);
+        continue;
+      }
+      Node* node = &root;
+      for (const JsonPath::Step& step : *steps) {
+        Node* next = nullptr;
+        for (Node& child : node->children) {
+          if (child.step.is_index == step.is_index && child.step.name == step.name &&
+              child.step.index == step.index) {
+            next = &child;
+            break;
+          }
+        }
+        if (!next) {
+          node->children.push_back(Node{step, {}, {}});
+          next = &node->children.back();
+        }
+        node = next;
+      }
+      node->columns.push_back(c);
+    }
+  }
+
+  template <typename Store>
+  static void walk(const Node& node, simdjson::dom::element value, const Store& store) {
+    for (size_t column : node.columns) store(column, value);
+    if (node.children.empty()) return;
+    simdjson::dom::object object;
+    if (value.get_object().get(object) == simdjson::SUCCESS) {
+      size_t wanted = 0;
+      for (const Node& child : node.children) wanted += !child.step.is_index;
+      if (wanted == 0) return;
+      // First match wins, as with at_key(); each child is found at most once.
+      uint64_t found_mask = 0;
+      const bool use_mask = node.children.size() <= 64;
+      for (auto field : object) {
+        for (size_t i = 0; i < node.children.size(); ++i) {
+          const Node& child = node.children[i];
+          if (child.step.is_index || child.step.name != field.key) continue;
+          if (use_mask) {
+            if (found_mask & (uint64_t{1} << i)) continue;
+            found_mask |= uint64_t{1} << i;
+          }
+          walk(child, field.value, store);
+          --wanted;
+        }
+        if (wanted == 0) break;
+      }
+      return;
+    }
+    simdjson::dom::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) return;
+    const int64_t size = static_cast<int64_t>(array.size());
+    for (const Node& child : node.children) {
+      if (!child.step.is_index) continue;
+      const int64_t index = child.step.index < 0 ? child.step.index + size : child.step.index;
+      simdjson::dom::element item;
+      if (index >= 0 && index < size &&
+          array.at(static_cast<size_t>(index)).get(item) == simdjson::SUCCESS) {
+        walk(child, item, store);
+      }
+    }
+  }
+};
+
 }  // namespace
 
-simdjson::dom::element RecordRef::json() const { return set_->records_[index_]; }
+simdjson::dom::element RecordRef::json() const {
+  return set_->records_[index_];
+}
 
 std::optional<simdjson::dom::element> RecordRef::column(size_t column_index) const {
   const size_t width = set_->column_names_.size();
@@ -74,32 +246,63 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
   if (json_text.capacity() < json_text.size() + simdjson::SIMDJSON_PADDING) {
     json_text.reserve(json_text.size() + simdjson::SIMDJSON_PADDING);
   }
+  PageScratch& scratch = page_scratch();
+  // Large pages are parsed straight into their own document, whose worst-case buffers are
+  // backed by huge pages: only the parts simdjson writes become resident, so copying them out
+  // would cost more than it saves. Small pages go through the warm scratch document and are
+  // copied into exactly sized buffers (the heap would otherwise keep the whole reservation).
+  const bool in_place = json_text.size() >= kInPlaceBytes;
   Page page;
   page.document = std::make_unique<simdjson::dom::document>();
+  simdjson::dom::document& target = in_place ? *page.document : scratch.document;
+  if (in_place) {
+    if (target.allocate(json_text.size()) != simdjson::SUCCESS) {
+      return Error(
+          "extract.memory",
+          "not enough memory to parse a " + std::to_string(json_text.size()) + " byte page",
+          "request smaller pages from the source");
+    }
+    advise_huge_pages(target.tape.get(), (json_text.size() + 3) * sizeof(uint64_t));
+    advise_huge_pages(target.string_buf.get(), 5 * json_text.size() / 3);
+  }
   simdjson::dom::element root;
-  const auto error = page_parser()
-                         .parse_into_document(*page.document, reinterpret_cast<const uint8_t*>(json_text.data()),
-                                              json_text.size(), false)
-                         .get(root);
+  const auto error =
+      scratch.parser
+          .parse_into_document(target, reinterpret_cast<const uint8_t*>(json_text.data()),
+                               json_text.size(), false)
+          .get(root);
   if (error == simdjson::DEPTH_ERROR) {
     return Error("extract.depth",
                  "the JSON document is nested deeper than " + std::to_string(kMaxDepth) + " levels",
                  "such documents are not supported");
   }
   if (error != simdjson::SUCCESS) {
-    return Error("extract.json", std::string("the response is not valid JSON: ") + simdjson::error_message(error),
+    return Error("extract.json",
+                 std::string("the response is not valid JSON: ") + simdjson::error_message(error),
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
-  page.bytes = trim_document(*page.document);
+  if (in_place) {
+    const UsedSizes used = used_sizes(target);
+    page.bytes = used.tape_words * sizeof(uint64_t) + used.string_bytes;
+  } else {
+    page.bytes = copy_trimmed(scratch.document, *page.document);
+  }
+  if (scratch.document.capacity() > kKeepScratchBytes ||
+      scratch.parser.capacity() > kKeepScratchBytes) {
+    scratch.document = simdjson::dom::document();
+    scratch.parser = simdjson::dom::parser();
+  }
   return page;
 }
 
-Status RecordSet::append_page(std::string json_text, const JsonPath& records, const std::vector<ColumnSpec>& columns) {
+Status RecordSet::append_page(std::string json_text, const JsonPath& records,
+                              const std::vector<ColumnSpec>& columns) {
   if (!pages_.empty() || !records_.empty()) {
     bool same = columns.size() == column_names_.size();
     for (size_t i = 0; same && i < columns.size(); ++i) same = columns[i].name == column_names_[i];
     if (!same) {
-      return Error("extract.columns", "a page was appended with different columns than the first page",
+      return Error("extract.columns",
+                   "a page was appended with different columns than the first page",
                    "use the same column specification for every page of a source");
     }
   }
@@ -115,11 +318,18 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records, co
   const size_t width = columns.size();
   values_.resize(records_.size() * width);
   present_.resize(records_.size() * width);
+  const ColumnPlan plan(columns);
   for (size_t r = first_new; r < records_.size(); ++r) {
-    for (size_t c = 0; c < width; ++c) {
+    const size_t row = r * width;
+    ColumnPlan::walk(plan.root, records_[r], [&](size_t c, simdjson::dom::element value) {
+      if (present_[row + c]) return;
+      values_[row + c] = value;
+      present_[row + c] = true;
+    });
+    for (size_t c : plan.general_columns) {
       if (auto value = columns[c].path.first(records_[r])) {
-        values_[r * width + c] = *value;
-        present_[r * width + c] = true;
+        values_[row + c] = *value;
+        present_[row + c] = true;
       }
     }
   }
@@ -174,7 +384,8 @@ Result<RecordSet> RecordSet::from_json(std::string json_text) {
     simdjson::dom::element record;
     if (item["record"].get(record) != simdjson::SUCCESS) {
       return Error("extract.snapshot",
-                   "record snapshot item " + std::to_string(position) + " has no \"record\" member", "");
+                   "record snapshot item " + std::to_string(position) + " has no \"record\" member",
+                   "");
     }
     set.records_.push_back(record);
     set.values_.resize(set.records_.size() * width);
@@ -195,7 +406,8 @@ Result<RecordSet> RecordSet::from_json(std::string json_text) {
 
 size_t RecordSet::memory_bytes() const {
   size_t bytes = sizeof(*this);
-  for (const Page& page : pages_) bytes += page.bytes + sizeof(Page) + sizeof(simdjson::dom::document);
+  for (const Page& page : pages_)
+    bytes += page.bytes + sizeof(Page) + sizeof(simdjson::dom::document);
   bytes += records_.capacity() * sizeof(simdjson::dom::element);
   bytes += values_.capacity() * sizeof(simdjson::dom::element);
   bytes += present_.capacity() / 8;

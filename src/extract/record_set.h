@@ -9,9 +9,11 @@
 //   set[i].column("title"); // its column value, if the column path matched
 //
 // Ownership: the set owns the parsed documents its records point into. Each page is parsed
-// by simdjson once; the page text is not kept, and the parsed document is trimmed to what it
-// uses (simdjson reserves far more than a document needs), so memory_bytes() is close to the
-// size of the page's strings plus 8 bytes per JSON value.
+// by simdjson once and the page text is not kept. simdjson reserves ~9.7 bytes per input byte;
+// pages under 8 MB are copied into exactly sized buffers, larger pages keep the reservation
+// as (huge-page backed) virtual memory of which only the written part becomes resident. Either
+// way memory_bytes() counts what is used: the page's strings plus 8 bytes per JSON value,
+// plus 32 bytes per record and per column value.
 //
 // Column values are the FIRST node the column path selects, relative to the record (the record
 // is `$` for column paths); a column that matches nothing is missing for that record.
@@ -71,7 +73,8 @@ class RecordSet {
   // column names; later pages must use the same names in the same order. Error codes:
   // "extract.json" (with the byte offset where simdjson gave up when known), "extract.depth",
   // "extract.columns". On error the set is unchanged.
-  Status append_page(std::string json_text, const JsonPath& records, const std::vector<ColumnSpec>& columns);
+  Status append_page(std::string json_text, const JsonPath& records,
+                     const std::vector<ColumnSpec>& columns);
 
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }

@@ -9,9 +9,11 @@ namespace extdata::extract {
 namespace {
 
 Error template_error(size_t position, const std::string& what, const std::string& hint = {}) {
-  Error error("template.syntax", "template error at " + std::to_string(position) + ": " + what,
-              hint.empty() ? "placeholders look like {name} or {name|default}; write {{ and }} for literal braces"
-                           : hint);
+  Error error(
+      "template.syntax", "template error at " + std::to_string(position) + ": " + what,
+      hint.empty()
+          ? "placeholders look like {name} or {name|default}; write {{ and }} for literal braces"
+          : hint);
   error.with("position", std::to_string(position));
   return error;
 }
@@ -22,7 +24,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::optional<simdjson::dom::element> resolve_dotted(simdjson::dom::element node, std::string_view name) {
+std::optional<simdjson::dom::element> resolve_dotted(simdjson::dom::element node,
+                                                     std::string_view name) {
   while (true) {
     const size_t dot = name.find('.');
     const std::string_view key = name.substr(0, dot);
@@ -31,10 +34,12 @@ std::optional<simdjson::dom::element> resolve_dotted(simdjson::dom::element node
     if (node.get_object().get(object) == simdjson::SUCCESS) {
       if (object.at_key(key).get(node) != simdjson::SUCCESS) return std::nullopt;
     } else if (node.get_array().get(array) == simdjson::SUCCESS) {
-      if (key.empty() || key.size() > 9 || !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (key.empty() || key.size() > 9 ||
+          !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return std::nullopt;
       }
-      if (array.at(std::stoul(std::string(key))).get(node) != simdjson::SUCCESS) return std::nullopt;
+      if (array.at(std::stoul(std::string(key))).get(node) != simdjson::SUCCESS)
+        return std::nullopt;
     } else {
       return std::nullopt;
     }
@@ -122,7 +127,8 @@ Result<Template> Template::compile(std::string_view text) {
       }
     }
     part.text = std::string(name);
-    if (std::find(compiled.names_.begin(), compiled.names_.end(), part.text) == compiled.names_.end()) {
+    if (std::find(compiled.names_.begin(), compiled.names_.end(), part.text) ==
+        compiled.names_.end()) {
       compiled.names_.push_back(part.text);
     }
     flush_literal();

@@ -50,7 +50,8 @@ class RecordContext : public TemplateContext {
 // Over a plain map of variables (keys are the full dotted names).
 class MapContext : public TemplateContext {
  public:
-  explicit MapContext(const std::map<std::string, std::string, std::less<>>& values) : values_(values) {}
+  explicit MapContext(const std::map<std::string, std::string, std::less<>>& values)
+      : values_(values) {}
   std::optional<std::string> lookup(std::string_view name) const override;
 
  private:

@@ -13,8 +13,8 @@ namespace {
 
 Error xpath_error(std::string_view expression, const pugi::xpath_parse_result& result) {
   Error error("xpath.syntax",
-              "XPath error at " + std::to_string(result.offset) + " in '" + std::string(expression) +
-                  "': " + result.description(),
+              "XPath error at " + std::to_string(result.offset) + " in '" +
+                  std::string(expression) + "': " + result.description(),
               "check the XPath 1.0 expression");
   error.with("position", std::to_string(result.offset));
   return error;
@@ -48,7 +48,8 @@ void apply_namespace_prefixes(pugi::xml_document& document,
   for (pugi::xml_node child = document.first_child(); child; child = child.next_sibling()) {
     if (child.type() == pugi::node_element) stack.push_back({child, {}});
   }
-  const auto local_and_prefix = [](std::string_view name, std::string_view& prefix, std::string_view& local) {
+  const auto local_and_prefix = [](std::string_view name, std::string_view& prefix,
+                                   std::string_view& local) {
     const size_t colon = name.find(':');
     if (colon == std::string_view::npos) {
       prefix = {}, local = name;
@@ -61,8 +62,10 @@ void apply_namespace_prefixes(pugi::xml_document& document,
     stack.pop_back();
     for (pugi::xml_attribute attribute : frame.node.attributes()) {
       const std::string_view name = attribute.name();
-      if (name == "xmlns") frame.scope[""] = attribute.value();
-      else if (name.substr(0, 6) == "xmlns:") frame.scope[std::string(name.substr(6))] = attribute.value();
+      if (name == "xmlns")
+        frame.scope[""] = attribute.value();
+      else if (name.substr(0, 6) == "xmlns:")
+        frame.scope[std::string(name.substr(6))] = attribute.value();
     }
     std::string_view prefix, local;
     local_and_prefix(frame.node.name(), prefix, local);
@@ -75,7 +78,8 @@ void apply_namespace_prefixes(pugi::xml_document& document,
       local_and_prefix(attribute.name(), prefix, local);
       if (prefix.empty() || prefix == "xmlns") continue;  // unprefixed attributes have no namespace
       if (auto uri = frame.scope.find(std::string(prefix)); uri != frame.scope.end()) {
-        if (auto configured = prefix_for_uri.find(uri->second); configured != prefix_for_uri.end()) {
+        if (auto configured = prefix_for_uri.find(uri->second);
+            configured != prefix_for_uri.end()) {
           attribute.set_name((configured->second + ":" + std::string(local)).c_str());
         }
       }
@@ -105,7 +109,8 @@ void append_default_record(std::string& out, pugi::xml_node node) {
     out += ':';
     append_json_string(out, value);
   };
-  for (pugi::xml_attribute attribute : node.attributes()) add(std::string("@") + attribute.name(), attribute.value());
+  for (pugi::xml_attribute attribute : node.attributes())
+    add(std::string("@") + attribute.name(), attribute.value());
   std::string own_text;
   for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
     if (child.type() == pugi::node_element) {
@@ -133,8 +138,8 @@ Status load_document(pugi::xml_document& document, std::string_view xml_text,
     return Error("xml.utf8", "the XML is not valid UTF-8 (byte offset " + std::to_string(bad) + ")",
                  "send UTF-8 encoded XML");
   }
-  const pugi::xml_parse_result parsed = document.load_buffer(xml_text.data(), xml_text.size(),
-                                                             pugi::parse_default, pugi::encoding_utf8);
+  const pugi::xml_parse_result parsed = document.load_buffer(
+      xml_text.data(), xml_text.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!parsed) {
     size_t line = 1, column = 1;
     for (ptrdiff_t i = 0; i < parsed.offset && static_cast<size_t>(i) < xml_text.size(); ++i) {
@@ -145,8 +150,8 @@ Status load_document(pugi::xml_document& document, std::string_view xml_text,
       }
     }
     Error error("xml.syntax",
-                "XML error at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
-                    parsed.description(),
+                "XML error at line " + std::to_string(line) + ", column " + std::to_string(column) +
+                    ": " + parsed.description(),
                 "check that the source returns well-formed XML");
     error.with("line", std::to_string(line));
     return error;
@@ -156,8 +161,9 @@ Status load_document(pugi::xml_document& document, std::string_view xml_text,
 }
 }  // namespace
 
-Result<std::string> xpath_values_json(std::string_view xml_text, std::string_view expression,
-                                      const std::vector<std::pair<std::string, std::string>>& namespaces) {
+Result<std::string> xpath_values_json(
+    std::string_view xml_text, std::string_view expression,
+    const std::vector<std::pair<std::string, std::string>>& namespaces) {
   pugi::xml_document document;
   EXTDATA_TRY(load_document(document, xml_text, namespaces));
   EXTDATA_ASSIGN_OR_RETURN(auto query, compile_xpath(expression));

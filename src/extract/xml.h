@@ -42,6 +42,7 @@ Status validate_xpath(std::string_view expression);
 namespace extdata::extract {
 // Evaluates one XPath over a document: the string values of the selected nodes, or the single
 // string value of a string / number / boolean expression, as a JSON array of strings.
-Result<std::string> xpath_values_json(std::string_view xml_text, std::string_view expression,
-                                      const std::vector<std::pair<std::string, std::string>>& namespaces);
+Result<std::string> xpath_values_json(
+    std::string_view xml_text, std::string_view expression,
+    const std::vector<std::pair<std::string, std::string>>& namespaces);
 }  // namespace extdata::extract

@@ -234,20 +234,28 @@ Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) 
   }
   const uint32_t record_count = static_cast<uint32_t>(texts.size());
 
-  // Each record's distinct grams with their best (lowest) tier, as gram * 4 + tier.
+  // Each record's distinct grams with their best (lowest) tier, as gram * 4 + tier. A gram
+  // seen earlier in the same record (stamp == record id) only lowers its tier.
   std::vector<uint64_t> record_grams;
+  constexpr uint32_t kNoRecord = 0xFFFFFFFF;
+  std::vector<uint32_t> stamp;
+  std::vector<uint8_t> best_tier;
   const auto collect = [&](uint32_t id) {
     record_grams.clear();
     index.for_each_record_gram(index.key(id), [&](uint32_t gram, int tier) {
-      record_grams.push_back(uint64_t{gram} * kTiers + tier);
+      if (gram >= stamp.size()) {
+        stamp.resize(gram + 1, kNoRecord);
+        best_tier.resize(gram + 1);
+      }
+      if (stamp[gram] != id) {
+        stamp[gram] = id;
+        best_tier[gram] = static_cast<uint8_t>(tier);
+        record_grams.push_back(gram);
+      } else if (tier < best_tier[gram]) {
+        best_tier[gram] = static_cast<uint8_t>(tier);
+      }
     });
-    std::sort(record_grams.begin(), record_grams.end());
-    auto out = record_grams.begin();
-    for (auto it = record_grams.begin(); it != record_grams.end(); ++it) {
-      if (out != record_grams.begin() && *(out - 1) / kTiers == *it / kTiers) continue;
-      *out++ = *it;
-    }
-    record_grams.erase(out, record_grams.end());
+    for (uint64_t& code : record_grams) code = code * kTiers + best_tier[code];
   };
 
   // Pass 1: count postings per (gram, tier). Pass 2: place record ids, in input order.
@@ -272,6 +280,7 @@ Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) 
   index.segment_starts_.push_back(running);
   index.postings_.resize(running);
   std::vector<uint32_t> fill(index.segment_starts_.begin(), index.segment_starts_.end() - 1);
+  std::fill(stamp.begin(), stamp.end(), kNoRecord);
   for (uint32_t id = 0; id < record_count; ++id) {
     collect(id);
     for (uint64_t code : record_grams) index.postings_[fill[code]++] = id;
@@ -504,49 +513,61 @@ size_t SearchIndex::candidate_volume(std::string_view query_word) const {
   return volume;
 }
 
-// The records holding query_word anywhere, each once, in no particular order.
-std::vector<uint32_t> SearchIndex::candidates(std::string_view query_word) const {
+// Calls visit(id) for every record holding query_word anywhere (a record may come twice
+// when several vocabulary words hold the query word).
+template <typename Visit>
+void SearchIndex::for_each_holder(std::string_view query_word, Visit&& visit) const {
   if (code_point_count(query_word) <= 2) {
     const uint32_t gram = short_word_gram(query_word);
-    if (gram == kNoGram) return {};
-    return {postings_.begin() + segment_starts_[gram * kTiers],
-            postings_.begin() + segment_starts_[gram * kTiers + kTiers]};
+    if (gram == kNoGram) return;
+    for (uint32_t i = segment_starts_[gram * kTiers]; i < segment_starts_[gram * kTiers + kTiers];
+         ++i) {
+      visit(postings_[i]);
+    }
+    return;
   }
-  const std::vector<WordMatch> matches = matching_words(query_word);
-  std::vector<uint32_t> ids;
-  if (matches.size() == 1) {
-    const uint32_t word = matches[0].word;
-    ids.assign(word_postings_.begin() + word_starts_[word * 3],
-               word_postings_.begin() + word_starts_[word * 3 + 3]);
-    return ids;
-  }
-  std::vector<uint64_t> seen((size() + 63) / 64, 0);
-  for (const WordMatch& match : matches) {
+  for (const WordMatch& match : matching_words(query_word)) {
     for (uint32_t i = word_starts_[match.word * 3]; i < word_starts_[match.word * 3 + 3]; ++i) {
-      const uint32_t id = word_postings_[i];
-      const uint64_t bit = uint64_t{1} << (id & 63);
-      if ((seen[id >> 6] & bit) == 0) {
-        seen[id >> 6] |= bit;
-        ids.push_back(id);
-      }
+      visit(word_postings_[i]);
     }
   }
-  return ids;
 }
 
 SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset,
                                        size_t limit) const {
   const std::vector<std::string_view> words = split_words(query_key);
-  // Verify the records of the most selective word against the whole query.
-  std::string_view driver;
-  size_t driver_volume = 0;
+  std::vector<std::pair<size_t, std::string_view>> by_volume;
   for (std::string_view word : words) {
     const size_t volume = candidate_volume(word);
     if (volume == 0) return {};  // a word no record holds: nothing matches
-    if (driver.empty() || volume < driver_volume) driver = word, driver_volume = volume;
+    by_volume.push_back({volume, word});
   }
+  std::sort(by_volume.begin(), by_volume.end());
+
+  // Candidates: the records of the most selective word. Other words then filter them
+  // through a bitmap of their own records while that is cheaper than checking keys (a key
+  // check costs a cache miss or two, roughly the price of 64 bitmap updates).
+  std::vector<uint64_t> bitmap((size() + 63) / 64, 0);
+  std::vector<uint32_t> candidates;
+  for_each_holder(by_volume[0].second, [&](uint32_t id) {
+    const uint64_t bit = uint64_t{1} << (id & 63);
+    if ((bitmap[id >> 6] & bit) == 0) {
+      bitmap[id >> 6] |= bit;
+      candidates.push_back(id);
+    }
+  });
+  for (size_t i = 1; i < by_volume.size() && !candidates.empty(); ++i) {
+    if (by_volume[i].first > 64 * candidates.size()) break;
+    std::fill(bitmap.begin(), bitmap.end(), 0);
+    for_each_holder(by_volume[i].second,
+                    [&](uint32_t id) { bitmap[id >> 6] |= uint64_t{1} << (id & 63); });
+    std::erase_if(candidates,
+                  [&](uint32_t id) { return ((bitmap[id >> 6] >> (id & 63)) & 1) == 0; });
+  }
+
+  // Every survivor is checked against the whole query, which also gives its tier.
   std::array<std::vector<uint32_t>, kTiers> tiers;
-  for (uint32_t id : candidates(driver)) {
+  for (uint32_t id : candidates) {
     const int tier = classify(key(id), query_key, words);
     if (tier >= 0) tiers[tier].push_back(id);
   }

@@ -19,7 +19,8 @@
 // O(offset + limit), whatever the record count. A longer word is looked up in the
 // vocabulary (the distinct words of all records): when it matches one vocabulary word the
 // answer is again O(offset + limit); when it matches several, O(records holding them).
-// Multi-word queries verify the records of their most selective word.
+// Multi-word queries take the records of their most selective word, filter them by the
+// other words' records (bitmaps) and check the survivors' keys against the whole query.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -84,7 +85,8 @@ class SearchIndex {
   uint32_t short_word_gram(std::string_view word) const;
   std::vector<WordMatch> matching_words(std::string_view query_word) const;
   size_t candidate_volume(std::string_view query_word) const;
-  std::vector<uint32_t> candidates(std::string_view query_word) const;
+  template <typename Visit>
+  void for_each_holder(std::string_view query_word, Visit&& visit) const;
   SearchResult search_gram(uint32_t gram, size_t offset, size_t limit) const;
   SearchResult search_word(std::string_view query_word, size_t offset, size_t limit) const;
   SearchResult search_words(std::string_view query_key, size_t offset, size_t limit) const;

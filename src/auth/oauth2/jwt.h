@@ -16,7 +16,7 @@ struct Decoded {
   nlohmann::json payload;
 };
 
-// True when `token` has the shape header.payload.signature with a JSON header.
+// True when `token` decodes as a JWT (header.payload.signature with JSON parts).
 bool looks_like_jwt(std::string_view token);
 
 // Splits and base64url-decodes a compact JWS. The signature is NOT checked: clients are

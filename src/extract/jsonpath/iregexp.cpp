@@ -20,22 +20,32 @@ constexpr CategoryRange kCategoryRanges[] = {
 
 // Category indices as written by gen_unicode_categories.py.
 constexpr uint8_t kUnassigned = 29;
-constexpr const char* kCategoryNames[] = {"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me",
-                                          "Nd", "Nl", "No", "Pc", "Pd", "Ps", "Pe", "Pi",
-                                          "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl",
-                                          "Zp", "Cc", "Cf", "Cs", "Co", "Cn"};
+constexpr const char* kCategoryNames[] = {
+    "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps", "Pe",
+    "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn"};
 
 uint8_t category_of(char32_t cp) {
   const auto* end = std::end(kCategoryRanges);
-  const auto* it = std::upper_bound(std::begin(kCategoryRanges), end, cp,
-                                    [](char32_t value, const CategoryRange& r) { return value < r.first; });
+  const auto* it =
+      std::upper_bound(std::begin(kCategoryRanges), end, cp,
+                       [](char32_t value, const CategoryRange& r) { return value < r.first; });
   if (it == std::begin(kCategoryRanges)) return kUnassigned;
   --it;
   return cp <= it->last ? it->category : kUnassigned;
 }
 
 struct Node {
-  enum Kind { kEmpty, kChar, kAny, kClass, kConcat, kAlternation, kRepeat, kBegin, kEnd } kind = kEmpty;
+  enum Kind {
+    kEmpty,
+    kChar,
+    kAny,
+    kClass,
+    kConcat,
+    kAlternation,
+    kRepeat,
+    kBegin,
+    kEnd
+  } kind = kEmpty;
   char32_t ch = 0;
   uint32_t class_index = 0;
   int min = 0, max = 0;  // kRepeat; max -1 = unbounded
@@ -50,7 +60,8 @@ class Parser {
   Result<Node> parse() {
     Node node;
     if (!parse_alternation(node, 0)) return error_;
-    if (pos_ < text_.size()) return fail(text_[pos_] == ')' ? "unbalanced ')'" : "unexpected character");
+    if (pos_ < text_.size())
+      return fail(text_[pos_] == ')' ? "unbalanced ')'" : "unexpected character");
     return node;
   }
 
@@ -200,11 +211,29 @@ class Parser {
     ++pos_;
     is_class = false;
     switch (c) {
-      case 'n': ch = '\n'; return true;
-      case 'r': ch = '\r'; return true;
-      case 't': ch = '\t'; return true;
-      case '(': case ')': case '*': case '+': case '-': case '.': case '?': case '[':
-      case '\\': case ']': case '^': case '{': case '|': case '}':
+      case 'n':
+        ch = '\n';
+        return true;
+      case 'r':
+        ch = '\r';
+        return true;
+      case 't':
+        ch = '\t';
+        return true;
+      case '(':
+      case ')':
+      case '*':
+      case '+':
+      case '-':
+      case '.':
+      case '?':
+      case '[':
+      case '\\':
+      case ']':
+      case '^':
+      case '{':
+      case '|':
+      case '}':
         ch = static_cast<unsigned char>(c);
         return true;
       case 'p':
@@ -267,10 +296,14 @@ class Parser {
         }
         return true;
       }
-      case '*': case '+': case '?': case '{':
+      case '*':
+      case '+':
+      case '?':
+      case '{':
         fail(std::string("quantifier '") + c + "' without something to repeat");
         return false;
-      case ']': case '}':
+      case ']':
+      case '}':
         fail(std::string("unescaped '") + c + "'");
         return false;
       default:
@@ -495,8 +528,8 @@ Result<IRegexp> IRegexp::compile(std::string_view pattern) {
   Emitter emitter(*program);
   if (!emitter.emit(root) || program->size() > kMaxProgramSize) {
     return Error("iregexp.too_large",
-                 "I-Regexp error: the pattern expands to more than " + std::to_string(kMaxProgramSize) +
-                     " instructions",
+                 "I-Regexp error: the pattern expands to more than " +
+                     std::to_string(kMaxProgramSize) + " instructions",
                  "use smaller {n,m} repetition counts");
   }
   program->push_back({Instruction::kMatch, 0, 0, 0});
@@ -506,8 +539,12 @@ Result<IRegexp> IRegexp::compile(std::string_view pattern) {
   return regexp;
 }
 
-bool IRegexp::full_match(std::string_view text) const { return run(text, true); }
-bool IRegexp::search(std::string_view text) const { return run(text, false); }
+bool IRegexp::full_match(std::string_view text) const {
+  return run(text, true);
+}
+bool IRegexp::search(std::string_view text) const {
+  return run(text, false);
+}
 
 bool IRegexp::run(std::string_view text, bool anchored) const {
   const std::vector<Instruction>& program = *program_;
@@ -552,10 +589,17 @@ bool IRegexp::run(std::string_view text, bool anchored) const {
       const Instruction& in = program[current[i]];
       bool advance = false;
       switch (in.op) {
-        case Instruction::kChar: advance = in.ch == cp; break;
-        case Instruction::kAny: advance = cp != '\n' && cp != '\r'; break;
-        case Instruction::kClass: advance = (*classes_)[in.x].contains(cp); break;
-        default: break;
+        case Instruction::kChar:
+          advance = in.ch == cp;
+          break;
+        case Instruction::kAny:
+          advance = cp != '\n' && cp != '\r';
+          break;
+        case Instruction::kClass:
+          advance = (*classes_)[in.x].contains(cp);
+          break;
+        default:
+          break;
       }
       if (advance) add_thread(next, current[i] + 1);
     }

@@ -4,7 +4,8 @@
 // Compiled to a small program and run by a Thompson/Pike NFA simulation over code points, so
 // matching time is linear in the text length (no catastrophic backtracking on hostile patterns).
 // '^' and '$' anchor at the start and end of the string (as the JSONPath Compliance Test Suite
-// expects of match() and search()). \p{..} / \P{..} use the Unicode general categories of gen_unicode_categories.py.
+// expects of match() and search()). \p{..} / \P{..} use the Unicode general categories of
+// gen_unicode_categories.py.
 #include <cstdint>
 #include <memory>
 #include <string_view>

@@ -52,11 +52,21 @@ struct Value {
 Value from_literal(const Literal& literal) {
   Value v;
   switch (literal.kind) {
-    case Literal::kNull: v.kind = Value::kNull; break;
-    case Literal::kTrue: v.kind = Value::kBool, v.boolean = true; break;
-    case Literal::kFalse: v.kind = Value::kBool, v.boolean = false; break;
-    case Literal::kNumber: v.kind = Value::kNumber, v.number = literal.number; break;
-    case Literal::kString: v.kind = Value::kString, v.string = literal.string; break;
+    case Literal::kNull:
+      v.kind = Value::kNull;
+      break;
+    case Literal::kTrue:
+      v.kind = Value::kBool, v.boolean = true;
+      break;
+    case Literal::kFalse:
+      v.kind = Value::kBool, v.boolean = false;
+      break;
+    case Literal::kNumber:
+      v.kind = Value::kNumber, v.number = literal.number;
+      break;
+    case Literal::kString:
+      v.kind = Value::kString, v.string = literal.string;
+      break;
   }
   return v;
 }
@@ -66,8 +76,12 @@ Value normalize(const Value& in) {
   if (in.kind != Value::kNode) return in;
   Value v;
   switch (in.node.type()) {
-    case element_type::NULL_VALUE: v.kind = Value::kNull; return v;
-    case element_type::BOOL: v.kind = Value::kBool, v.boolean = in.node.get_bool().value_unsafe(); return v;
+    case element_type::NULL_VALUE:
+      v.kind = Value::kNull;
+      return v;
+    case element_type::BOOL:
+      v.kind = Value::kBool, v.boolean = in.node.get_bool().value_unsafe();
+      return v;
     case element_type::INT64: {
       const int64_t i = in.node.get_int64().value_unsafe();
       v.kind = Value::kNumber, v.number = {true, i, static_cast<double>(i)};
@@ -105,12 +119,18 @@ bool values_equal(const Value& left, const Value& right) {
   if (a.kind == Value::kNothing || b.kind == Value::kNothing) return a.kind == b.kind;
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Value::kNull: return true;
-    case Value::kBool: return a.boolean == b.boolean;
-    case Value::kNumber: return numbers_equal(a.number, b.number);
-    case Value::kString: return a.string == b.string;
-    case Value::kNode: return nodes_equal(a.node, b.node);
-    default: return false;
+    case Value::kNull:
+      return true;
+    case Value::kBool:
+      return a.boolean == b.boolean;
+    case Value::kNumber:
+      return numbers_equal(a.number, b.number);
+    case Value::kString:
+      return a.string == b.string;
+    case Value::kNode:
+      return nodes_equal(a.node, b.node);
+    default:
+      return false;
   }
 }
 
@@ -152,12 +172,18 @@ bool values_less(const Value& left, const Value& right) {
 
 bool compare(CompareOp op, const Value& a, const Value& b) {
   switch (op) {
-    case CompareOp::kEq: return values_equal(a, b);
-    case CompareOp::kNe: return !values_equal(a, b);
-    case CompareOp::kLt: return values_less(a, b);
-    case CompareOp::kGt: return values_less(b, a);
-    case CompareOp::kLe: return values_less(a, b) || values_equal(a, b);
-    case CompareOp::kGe: return values_less(b, a) || values_equal(a, b);
+    case CompareOp::kEq:
+      return values_equal(a, b);
+    case CompareOp::kNe:
+      return !values_equal(a, b);
+    case CompareOp::kLt:
+      return values_less(a, b);
+    case CompareOp::kGt:
+      return values_less(b, a);
+    case CompareOp::kLe:
+      return values_less(a, b) || values_equal(a, b);
+    case CompareOp::kGe:
+      return values_less(b, a) || values_equal(a, b);
   }
   return false;
 }
@@ -272,7 +298,8 @@ class Evaluator {
           }
         } else if (node.value.get_object().get(object) == simdjson::SUCCESS) {
           for (auto field : object) {
-            if (test(*selector.filter, field.value)) out.push_back(node.with(field.value, field.key));
+            if (test(*selector.filter, field.value))
+              out.push_back(node.with(field.value, field.key));
           }
         }
         return;
@@ -294,13 +321,15 @@ class Evaluator {
       const int64_t end = normalize_index(selector.end.value_or(length));
       const int64_t lower = std::min(std::max(start, int64_t{0}), length);
       const int64_t upper = std::min(std::max(end, int64_t{0}), length);
-      for (int64_t i = lower; i < upper; i += step) out.push_back(node.with(items[i], static_cast<size_t>(i)));
+      for (int64_t i = lower; i < upper; i += step)
+        out.push_back(node.with(items[i], static_cast<size_t>(i)));
     } else {
       const int64_t start = normalize_index(selector.start.value_or(length - 1));
       const int64_t end = normalize_index(selector.end.value_or(-length - 1));
       const int64_t upper = std::min(std::max(start, int64_t{-1}), length - 1);
       const int64_t lower = std::min(std::max(end, int64_t{-1}), length - 1);
-      for (int64_t i = upper; lower < i; i += step) out.push_back(node.with(items[i], static_cast<size_t>(i)));
+      for (int64_t i = upper; lower < i; i += step)
+        out.push_back(node.with(items[i], static_cast<size_t>(i)));
     }
   }
 
@@ -453,13 +482,27 @@ void append_normalized_name(std::string& path, std::string_view name) {
   path += "['";
   for (char c : name) {
     switch (c) {
-      case '\b': path += "\\b"; break;
-      case '\f': path += "\\f"; break;
-      case '\n': path += "\\n"; break;
-      case '\r': path += "\\r"; break;
-      case '\t': path += "\\t"; break;
-      case '\'': path += "\\'"; break;
-      case '\\': path += "\\\\"; break;
+      case '\b':
+        path += "\\b";
+        break;
+      case '\f':
+        path += "\\f";
+        break;
+      case '\n':
+        path += "\\n";
+        break;
+      case '\r':
+        path += "\\r";
+        break;
+      case '\t':
+        path += "\\t";
+        break;
+      case '\'':
+        path += "\\'";
+        break;
+      case '\\':
+        path += "\\\\";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buffer[8];
@@ -481,7 +524,23 @@ Result<JsonPath> JsonPath::compile(std::string_view expression) {
   return path;
 }
 
-bool JsonPath::is_singular() const { return query_->singular; }
+bool JsonPath::is_singular() const {
+  return query_->singular;
+}
+
+std::optional<std::vector<JsonPath::Step>> JsonPath::singular_steps() const {
+  if (!query_->singular) return std::nullopt;
+  std::vector<Step> steps;
+  for (const Segment& segment : query_->segments) {
+    const Selector& selector = segment.selectors[0];
+    Step step;
+    step.is_index = selector.kind == Selector::kIndex;
+    step.name = selector.name;
+    step.index = selector.index;
+    steps.push_back(step);
+  }
+  return steps;
+}
 
 void JsonPath::select(element root, std::vector<element>& out) const {
   if (query_->singular) {

@@ -20,6 +20,7 @@
 // run concurrently on different documents.
 #include <simdjson.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,15 @@ class JsonPath {
   // True when the path can select at most one node ($.a.b[0]['c']): only name and index
   // selectors, one per child segment. Such paths are evaluated by a direct walk (first()).
   bool is_singular() const;
+
+  // The name / index steps of a singular path (see is_singular()), for callers that walk many
+  // paths at once (RecordSet shares the common prefixes of its columns); nullopt otherwise.
+  struct Step {
+    bool is_index = false;
+    std::string_view name;
+    int64_t index = 0;
+  };
+  std::optional<std::vector<Step>> singular_steps() const;
 
   // Appends the matched nodes to `out`, in RFC 9535 order. Nothing is copied: the elements
   // refer to the document that `root` belongs to, which must outlive them.

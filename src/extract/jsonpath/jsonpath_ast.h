@@ -14,10 +14,10 @@ struct Expr;
 
 struct Selector {
   enum Kind : uint8_t { kName, kWildcard, kIndex, kSlice, kFilter } kind = kName;
-  std::string name;      // kName (unescaped)
-  int64_t index = 0;     // kIndex
-  std::optional<int64_t> start, end;  // kSlice
-  int64_t step = 1;                   // kSlice
+  std::string name;                    // kName (unescaped)
+  int64_t index = 0;                   // kIndex
+  std::optional<int64_t> start, end;   // kSlice
+  int64_t step = 1;                    // kSlice
   std::shared_ptr<const Expr> filter;  // kFilter
 };
 

@@ -12,24 +12,38 @@ namespace {
 
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
 
 const char* function_name(Function f) {
   switch (f) {
-    case Function::kLength: return "length";
-    case Function::kCount: return "count";
-    case Function::kMatch: return "match";
-    case Function::kSearch: return "search";
-    case Function::kValue: return "value";
+    case Function::kLength:
+      return "length";
+    case Function::kCount:
+      return "count";
+    case Function::kMatch:
+      return "match";
+    case Function::kSearch:
+      return "search";
+    case Function::kValue:
+      return "value";
   }
   return "?";
 }
 
 ValueKind result_kind(Function f) {
-  return (f == Function::kMatch || f == Function::kSearch) ? ValueKind::kLogical : ValueKind::kValue;
+  return (f == Function::kMatch || f == Function::kSearch) ? ValueKind::kLogical
+                                                           : ValueKind::kValue;
 }
 
 class Parser {
@@ -56,7 +70,9 @@ class Parser {
 
  private:
   bool at_end() const { return pos_ >= text_.size(); }
-  char peek(size_t ahead = 0) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
+  char peek(size_t ahead = 0) const {
+    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
+  }
   void skip_blanks() {
     while (!at_end() && is_blank(peek())) ++pos_;
   }
@@ -112,7 +128,8 @@ class Parser {
     query.singular = true;
     for (const Segment& segment : query.segments) {
       if (segment.descendant || segment.selectors.size() != 1 ||
-          (segment.selectors[0].kind != Selector::kName && segment.selectors[0].kind != Selector::kIndex)) {
+          (segment.selectors[0].kind != Selector::kName &&
+           segment.selectors[0].kind != Selector::kIndex)) {
         query.singular = false;
       }
     }
@@ -308,23 +325,39 @@ class Parser {
         if (at_end()) return failed("unterminated escape sequence");
         ++pos_;
         switch (e) {
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
-          case '/': out.push_back('/'); break;
-          case '\\': out.push_back('\\'); break;
+          case 'b':
+            out.push_back('\b');
+            break;
+          case 'f':
+            out.push_back('\f');
+            break;
+          case 'n':
+            out.push_back('\n');
+            break;
+          case 'r':
+            out.push_back('\r');
+            break;
+          case 't':
+            out.push_back('\t');
+            break;
+          case '/':
+            out.push_back('/');
+            break;
+          case '\\':
+            out.push_back('\\');
+            break;
           case 'u': {
             char32_t cp;
             if (!parse_hex4(cp)) return false;
             if (cp >= 0xDC00 && cp <= 0xDFFF) return failed("unpaired low surrogate in \\u escape");
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-              if (peek() != '\\' || peek(1) != 'u') return failed("expected a low surrogate \\uDC00-\\uDFFF");
+              if (peek() != '\\' || peek(1) != 'u')
+                return failed("expected a low surrogate \\uDC00-\\uDFFF");
               pos_ += 2;
               char32_t low;
               if (!parse_hex4(low)) return false;
-              if (low < 0xDC00 || low > 0xDFFF) return failed("expected a low surrogate \\uDC00-\\uDFFF");
+              if (low < 0xDC00 || low > 0xDFFF)
+                return failed("expected a low surrogate \\uDC00-\\uDFFF");
               cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             }
             utf8::append(out, cp);
@@ -490,13 +523,20 @@ class Parser {
 
   bool parse_compare_op(CompareOp& op) {
     const char a = peek(), b = peek(1);
-    if (a == '=' && b == '=') op = CompareOp::kEq;
-    else if (a == '!' && b == '=') op = CompareOp::kNe;
-    else if (a == '<' && b == '=') op = CompareOp::kLe;
-    else if (a == '>' && b == '=') op = CompareOp::kGe;
-    else if (a == '<') op = CompareOp::kLt;
-    else if (a == '>') op = CompareOp::kGt;
-    else return false;
+    if (a == '=' && b == '=')
+      op = CompareOp::kEq;
+    else if (a == '!' && b == '=')
+      op = CompareOp::kNe;
+    else if (a == '<' && b == '=')
+      op = CompareOp::kLe;
+    else if (a == '>' && b == '=')
+      op = CompareOp::kGe;
+    else if (a == '<')
+      op = CompareOp::kLt;
+    else if (a == '>')
+      op = CompareOp::kGt;
+    else
+      return false;
     pos_ += (op == CompareOp::kLt || op == CompareOp::kGt) ? 1 : 2;
     return true;
   }
@@ -545,12 +585,18 @@ class Parser {
   }
 
   bool parse_function(Expr& out, std::string_view name, size_t start, int depth) {
-    if (name == "length") out.function = Function::kLength;
-    else if (name == "count") out.function = Function::kCount;
-    else if (name == "match") out.function = Function::kMatch;
-    else if (name == "search") out.function = Function::kSearch;
-    else if (name == "value") out.function = Function::kValue;
-    else return fail_at(start, "unknown function '" + std::string(name) + "()'"), false;
+    if (name == "length")
+      out.function = Function::kLength;
+    else if (name == "count")
+      out.function = Function::kCount;
+    else if (name == "match")
+      out.function = Function::kMatch;
+    else if (name == "search")
+      out.function = Function::kSearch;
+    else if (name == "value")
+      out.function = Function::kValue;
+    else
+      return fail_at(start, "unknown function '" + std::string(name) + "()'"), false;
     if (!enter(depth + 1)) return false;
     out.kind = Expr::kFunction;
     out.position = start;
@@ -595,7 +641,8 @@ class Parser {
 
   bool check_function(Expr& call) {
     const char* name = function_name(call.function);
-    const size_t expected = (call.function == Function::kMatch || call.function == Function::kSearch) ? 2 : 1;
+    const size_t expected =
+        (call.function == Function::kMatch || call.function == Function::kSearch) ? 2 : 1;
     if (call.children.size() != expected) {
       return type_error(call.position, std::string(name) + "() takes " + std::to_string(expected) +
                                            " argument" + (expected == 1 ? "" : "s") + ", not " +
@@ -603,10 +650,12 @@ class Parser {
     }
     for (size_t i = 0; i < call.children.size(); ++i) {
       const Expr& arg = call.children[i];
-      const bool wants_nodes = call.function == Function::kCount || call.function == Function::kValue;
+      const bool wants_nodes =
+          call.function == Function::kCount || call.function == Function::kValue;
       if (wants_nodes) {
         if (arg.kind != Expr::kQuery) {
-          return type_error(arg.position, std::string(name) + "() expects a query (nodes) as its argument");
+          return type_error(arg.position,
+                            std::string(name) + "() expects a query (nodes) as its argument");
         }
       } else if (!is_value_argument(arg)) {
         return type_error(arg.position, std::string(name) + "() argument " + std::to_string(i + 1) +
@@ -627,16 +676,21 @@ class Parser {
 
   static bool is_value_argument(const Expr& e) {
     switch (e.kind) {
-      case Expr::kLiteral: return true;
-      case Expr::kQuery: return e.query->singular;
-      case Expr::kFunction: return result_kind(e.function) == ValueKind::kValue;
-      default: return false;
+      case Expr::kLiteral:
+        return true;
+      case Expr::kQuery:
+        return e.query->singular;
+      case Expr::kFunction:
+        return result_kind(e.function) == ValueKind::kValue;
+      default:
+        return false;
     }
   }
 
   bool check_comparable(const Expr& e) {
     switch (e.kind) {
-      case Expr::kLiteral: return true;
+      case Expr::kLiteral:
+        return true;
       case Expr::kQuery:
         if (e.query->singular) return true;
         return type_error(e.position, "only singular queries (names and indices) can be compared");
@@ -651,7 +705,8 @@ class Parser {
 
   bool check_test(const Expr& e) {
     switch (e.kind) {
-      case Expr::kQuery: return true;
+      case Expr::kQuery:
+        return true;
       case Expr::kFunction:
         if (result_kind(e.function) != ValueKind::kValue) return true;
         return type_error(e.position, std::string(function_name(e.function)) +
@@ -671,6 +726,8 @@ class Parser {
 
 }  // namespace
 
-Result<std::shared_ptr<const Query>> parse_jsonpath(std::string_view text) { return Parser(text).parse(); }
+Result<std::shared_ptr<const Query>> parse_jsonpath(std::string_view text) {
+  return Parser(text).parse();
+}
 
 }  // namespace extdata::extract::jsonpath_detail

@@ -14,11 +14,14 @@ namespace extdata::extract {
 namespace {
 
 std::string cts_path() {
-  if (const char* dir = std::getenv("EXTDATA_SHARED_DIR")) return std::string(dir) + "/conformance/jsonpath-cts.json";
+  if (const char* dir = std::getenv("EXTDATA_SHARED_DIR"))
+    return std::string(dir) + "/conformance/jsonpath-cts.json";
   return std::string(EXTDATA_SOURCE_DIR) + "/../shared/conformance/jsonpath-cts.json";
 }
 
-nlohmann::json to_json(simdjson::dom::element e) { return nlohmann::json::parse(simdjson::to_string(e)); }
+nlohmann::json to_json(simdjson::dom::element e) {
+  return nlohmann::json::parse(simdjson::to_string(e));
+}
 
 // Returns an empty string when the case passes, otherwise why it failed.
 std::string run_case(const nlohmann::json& test) {
@@ -39,7 +42,8 @@ std::string run_case(const nlohmann::json& test) {
   for (auto& p : path->select_paths(root)) paths.push_back(p);
 
   if (test.contains("result")) {
-    if (values != test["result"]) return "values " + values.dump() + " != expected " + test["result"].dump();
+    if (values != test["result"])
+      return "values " + values.dump() + " != expected " + test["result"].dump();
     if (test.contains("result_paths") && paths != test["result_paths"]) {
       return "paths " + paths.dump() + " != expected " + test["result_paths"].dump();
     }
@@ -57,7 +61,8 @@ std::string run_case(const nlohmann::json& test) {
 
 TEST(JsonPathComplianceSuite, AllCasesPass) {
   std::ifstream in(cts_path());
-  ASSERT_TRUE(in) << "cannot open " << cts_path() << " (set EXTDATA_SHARED_DIR to the shared/ folder)";
+  ASSERT_TRUE(in) << "cannot open " << cts_path()
+                  << " (set EXTDATA_SHARED_DIR to the shared/ folder)";
   const nlohmann::json suite = nlohmann::json::parse(in);
   size_t passed = 0, failed = 0;
   std::ostringstream failures;
@@ -67,8 +72,8 @@ TEST(JsonPathComplianceSuite, AllCasesPass) {
       ++passed;
     } else {
       ++failed;
-      failures << "  FAIL " << test.at("name").get<std::string>() << "  " << test.at("selector").dump()
-               << ": " << why << "\n";
+      failures << "  FAIL " << test.at("name").get<std::string>() << "  "
+               << test.at("selector").dump() << ": " << why << "\n";
     }
   }
   std::cout << failures.str() << "JSONPath CTS: " << passed << " passed, " << failed << " failed\n";

@@ -80,7 +80,8 @@ TEST(JsonPath, SelectsGraphListItemsAndColumns) {
 
   auto german = JsonPath::compile("$.value[?@.fields.Country == 'DE'].fields.Title").value();
   EXPECT_EQ(values(german, root), std::vector<std::string>{"\"Acme\""});
-  EXPECT_EQ(german.select_paths(root), std::vector<std::string>{"$['value'][0]['fields']['Title']"});
+  EXPECT_EQ(german.select_paths(root),
+            std::vector<std::string>{"$['value'][0]['fields']['Title']"});
 }
 
 TEST(JsonPath, ElementsPointIntoTheDocumentWithoutCopies) {
@@ -96,7 +97,8 @@ TEST(JsonPath, NormalizedPathsEscapeNames) {
   simdjson::dom::parser parser;
   const auto root = parse(parser, R"({"it's":{"\u0001":1}})");
   auto path = JsonPath::compile("$..*").value();
-  EXPECT_EQ(path.select_paths(root), (std::vector<std::string>{"$['it\\'s']", "$['it\\'s']['\\u0001']"}));
+  EXPECT_EQ(path.select_paths(root),
+            (std::vector<std::string>{"$['it\\'s']", "$['it\\'s']['\\u0001']"}));
 }
 
 TEST(JsonPath, EvaluatesRepeatedlyWithTheSameCompiledPath) {
@@ -113,7 +115,9 @@ TEST(IRegexp, MatchesCodePointsAndCategories) {
   EXPECT_TRUE(upper.full_match("\xD0\x96\xC3\x84"));  // ЖÄ
   EXPECT_FALSE(upper.full_match("\xD0\xB6"));         // ж
   auto dot = IRegexp::compile("a.c").value();
-  EXPECT_TRUE(dot.full_match("a\xF0\x9F\x98\x80" "c"));  // one code point, four bytes
+  EXPECT_TRUE(
+      dot.full_match("a\xF0\x9F\x98\x80"
+                     "c"));  // one code point, four bytes
   EXPECT_FALSE(dot.full_match("a\nc"));
   EXPECT_TRUE(IRegexp::compile("[a-c]{2,3}").value().search("xxbcay"));
   EXPECT_FALSE(IRegexp::compile("[^a-c]").value().full_match("b"));

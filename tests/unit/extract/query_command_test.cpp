@@ -15,10 +15,13 @@ struct Outcome {
   std::string stdout_text;
 };
 
-std::string binary() { return std::string(EXTDATA_BINARY_DIR) + "/extdata"; }
+std::string binary() {
+  return std::string(EXTDATA_BINARY_DIR) + "/extdata";
+}
 
 Outcome run(const std::string& arguments, const std::string& stdin_text = "") {
-  const auto dir = std::filesystem::temp_directory_path() / ("extdata-query-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("extdata-query-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto input = dir / "stdin";
   std::ofstream(input, std::ios::binary) << stdin_text;
@@ -28,7 +31,8 @@ Outcome run(const std::string& arguments, const std::string& stdin_text = "") {
   if (!pipe) return outcome;
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.stdout_text.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    outcome.stdout_text.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::filesystem::remove_all(dir);
@@ -43,7 +47,8 @@ class QueryCommand : public ::testing::Test {
 };
 
 TEST_F(QueryCommand, PrintsValuesFromStdin) {
-  const auto out = run("query '$.value[*].fields.Title'", R"({"value":[{"fields":{"Title":"A"}},{"fields":{"Title":"B"}}]})");
+  const auto out = run("query '$.value[*].fields.Title'",
+                       R"({"value":[{"fields":{"Title":"A"}},{"fields":{"Title":"B"}}]})");
   EXPECT_EQ(out.exit_code, 0);
   EXPECT_EQ(out.stdout_text, "[\n  \"A\",\n  \"B\"\n]\n");
 }
@@ -58,16 +63,17 @@ TEST_F(QueryCommand, CsvAndXml) {
   const auto csv = run("query --csv '$[*].b'", "a;b\n1;\"x;y\"\n");
   EXPECT_EQ(csv.exit_code, 0);
   EXPECT_EQ(csv.stdout_text, "[\n  \"x;y\"\n]\n");
-  const auto xml = run("query --xml --ns a=urn:a '//a:i'", "<r xmlns=\"urn:a\"><i>1</i><i>2</i></r>");
+  const auto xml =
+      run("query --xml --ns a=urn:a '//a:i'", "<r xmlns=\"urn:a\"><i>1</i><i>2</i></r>");
   EXPECT_EQ(xml.exit_code, 0);
   EXPECT_EQ(xml.stdout_text, "[\"1\",\"2\"]\n");
 }
 
 TEST_F(QueryCommand, ExitCodes) {
-  EXPECT_EQ(run("query '$[' ", "[]").exit_code, 1);          // bad expression
-  EXPECT_EQ(run("query '$'", "[1").exit_code, 1);             // bad input
+  EXPECT_EQ(run("query '$[' ", "[]").exit_code, 1);             // bad expression
+  EXPECT_EQ(run("query '$'", "[1").exit_code, 1);               // bad input
   EXPECT_EQ(run("query --csv '$'", "a\n\"open").exit_code, 1);  // bad CSV
-  EXPECT_EQ(run("query").exit_code, 2);                        // usage
+  EXPECT_EQ(run("query").exit_code, 2);                         // usage
   EXPECT_EQ(run("query '$' /nonexistent/file.json").exit_code, 1);
 }
 

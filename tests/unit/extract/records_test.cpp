@@ -21,7 +21,8 @@ TEST(RecordSet, AppendsPagesAndKeepsRecordJson) {
   RecordSet set;
   auto records = JsonPath::compile("$.value[*]").value();
   std::string page1 = R"({"value":[{"id":"1","fields":{"Title":"Acme","Country":"DE"}}]})";
-  std::string page2 = R"({"value":[{"id":"2","fields":{"Title":"Globex"}},{"id":"3","fields":{"Title":"Initech","Country":"US"}}]})";
+  std::string page2 =
+      R"({"value":[{"id":"2","fields":{"Title":"Globex"}},{"id":"3","fields":{"Title":"Initech","Country":"US"}}]})";
   ASSERT_TRUE(set.append_page(page1, records, graph_columns()).ok());
   ASSERT_TRUE(set.append_page(page2, records, graph_columns()).ok());
   ASSERT_EQ(set.size(), 3u);
@@ -35,20 +36,79 @@ TEST(RecordSet, AppendsPagesAndKeepsRecordJson) {
 
 TEST(RecordSet, MemoryIsTrimmedToTheDocument) {
   std::string big = "{\"value\":[";
-  for (int i = 0; i < 2000; ++i) big += (i ? "," : "") + std::string(R"({"fields":{"Title":"Item number )") + std::to_string(i) + "\"}}";
+  for (int i = 0; i < 2000; ++i)
+    big += (i ? "," : "") + std::string(R"({"fields":{"Title":"Item number )") + std::to_string(i) +
+           "\"}}";
   big += "]}";
   const size_t input = big.size();
   RecordSet set;
-  ASSERT_TRUE(set.append_page(std::move(big), JsonPath::compile("$.value[*]").value(), graph_columns()).ok());
+  ASSERT_TRUE(
+      set.append_page(std::move(big), JsonPath::compile("$.value[*]").value(), graph_columns())
+          .ok());
   // simdjson alone reserves ~9.7 bytes per input byte.
   EXPECT_LT(set.memory_bytes(), input * 4);
 }
 
+TEST(RecordSet, LargePagesAreParsedInPlace) {
+  std::string big = "{\"value\":[";
+  int count = 0;
+  while (big.size() < (size_t{9} << 20)) {
+    big += (count ? "," : "") + std::string(R"({"id":)") + std::to_string(count) +
+           R"(,"fields":{"Title":"Item \u00e9 )" + std::to_string(count) + R"(","Country":"DE"}})";
+    ++count;
+  }
+  big += "]}";
+  const size_t input = big.size();
+  RecordSet set;
+  ASSERT_TRUE(
+      set.append_page(std::move(big), JsonPath::compile("$.value[*]").value(), graph_columns())
+          .ok());
+  ASSERT_EQ(set.size(), static_cast<size_t>(count));
+  EXPECT_EQ(text(set[count - 1].column("title")), "Item \u00e9 " + std::to_string(count - 1));
+  EXPECT_EQ(set[count - 1].json()["id"].get_int64().value(), count - 1);
+  EXPECT_LT(set.memory_bytes(), input * 4);
+}
+
+TEST(RecordSet, ColumnsSharingPrefixesAndNonSingularColumns) {
+  RecordSet set;
+  std::vector<ColumnSpec> columns = {{"a", JsonPath::compile("$.f.a").value()},
+                                     {"b", JsonPath::compile("$['f']['b']").value()},
+                                     {"tag", JsonPath::compile("$.tags[-1]").value()},
+                                     {"any", JsonPath::compile("$..x").value()},
+                                     {"self", JsonPath::compile("$").value()}};
+  ASSERT_TRUE(
+      set.append_page(R"([{"f":{"b":"B","a":"A","a":"dup"},"tags":["t1","t2"],"deep":{"x":"X"}}])",
+                      JsonPath::compile("$[*]").value(), columns)
+          .ok());
+  EXPECT_EQ(text(set[0].column("a")), "A");
+  EXPECT_EQ(text(set[0].column("b")), "B");
+  EXPECT_EQ(text(set[0].column("tag")), "t2");
+  EXPECT_EQ(text(set[0].column("any")), "X");
+  EXPECT_TRUE(set[0].column("self")->is_object());
+}
+
+// Regression: trimming read one tape word past the end, which after a larger page was a stale
+// string entry of that page (found by ASan).
+TEST(RecordSet, SmallPageAfterLargerPageCopiesOnlyItsOwnTape) {
+  auto records = JsonPath::compile("$[*]").value();
+  RecordSet first;
+  ASSERT_TRUE(
+      first
+          .append_page(R"([{"a":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","b":["y","z","w","v"]}])",
+                       records, {})
+          .ok());
+  RecordSet second;
+  ASSERT_TRUE(second.append_page(R"([{"a":"s"}])", records, {}).ok());
+  EXPECT_EQ(second.to_json(), R"([{"record":{"a":"s"},"columns":{}}])");
+}
+
 TEST(RecordSet, SnapshotRoundTrip) {
   RecordSet set;
-  ASSERT_TRUE(set.append_page(R"({"value":[{"fields":{"Title":"A \"q\"","Country":"DE"}},{"fields":{"Title":"B"}}]})",
-                              JsonPath::compile("$.value[*]").value(), graph_columns())
-                  .ok());
+  ASSERT_TRUE(
+      set.append_page(
+             R"({"value":[{"fields":{"Title":"A \"q\"","Country":"DE"}},{"fields":{"Title":"B"}}]})",
+             JsonPath::compile("$.value[*]").value(), graph_columns())
+          .ok());
   const std::string snapshot = set.to_json();
   auto restored = RecordSet::from_json(snapshot);
   ASSERT_TRUE(restored.ok()) << restored.error().message;
@@ -81,11 +141,12 @@ TEST(Template, RendersRecordFieldsDefaultsAndBraces) {
   ASSERT_TRUE(set.append_page(R"([{"id":7,"fields":{"Title":"Acme","Country":"DE","City":null}}])",
                               JsonPath::compile("$[*]").value(), graph_columns())
                   .ok());
-  auto label = Template::compile("{fields.Title} ({fields.Country}) {fields.City|—} {{{id}}} {title}");
+  auto label =
+      Template::compile("{fields.Title} ({fields.Country}) {fields.City|—} {{{id}}} {title}");
   ASSERT_TRUE(label.ok()) << label.error().message;
   EXPECT_EQ(label->render(RecordContext(set[0])), "Acme (DE) — {7} Acme");
-  EXPECT_EQ(label->referenced_names(),
-            (std::vector<std::string>{"fields.Title", "fields.Country", "fields.City", "id", "title"}));
+  EXPECT_EQ(label->referenced_names(), (std::vector<std::string>{"fields.Title", "fields.Country",
+                                                                 "fields.City", "id", "title"}));
 }
 
 TEST(Template, EncoderAppliesToValuesOnly) {
@@ -93,7 +154,8 @@ TEST(Template, EncoderAppliesToValuesOnly) {
   auto url = Template::compile("/search?q={q}&x={missing|d e}").value();
   const auto encode = [](std::string_view v) {
     std::string out;
-    for (char c : v) out += (c == ' ' ? std::string("%20") : c == '&' ? std::string("%26") : std::string(1, c));
+    for (char c : v)
+      out += (c == ' ' ? std::string("%20") : c == '&' ? std::string("%26") : std::string(1, c));
     return out;
   };
   EXPECT_EQ(url.render(MapContext(vars), encode), "/search?q=a%20b%26c&x=d%20e");
@@ -102,13 +164,15 @@ TEST(Template, EncoderAppliesToValuesOnly) {
 TEST(Template, SyntaxErrorsHavePositions) {
   auto unterminated = Template::compile("Hello {name");
   ASSERT_FALSE(unterminated.ok());
-  EXPECT_EQ(unterminated.error().message, "template error at 6: unterminated placeholder: expected '}'");
+  EXPECT_EQ(unterminated.error().message,
+            "template error at 6: unterminated placeholder: expected '}'");
   EXPECT_EQ(Template::compile("a } b").error().details.at("position"), "2");
   EXPECT_EQ(Template::compile("{ }").error().code, "template.syntax");
 }
 
 TEST(Csv, QuotesNewlinesBomAndCrlf) {
-  auto table = parse_csv("\xEF\xBB\xBFname,note\r\n\"Acme, Inc\",\"said \"\"hi\"\"\nthen left\"\r\nGlobex,\r\n");
+  auto table = parse_csv(
+      "\xEF\xBB\xBFname,note\r\n\"Acme, Inc\",\"said \"\"hi\"\"\nthen left\"\r\nGlobex,\r\n");
   ASSERT_TRUE(table.ok()) << table.error().message;
   EXPECT_EQ(table->columns, (std::vector<std::string>{"name", "note"}));
   ASSERT_EQ(table->rows.size(), 2u);
@@ -134,7 +198,8 @@ TEST(Csv, ErrorsNameTheLine) {
   auto ragged = parse_csv("a,b\n1,2\n3\n");
   ASSERT_FALSE(ragged.ok());
   EXPECT_EQ(ragged.error().code, "csv.ragged");
-  EXPECT_EQ(ragged.error().message, "CSV error at line 3: the row has 1 fields, expected 2 (as in the header)");
+  EXPECT_EQ(ragged.error().message,
+            "CSV error at line 3: the row has 1 fields, expected 2 (as in the header)");
   auto unterminated = parse_csv("a,b\n1,\"open\n2,3\n");
   ASSERT_FALSE(unterminated.ok());
   EXPECT_EQ(unterminated.error().details.at("line"), "2");
@@ -157,11 +222,14 @@ TEST(Xml, RecordsColumnsAndNamespaces) {
     <entry id="2"><title>Globex</title></entry></feed>)";
   XmlQuery query;
   query.records = "//f:entry";
-  query.columns = {{"id", "@id"}, {"title", "f:title"}, {"country", "e:country"}, {"n", "count(*)"}};
+  query.columns = {
+      {"id", "@id"}, {"title", "f:title"}, {"country", "e:country"}, {"n", "count(*)"}};
   query.namespaces = {{"f", "urn:feed"}, {"e", "urn:extra"}};
   auto json = xml_records_to_json(xml, query);
   ASSERT_TRUE(json.ok()) << json.error().message;
-  EXPECT_EQ(*json, R"([{"id":"1","title":"Acme","country":"DE","n":"2"},{"id":"2","title":"Globex","n":"1"}])");
+  EXPECT_EQ(
+      *json,
+      R"([{"id":"1","title":"Acme","country":"DE","n":"2"},{"id":"2","title":"Globex","n":"1"}])");
 }
 
 TEST(Xml, ErrorsHaveLinesAndOffsets) {

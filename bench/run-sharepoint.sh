@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SharePoint fetch benchmark (docs/benchmarks.md, "SharePoint fetch"): a 100,000-item list
+# in graphsim over https, fetched in full by extdata (bench_sharepoint_fetch: the
+# sharepoint-list source as `extdata` builds it), by the official Microsoft Graph
+# JavaScript SDK (PageIterator + @azure/msal-node) and by curl with no parsing (the floor),
+# alternating RUNS times. Wall time and peak RSS from /usr/bin/time; medians and ratios.
+#   bench/run-sharepoint.sh            (after `make build`; RUNS=3 ITEMS=100000 PAGE_SIZE=5000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/release}
+RUNS=${RUNS:-3}
+ITEMS=${ITEMS:-100000}
+PAGE_SIZE=${PAGE_SIZE:-5000}
+TENANT=contoso.onmicrosoft.com
+CLIENT_ID=11111111-1111-4111-8111-111111111111
+SECRET='Abc8Q~benchSecret.Value-0001xYz2'
+FETCH=$BUILD/bench_sharepoint_fetch
+GRAPHSIM=$BUILD/extdata-graphsim
+for bin in "$FETCH" "$GRAPHSIM"; do
+  [[ -x $bin ]] || { echo "missing $bin: run make build" >&2; exit 1; }
+done
+[[ -x /usr/bin/time ]] || { echo "missing /usr/bin/time: install the time package" >&2; exit 1; }
+[[ -d tests/node/node_modules/@microsoft/microsoft-graph-client ]] ||
+  { echo "missing npm packages: run scripts/install-deps" >&2; exit 1; }
+
+work=$(mktemp -d)
+sim_pid=
+cleanup() { [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# A throw-away CA and a certificate for 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=extdata bench CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$work/ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+  -CAcreateserial -days 2 -extfile "$work/ext" -out "$work/server.pem" 2>/dev/null
+
+"$GRAPHSIM" --fixture bench/sharepoint-fixture.yaml --generate-items "Customers=$ITEMS" \
+  --tls-cert "$work/server.pem" --tls-key "$work/server.key" --port-file "$work/port" \
+  >"$work/graphsim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 300); do [[ -s $work/port ]] && break; sleep 0.1; done
+[[ -s $work/port ]] || { cat "$work/graphsim.log" >&2; exit 1; }
+BASE=https://127.0.0.1:$(cat "$work/port")
+
+cat >"$work/source.yaml" <<YAML
+type: sharepoint-list
+tenant: $TENANT
+client_id: $CLIENT_ID
+client_secret: "$SECRET"
+site: https://contoso.sharepoint.com/sites/Sales
+list: Customers
+page_size: $PAGE_SIZE
+authority: $BASE
+graph: $BASE/v1.0
+ca_bundle: $work/ca.pem
+YAML
+
+# The curl floor's URL list: site, list, then every page (found once, before timing).
+token=$(curl -sS --cacert "$work/ca.pem" -d grant_type=client_credentials -d "client_id=$CLIENT_ID" \
+  --data-urlencode "client_secret=$SECRET" -d scope=https://graph.microsoft.com/.default \
+  "$BASE/$TENANT/oauth2/v2.0/token" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+get() { curl -sS --fail --cacert "$work/ca.pem" -H "Authorization: Bearer $token" "$1"; }
+site_url="$BASE/v1.0/sites/contoso.sharepoint.com:/sites/Sales?\$select=id"
+site_id=$(get "$site_url" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+site_enc=${site_id//,/%2C}
+list_url="$BASE/v1.0/sites/$site_enc/lists/Customers?\$select=id"
+list_id=$(get "$list_url" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+{ echo "$site_url"; echo "$list_url"; } >"$work/urls"
+url="$BASE/v1.0/sites/$site_enc/lists/$list_id/items?\$expand=fields&\$top=$PAGE_SIZE"
+pages=0
+while [[ -n $url ]]; do
+  echo "$url" >>"$work/urls"
+  pages=$((pages + 1))
+  url=$(get "$url" 2>/dev/null | head -c 4096 | grep -o '"@odata.nextLink":"[^"]*"' | head -1 |
+    sed -E 's/"@odata.nextLink":"([^"]*)"/\1/' | sed 's#\\/#/#g' || true)
+done
+echo "graphsim $BASE: $ITEMS items, $pages pages of $PAGE_SIZE" >&2
+
+measure() {  # name, command... → appends "name seconds max_rss_kb"
+  local name=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
+    { echo "$name failed:" >&2; cat "$work/err" "$work/out" >&2; exit 1; }
+  echo "$name $(cat "$work/time")" >>"$work/results"
+  echo "  $name: $(cat "$work/time") $(head -c 200 "$work/out")" >&2
+}
+
+for run in $(seq 1 "$RUNS"); do
+  echo "run $run/$RUNS" >&2
+  measure extdata "$FETCH" "$work/source.yaml"
+  measure sdk env NODE_EXTRA_CA_CERTS="$work/ca.pem" node bench/sharepoint-sdk.mjs "$BASE" \
+    "$TENANT" "$CLIENT_ID" "$SECRET" contoso.sharepoint.com /sites/Sales Customers "$PAGE_SIZE"
+  measure curl bash bench/sharepoint-curl-floor.sh "$BASE" "$TENANT" "$CLIENT_ID" "$SECRET" \
+    "$work/ca.pem" "$work/urls"
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+for name in extdata sdk curl; do
+  t=$(awk -v n=$name '$1==n {print $2}' "$work/results" | median)
+  m=$(awk -v n=$name '$1==n {print $3}' "$work/results" | median)
+  echo "$name $t $m"
+done >"$work/medians"
+awk -v items="$ITEMS" -v runs="$RUNS" '
+  {t[$1]=$2; m[$1]=$3}
+  END {
+    printf "| contender | wall time (median of %d) | peak RSS (median) |\n|---|---|---|\n", runs
+    printf "| extdata (sharepoint-list source) | %.2f s | %.1f MB |\n", t["extdata"], m["extdata"]/1024
+    printf "| Graph JS SDK PageIterator + msal-node | %.2f s | %.1f MB |\n", t["sdk"], m["sdk"]/1024
+    printf "| curl, no parsing (floor) | %.2f s | %.1f MB |\n", t["curl"], m["curl"]/1024
+    printf "\nSDK / extdata: %.2f× time, %.2f× memory. extdata / curl floor: %.2f× time.\n",
+      t["sdk"]/t["extdata"], m["sdk"]/m["extdata"], t["extdata"]/t["curl"]
+  }' "$work/medians"
+echo
+echo "raw runs (name seconds max_rss_kb):"
+cat "$work/results"

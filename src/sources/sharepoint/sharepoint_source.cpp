@@ -1,0 +1,798 @@
+#include "sources/sharepoint/sharepoint_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "auth/diagnostics.h"
+#include "auth/oauth2.h"
+#include "config/config.h"
+#include "core/log.h"
+#include "core/redact.h"
+#include "http/curl_client.h"
+
+namespace extdata::sources::sharepoint {
+
+namespace {
+
+constexpr const char* kDefaultGraph = "https://graph.microsoft.com/v1.0";
+constexpr const char* kDefaultAuthority = "https://login.microsoftonline.com";
+constexpr const char* kHonorNonIndexed = "HonorNonIndexedQueriesWarningMayFailRandomly";
+// A page whose body is not valid JSON (a proxy or a dropped connection cut it) is asked for
+// again this many times in all before the fetch fails.
+constexpr int kPageAttempts = 3;
+constexpr size_t kPreviewBytes = 512;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && lower(std::string(a)) == lower(std::string(b));
+}
+
+Error config_error(std::string code, std::string key, std::string message,
+                   std::string hint = {}) {
+  Error e(std::move(code), std::move(message), std::move(hint));
+  e.with("key", std::move(key));
+  return e;
+}
+
+std::string spec_string(const nlohmann::json& spec, const char* key) {
+  auto it = spec.find(key);
+  return it != spec.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string trim_trailing_slashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+struct UrlParts {
+  std::string scheme, host_port, path;
+};
+
+std::optional<UrlParts> split_url(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  UrlParts p;
+  p.scheme = lower(std::string(url.substr(0, scheme_end)));
+  std::string_view rest = url.substr(scheme_end + 3);
+  const size_t slash = rest.find_first_of("/?#");
+  p.host_port = lower(std::string(rest.substr(0, slash)));
+  p.path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
+  if (p.host_port.empty()) return std::nullopt;
+  return p;
+}
+
+std::string origin_of(std::string_view url) {
+  auto p = split_url(url);
+  return p ? p->scheme + "://" + p->host_port : std::string();
+}
+
+std::string host_only(const std::string& host_port) {
+  if (!host_port.empty() && host_port.front() == '[') return host_port.substr(0, host_port.find(']') + 1);
+  return host_port.substr(0, host_port.find(':'));
+}
+
+bool is_guid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Internal column names are XML-encoded identifiers (Account_x0020_Manager).
+bool is_internal_name(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+// JSON string starting at text[pos] == '"': returns the index after the closing quote.
+std::optional<size_t> skip_string(std::string_view text, size_t pos) {
+  for (size_t i = pos + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+void append_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Decodes the JSON string literal text[begin, end) (quotes included).
+std::optional<std::string> decode_string(std::string_view literal) {
+  std::string out;
+  out.reserve(literal.size());
+  auto hex4 = [&](size_t at) -> std::optional<unsigned> {
+    if (at + 4 > literal.size() - 1) return std::nullopt;
+    unsigned v = 0;
+    for (size_t k = at; k < at + 4; ++k) {
+      char c = literal[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+      else return std::nullopt;
+    }
+    return v;
+  };
+  for (size_t i = 1; i + 1 < literal.size(); ++i) {
+    char c = literal[i];
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    if (++i + 1 > literal.size() - 1) return std::nullopt;
+    switch (literal[i]) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case '/': out.push_back('/'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        auto cp = hex4(i + 1);
+        if (!cp) return std::nullopt;
+        i += 4;
+        unsigned code = *cp;
+        if (code >= 0xD800 && code <= 0xDBFF && i + 6 < literal.size() && literal[i + 1] == '\\' &&
+            literal[i + 2] == 'u') {
+          auto low = hex4(i + 3);
+          if (low && *low >= 0xDC00 && *low <= 0xDFFF) {
+            code = 0x10000 + ((code - 0xD800) << 10) + (*low - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, code);
+        break;
+      }
+      default: return std::nullopt;
+    }
+  }
+  return out;
+}
+
+size_t skip_ws(std::string_view text, size_t pos) {
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' ||
+                               text[pos] == '\t'))
+    ++pos;
+  return pos;
+}
+
+Error bad_page(std::string message) {
+  return Error("sharepoint.bad_page", std::move(message),
+               "the answer was cut short or is not Graph JSON; try again, and check proxies and "
+               "graph if it persists");
+}
+
+constexpr std::string_view kNextLinkKey = "\"@odata.nextLink\"";
+
+// A "@odata.nextLink" key at `pos` (its opening quote) that is a member name of the top-level
+// object: preceded by '{' or ',' and followed by ':'. Returns the decoded string value.
+std::optional<std::string> next_link_at(std::string_view text, size_t pos) {
+  size_t before = pos;
+  while (before > 0 && std::isspace(static_cast<unsigned char>(text[before - 1]))) --before;
+  if (before == 0 || (text[before - 1] != ',' && text[before - 1] != '{')) return std::nullopt;
+  size_t colon = skip_ws(text, pos + kNextLinkKey.size());
+  if (colon >= text.size() || text[colon] != ':') return std::nullopt;
+  size_t value = skip_ws(text, colon + 1);
+  if (value >= text.size() || text[value] != '"') return std::nullopt;
+  auto end = skip_string(text, value);
+  if (!end) return std::nullopt;
+  return decode_string(text.substr(value, *end - value));
+}
+
+}  // namespace
+
+std::string graph_scope(std::string_view graph_base) {
+  auto parts = split_url(graph_base);
+  if (parts) {
+    const std::string host = host_only(parts->host_port);
+    for (std::string_view known : {"graph.microsoft.com", "graph.microsoft.us",
+                                   "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn",
+                                   "graph.microsoft.de"}) {
+      if (host == known) return "https://" + host + "/.default";
+    }
+  }
+  return "https://graph.microsoft.com/.default";
+}
+
+Result<std::optional<std::string>> find_next_link(std::string_view page) {
+  size_t pos = skip_ws(page, 0);
+  if (pos >= page.size() || page[pos] != '{') return bad_page("a Graph page is not a JSON object");
+  ++pos;
+  // Members before "value" are small (@odata.context, @odata.count, @odata.nextLink): walk them.
+  for (;;) {
+    pos = skip_ws(page, pos);
+    if (pos >= page.size()) return bad_page("a Graph page ends early (truncated)");
+    if (page[pos] == '}') return std::optional<std::string>();
+    if (page[pos] != '"') return bad_page("a Graph page is not valid JSON");
+    auto key_end = skip_string(page, pos);
+    if (!key_end) return bad_page("a Graph page ends early (truncated)");
+    std::string_view key = page.substr(pos, *key_end - pos);
+    if (key == kNextLinkKey) {
+      auto link = next_link_at(page, pos);
+      if (!link) return bad_page("a Graph page's @odata.nextLink is not a complete string");
+      return std::optional<std::string>(std::move(*link));
+    }
+    size_t colon = skip_ws(page, *key_end);
+    if (colon >= page.size() || page[colon] != ':') return bad_page("a Graph page is not valid JSON");
+    size_t value = skip_ws(page, colon + 1);
+    if (value >= page.size()) return bad_page("a Graph page ends early (truncated)");
+    if (page[value] == '[' || page[value] == '{') break;  // the records: look at the tail instead
+    size_t end = value;
+    if (page[value] == '"') {
+      auto e = skip_string(page, value);
+      if (!e) return bad_page("a Graph page ends early (truncated)");
+      end = *e;
+    } else {
+      while (end < page.size() && page[end] != ',' && page[end] != '}') ++end;
+    }
+    pos = skip_ws(page, end);
+    if (pos < page.size() && page[pos] == ',') ++pos;
+  }
+  // Some servers write the link after the records: it is then a member in the tail, after the
+  // last ']' of the records array.
+  size_t tail_start = page.rfind(']');
+  if (tail_start == std::string_view::npos) return std::optional<std::string>();
+  size_t found = page.find(kNextLinkKey, tail_start);
+  if (found == std::string_view::npos) return std::optional<std::string>();
+  auto link = next_link_at(page, found);
+  if (!link) return bad_page("a Graph page's @odata.nextLink is not a complete string");
+  return std::optional<std::string>(std::move(*link));
+}
+
+// ------------------------------------------------------------------ construction
+
+SharePointSource::SharePointSource(const config::SourceConfig& config, const SourceDeps& deps)
+    : config_(config), clock_(deps.clock), metrics_(deps.metrics) {}
+
+Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
+    const config::SourceConfig& config, const SourceDeps& deps) {
+  if (config.type != "sharepoint-list")
+    return Error("sharepoint.not_sharepoint",
+                 "source '" + config.name + "' is of type " + config.type + ", not sharepoint-list");
+  const nlohmann::json& spec = config.spec;
+  std::shared_ptr<SharePointSource> src(new SharePointSource(config, deps));
+
+  // Graph and authority.
+  src->graph_base_ = trim_trailing_slashes(spec_string(spec, "graph"));
+  if (src->graph_base_.empty()) src->graph_base_ = kDefaultGraph;
+  auto graph_parts = split_url(src->graph_base_);
+  if (!graph_parts || (graph_parts->scheme != "https" && graph_parts->scheme != "http") ||
+      graph_parts->path.empty() || graph_parts->path.find_first_of("?#") != std::string::npos)
+    return config_error("sharepoint.bad_graph_url", "graph",
+                        "graph '" + src->graph_base_ + "' is not a Graph base URL",
+                        "give the scheme, host and version, e.g. https://graph.microsoft.com/v1.0");
+  const std::string graph_host = host_only(graph_parts->host_port);
+  const bool loopback = graph_host == "127.0.0.1" || graph_host == "localhost" || graph_host == "[::1]";
+  if (graph_parts->scheme == "http" && !loopback)
+    return config_error("sharepoint.bad_graph_url", "graph",
+                        "graph must use https (http only for 127.0.0.1 and localhost)",
+                        "e.g. https://graph.microsoft.com/v1.0");
+  src->graph_origin_ = origin_of(src->graph_base_);
+  const bool graph_overridden = src->graph_base_ != kDefaultGraph;
+
+  std::string authority = trim_trailing_slashes(spec_string(spec, "authority"));
+  if (authority.empty()) authority = kDefaultAuthority;
+  auto authority_parts = split_url(authority);
+  if (!authority_parts || !authority_parts->path.empty())
+    return config_error("sharepoint.bad_authority", "authority",
+                        "authority '" + authority + "' must be the identity platform's origin only",
+                        "e.g. https://login.microsoftonline.com (national clouds: "
+                        "https://login.microsoftonline.us, https://login.chinacloudapi.cn); the "
+                        "tenant goes in tenant");
+
+  // Site.
+  const std::string site = spec_string(spec, "site");
+  if (!site.empty()) {
+    EXTDATA_ASSIGN_OR_RETURN(src->site_address_, parse_site_url(site, graph_overridden));
+    src->site_text_ = site;
+  } else {
+    EXTDATA_ASSIGN_OR_RETURN(src->site_address_,
+                             site_from_host_path(spec_string(spec, "host"),
+                                                 spec_string(spec, "path"), graph_overridden));
+    src->site_text_ = src->site_address_.web_url();
+  }
+
+  // List, select, filter, page size.
+  src->list_ref_ = spec_string(spec, "list");
+  if (src->list_ref_.empty())
+    return config_error("config.missing_key", "list", "list is required",
+                        "the list's title as shown in SharePoint, or its id; `extdata sharepoint "
+                        "lists SOURCE` shows them");
+  if (auto sel = spec.find("select"); sel != spec.end() && !sel->is_null()) {
+    std::vector<std::string> names;
+    if (sel->is_string()) {
+      names.push_back(sel->get<std::string>());
+    } else if (sel->is_array()) {
+      for (const auto& n : *sel)
+        if (n.is_string()) names.push_back(n.get<std::string>());
+    }
+    for (size_t i = 0; i < names.size(); ++i) {
+      // "a,b" in one entry is split as well.
+      std::string_view all = names[i];
+      size_t start = 0;
+      while (start <= all.size()) {
+        size_t end = all.find(',', start);
+        if (end == std::string_view::npos) end = all.size();
+        std::string one(all.substr(start, end - start));
+        one.erase(0, one.find_first_not_of(' '));
+        one.erase(one.find_last_not_of(' ') + 1);
+        if (!one.empty()) {
+          if (!is_internal_name(one))
+            return config_error(
+                "sharepoint.bad_select", "select[" + std::to_string(i) + "]",
+                "select '" + one + "' is not an internal column name",
+                "internal names contain letters, digits and _ only (a display name 'Account "
+                "manager' is Account_x0020_Manager); `extdata sharepoint columns SOURCE` lists "
+                "them");
+          src->select_.push_back(std::move(one));
+        }
+        start = end + 1;
+      }
+    }
+  }
+  src->filter_ = spec_string(spec, "filter");
+  if (auto ps = spec.find("page_size"); ps != spec.end() && ps->is_number_integer())
+    src->page_size_ = std::clamp(ps->get<int>(), 1, 5000);
+
+  // Records and columns.
+  EXTDATA_ASSIGN_OR_RETURN(src->records_path_, extract::JsonPath::compile("$.value[*]"));
+  if (auto cols = spec.find("columns"); cols != spec.end() && cols->is_object()) {
+    for (const auto& [name, expr] : cols->items()) {
+      if (!expr.is_string())
+        return config_error("config.wrong_type", "columns." + name, "a column is a JSONPath string");
+      std::string text = expr.get<std::string>();
+      if (!text.empty() && text.front() != '$')
+        text = text.front() == '[' ? "$" + text : "$." + text;
+      auto path = extract::JsonPath::compile(text);
+      if (!path.ok()) {
+        Error e = path.error();
+        e.with("key", "columns." + name);
+        e.message = "columns." + name + ": " + e.message;
+        return e;
+      }
+      src->columns_.push_back({name, std::move(path).value()});
+    }
+  }
+
+  // HTTP client and credential.
+  src->http_ = deps.http_factory ? deps.http_factory(config) : nullptr;
+  if (!src->http_) {
+    http::CurlOptions options;
+    if (auto t = spec.find("timeout"); t != spec.end() && t->is_number() && t->get<double>() > 0)
+      options.total_timeout = std::chrono::milliseconds(static_cast<long long>(t->get<double>() * 1000));
+    if (std::string ca = spec_string(spec, "ca_bundle"); !ca.empty()) options.ca_bundle = ca;
+    options.metrics_label = config.name;
+    src->http_ = std::make_shared<http::CurlHttpClient>(options, &deps.clock, &deps.metrics);
+  }
+  src->token_url_ = authority + "/{tenant}/oauth2/v2.0/token";
+  src->scope_ = graph_scope(src->graph_base_);
+  nlohmann::json auth = {{"type", "oauth2"},
+                         {"token_url", src->token_url_},
+                         {"tenant", spec_string(spec, "tenant")},
+                         {"client_id", spec_string(spec, "client_id")},
+                         {"scope", src->scope_}};
+  for (const char* key : {"client_secret", "client_certificate", "client_secret_expires",
+                          "expiry_warning_days"}) {
+    if (auto it = spec.find(key); it != spec.end() && !it->is_null()) auth[key] = *it;
+  }
+  auth::CredentialDeps cred_deps{*src->http_, deps.clock, deps.metrics, deps.token_cache,
+                                 /*sharepoint=*/true, config.name};
+  auto credential = auth::make_credential(auth, cred_deps);
+  if (!credential.ok()) {
+    Error e = credential.error();
+    if (auto k = e.details.find("key"); k != e.details.end() && k->second == "token_url")
+      k->second = "authority";
+    return e;
+  }
+  src->credential_ = std::move(credential).value();
+  if (auto* oauth = dynamic_cast<auth::OAuth2Credential*>(src->credential_.get()))
+    src->token_url_ = oauth->settings().grant.token_url;
+  src->graph_http_ = std::make_unique<auth::AuthenticatedHttpClient>(*src->http_, src->credential_,
+                                                                     deps.metrics, config.name);
+  return src;
+}
+
+Result<std::shared_ptr<Source>> make_sharepoint_source(const config::SourceConfig& config,
+                                                       const SourceDeps& deps) {
+  EXTDATA_ASSIGN_OR_RETURN(std::shared_ptr<SharePointSource> src,
+                           SharePointSource::create(config, deps));
+  return std::shared_ptr<Source>(std::move(src));
+}
+
+std::vector<std::string> SharePointSource::static_warnings() const {
+  return auth::expiry_warnings(*credential_, clock_.now());
+}
+
+// ------------------------------------------------------------------ requests
+
+std::string SharePointSource::site_path(const std::string& site_id) const {
+  return graph_base_ + "/sites/" + encode_path_segment(site_id);
+}
+
+std::string SharePointSource::items_url(const std::string& site_id,
+                                        const std::string& list_id) const {
+  std::string url = site_path(site_id) + "/lists/" + encode_path_segment(list_id) +
+                    "/items?$expand=fields";
+  if (!select_.empty()) {
+    url += "($select=";
+    for (size_t i = 0; i < select_.size(); ++i) url += (i ? "," : "") + select_[i];
+    url += ")";
+  }
+  url += "&$top=" + std::to_string(page_size_);
+  if (!filter_.empty()) url += "&$filter=" + http::url_encode(filter_);
+  return url;
+}
+
+Result<http::Response> SharePointSource::get(const std::string& url, const char* step,
+                                             FetchTrace* trace, bool keep_preview) {
+  http::Request request;
+  request.url = url;
+  request.headers.emplace_back("Accept", "application/json");
+  if (!filter_.empty()) request.headers.emplace_back("Prefer", kHonorNonIndexed);
+  const auto started = std::chrono::steady_clock::now();
+  auto response = graph_http_->send(request);
+  if (trace) {
+    StepTrace s;
+    s.step = step;
+    s.method = "GET";
+    s.url = redact(url);
+    s.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             started)
+                       .count();
+    if (response.ok()) {
+      s.status = response->status;
+      s.attempts = response->attempts;
+      if (keep_preview || response->status != 200)
+        s.response_preview = redact(std::string_view(response->body).substr(0, kPreviewBytes));
+    } else {
+      s.response_preview = response.error().to_string();
+    }
+    trace->steps.push_back(std::move(s));
+  }
+  if (!response.ok()) {
+    Error e = std::move(response).error();
+    e.with("step", step);
+    if (e.code.rfind("http.", 0) == 0 && e.hint.empty())
+      e.hint = "check the network path to " + graph_origin_ +
+               " (proxy, firewall, ca_bundle) and try again";
+    return e;
+  }
+  return response;
+}
+
+Error SharePointSource::graph_error(const http::Response& response, GraphStep step) {
+  GraphErrorContext ctx;
+  ctx.step = step;
+  ctx.site = site_text_;
+  ctx.list = list_ref_;
+  ctx.filtered = !filter_.empty();
+  if (response.status == 403) {
+    if (auto* oauth = dynamic_cast<auth::OAuth2Credential*>(credential_.get())) {
+      if (auto token = oauth->token(); token.ok())
+        ctx.claims = auth::token_claims(token->access_token);
+    }
+  }
+  Error e = translate_graph_error(response, ctx);
+  metrics_
+      .counter("extdata_source_errors_total", {{"source", config_.name}, {"code", e.code}},
+               "Failed source fetches by error code")
+      .inc();
+  return e;
+}
+
+Result<SiteInfo> SharePointSource::site(FetchTrace* trace) {
+  {
+    std::lock_guard lock(resolve_mu_);
+    if (site_cache_) return *site_cache_;
+  }
+  EXTDATA_ASSIGN_OR_RETURN(
+      http::Response r,
+      get(graph_base_ + site_address_.graph_path() + "?$select=id,displayName,webUrl",
+          "resolve site", trace, true));
+  if (r.status != 200) return graph_error(r, GraphStep::site);
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
+    return bad_page("Graph's answer for site '" + site_text_ + "' has no id");
+  SiteInfo info{body["id"].get<std::string>(), body.value("displayName", ""),
+                body.value("webUrl", "")};
+  std::lock_guard lock(resolve_mu_);
+  site_cache_ = info;
+  return info;
+}
+
+Result<std::vector<ListInfo>> SharePointSource::fetch_lists(const std::string& site_id,
+                                                            FetchTrace* trace) {
+  std::vector<ListInfo> out;
+  std::string url = site_path(site_id) + "/lists";
+  std::unordered_set<std::string> seen;
+  while (!url.empty() && seen.insert(url).second) {
+    EXTDATA_ASSIGN_OR_RETURN(http::Response r, get(url, "lists", trace, true));
+    if (r.status != 200) return graph_error(r, GraphStep::lists);
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
+      return bad_page("Graph's list of lists for site '" + site_text_ + "' is not valid JSON");
+    for (const auto& l : body["value"]) {
+      if (!l.is_object() || l.contains("system")) continue;
+      ListInfo info;
+      info.id = l.value("id", "");
+      info.display_name = l.value("displayName", "");
+      info.name = l.value("name", "");
+      info.description = l.value("description", "");
+      info.web_url = l.value("webUrl", "");
+      if (auto facet = l.find("list"); facet != l.end() && facet->is_object()) {
+        info.template_name = facet->value("template", "");
+        info.hidden = facet->value("hidden", false);
+      }
+      out.push_back(std::move(info));
+    }
+    url = body.value("@odata.nextLink", "");
+    if (!url.empty() && origin_of(url) != graph_origin_) break;
+  }
+  return out;
+}
+
+Error SharePointSource::list_not_found(const std::string& site_id, FetchTrace* trace,
+                                       const http::Response& r) {
+  Error e = graph_error(r, GraphStep::list);
+  auto lists = fetch_lists(site_id, trace);
+  if (!lists.ok() || e.code != "sharepoint.list_not_found") return e;
+  std::vector<std::string> titles;
+  for (const auto& l : *lists)
+    if (!l.hidden) titles.push_back(l.display_name);
+  std::optional<std::string> near;
+  for (const auto& t : titles)
+    if (iequals(t, list_ref_)) near = t;
+  if (!near) near = config::closest_match(list_ref_, titles);
+  if (!near) {
+    // "customer" for "Customers": a title that contains what was typed, ignoring case.
+    for (const auto& t : titles)
+      if (!near && lower(t).find(lower(list_ref_)) != std::string::npos) near = t;
+  }
+  if (near) {
+    e.message += "; did you mean '" + *near + "'?";
+    e.with("suggestion", *near);
+  }
+  std::string available;
+  for (size_t i = 0; i < titles.size() && i < 20; ++i) available += (i ? ", " : "") + titles[i];
+  if (!available.empty()) {
+    e.hint = "lists on this site: " + available + (titles.size() > 20 ? ", …" : "");
+    e.with("lists", available);
+  }
+  return e;
+}
+
+Result<std::string> SharePointSource::list_id(const std::string& site_id, FetchTrace* trace) {
+  {
+    std::lock_guard lock(resolve_mu_);
+    if (list_id_cache_) return *list_id_cache_;
+  }
+  EXTDATA_ASSIGN_OR_RETURN(http::Response r,
+                           get(site_path(site_id) + "/lists/" + encode_path_segment(list_ref_) +
+                                   "?$select=id,displayName,name",
+                               "resolve list", trace, true));
+  if (r.status == 404) return list_not_found(site_id, trace, r);
+  if (r.status != 200) return graph_error(r, GraphStep::list);
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
+    return bad_page("Graph's answer for list '" + list_ref_ + "' has no id");
+  std::string id = body["id"].get<std::string>();
+  std::lock_guard lock(resolve_mu_);
+  list_id_cache_ = id;
+  return id;
+}
+
+Result<std::vector<ListInfo>> SharePointSource::lists(FetchTrace* trace) {
+  EXTDATA_ASSIGN_OR_RETURN(SiteInfo s, site(trace));
+  return fetch_lists(s.id, trace);
+}
+
+Result<std::vector<ColumnInfo>> SharePointSource::columns(FetchTrace* trace) {
+  EXTDATA_ASSIGN_OR_RETURN(SiteInfo s, site(trace));
+  EXTDATA_ASSIGN_OR_RETURN(std::string list, list_id(s.id, trace));
+  EXTDATA_ASSIGN_OR_RETURN(
+      http::Response r,
+      get(site_path(s.id) + "/lists/" + encode_path_segment(list) + "/columns", "columns", trace,
+          true));
+  if (r.status != 200) return graph_error(r, GraphStep::columns);
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
+    return bad_page("Graph's list of columns is not valid JSON");
+  static constexpr const char* kFacets[] = {
+      "text",     "number",        "currency", "boolean",  "choice",    "dateTime",
+      "lookup",   "personOrGroup", "calculated", "hyperlinkOrPicture", "geolocation",
+      "term",     "thumbnail",     "contentApprovalStatus", "hyperlink"};
+  std::vector<ColumnInfo> out;
+  for (const auto& c : body["value"]) {
+    if (!c.is_object()) continue;
+    ColumnInfo info;
+    info.name = c.value("name", "");
+    info.display_name = c.value("displayName", "");
+    info.indexed = c.value("indexed", false);
+    info.hidden = c.value("hidden", false);
+    info.read_only = c.value("readOnly", false);
+    info.type = "unknown";
+    for (const char* facet : kFacets) {
+      if (c.contains(facet)) {
+        info.type = facet;
+        break;
+      }
+    }
+    info.field_key = (info.type == "lookup" || info.type == "personOrGroup")
+                         ? info.name + "LookupId"
+                         : info.name;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ items
+
+Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
+    const FetchRequest& request, FetchTrace* trace) {
+  if (trace) {
+    for (auto& w : static_warnings()) trace->warnings.push_back(std::move(w));
+  }
+  EXTDATA_ASSIGN_OR_RETURN(SiteInfo s, site(trace));
+  EXTDATA_ASSIGN_OR_RETURN(std::string list, list_id(s.id, trace));
+
+  auto records = std::make_shared<extract::RecordSet>();
+  std::unordered_set<std::string> seen;
+  std::string url = items_url(s.id, list);
+  Progress progress;
+  Counter& pages_counter = metrics_.counter("extdata_source_pages_total",
+                                            {{"source", config_.name}}, "Pages fetched");
+  while (!url.empty()) {
+    if (!seen.insert(url).second) {
+      std::string warning = "Graph returned a next link that was already fetched; stopped after " +
+                            std::to_string(progress.pages) + " pages (" +
+                            std::to_string(records->size()) + " items)";
+      log::warn("sharepoint.repeated_next_link", {{"source", config_.name}, {"url", url}});
+      if (trace) trace->warnings.push_back(warning);
+      break;
+    }
+    const bool first_page = progress.pages == 0;
+    std::optional<std::string> next;
+    for (int attempt = 1;; ++attempt) {
+      EXTDATA_ASSIGN_OR_RETURN(http::Response r, get(url, "items", trace, first_page));
+      if (r.status != 200) {
+        if (r.status == 404) {
+          // The list may have been deleted or recreated: resolve it again next time.
+          std::lock_guard lock(resolve_mu_);
+          list_id_cache_.reset();
+        }
+        Error e = graph_error(r, GraphStep::items);
+        e.with("page", std::to_string(progress.pages + 1));
+        return e;
+      }
+      auto link = find_next_link(r.body);
+      Status appended = link.ok() ? records->append_page(std::move(r.body), records_path_, columns_)
+                                  : Status(link.error());
+      if (appended.ok()) {
+        next = std::move(*link);
+        break;
+      }
+      metrics_
+          .counter("extdata_source_page_retries_total", {{"source", config_.name}},
+                   "Pages asked for again because their body was not valid JSON")
+          .inc();
+      log::warn("sharepoint.bad_page", {{"source", config_.name},
+                                        {"page", std::to_string(progress.pages + 1)},
+                                        {"attempt", std::to_string(attempt)},
+                                        {"error", appended.error().message}});
+      if (attempt >= kPageAttempts) {
+        Error e("sharepoint.bad_page",
+                "page " + std::to_string(progress.pages + 1) + " of list '" + list_ref_ +
+                    "' was not valid JSON in " + std::to_string(kPageAttempts) +
+                    " attempts: " + appended.error().message,
+                "the answer was cut short on the way (a proxy, a dropped connection); try "
+                "again, and check the network path to " +
+                    graph_origin_ + " if it persists");
+        e.with("page", std::to_string(progress.pages + 1));
+        e.with("url", redact(url));
+        for (const auto& [k, v] : appended.error().details) e.with("parse_" + k, v);
+        return e;
+      }
+    }
+    ++progress.pages;
+    progress.records = records->size();
+    pages_counter.inc();
+    if (trace) trace->pages = progress.pages;
+    if (request.on_progress) request.on_progress(progress);
+    if (next && !next->empty() && origin_of(*next) != graph_origin_) {
+      Error e("sharepoint.foreign_next_link",
+              "Graph's next link points to " + origin_of(*next) + ", not to " + graph_origin_ +
+                  "; extdata does not send the access token elsewhere",
+              "check graph: it must be the endpoint that answers for this tenant");
+      e.with("next_link", redact(*next));
+      return e;
+    }
+    url = next ? std::move(*next) : std::string();
+  }
+  return std::shared_ptr<const extract::RecordSet>(std::move(records));
+}
+
+// ------------------------------------------------------------------ shared helpers
+
+namespace {
+Result<SharePointSource*> as_sharepoint(Source& source) {
+  auto* sp = dynamic_cast<SharePointSource*>(&source);
+  if (sp == nullptr)
+    return Error("sharepoint.not_sharepoint",
+                 "source '" + source.config().name + "' is of type " + source.config().type +
+                     ", not sharepoint-list",
+                 "these commands work on sharepoint-list sources only");
+  return sp;
+}
+}  // namespace
+
+Result<std::vector<ListInfo>> list_lists(Source& source, FetchTrace* trace) {
+  EXTDATA_ASSIGN_OR_RETURN(SharePointSource * sp, as_sharepoint(source));
+  return sp->lists(trace);
+}
+
+Result<std::vector<ColumnInfo>> list_columns(Source& source, FetchTrace* trace) {
+  EXTDATA_ASSIGN_OR_RETURN(SharePointSource * sp, as_sharepoint(source));
+  return sp->columns(trace);
+}
+
+nlohmann::json to_json(const std::vector<ListInfo>& lists) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : lists)
+    out.push_back({{"id", l.id},
+                   {"title", l.display_name},
+                   {"name", l.name},
+                   {"description", l.description},
+                   {"web_url", l.web_url},
+                   {"template", l.template_name},
+                   {"hidden", l.hidden}});
+  return out;
+}
+
+nlohmann::json to_json(const std::vector<ColumnInfo>& columns) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : columns)
+    out.push_back({{"display_name", c.display_name},
+                   {"name", c.name},
+                   {"type", c.type},
+                   {"indexed", c.indexed},
+                   {"hidden", c.hidden},
+                   {"read_only", c.read_only},
+                   {"field_key", c.field_key},
+                   {"template", "{fields." + c.field_key + "}"}});
+  return out;
+}
+
+}  // namespace extdata::sources::sharepoint
