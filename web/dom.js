@@ -73,7 +73,7 @@ export function capitalize(s) {
 // "3 minutes ago" / "in 2 days" relative to now, plus the exact time in a tooltip.
 export function when(iso) {
   if (!iso) return h("span.muted", {}, "never");
-  const t = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
+  const t = typeof iso === "number" ? new Date(iso > 1e12 ? iso : iso * 1000) : new Date(iso);
   if (isNaN(t)) return String(iso);
   const diff = (t.getTime() - Date.now()) / 1000;
   const abs = Math.abs(diff);

@@ -18,12 +18,18 @@ export function durationSeconds(v, fallback) {
   return any ? total : fallback;
 }
 
+// Timestamps come as epoch seconds (0 = never) or ISO strings.
+function toMillis(v) {
+  if (typeof v === "number") return v > 1e12 ? v : v * 1000;
+  return new Date(v).getTime();
+}
+
 function staleness(source) {
   const st = source.status || {};
   if (typeof st.stale === "boolean") return st.stale;
   if (!st.last_success_at) return null;
   const ttl = durationSeconds(source.cache_ttl, 300);
-  return Date.now() - new Date(st.last_success_at).getTime() > ttl * 1000;
+  return Date.now() - toMillis(st.last_success_at) > ttl * 1000;
 }
 
 function secretWarnings(source) {
