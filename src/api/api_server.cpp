@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -209,7 +211,7 @@ struct ApiServer::Impl {
     if (!cfg.ok()) return error_response(cfg.error());
     if (auto checked = check_source(*cfg); !checked.ok()) return error_response(checked.error());
     if (auto s = runtime.store().put_source(*cfg); !s.ok()) return error_response(s.error());
-    runtime.forget_source(name);
+    runtime.source_changed(name);
     json out = cfg->masked();
     out["warnings"] = source_warnings(runtime, name);
     return json_ok(out, *existing ? 200 : 201);
@@ -219,7 +221,7 @@ struct ApiServer::Impl {
     auto removed = runtime.store().delete_source(name);
     if (!removed.ok()) return error_response(removed.error());
     if (!*removed) return error_response(source_not_found(runtime.store(), name));
-    runtime.forget_source(name);
+    runtime.source_changed(name);
     runtime.metrics().drop_gauges(auth::kSecretExpiryGauge, {"source", name});
     return json_ok({{"deleted", name}});
   }
@@ -252,13 +254,22 @@ struct ApiServer::Impl {
     auto cfg = config::parse_field(body, name, source_names());
     if (!cfg.ok()) return error_response(cfg.error());
     if (auto s = runtime.store().put_field(*cfg); !s.ok()) return error_response(s.error());
-    return json_ok(cfg->spec, *existed ? 200 : 201);
+    runtime.fields().invalidate_field(name);
+    json out = cfg->spec;
+    // Templates naming columns no record has are saved, with a warning listing what exists.
+    out["warnings"] = json::array();
+    if (auto warnings = runtime.fields().check(*cfg); warnings.ok())
+      for (const auto& w : *warnings) out["warnings"].push_back(w);
+    else
+      out["warnings"].push_back("could not check the templates against records: " + redact(warnings.error().message));
+    return json_ok(out, *existed ? 200 : 201);
   }
 
   Response delete_field(const std::string& name) {
     auto removed = runtime.store().delete_field(name);
     if (!removed.ok()) return error_response(removed.error());
     if (!*removed) return error_response(field_not_found(runtime.store(), name));
+    runtime.fields().invalidate_field(name);
     return json_ok({{"deleted", name}});
   }
 
@@ -326,6 +337,73 @@ struct ApiServer::Impl {
     return error_response(Error("api.not_found", "no draft endpoint '" + what + "'", "See docs/api.md."));
   }
 
+  Result<fields::OptionsQuery> options_query(const Request& req) {
+    fields::OptionsQuery q;
+    auto number = [](const std::string& key, const std::string& text) -> Result<std::int64_t> {
+      try {
+        size_t used = 0;
+        long long v = std::stoll(text, &used);
+        if (used == text.size()) return static_cast<std::int64_t>(v);
+      } catch (...) {
+      }
+      return Error("field.bad_" + key, key + " must be a whole number, not '" + text + "'", "");
+    };
+    if (req.method == "POST") {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object())
+        return Error("api.bad_json", "the request body must be a JSON object",
+                     "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}.");
+      if (body.contains("q") && body["q"].is_string()) q.q = body["q"];
+      if (body.contains("limit")) {
+        if (!body["limit"].is_number_integer()) return Error("field.bad_limit", "limit must be a whole number", "");
+        q.limit = body["limit"].get<std::int64_t>();
+      }
+      if (body.contains("offset")) {
+        if (!body["offset"].is_number_integer()) return Error("field.bad_offset", "offset must be a whole number", "");
+        q.offset = body["offset"].get<std::int64_t>();
+      }
+      if (body.contains("context")) {
+        EXTDATA_ASSIGN_OR_RETURN(q.context, fields::parse_context_json(body["context"].dump()));
+      }
+    } else {
+      for (const auto& [k, v] : req.query) {
+        if (k == "q") q.q = v;
+        else if (k == "limit") { EXTDATA_ASSIGN_OR_RETURN(q.limit, number("limit", v)); }
+        else if (k == "offset") { EXTDATA_ASSIGN_OR_RETURN(q.offset, number("offset", v)); }
+        else if (k.rfind("ctx.", 0) == 0 && k.size() > 4) q.context[k.substr(4)] = v;
+      }
+    }
+    if (q.offset < 0) return Error("field.bad_offset", "offset must not be negative", "");
+    return q;
+  }
+
+  Response field_options(const std::string& name, const Request& req) {
+    auto q = options_query(req);
+    if (!q.ok()) return error_response(q.error());
+    auto r = runtime.fields().options(name, *q);
+    if (!r.ok()) return error_response(r.error());
+    return Response::json(200, fields::to_json(*r));
+  }
+
+  Response field_value(const std::string& name, const Request& req) {
+    auto key = req.query_param("key");
+    if (!key) return error_response(Error("field.bad_key", "the key parameter is missing", "Call …/value?key=<stored value>."));
+    fields::Context context;
+    for (const auto& [k, v] : req.query)
+      if (k.rfind("ctx.", 0) == 0 && k.size() > 4) context[k.substr(4)] = v;
+    auto r = runtime.fields().value(name, *key, context);
+    if (!r.ok()) return error_response(r.error());
+    return Response::json(200, fields::to_json(*r));
+  }
+
+  Response refresh_source(const std::string& name) {
+    auto r = runtime.cache().refresh(name);
+    if (!r.ok()) return error_response(r.error());
+    json errors = json::array();
+    for (const auto& e : r->errors) errors.push_back({{"code", e.code}, {"message", redact(e.message)}, {"hint", e.hint}});
+    return json_ok({{"ok", r->errors.empty()}, {"keys", r->keys}, {"records", r->records}, {"errors", errors}});
+  }
+
   // ------------------------------------------------------------ dispatch
 
   Response route(const Request& req) {
@@ -356,6 +434,11 @@ struct ApiServer::Impl {
       }
       if (n == 5 && parts[4] == "authenticate")
         return m == "POST" ? authenticate(name) : method_error();
+    }
+    if (n == 5 && parts[2] == "fields" && (parts[4] == "options" || parts[4] == "value")) {
+      if (auto e = require(req, Role::reader)) return error_response(*e);
+      if (parts[4] == "value") return m == "GET" ? field_value(parts[3], req) : method_error();
+      return m == "GET" || m == "POST" ? field_options(parts[3], req) : method_error();
     }
     if (n >= 3 && parts[2] == "fields") {
       if (auto e = require(req, Role::admin)) return error_response(*e);

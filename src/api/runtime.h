@@ -9,6 +9,8 @@
 #include <string>
 
 #include "auth/oauth2/token_cache.h"
+#include "cache/record_cache.h"
+#include "fields/field_service.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "sources/source.h"
@@ -18,12 +20,19 @@ namespace extdata::api {
 
 class Runtime {
  public:
-  Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics);
+  Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics,
+          cache::CacheOptions cache_options = {});
+  ~Runtime();
 
   store::Store& store() { return *store_; }
   Clock& clock() { return clock_; }
   Metrics& metrics() { return metrics_; }
   const sources::SourceDeps& source_deps() const { return deps_; }
+  cache::RecordCache& cache() { return *cache_; }
+  fields::FieldService& fields() { return *fields_; }
+
+  // After a source's config changed or it was deleted: rebuild it, drop its records.
+  void source_changed(const std::string& name);
 
   // The live source for a stored config (built once, rebuilt after the config changes).
   Result<std::shared_ptr<sources::Source>> source(const std::string& name);

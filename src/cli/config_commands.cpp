@@ -151,6 +151,46 @@ void field_rm(CliEnv& env, const std::string& name) {
   std::cout << "deleted field " << name << "\n";
 }
 
+void field_options(CliEnv& env, const std::string& name, const std::string& q,
+                   const std::vector<std::string>& vars, std::int64_t limit, std::int64_t offset) {
+  auto parsed = parse_vars(vars);
+  if (!parsed.ok()) return env.fail(parsed.error());
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  fields::OptionsQuery query;
+  query.q = q;
+  query.offset = offset;
+  if (limit > 0) query.limit = limit;
+  for (const auto& [k, v] : *parsed) query.context[k] = v;
+  auto r = runtime.fields().options(name, query);
+  if (!r.ok()) return env.fail(r.error());
+  if (env.json()) return env.print(json::parse(fields::to_json(*r)));
+  for (const auto& o : r->options) std::cout << o.value << "\t" << o.label << "\n";
+  std::cerr << r->options.size() << " of " << r->total << " options" << (r->stale ? " (stale)" : "") << "\n";
+}
+
+void field_value(CliEnv& env, const std::string& name, const std::string& key, const std::vector<std::string>& vars) {
+  auto parsed = parse_vars(vars);
+  if (!parsed.ok()) return env.fail(parsed.error());
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  fields::Context context(parsed->begin(), parsed->end());
+  auto r = runtime.fields().value(name, key, context);
+  if (!r.ok()) return env.fail(r.error());
+  if (env.json()) {
+    if (!r->found) env.exit_code = 1;
+    return env.print(json::parse(fields::to_json(*r)));
+  }
+  if (!r->found) {
+    env.exit_code = 1;
+    std::cerr << "key '" << key << "' no longer exists in the source of field " << name << "\n";
+    return;
+  }
+  std::cout << r->label << "\n";
+}
+
 void token_create(CliEnv& env, const std::string& role, const std::string& label) {
   auto store = env.open_store();
   if (!store.ok()) return env.fail(store.error());
@@ -230,6 +270,23 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   auto* frm = field->add_subcommand("rm", "Delete a field");
   frm->add_option("NAME", *fname)->required();
   frm->callback([&env, fname] { field_rm(env, *fname); });
+
+  auto* fq = env.slot();
+  auto* fvars = env.list_slot();
+  static std::int64_t limit = 0, offset = 0;
+  auto* fopts = field->add_subcommand("options", "The options of a field (search with --q)");
+  fopts->add_option("NAME", *fname)->required();
+  fopts->add_option("--q", *fq, "Search text");
+  fopts->add_option("--var", *fvars, "Context value name=value (repeatable)");
+  fopts->add_option("--limit", limit, "Number of options (1-1000; default: the field's)");
+  fopts->add_option("--offset", offset, "Skip this many matches");
+  fopts->callback([&env, fname, fq, fvars] { field_options(env, *fname, *fq, *fvars, limit, offset); });
+  auto* fkey = env.slot();
+  auto* fval = field->add_subcommand("value", "The current label of a stored key");
+  fval->add_option("NAME", *fname)->required();
+  fval->add_option("KEY", *fkey)->required();
+  fval->add_option("--var", *fvars, "Context value name=value (repeatable)");
+  fval->callback([&env, fname, fkey, fvars] { field_value(env, *fname, *fkey, *fvars); });
 
   auto* token = app.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);

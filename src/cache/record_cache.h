@@ -1,0 +1,162 @@
+#pragma once
+// RecordCache: one record set per source and resolved variables, shared by every field and
+// request that asks for the same data.
+//
+//   RecordCache cache(store, lookup, clock, metrics);          // background work on its own thread
+//   auto got = cache.get("customers", {{"country", "DE"}});
+//   got->records  // shared_ptr<const RecordSet>; got->stale, got->age_seconds, got->error
+//
+// Semantics (docs/fields.md, "Caching"):
+//  - fresh hit (age < TTL): returned at once.
+//  - expired hit: the old records are returned at once with stale = true, and ONE background
+//    refresh is queued on the executor (stale-while-revalidate).
+//  - miss: the last snapshot in the store is loaded (lazily, so a restart serves the last good
+//    data without asking the upstream); without one the source is fetched synchronously, and
+//    concurrent callers of the same key wait for that one fetch (single-flight).
+//  - a failed fetch keeps the old records (memory or store snapshot) and serves them stale
+//    with the error attached (stale-if-error); with nothing to serve the Error is returned.
+//    After a failure the key is not retried before `error_backoff` (at most the TTL) passes.
+//  - every successful fetch is written to the store as a snapshot (RecordSet::to_json), and
+//    the source status (last fetch, records, last error + hint) is recorded.
+//
+// Snapshot keys include a fingerprint of the source's configuration, so data fetched under an
+// old configuration (another URL, list or filter) is never served after the source changes.
+//
+// Derived data (option tables, search indexes) hangs off the record set it was built from
+// (CachedRecords::derived) and disappears with it when the records are replaced.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/metrics.h"
+#include "extract/record_set.h"
+#include "sources/source.h"
+#include "store/store.h"
+
+namespace extdata::cache {
+
+// name → the configured source, or nullptr when no source has that name.
+using SourceLookup = std::function<std::shared_ptr<sources::Source>(const std::string&)>;
+// Runs background work (refreshes). Tests pass a queue they drain by hand.
+using Executor = std::function<void(std::function<void()>)>;
+
+// Objects built once per record set and shared by all requests (e.g. a field's option table).
+class DerivedData {
+ public:
+  // The object stored under `tag`, built by `build` on first use; concurrent callers of the
+  // same tag wait for the one build. A failed build is not stored (the next caller retries).
+  Result<std::shared_ptr<const void>> get_or_build(
+      const std::string& tag, const std::function<Result<std::shared_ptr<const void>>()>& build);
+  // Drops the objects whose tag starts with `prefix`.
+  void erase_prefix(const std::string& prefix);
+
+ private:
+  struct Slot {
+    std::mutex build_mu;
+    std::shared_ptr<const void> value;
+  };
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Slot>, std::less<>> slots_;
+};
+
+struct CachedRecords {
+  std::shared_ptr<const extract::RecordSet> records;
+  std::shared_ptr<DerivedData> derived;  // bound to `records`
+  Clock::time_point fetched_at;
+  bool stale = false;  // older than the TTL, or the last refresh failed
+  double age_seconds = 0;
+  std::optional<Error> error;  // why the data could not be refreshed, when it could not
+  std::string key;
+};
+
+struct RefreshReport {
+  size_t keys = 0;            // record sets refetched
+  size_t records = 0;         // records fetched, summed over the keys
+  std::vector<Error> errors;  // one per failed key
+};
+
+struct CacheOptions {
+  // Background refreshes; when empty, the cache runs them on one worker thread of its own.
+  Executor executor;
+  // Pause after a failed fetch before the key is fetched again (capped at the TTL).
+  std::chrono::seconds error_backoff{30};
+  // The names of all sources, for scheduled refresh; default: the store's sources.
+  std::function<std::vector<std::string>()> list_sources;
+};
+
+class RecordCache {
+ public:
+  RecordCache(store::Store& store, SourceLookup lookup, Clock& clock, Metrics& metrics,
+              CacheOptions options = {});
+  ~RecordCache();
+  RecordCache(const RecordCache&) = delete;
+  RecordCache& operator=(const RecordCache&) = delete;
+
+  // The records of `source` for `variables`. `ttl_override` (seconds) replaces the source's
+  // cache_ttl (a field's own cache_ttl). Errors: "source.not_found", or the fetch's Error when
+  // nothing is cached.
+  Result<CachedRecords> get(const std::string& source, const sources::Variables& variables,
+                            std::optional<double> ttl_override = std::nullopt);
+
+  // Refetches, now and synchronously, every cached key of `source` (the variable-free key when
+  // none is cached). Error "source.not_found" for an unknown source; fetch failures are listed
+  // in the report and keep the old data.
+  Result<RefreshReport> refresh(const std::string& source);
+
+  // Scheduled refresh: queues a background refresh of every source whose `refresh` interval
+  // has elapsed since its last scheduled refresh. The server calls it from a timer.
+  void tick(Clock::time_point now);
+
+  // Forgets the records of `source` held in memory (its configuration changed).
+  void invalidate(const std::string& source);
+  // Drops derived objects whose tag starts with `prefix` from every cached record set.
+  void drop_derived(const std::string& prefix);
+
+  // "source?k=v&k2=v2" with sorted, percent-encoded variables.
+  static std::string key_for(const std::string& source, const sources::Variables& variables);
+
+ private:
+  struct Entry;
+  std::shared_ptr<Entry> entry_for(const std::string& source, const sources::Variables& variables);
+  // Fetches the entry's key (the caller holds no lock); single-flight through Entry::loading.
+  void fetch_into(const std::shared_ptr<Entry>& entry, const std::shared_ptr<sources::Source>& src,
+                  double ttl);
+  void load_snapshot(Entry& entry, const sources::Source& src);
+  void schedule_refresh(const std::shared_ptr<Entry>& entry,
+                        const std::shared_ptr<sources::Source>& src, double ttl);
+  void record_status(const std::string& source, size_t records, const Error* error);
+  double ttl_of(const sources::Source& src, std::optional<double> override) const;
+  std::string store_key(const sources::Source& src, const std::string& key) const;
+  void run_worker();
+
+  store::Store& store_;
+  SourceLookup lookup_;
+  Clock& clock_;
+  Metrics& metrics_;
+  CacheOptions options_;
+
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
+  std::map<std::string, Clock::time_point> last_scheduled_;  // per source, for tick()
+
+  // The default executor's worker thread.
+  std::mutex worker_mu_;
+  std::condition_variable worker_cv_;
+  std::deque<std::function<void()>> worker_queue_;
+  bool worker_stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace extdata::cache

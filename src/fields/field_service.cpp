@@ -1,0 +1,375 @@
+#include "fields/field_service.h"
+
+#include <cmath>
+#include <ctime>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "extract/json_text.h"
+#include "extract/utf8.h"
+
+namespace extdata::fields {
+
+namespace {
+
+constexpr size_t kMaxContextKey = 256;
+constexpr size_t kMaxContextValue = 4096;
+constexpr size_t kMaxQuery = 1024;
+
+std::int64_t unix_seconds(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+void append_timestamp(std::string& out, std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
+  out += buffer;
+}
+
+void append_error(std::string& out, const Error& error) {
+  out += "{\"code\":";
+  extract::append_json_string(out, error.code);
+  out += ",\"message\":";
+  extract::append_json_string(out, error.message);
+  if (!error.hint.empty()) {
+    out += ",\"hint\":";
+    extract::append_json_string(out, error.hint);
+  }
+  out += '}';
+}
+
+void append_freshness(std::string& out, bool stale, std::int64_t fetched_at, double age_seconds) {
+  out += ",\"stale\":";
+  out += stale ? "true" : "false";
+  out += ",\"fetched_at\":";
+  append_timestamp(out, fetched_at);
+  out += ",\"age_seconds\":";
+  out += std::to_string(static_cast<long long>(std::floor(age_seconds)));
+}
+
+// Values from the outside are checked before they reach templates and JSON output.
+Status check_context(const Context& context) {
+  for (const auto& [key, value] : context) {
+    if (key.empty() || key.size() > kMaxContextKey) {
+      return Error("field.bad_context",
+                   "context key '" + key.substr(0, 64) + "' is empty or longer than 256 bytes",
+                   "send context keys such as ctx.country=DE");
+    }
+    for (const char c : key) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == '{' || c == '}') {
+        return Error(
+            "field.bad_context",
+            "context key '" + key.substr(0, 64) + "' contains a control character or brace",
+            "context keys are names such as country or fields.country");
+      }
+    }
+    if (value.size() > kMaxContextValue) {
+      return Error("field.bad_context", "context value of '" + key + "' is longer than 4096 bytes",
+                   "send the stored key of the other field, not its data");
+    }
+    if (extract::utf8::find_invalid(key) != std::string_view::npos ||
+        extract::utf8::find_invalid(value) != std::string_view::npos) {
+      return Error("field.bad_context", "context '" + key + "' is not valid UTF-8",
+                   "send UTF-8 text");
+    }
+  }
+  return ok_status();
+}
+
+// Remembers the names a template asked for that the context does not have.
+class RecordingContext : public extract::TemplateContext {
+ public:
+  explicit RecordingContext(const Context& values) : values_(values) {}
+  std::optional<std::string> lookup(std::string_view name) const override {
+    const auto it = values_.find(name);
+    if (it != values_.end()) return it->second;
+    missing_.emplace_back(name);
+    return std::nullopt;
+  }
+  std::vector<std::string>& missing() const { return missing_; }
+
+ private:
+  const Context& values_;
+  mutable std::vector<std::string> missing_;
+};
+
+Option make_option(const OptionsTable& table, const extract::RecordSet& records, size_t option) {
+  Option out;
+  out.value = std::string(table.value(option));
+  out.label = std::string(table.label(option));
+  extract::append_json(out.data, records[table.record(option)].json());
+  return out;
+}
+
+}  // namespace
+
+void append_json(std::string& out, const OptionsResult& result) {
+  out += "{\"options\":[";
+  bool first = true;
+  for (const Option& option : result.options) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"value\":";
+    extract::append_json_string(out, option.value);
+    out += ",\"label\":";
+    extract::append_json_string(out, option.label);
+    out += ",\"data\":";
+    out += option.data.empty() ? "null" : option.data;
+    out += '}';
+  }
+  out += "],\"total\":";
+  out += std::to_string(result.total);
+  append_freshness(out, result.stale, result.fetched_at, result.age_seconds);
+  if (!result.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (size_t i = 0; i < result.warnings.size(); ++i) {
+      if (i) out += ',';
+      extract::append_json_string(out, result.warnings[i]);
+    }
+    out += ']';
+  }
+  if (result.error) {
+    out += ",\"error\":";
+    append_error(out, *result.error);
+  }
+  out += '}';
+}
+
+std::string to_json(const OptionsResult& result) {
+  std::string out;
+  out.reserve(256 + result.options.size() * 256);
+  append_json(out, result);
+  return out;
+}
+
+std::string to_json(const ValueResult& result) {
+  std::string out = "{\"found\":";
+  out += result.found ? "true" : "false";
+  out += ",\"value\":";
+  extract::append_json_string(out, result.value);
+  if (result.found) {
+    out += ",\"label\":";
+    extract::append_json_string(out, result.label);
+    out += ",\"data\":";
+    out += result.data.empty() ? "null" : result.data;
+  } else {
+    out += ",\"label\":null,\"data\":null,\"message\":\"the key no longer exists upstream\"";
+  }
+  append_freshness(out, result.stale, result.fetched_at, result.age_seconds);
+  if (result.error) {
+    out += ",\"error\":";
+    append_error(out, *result.error);
+  }
+  out += '}';
+  return out;
+}
+
+Result<Context> parse_context_json(std::string_view text) {
+  const auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return Error("field.bad_context", "the context is not a JSON object",
+                 "send {\"country\": \"DE\"}: an object of strings");
+  }
+  Context context;
+  for (const auto& [key, value] : parsed.items()) {
+    if (value.is_string()) {
+      context[key] = value.get<std::string>();
+    } else if (value.is_number() || value.is_boolean()) {
+      context[key] = value.dump();
+    } else if (value.is_null()) {
+      continue;
+    } else {
+      return Error("field.bad_context",
+                   "context." + key + " is " + value.type_name() + ", not a string",
+                   "send the other field's stored key as a string");
+    }
+  }
+  EXTDATA_TRY(check_context(context));
+  return context;
+}
+
+FieldService::FieldService(store::Store& store, cache::SourceLookup sources,
+                           cache::RecordCache& cache, Clock& clock)
+    : store_(store), sources_(std::move(sources)), cache_(cache), clock_(clock) {}
+
+Result<std::shared_ptr<const FieldService::CompiledField>> FieldService::compiled(
+    const std::string& name) {
+  {
+    std::shared_lock lock(mu_);
+    const auto it = fields_.find(name);
+    if (it != fields_.end()) return it->second;
+  }
+  EXTDATA_ASSIGN_OR_RETURN(auto stored, store_.get_field(name));
+  if (!stored) {
+    Error error("field.not_found", "no field named '" + name + "'",
+                "list the fields with GET /api/v1/fields");
+    if (auto all = store_.list_fields(); all.ok()) {
+      std::vector<std::string> names;
+      for (const auto& f : *all) names.push_back(f.name);
+      if (auto near = config::closest_match(name, names))
+        error.hint = "did you mean '" + *near + "'?";
+    }
+    return error;
+  }
+  EXTDATA_ASSIGN_OR_RETURN(auto mapping, FieldMapping::compile(*stored));
+  std::unique_lock lock(mu_);
+  auto field = std::make_shared<CompiledField>();
+  field->mapping = std::move(mapping);
+  field->tag = name + "#" + std::to_string(++generation_);
+  auto& slot = fields_[name];
+  if (!slot) slot = std::move(field);  // a concurrent compile may have won; keep one
+  return slot;
+}
+
+void FieldService::invalidate_field(const std::string& name) {
+  {
+    std::unique_lock lock(mu_);
+    fields_.erase(name);
+  }
+  cache_.drop_derived(name + "#");
+}
+
+void FieldService::reload() {
+  std::vector<std::string> names;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& [name, field] : fields_) names.push_back(name);
+    fields_.clear();
+  }
+  for (const auto& name : names) cache_.drop_derived(name + "#");
+}
+
+namespace {
+
+Result<sources::Variables> variables_for(const FieldMapping& mapping, const Context& context) {
+  sources::Variables variables;
+  for (const auto& [variable, tmpl] : mapping.variables) {
+    RecordingContext recording(context);
+    std::string value = tmpl.render(recording);
+    if (value.empty() && !recording.missing().empty()) {
+      const std::string& key = recording.missing().front();
+      return Error("field.bad_context",
+                   "field '" + mapping.name + "' needs the context value '" + key +
+                       "' (variables." + variable + " = " + tmpl.text() + ")",
+                   "pass ctx." + key + "=VALUE (the value of the field it depends on)")
+          .with("missing", key);
+    }
+    variables.emplace(variable, std::move(value));
+  }
+  return variables;
+}
+
+}  // namespace
+
+Result<sources::Variables> FieldService::resolve_variables(const std::string& field,
+                                                           const Context& context) {
+  EXTDATA_TRY(check_context(context));
+  EXTDATA_ASSIGN_OR_RETURN(auto compiled_field, compiled(field));
+  return variables_for(compiled_field->mapping, context);
+}
+
+Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
+                                                     const Context& context) {
+  EXTDATA_TRY(check_context(context));
+  Resolved out;
+  EXTDATA_ASSIGN_OR_RETURN(out.field, compiled(name));
+  const FieldMapping& mapping = out.field->mapping;
+  EXTDATA_ASSIGN_OR_RETURN(auto variables, variables_for(mapping, context));
+  EXTDATA_ASSIGN_OR_RETURN(out.cached, cache_.get(mapping.source, variables, mapping.cache_ttl));
+  const auto records = out.cached.records;
+  const auto field = out.field;
+  EXTDATA_ASSIGN_OR_RETURN(
+      auto built,
+      out.cached.derived->get_or_build(field->tag, [&]() -> Result<std::shared_ptr<const void>> {
+        EXTDATA_ASSIGN_OR_RETURN(auto table, OptionsTable::build(field->mapping, *records));
+        return std::shared_ptr<const void>(std::make_shared<const OptionsTable>(std::move(table)));
+      }));
+  out.table = std::static_pointer_cast<const OptionsTable>(built);
+  return out;
+}
+
+Result<OptionsResult> FieldService::options(const std::string& field, const OptionsQuery& query) {
+  if (query.offset < 0) {
+    return Error("field.bad_offset",
+                 "offset is " + std::to_string(query.offset) + ", it cannot be negative",
+                 "pass offset=0 or more");
+  }
+  if (query.q.size() > kMaxQuery ||
+      extract::utf8::find_invalid(query.q) != std::string_view::npos) {
+    return Error("field.bad_query", "q is longer than 1024 bytes or not valid UTF-8",
+                 "send a shorter search text");
+  }
+  // The limit is checked before anything is fetched; the field's default needs the field.
+  if (query.limit && (*query.limit < kMinLimit || *query.limit > kMaxLimit)) {
+    return Error("field.bad_limit",
+                 "limit is " + std::to_string(*query.limit) + ", outside 1..1000",
+                 "pass a limit between 1 and 1000");
+  }
+  EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
+  const OptionsTable& table = *resolved.table;
+  const size_t limit = static_cast<size_t>(query.limit.value_or(resolved.field->mapping.limit));
+
+  const SearchResult found =
+      table.index().search(query.q, static_cast<size_t>(query.offset), limit);
+  OptionsResult result;
+  result.options.reserve(found.ids.size());
+  for (const uint32_t option : found.ids) {
+    result.options.push_back(make_option(table, *resolved.cached.records, option));
+  }
+  result.total = found.total;
+  result.stale = resolved.cached.stale;
+  result.fetched_at = unix_seconds(resolved.cached.fetched_at);
+  result.age_seconds = resolved.cached.age_seconds;
+  result.error = resolved.cached.error;
+  if (table.without_value() > 0) {
+    result.warnings.push_back(std::to_string(table.without_value()) +
+                              " records have an empty value (value = " +
+                              resolved.field->mapping.value.text() + ") and are not offered");
+  }
+  return result;
+}
+
+Result<ValueResult> FieldService::value(const std::string& field, const std::string& key,
+                                        const Context& context) {
+  EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, context));
+  const OptionsTable& table = *resolved.table;
+  ValueResult result;
+  result.value = key;
+  if (const auto option = table.find_value(key)) {
+    result.found = true;
+    result.label = std::string(table.label(*option));
+    extract::append_json(result.data, (*resolved.cached.records)[table.record(*option)].json());
+  }
+  result.stale = resolved.cached.stale;
+  result.fetched_at = unix_seconds(resolved.cached.fetched_at);
+  result.age_seconds = resolved.cached.age_seconds;
+  result.error = resolved.cached.error;
+  return result;
+}
+
+Result<std::vector<std::string>> FieldService::check(const config::FieldConfig& field,
+                                                     const Context& context) {
+  EXTDATA_TRY(check_context(context));
+  EXTDATA_ASSIGN_OR_RETURN(auto mapping, FieldMapping::compile(field));
+  if (!sources_(field.source)) {
+    return Error(
+        "source.not_found",
+        "field '" + field.name + "' uses the source '" + field.source + "', which does not exist",
+        "create the source first, or fix the field's `source`");
+  }
+  auto variables = variables_for(mapping, context);
+  if (!variables.ok()) {
+    // Without the context a dependent field cannot be sampled; the templates still compiled.
+    return std::vector<std::string>{"not checked against records: " + variables.error().message};
+  }
+  auto cached = cache_.get(field.source, *variables, mapping.cache_ttl);
+  if (!cached.ok()) {
+    return std::vector<std::string>{"not checked against records: " + cached.error().message};
+  }
+  return check_field(field, cached->records.get());
+}
+
+}  // namespace extdata::fields

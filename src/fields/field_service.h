@@ -1,0 +1,131 @@
+#pragma once
+// FieldService: the options and values of configured fields.
+//
+//   FieldService fields(store, source_lookup, record_cache, clock);
+//   auto result = fields.options("city", {.q = "be", .limit = 20, .context = {{"country", "DE"}}});
+//   std::string body = to_json(*result);  // {"options":[{"value","label","data"}],"total",...}
+//   auto v = fields.value("city", "42", context);  // found?, label, data
+//
+// A request resolves the field's `variables` templates against the context (the values of
+// other fields, e.g. {country}) into the source variables; the RecordCache holds one record
+// set per source + variables; the field's OptionsTable (filter, sort, value/label texts and
+// the search index) is built once per record set and reused until the records change.
+//
+// Field definitions are read from the store once and compiled; call invalidate_field(name)
+// when a field is saved or deleted (reload() forgets all of them).
+//
+// Errors (the HTTP layer maps them to 4xx): field.not_found (404), source.not_found (404),
+// field.bad_limit, field.bad_offset, field.bad_context, field.bad_template, field.bad_filter
+// (400); a fetch failure with nothing cached returns the source's Error (502).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/record_cache.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "fields/options.h"
+#include "store/store.h"
+
+namespace extdata::fields {
+
+// Request context: other fields' values and caller keys ("country" → "DE").
+using Context = std::map<std::string, std::string, std::less<>>;
+
+struct OptionsQuery {
+  std::string q;
+  std::int64_t offset = 0;
+  std::optional<std::int64_t> limit;  // absent: the field's default
+  Context context;
+};
+
+struct Option {
+  std::string value;
+  std::string label;
+  std::string data;  // the record as minified JSON text
+};
+
+struct OptionsResult {
+  std::vector<Option> options;
+  size_t total = 0;  // matches of q, regardless of offset and limit
+  bool stale = false;
+  std::int64_t fetched_at = 0;  // unix seconds
+  double age_seconds = 0;
+  std::vector<std::string> warnings;
+  std::optional<Error> error;  // why stale data is served, when a refresh failed
+};
+
+struct ValueResult {
+  bool found = false;  // false: the key no longer exists upstream (or the filter drops it)
+  std::string value;
+  std::string label;
+  std::string data;  // minified JSON text; empty when not found
+  bool stale = false;
+  std::int64_t fetched_at = 0;
+  double age_seconds = 0;
+  std::optional<Error> error;
+};
+
+// {"options":[{"value":"..","label":"..","data":{..}}],"total":N,"stale":false,
+//  "fetched_at":"2026-11-28T15:04:05Z","age_seconds":12[,"warnings":[..]][,"error":{..}]}
+std::string to_json(const OptionsResult& result);
+void append_json(std::string& out, const OptionsResult& result);
+// {"found":true,"value":"..","label":"..","data":{..},"stale":false,"fetched_at":..,"age_seconds":..}
+// (not found: "label" and "data" are null and "message" says the key no longer exists upstream)
+std::string to_json(const ValueResult& result);
+
+// A context sent as a JSON object of strings (numbers and booleans are taken as their text).
+// Error "field.bad_context" for anything else.
+Result<Context> parse_context_json(std::string_view text);
+
+class FieldService {
+ public:
+  FieldService(store::Store& store, cache::SourceLookup sources, cache::RecordCache& cache,
+               Clock& clock);
+
+  Result<OptionsResult> options(const std::string& field, const OptionsQuery& query);
+  Result<ValueResult> value(const std::string& field, const std::string& key,
+                            const Context& context);
+
+  // Save-time check: fetches sample records through the cache (with `context` for the
+  // variables) and lists the templates' names that no record has (see check_field).
+  Result<std::vector<std::string>> check(const config::FieldConfig& field,
+                                         const Context& context = {});
+
+  // The source variables a request resolves to (exposed for the API's diagnostics).
+  Result<sources::Variables> resolve_variables(const std::string& field, const Context& context);
+
+  void invalidate_field(const std::string& name);
+  void reload();
+
+ private:
+  struct CompiledField {
+    FieldMapping mapping;
+    std::string tag;  // derived-data tag: "name#generation"
+  };
+  struct Resolved {
+    std::shared_ptr<const CompiledField> field;
+    cache::CachedRecords cached;
+    std::shared_ptr<const OptionsTable> table;
+  };
+  Result<std::shared_ptr<const CompiledField>> compiled(const std::string& name);
+  Result<Resolved> resolve(const std::string& name, const Context& context);
+
+  store::Store& store_;
+  cache::SourceLookup sources_;
+  cache::RecordCache& cache_;
+  Clock& clock_;
+
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const CompiledField>> fields_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace extdata::fields

@@ -1,0 +1,294 @@
+#include "fields/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <numeric>
+#include <set>
+
+#include "extract/json_text.h"
+#include "fields/text_fold.h"
+
+namespace extdata::fields {
+
+namespace {
+
+Result<extract::Template> compile_template(const config::FieldConfig& field, const std::string& key,
+                                           const std::string& text) {
+  auto compiled = extract::Template::compile(text);
+  if (!compiled.ok()) {
+    Error error = std::move(compiled).error();
+    return Error("field.bad_template", "fields." + field.name + "." + key + ": " + error.message,
+                 "fix the template; placeholders look like {fields.Title} and literal braces are "
+                 "{{ }}")
+        .with("key", key)
+        .with("position", error.details["position"]);
+  }
+  return compiled;
+}
+
+std::string spec_string(const nlohmann::json& spec, const char* key, const char* fallback) {
+  const auto it = spec.find(key);
+  if (it != spec.end() && it->is_string()) return it->get<std::string>();
+  return fallback;
+}
+
+std::optional<double> as_number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Dotted names of everything in `value` (objects are walked, arrays are leaves).
+void collect_names(simdjson::dom::element value, const std::string& prefix, int depth,
+                   std::set<std::string>& out) {
+  if (value.type() != simdjson::dom::element_type::OBJECT || depth > 4) return;
+  for (const auto field : value.get_object().value_unsafe()) {
+    std::string name =
+        prefix.empty() ? std::string(field.key) : prefix + "." + std::string(field.key);
+    collect_names(field.value, name, depth + 1, out);
+    out.insert(std::move(name));
+  }
+}
+
+}  // namespace
+
+Result<FieldMapping> FieldMapping::compile(const config::FieldConfig& field) {
+  const auto& spec = field.spec;
+  FieldMapping mapping;
+  mapping.name = field.name;
+  mapping.type = spec_string(spec, "type", "select");
+  mapping.source = field.source;
+  EXTDATA_ASSIGN_OR_RETURN(mapping.value,
+                           compile_template(field, "value", spec_string(spec, "value", "{id}")));
+  EXTDATA_ASSIGN_OR_RETURN(
+      mapping.label,
+      compile_template(field, "label", spec_string(spec, "label", "{fields.Title}")));
+  if (const auto it = spec.find("search"); it != spec.end() && it->is_string()) {
+    EXTDATA_ASSIGN_OR_RETURN(mapping.search,
+                             compile_template(field, "search", it->get<std::string>()));
+  }
+  if (const auto it = spec.find("sort");
+      it != spec.end() && it->is_string() && !it->get<std::string>().empty()) {
+    std::string text = it->get<std::string>();
+    if (text.front() == '-') {
+      mapping.sort_descending = true;
+      text.erase(0, 1);
+    }
+    EXTDATA_ASSIGN_OR_RETURN(mapping.sort, compile_template(field, "sort", text));
+  }
+  if (const auto it = spec.find("filter");
+      it != spec.end() && it->is_string() && !it->get<std::string>().empty()) {
+    auto path = extract::JsonPath::compile(it->get<std::string>());
+    if (!path.ok()) {
+      Error error = std::move(path).error();
+      return Error("field.bad_filter", "fields." + field.name + ".filter: " + error.message,
+                   "the filter is a JSONPath over the array of records, e.g. $[?@.fields.Active == "
+                   "true]")
+          .with("position", error.details["position"]);
+    }
+    mapping.filter = std::move(path).value();
+  }
+  if (const auto it = spec.find("variables"); it != spec.end() && it->is_object()) {
+    for (const auto& [variable, text] : it->items()) {
+      if (!text.is_string()) {
+        return Error("field.bad_template",
+                     "fields." + field.name + ".variables." + variable + " is not a string",
+                     "bind the variable to a template such as {country}");
+      }
+      EXTDATA_ASSIGN_OR_RETURN(
+          auto compiled, compile_template(field, "variables." + variable, text.get<std::string>()));
+      mapping.variables.emplace(variable, std::move(compiled));
+    }
+  }
+  if (const auto it = spec.find("limit"); it != spec.end() && it->is_number_integer()) {
+    const auto limit = it->get<long long>();
+    if (limit < kMinLimit || limit > kMaxLimit) {
+      return Error(
+          "field.bad_limit",
+          "fields." + field.name + ".limit is " + std::to_string(limit) + ", outside 1..1000",
+          "choose a default limit between 1 and 1000");
+    }
+    mapping.limit = static_cast<int>(limit);
+  }
+  if (const auto it = spec.find("cache_ttl"); it != spec.end() && it->is_number()) {
+    mapping.cache_ttl = it->get<double>();
+  }
+  return mapping;
+}
+
+Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
+                                           const extract::RecordSet& records) {
+  // Records live in separate documents; the filter wants one array. Rebuild arrays of a
+  // bounded number of records, so memory stays proportional to a chunk, and map the
+  // normalized paths the filter selects ("$[12]...") back to record indexes.
+  constexpr size_t kChunk = 4096;
+  std::vector<uint32_t> kept;
+  simdjson::dom::parser parser;
+  std::string text;
+  for (size_t start = 0; start < records.size(); start += kChunk) {
+    const size_t end = std::min(records.size(), start + kChunk);
+    text.assign("[");
+    for (size_t i = start; i < end; ++i) {
+      if (i != start) text.push_back(',');
+      extract::append_json(text, records[i].json());
+    }
+    text.push_back(']');
+    simdjson::dom::element root;
+    if (const auto error = parser.parse(text).get(root); error) {
+      return Error("field.filter_failed",
+                   std::string("could not evaluate the filter: ") + simdjson::error_message(error));
+    }
+    size_t last = SIZE_MAX;
+    for (const std::string& path : filter.select_paths(root)) {
+      if (path.size() < 4 || path.compare(0, 2, "$[") != 0) continue;
+      size_t position = 0;
+      const auto [ptr, ec] = std::from_chars(path.data() + 2, path.data() + path.size(), position);
+      if (ec != std::errc() || *ptr != ']' || position >= end - start || position == last) continue;
+      last = position;
+      kept.push_back(static_cast<uint32_t>(start + position));
+    }
+  }
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  return kept;
+}
+
+Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
+                                         const extract::RecordSet& records) {
+  if (records.size() > UINT32_MAX) {
+    return Error("field.too_many_records", "the record set is too large to map to options");
+  }
+  std::vector<uint32_t> selected;
+  if (mapping.filter) {
+    EXTDATA_ASSIGN_OR_RETURN(selected, apply_filter(*mapping.filter, records));
+  } else {
+    selected.resize(records.size());
+    std::iota(selected.begin(), selected.end(), 0u);
+  }
+
+  OptionsTable table;
+  table.filtered_out_ = records.size() - selected.size();
+
+  // Sort first (on temporary keys) so the arena is written in field order.
+  if (mapping.sort) {
+    struct SortKey {
+      std::optional<double> number;
+      std::string folded;
+      std::string raw;
+    };
+    std::vector<SortKey> keys(records.size());
+    for (const uint32_t r : selected) {
+      std::string raw = mapping.sort->render(extract::RecordContext(records[r]));
+      keys[r].number = as_number(raw);
+      keys[r].folded = fold_for_search(raw);
+      keys[r].raw = std::move(raw);
+    }
+    const auto less = [&](uint32_t a, uint32_t b) {
+      const SortKey& x = keys[a];
+      const SortKey& y = keys[b];
+      if (x.number && y.number) return *x.number < *y.number;
+      if (x.number != y.number) return x.number.has_value();  // numbers before text
+      if (x.folded != y.folded) return x.folded < y.folded;
+      return x.raw < y.raw;
+    };
+    if (mapping.sort_descending) {
+      std::stable_sort(selected.begin(), selected.end(),
+                       [&](uint32_t a, uint32_t b) { return less(b, a); });
+    } else {
+      std::stable_sort(selected.begin(), selected.end(), less);
+    }
+  }
+
+  table.records_.reserve(selected.size());
+  table.offsets_.reserve(selected.size() * 2 + 1);
+  table.offsets_.push_back(0);
+  std::vector<std::string> search_texts;
+  if (mapping.search) search_texts.reserve(selected.size());
+  for (const uint32_t r : selected) {
+    const extract::RecordContext context(records[r]);
+    std::string value = mapping.value.render(context);
+    if (value.empty()) {
+      ++table.without_value_;
+      continue;
+    }
+    table.arena_ += value;
+    table.offsets_.push_back(table.arena_.size());
+    table.arena_ += mapping.label.render(context);
+    table.offsets_.push_back(table.arena_.size());
+    table.records_.push_back(r);
+    if (mapping.search) search_texts.push_back(mapping.search->render(context));
+  }
+  table.arena_.shrink_to_fit();
+
+  std::vector<std::string_view> texts;
+  texts.reserve(table.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    texts.push_back(mapping.search ? std::string_view(search_texts[i]) : table.label(i));
+  }
+  EXTDATA_ASSIGN_OR_RETURN(table.index_, SearchIndex::build(texts));
+
+  table.by_value_.resize(table.size());
+  std::iota(table.by_value_.begin(), table.by_value_.end(), 0u);
+  std::stable_sort(table.by_value_.begin(), table.by_value_.end(),
+                   [&](uint32_t a, uint32_t b) { return table.value(a) < table.value(b); });
+  return table;
+}
+
+std::optional<size_t> OptionsTable::find_value(std::string_view key) const {
+  const auto it =
+      std::lower_bound(by_value_.begin(), by_value_.end(), key,
+                       [&](uint32_t option, std::string_view k) { return value(option) < k; });
+  if (it == by_value_.end() || value(*it) != key) return std::nullopt;
+  return *it;
+}
+
+size_t OptionsTable::memory_bytes() const {
+  return arena_.capacity() + offsets_.capacity() * sizeof(uint64_t) +
+         records_.capacity() * sizeof(uint32_t) + by_value_.capacity() * sizeof(uint32_t) +
+         index_.memory_bytes();
+}
+
+Result<std::vector<std::string>> check_field(const config::FieldConfig& field,
+                                             const extract::RecordSet* sample) {
+  EXTDATA_ASSIGN_OR_RETURN(auto mapping, FieldMapping::compile(field));
+  std::vector<std::string> warnings;
+  if (!sample || sample->empty()) return warnings;
+
+  constexpr size_t kSampleRecords = 200;
+  const size_t count = std::min(sample->size(), kSampleRecords);
+  std::set<std::string> available(sample->column_names().begin(), sample->column_names().end());
+  for (size_t i = 0; i < count; ++i) collect_names((*sample)[i].json(), "", 0, available);
+
+  std::string listing;
+  size_t listed = 0;
+  for (const auto& name : available) {
+    if (listed == 40) {
+      listing += ", ...";
+      break;
+    }
+    listing += (listed++ ? ", " : "") + name;
+  }
+
+  const auto check = [&](const char* key, const extract::Template& tmpl) {
+    for (const std::string& name : tmpl.referenced_names()) {
+      if (available.count(name)) continue;
+      bool resolved = false;  // paths with array indexes ("items.0.name") are not listed
+      for (size_t i = 0; i < count && !resolved; ++i) {
+        resolved = extract::RecordContext((*sample)[i]).lookup(name).has_value();
+      }
+      if (!resolved) {
+        warnings.push_back(std::string(key) + " uses " + name +
+                           ", which no record has; available: " + listing);
+      }
+    }
+  };
+  check("value", mapping.value);
+  check("label", mapping.label);
+  if (mapping.search) check("search", *mapping.search);
+  if (mapping.sort) check("sort", *mapping.sort);
+  return warnings;
+}
+
+}  // namespace extdata::fields

@@ -1,0 +1,98 @@
+#pragma once
+// Mapping records to options: a field's templates and filter compiled once (FieldMapping),
+// and the option table derived from one record set (OptionsTable), built once per record set
+// and shared by every request.
+//
+//   auto mapping = FieldMapping::compile(field_config);           // errors name the key
+//   auto table = OptionsTable::build(*mapping, record_set);       // filter, render, sort, index
+//   table->value(i), table->label(i), table->record(i)            // option i, in field order
+//   table->index().search("ab", 0, 20)                            // ids are option positions
+//   table->find_value("42")                                       // stored key → option
+//
+// Memory: values and labels live in one arena (raw UTF-8, escaped only when written out), with
+// two 8-byte offsets, a 4-byte record index and a 4-byte position in the value order per
+// option, plus the SearchIndex. Search and sort texts are not kept after the build.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "extract/jsonpath/jsonpath.h"
+#include "extract/record_set.h"
+#include "extract/template.h"
+#include "fields/search_index.h"
+
+namespace extdata::fields {
+
+constexpr int kMinLimit = 1;
+constexpr int kMaxLimit = 1000;
+
+struct FieldMapping {
+  std::string name;
+  std::string type;  // select | multiselect | text | number
+  std::string source;
+  extract::Template value;
+  extract::Template label;
+  std::optional<extract::Template> search;  // absent: the label is searched
+  std::optional<extract::Template> sort;    // absent: source order
+  bool sort_descending = false;
+  std::optional<extract::JsonPath> filter;
+  std::map<std::string, extract::Template>
+      variables;  // source variable → template over the context
+  int limit = 20;
+  std::optional<double> cache_ttl;  // seconds
+
+  // Errors: "field.bad_template" / "field.bad_filter" naming the key and the position.
+  static Result<FieldMapping> compile(const config::FieldConfig& field);
+};
+
+class OptionsTable {
+ public:
+  static Result<OptionsTable> build(const FieldMapping& mapping, const extract::RecordSet& records);
+
+  size_t size() const { return records_.size(); }
+  uint32_t record(size_t option) const { return records_[option]; }
+  std::string_view value(size_t option) const {
+    return std::string_view(arena_).substr(offsets_[2 * option],
+                                           offsets_[2 * option + 1] - offsets_[2 * option]);
+  }
+  std::string_view label(size_t option) const {
+    return std::string_view(arena_).substr(offsets_[2 * option + 1],
+                                           offsets_[2 * option + 2] - offsets_[2 * option + 1]);
+  }
+  // The first option (in field order) whose value is `key`.
+  std::optional<size_t> find_value(std::string_view key) const;
+  const SearchIndex& index() const { return index_; }
+  // Records dropped because their value rendered empty (no id), and by the filter.
+  size_t without_value() const { return without_value_; }
+  size_t filtered_out() const { return filtered_out_; }
+  size_t memory_bytes() const;
+
+ private:
+  std::string arena_;
+  std::vector<uint64_t> offsets_;  // value i = [2i, 2i+1), label i = [2i+1, 2i+2)
+  std::vector<uint32_t> records_;
+  std::vector<uint32_t> by_value_;  // option positions sorted by value
+  SearchIndex index_;
+  size_t without_value_ = 0;
+  size_t filtered_out_ = 0;
+};
+
+// The record indexes `filter` keeps, ascending. The filter runs over the JSON array of the
+// records (`$[?@.fields.Active == true]`); a record is kept when the filter selects it or
+// something inside it.
+Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
+                                           const extract::RecordSet& records);
+
+// Save-time check of a field against sample records: one warning per template name that no
+// sample record has, listing the names that exist, e.g.
+//   "label uses fields.Titel, which no record has; available: fields.Country, fields.Title, id"
+// Errors: the field does not compile (see FieldMapping::compile).
+Result<std::vector<std::string>> check_field(const config::FieldConfig& field,
+                                             const extract::RecordSet* sample);
+
+}  // namespace extdata::fields

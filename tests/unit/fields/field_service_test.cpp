@@ -1,0 +1,299 @@
+// FieldService over a real SQLite store and RecordCache with a fake source: options and value
+// queries, dependent fields, JSON shapes, bad input, stale data.
+#include "fields/field_service.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../cache/cache_test_support.h"
+
+namespace extdata::fields {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::FakeSource;
+using testing_support::ManualExecutor;
+using testing_support::TempDir;
+
+class FieldServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = testing_support::open_store(dir_);
+    source_ = std::make_shared<FakeSource>(
+        "cities", nlohmann::json{{"cache_ttl", 60}},
+        [this](const sources::Variables& vars, int number) {
+          return body_ ? body_(vars, number) : testing_support::cities_body(vars, number);
+        });
+    lookup_ = [this](const std::string& name) -> std::shared_ptr<sources::Source> {
+      return name == "cities" ? source_ : nullptr;
+    };
+    cache::CacheOptions options;
+    options.executor = executor_.executor();
+    cache_ = std::make_unique<cache::RecordCache>(*store_, lookup_, clock_, metrics_, options);
+    service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, clock_);
+    put_field("city",
+              "source: cities\nvariables: {country: '{country}'}\nlabel: '{fields.Title}'\n");
+    put_field("all_cities", "source: cities\nlimit: 2\n");
+  }
+
+  void put_field(const std::string& name, const std::string& yaml) {
+    auto parsed = config::parse_field(yaml, name, {"cities", "missing"});
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+    ASSERT_TRUE(store_->put_field(*parsed).ok());
+  }
+
+  OptionsQuery query(std::string q, Context context = {}) {
+    OptionsQuery out;
+    out.q = std::move(q);
+    out.context = std::move(context);
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  ManualClock clock_;
+  Metrics metrics_;
+  ManualExecutor executor_;
+  FakeSource::Body body_;
+  std::shared_ptr<FakeSource> source_;
+  cache::SourceLookup lookup_;
+  std::unique_ptr<cache::RecordCache> cache_;
+  std::unique_ptr<FieldService> service_;
+};
+
+TEST_F(FieldServiceTest, OptionsJsonHasTheDocumentedShape) {
+  auto result = service_->options("city", query("bon", {{"country", "DE"}}));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const std::string text = to_json(*result);
+  const auto json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["options"].size(), 1u);
+  EXPECT_EQ(json["options"][0]["value"], "3");
+  EXPECT_EQ(json["options"][0]["label"], "Bonn");
+  EXPECT_EQ(json["options"][0]["data"]["fields"]["Population"], 330000);
+  EXPECT_EQ(json["total"], 1);
+  EXPECT_EQ(json["stale"], false);
+  EXPECT_EQ(json["fetched_at"], "2027-01-15T08:00:00Z");  // ManualClock's start, 1.8e9 seconds
+  EXPECT_EQ(json["age_seconds"], 0);
+  EXPECT_FALSE(json.contains("warnings"));
+  EXPECT_FALSE(json.contains("error"));
+}
+
+TEST_F(FieldServiceTest, DependentFieldUsesTheContextAsSourceVariables) {
+  auto de = service_->options("city", query("", {{"country", "DE"}}));
+  auto fr = service_->options("city", query("", {{"country", "FR"}}));
+  ASSERT_TRUE(de.ok() && fr.ok());
+  ASSERT_EQ(de->options.size(), 3u);
+  EXPECT_EQ(de->options[0].label, "Berlin");
+  ASSERT_EQ(fr->options.size(), 2u);
+  EXPECT_EQ(fr->options[0].label, "Paris");
+  auto seen = source_->variables_seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (sources::Variables{{"country", "DE"}}));
+  EXPECT_EQ(seen[1], (sources::Variables{{"country", "FR"}}));
+
+  // The same context again is a cache hit.
+  ASSERT_TRUE(service_->options("city", query("b", {{"country", "DE"}})).ok());
+  EXPECT_EQ(source_->fetches, 2);
+}
+
+TEST_F(FieldServiceTest, MissingContextValueIsABadContextError) {
+  auto r = service_->options("city", query(""));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.bad_context");
+  EXPECT_NE(r.error().message.find("country"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().hint.find("ctx.country"), std::string::npos) << r.error().hint;
+  EXPECT_EQ(source_->fetches, 0);
+}
+
+TEST_F(FieldServiceTest, MalformedContextIsRejected) {
+  auto r = service_->options("city", query("", {{"coun\ntry", "DE"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.bad_context");
+  r = service_->options("city", query("", {{"country", std::string(5000, 'x')}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.bad_context");
+
+  EXPECT_EQ(parse_context_json(R"({"country": {"nested": 1}})").error().code, "field.bad_context");
+  EXPECT_EQ(parse_context_json("[1]").error().code, "field.bad_context");
+  EXPECT_EQ(parse_context_json("{not json").error().code, "field.bad_context");
+  auto ok = parse_context_json(R"({"country": "DE", "year": 2024, "active": true, "none": null})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, (Context{{"active", "true"}, {"country", "DE"}, {"year", "2024"}}));
+}
+
+TEST_F(FieldServiceTest, UnknownFieldAndUnknownSource) {
+  auto r = service_->options("cty", query(""));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.not_found");
+  EXPECT_NE(r.error().hint.find("city"), std::string::npos) << r.error().hint;
+
+  put_field("orphan", "source: missing\n");
+  r = service_->options("orphan", query(""));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "source.not_found");
+}
+
+TEST_F(FieldServiceTest, LimitDefaultsToTheFieldAndMustBeInRange) {
+  auto r = service_->options("all_cities", query(""));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->options.size(), 2u);
+  EXPECT_EQ(r->total, 3u);
+
+  for (const std::int64_t bad : {0, -1, 1001}) {
+    OptionsQuery q = query("");
+    q.limit = bad;
+    auto err = service_->options("all_cities", q);
+    ASSERT_FALSE(err.ok());
+    EXPECT_EQ(err.error().code, "field.bad_limit");
+  }
+  OptionsQuery q = query("");
+  q.offset = -1;
+  EXPECT_EQ(service_->options("all_cities", q).error().code, "field.bad_offset");
+}
+
+TEST_F(FieldServiceTest, OffsetPagesThroughRankedMatches) {
+  OptionsQuery q = query("b");
+  q.limit = 1;
+  q.offset = 1;
+  auto r = service_->options("all_cities", q);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->options.size(), 1u);
+  EXPECT_EQ(r->options[0].label, "Bremen");
+  EXPECT_EQ(r->total, 3u);
+}
+
+TEST_F(FieldServiceTest, LabelsAreEscapedInJson) {
+  body_ = [](const sources::Variables&, int) {
+    return std::string(
+        R"([{"id":"a\"b","fields":{"Title":"Line\nbreak \"quoted\" \\ back</script>"}}])");
+  };
+  auto r = service_->options("all_cities", query(""));
+  ASSERT_TRUE(r.ok());
+  const auto json = nlohmann::json::parse(to_json(*r));
+  EXPECT_EQ(json["options"][0]["value"], "a\"b");
+  EXPECT_EQ(json["options"][0]["label"], "Line\nbreak \"quoted\" \\ back</script>");
+}
+
+TEST_F(FieldServiceTest, StaleDataAfterUpstreamFailureIsMarkedWithItsAgeAndError) {
+  ASSERT_TRUE(service_->options("all_cities", query("")).ok());
+  clock_.advance(300s);
+  source_->fail = true;
+  ASSERT_TRUE(service_->options("all_cities", query("")).ok());
+  executor_.run_all();
+  auto r = service_->options("all_cities", query("be"));
+  ASSERT_TRUE(r.ok());
+  const auto json = nlohmann::json::parse(to_json(*r));
+  EXPECT_EQ(json["stale"], true);
+  EXPECT_EQ(json["age_seconds"], 300);
+  EXPECT_EQ(json["options"][0]["label"], "Berlin");
+  EXPECT_EQ(json["error"]["code"], "source.upstream_error");
+}
+
+TEST_F(FieldServiceTest, StaleDataSurvivesARestart) {
+  ASSERT_TRUE(service_->options("city", query("", {{"country", "FR"}})).ok());
+  // A new process: a new cache and service over the same store, the upstream down.
+  service_.reset();
+  cache::CacheOptions options;
+  options.executor = executor_.executor();
+  cache_ = std::make_unique<cache::RecordCache>(*store_, lookup_, clock_, metrics_, options);
+  service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, clock_);
+  source_->fail = true;
+  clock_.advance(7200s);
+  auto r = service_->options("city", query("ly", {{"country", "FR"}}));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->stale);
+  EXPECT_EQ(r->age_seconds, 7200);
+  ASSERT_EQ(r->options.size(), 1u);
+  EXPECT_EQ(r->options[0].label, "Lyon");
+}
+
+TEST_F(FieldServiceTest, ValueResolvesAStoredKeyAndSaysWhenItIsGone) {
+  auto found = service_->value("city", "2", {{"country", "DE"}});
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->found);
+  EXPECT_EQ(found->label, "Bremen");
+  auto json = nlohmann::json::parse(to_json(*found));
+  EXPECT_EQ(json["found"], true);
+  EXPECT_EQ(json["value"], "2");
+  EXPECT_EQ(json["label"], "Bremen");
+  EXPECT_EQ(json["data"]["id"], 2);
+  EXPECT_EQ(json["stale"], false);
+
+  // Upstream drops record 2; after a refresh the key no longer resolves.
+  body_ = [](const sources::Variables&, int) {
+    return std::string(R"([{"id":1,"fields":{"Title":"Berlin"}}])");
+  };
+  ASSERT_TRUE(cache_->refresh("cities").ok());
+  auto gone = service_->value("city", "2", {{"country", "DE"}});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->found);
+  json = nlohmann::json::parse(to_json(*gone));
+  EXPECT_EQ(json["found"], false);
+  EXPECT_EQ(json["value"], "2");
+  EXPECT_TRUE(json["label"].is_null());
+  EXPECT_TRUE(json["data"].is_null());
+  EXPECT_EQ(json["message"], "the key no longer exists upstream");
+}
+
+TEST_F(FieldServiceTest, ChangedFieldIsRecompiledAfterInvalidate) {
+  auto before = service_->options("all_cities", query("berlin"));
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->options[0].label, "Berlin");
+  put_field("all_cities", "source: cities\nlabel: '{fields.Title} ({fields.Country})'\n");
+  auto cached = service_->options("all_cities", query("berlin"));
+  EXPECT_EQ(cached->options[0].label, "Berlin") << "compiled once, until invalidated";
+  service_->invalidate_field("all_cities");
+  auto after = service_->options("all_cities", query("berlin"));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->options[0].label, "Berlin (DE)");
+  EXPECT_EQ(source_->fetches, 1) << "a field change does not refetch the records";
+}
+
+TEST_F(FieldServiceTest, EmptyValuesAreReportedAsWarning) {
+  body_ = [](const sources::Variables&, int) {
+    return std::string(R"([{"id":1,"fields":{"Title":"A"}},{"fields":{"Title":"no id"}}])");
+  };
+  auto r = service_->options("all_cities", query(""));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->options.size(), 1u);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("1 records have an empty value"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(to_json(*r)).contains("warnings"));
+}
+
+TEST_F(FieldServiceTest, CheckFetchesASampleAndWarnsAboutUnknownColumns) {
+  auto parsed =
+      config::parse_field("source: cities\nlabel: '{fields.Titel}'\n", "draft", {"cities"});
+  ASSERT_TRUE(parsed.ok());
+  auto warnings = service_->check(*parsed);
+  ASSERT_TRUE(warnings.ok()) << warnings.error().message;
+  ASSERT_EQ(warnings->size(), 1u);
+  EXPECT_NE((*warnings)[0].find("label uses fields.Titel"), std::string::npos) << (*warnings)[0];
+  EXPECT_NE((*warnings)[0].find("fields.Title"), std::string::npos);
+
+  auto orphan = config::parse_field("source: missing\n", "draft", {"missing"});
+  EXPECT_EQ(service_->check(*orphan).error().code, "source.not_found");
+}
+
+TEST_F(FieldServiceTest, ManyOptionsRequestsReuseOneTable) {
+  body_ = [](const sources::Variables&, int) {
+    std::string json = "[";
+    for (int i = 0; i < 2000; ++i) {
+      if (i) json += ',';
+      json += R"({"id":)" + std::to_string(i) + R"(,"fields":{"Title":"Name )" + std::to_string(i) +
+              R"("}})";
+    }
+    return json + "]";
+  };
+  for (int i = 0; i < 50; ++i) {
+    auto r = service_->options("all_cities", query("na"));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->total, 2000u);
+  }
+  EXPECT_EQ(source_->fetches, 1);
+  EXPECT_EQ(metrics_.counter_value("extdata_cache_hits_total", {{"source", "cities"}}), 49);
+}
+
+}  // namespace
+}  // namespace extdata::fields
