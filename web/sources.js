@@ -84,7 +84,11 @@ function row(source, refreshPage) {
       await refreshPage();
     })
   );
-  const tokenExpiry = st.token_expires_at ? when(st.token_expires_at) : h("span.muted", {}, "no token cached");
+  const secretExpires = source.client_secret_expires || (source.auth && source.auth.client_secret_expires);
+  const tokenExpiry = [
+    h("div", {}, "Token: ", st.token_expires_at ? when(st.token_expires_at) : h("span.muted", {}, "none cached")),
+    secretExpires ? h("div", { class: secretWarnings(source).length ? "warn-text" : "" }, "Secret: ", secretExpires) : null,
+  ];
   const warnings = source.warnings || [];
   return h(
     "tr",
@@ -130,7 +134,7 @@ export async function sourcesPage() {
           h(
             "thead",
             {},
-            h("tr", {}, ["Source", "State", "Last fetch", "Records", "Token expiry", "Warnings and last error", "Actions"].map((c) => h("th", { scope: "col" }, c)))
+            h("tr", {}, ["Source", "State", "Last fetch", "Records", "Expiry", "Warnings and last error", "Actions"].map((c) => h("th", { scope: "col" }, c)))
           ),
           h("tbody", {}, sources.map((s) => row(s, load)))
         )
