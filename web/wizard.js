@@ -30,6 +30,21 @@ function pathOf(url) {
   }
 }
 const trimSlash = (s) => s.trim().replace(/\/+$/, "");
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
+}
+
+// The scope extdata asks for, as the server derives it from `graph`: a Microsoft Graph
+// host (global or national cloud) has its own scope; any other host (graphsim, a
+// gateway) takes Graph's tokens.
+const GRAPH_HOSTS = new Set(["graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"]);
+function derivedScope(graph) {
+  return GRAPH_HOSTS.has(hostOf(graph)) ? `${originOf(graph)}/.default` : "https://graph.microsoft.com/.default";
+}
 
 function busy(button, text) {
   const old = button.textContent;
@@ -175,7 +190,7 @@ function sharepointForm(ctx) {
 
   const syncDerived = () => {
     tokenUrl.value = `${trimSlash(authority.value)}/${tenant.value.trim() || "{tenant}"}/oauth2/v2.0/token`;
-    scope.value = `${originOf(graph.value.trim()) || graph.value.trim()}/.default`;
+    scope.value = derivedScope(graph.value.trim());
     tokenUrlError.textContent = scopeError.textContent = "";
   };
   syncDerived();
@@ -198,8 +213,14 @@ function sharepointForm(ctx) {
       scopeError.textContent = "The scope must be the Graph origin followed by /.default, e.g. https://graph.microsoft.com/.default";
       return;
     }
+    const host = hostOf(m[1]);
+    if (!GRAPH_HOSTS.has(host)) {
+      scopeError.textContent = "SharePoint sources ask for Microsoft Graph's scope (or a national cloud's); for another Graph host change the Graph base URL under Advanced.";
+      return;
+    }
     scopeError.textContent = "";
-    graph.value = m[1] + (pathOf(graph.value) || "/v1.0");
+    // Simulators and gateways take Graph's own tokens: their base URL stays as it is.
+    if (GRAPH_HOSTS.has(hostOf(graph.value.trim())) || host !== "graph.microsoft.com") graph.value = m[1] + (pathOf(graph.value) || "/v1.0");
   });
 
   const site = input({ name: "site", type: "url", value: ex.site || "", placeholder: "https://contoso.sharepoint.com/sites/Sales" });

@@ -137,11 +137,14 @@ await step("wizard pre-fills the token URL and scope and maps edits back", async
   // Editing the token URL and scope as Entra ID shows them updates authority and graph.
   await wizard("token_url").fill(`${GRAPHSIM}/${TENANT}/oauth2/v2.0/token`);
   assertEq(await wizard("authority").inputValue(), GRAPHSIM, "authority from the token URL");
-  await wizard("scope").fill(`${GRAPHSIM}/.default`);
-  assertEq(await wizard("graph").inputValue(), `${GRAPHSIM}/v1.0`, "graph from the scope");
+  await wizard("scope").fill("https://graph.microsoft.us/.default");
+  assertEq(await wizard("graph").inputValue(), "https://graph.microsoft.us/v1.0", "graph from a national cloud's scope");
   await wizard("scope").fill("not a scope");
   assert(/\/\.default/.test(await page.locator(".inline-error").last().innerText()), "a malformed scope is explained");
-  await wizard("scope").fill(`${GRAPHSIM}/.default`);
+  // graphsim stands in for Graph and takes Graph's tokens: the scope stays Graph's.
+  await wizard("graph").fill(`${GRAPHSIM}/v1.0`);
+  assertEq(await wizard("scope").inputValue(), "https://graph.microsoft.com/.default", "scope for a non-Microsoft Graph host");
+  assertEq(await wizard("token_url").inputValue(), `${GRAPHSIM}/${TENANT}/oauth2/v2.0/token`, "token URL kept");
 });
 
 await step("authenticate with an expired secret shows the error and its hint", async () => {
