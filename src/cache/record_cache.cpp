@@ -317,7 +317,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
                                 std::chrono::duration<double>(ttl));
   std::lock_guard lock(entry->mu);
   entry->error = std::move(error);
-  entry->retry_after = now + std::chrono::duration_cast<Clock::duration>(backoff);
+  entry->retry_after = now + std::chrono::duration_cast<Clock::time_point::duration>(backoff);
   entry->loading = false;
   entry->done.notify_all();
 }

@@ -45,7 +45,7 @@ struct Progress {
 };
 
 struct FetchRequest {
-  Variables variables;                     // caller context (field, CLI --var, API)
+  Variables variables;                               // caller context (field, CLI --var, API)
   std::function<void(const Progress&)> on_progress;  // optional, called after each page
 };
 
@@ -80,10 +80,11 @@ struct SourceDeps {
 
 // Builds a source of the config's type; validates what the schema cannot (templates,
 // JSONPaths, site URLs), with errors naming the key.
-Result<std::shared_ptr<Source>> make_source(const config::SourceConfig& config, const SourceDeps& deps);
+Result<std::shared_ptr<Source>> make_source(const config::SourceConfig& config,
+                                            const SourceDeps& deps);
 
 // A CurlHttpClient configured from a source's settings (timeout, ca_bundle).
-std::shared_ptr<http::HttpClient> default_http_client(const config::SourceConfig& config, Clock& clock,
-                                                      Metrics& metrics);
+std::shared_ptr<http::HttpClient> default_http_client(const config::SourceConfig& config,
+                                                      Clock& clock, Metrics& metrics);
 
 }  // namespace extdata::sources
