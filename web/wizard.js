@@ -259,7 +259,7 @@ function sharepointForm(ctx) {
     const done = busy(authBtn, "Authenticating…");
     clear(authOut);
     try {
-      add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: spec(false), variables: {} })));
+      add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: spec(true), variables: {} })));
     } catch (err) {
       add(authOut, errorBox(err, "Authentication failed"));
     } finally {
