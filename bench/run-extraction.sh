@@ -17,13 +17,17 @@ fi
 if [[ ! -d tests/node/node_modules/jsonpath-plus ]]; then
   (cd tests/node && npm install --no-audit --no-fund --silent)
 fi
-[[ -f $build/build.ninja ]] || cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXTDATA_TESTS=OFF -DEXTDATA_BENCH=ON >/dev/null
-cmake --build $build --target bench_extraction >/dev/null
+# BENCH_EXTRACTION_BIN may name an already built bench_extraction (same -O2 flags).
+bin=${BENCH_EXTRACTION_BIN:-$build/bench_extraction}
+if [[ -z ${BENCH_EXTRACTION_BIN:-} ]]; then
+  [[ -f $build/build.ninja ]] || cmake -S . -B $build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXTDATA_TESTS=OFF -DEXTDATA_BENCH=ON >/dev/null
+  cmake --build $build --target bench_extraction >/dev/null
+fi
 
 ours=$(mktemp) theirs=$(mktemp)
 trap 'rm -f "$ours" "$theirs"' EXIT
 for ((i = 1; i <= runs; i++)); do
-  $build/bench_extraction "$data" 1 >>"$ours"
+  "$bin" "$data" 1 >>"$ours"
   node bench/extraction-jsonpath-plus.js "$data" >>"$theirs"
   echo "run $i/$runs: ours $(tail -n1 "$ours")  jsonpath-plus $(tail -n1 "$theirs")" >&2
 done

@@ -14,8 +14,8 @@ PAGE_SIZE=${PAGE_SIZE:-5000}
 TENANT=contoso.onmicrosoft.com
 CLIENT_ID=11111111-1111-4111-8111-111111111111
 SECRET='Abc8Q~benchSecret.Value-0001xYz2'
-FETCH=$BUILD/bench_sharepoint_fetch
-GRAPHSIM=$BUILD/extdata-graphsim
+FETCH=${FETCH:-$BUILD/bench_sharepoint_fetch}
+GRAPHSIM=${GRAPHSIM:-$BUILD/extdata-graphsim}
 for bin in "$FETCH" "$GRAPHSIM"; do
   [[ -x $bin ]] || { echo "missing $bin: run make build" >&2; exit 1; }
 done
@@ -80,10 +80,10 @@ while [[ -n $url ]]; do
 done
 echo "graphsim $BASE: $ITEMS items, $pages pages of $PAGE_SIZE" >&2
 
-measure() {  # name, command... → appends "name seconds max_rss_kb"
+measure() {  # name, command... → appends "name wall_s max_rss_kb user_s sys_s"
   local name=$1
   shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out" 2>"$work/err" ||
     { echo "$name failed:" >&2; cat "$work/err" "$work/out" >&2; exit 1; }
   echo "$name $(cat "$work/time")" >>"$work/results"
   echo "  $name: $(cat "$work/time") $(head -c 200 "$work/out")" >&2
@@ -102,18 +102,20 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 for name in extdata sdk curl; do
   t=$(awk -v n=$name '$1==n {print $2}' "$work/results" | median)
   m=$(awk -v n=$name '$1==n {print $3}' "$work/results" | median)
-  echo "$name $t $m"
+  c=$(awk -v n=$name '$1==n {print $4 + $5}' "$work/results" | median)
+  echo "$name $t $m $c"
 done >"$work/medians"
-awk -v items="$ITEMS" -v runs="$RUNS" '
-  {t[$1]=$2; m[$1]=$3}
+# CPU time is the client's own cost; wall time includes graphsim building the pages.
+awk -v runs="$RUNS" '
+  {t[$1]=$2; m[$1]=$3; c[$1]=$4}
   END {
-    printf "| contender | wall time (median of %d) | peak RSS (median) |\n|---|---|---|\n", runs
-    printf "| extdata (sharepoint-list source) | %.2f s | %.1f MB |\n", t["extdata"], m["extdata"]/1024
-    printf "| Graph JS SDK PageIterator + msal-node | %.2f s | %.1f MB |\n", t["sdk"], m["sdk"]/1024
-    printf "| curl, no parsing (floor) | %.2f s | %.1f MB |\n", t["curl"], m["curl"]/1024
-    printf "\nSDK / extdata: %.2f× time, %.2f× memory. extdata / curl floor: %.2f× time.\n",
-      t["sdk"]/t["extdata"], m["sdk"]/m["extdata"], t["extdata"]/t["curl"]
+    printf "| contender | wall time | client CPU (user+sys) | peak RSS |\n|---|---|---|---|\n"
+    printf "| extdata (sharepoint-list source) | %.2f s | %.2f s | %.1f MB |\n", t["extdata"], c["extdata"], m["extdata"]/1024
+    printf "| Graph JS SDK PageIterator + msal-node | %.2f s | %.2f s | %.1f MB |\n", t["sdk"], c["sdk"], m["sdk"]/1024
+    printf "| curl, no parsing (floor) | %.2f s | %.2f s | %.1f MB |\n", t["curl"], c["curl"], m["curl"]/1024
+    printf "\nmedians of %d alternating runs. SDK / extdata: %.2f× wall, %.2f× CPU, %.2f× memory. extdata / curl: %.2f× wall, %.2f× CPU.\n",
+      runs, t["sdk"]/t["extdata"], c["sdk"]/c["extdata"], m["sdk"]/m["extdata"], t["extdata"]/t["curl"], c["extdata"]/c["curl"]
   }' "$work/medians"
 echo
-echo "raw runs (name seconds max_rss_kb):"
+echo "raw runs (name wall_s max_rss_kb user_s sys_s):"
 cat "$work/results"

@@ -23,11 +23,28 @@ sources::SourceDeps make_deps(Clock& clock, Metrics& metrics) {
 
 }  // namespace
 
-Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics)
-    : store_(std::move(store)),
-      clock_(clock),
-      metrics_(metrics),
-      deps_(make_deps(clock, metrics)) {}
+Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics,
+                 cache::CacheOptions cache_options)
+    : store_(std::move(store)), clock_(clock), metrics_(metrics), deps_(make_deps(clock, metrics)) {
+  cache::SourceLookup lookup = [this](const std::string& name) -> std::shared_ptr<sources::Source> {
+    auto src = source(name);
+    return src.ok() ? *src : nullptr;
+  };
+  cache_ = std::make_unique<cache::RecordCache>(*store_, lookup, clock_, metrics_, std::move(cache_options));
+  fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, clock_);
+}
+
+Runtime::~Runtime() {
+  // The cache's background refreshes use the sources: stop it first.
+  fields_.reset();
+  cache_.reset();
+}
+
+void Runtime::source_changed(const std::string& name) {
+  forget_source(name);
+  cache_->invalidate(name);
+  fields_->reload();
+}
 
 Result<std::shared_ptr<sources::Source>> Runtime::source(const std::string& name) {
   EXTDATA_ASSIGN_OR_RETURN(auto cfg, store_->get_source(name));

@@ -47,6 +47,8 @@ class Runtime {
   std::mutex mu_;
   std::map<std::string, std::pair<std::string, std::shared_ptr<sources::Source>>>
       sources_;  // name → (spec, source)
+  std::unique_ptr<cache::RecordCache> cache_;
+  std::unique_ptr<fields::FieldService> fields_;
 };
 
 // Builds a source from a config without network access, to validate what the schema

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <functional>
 #include <limits>
 #include <queue>
@@ -98,9 +99,7 @@ class Pager {
     for (const PostingSpan& list : lists) size += list.size();
     if (!take_from(size)) return;
     if (lists.size() == 1) {
-      const PostingSpan& list = lists[0];
-      const size_t take = std::min(list.size() - offset_, room());
-      ids_.insert(ids_.end(), list.begin() + offset_, list.begin() + offset_ + take);
+      add_page_of(lists[0]);
     } else {
       // Merge the lists' heads, skipping `offset_`; costs O((offset + limit) log lists).
       using Head = std::pair<uint32_t, size_t>;  // (id, list index)
@@ -124,6 +123,38 @@ class Pager {
     offset_ = 0;
   }
 
+  // A tier given as one ascending list.
+  void add_list(PostingSpan list) {
+    if (!take_from(list.size())) return;
+    add_page_of(list);
+    offset_ = 0;
+  }
+
+  // A tier given as a bitmap over record ids holding `count` records, with the number of
+  // set bits before each 512-bit block (to find the offset without counting from zero).
+  void add_bitmap(std::span<const uint64_t> words, std::span<const uint32_t> block_ranks,
+                  size_t count) {
+    if (!take_from(count)) return;
+    const size_t block =
+        std::upper_bound(block_ranks.begin(), block_ranks.end(), offset_) - block_ranks.begin() - 1;
+    size_t skip = offset_ - block_ranks[block];
+    size_t word = block * 8;
+    while (word < words.size() && skip >= static_cast<size_t>(std::popcount(words[word]))) {
+      skip -= std::popcount(words[word]);
+      ++word;
+    }
+    for (; word < words.size() && room() > 0; ++word) {
+      for (uint64_t bits = words[word]; bits != 0 && room() > 0; bits &= bits - 1) {
+        if (skip > 0) {
+          --skip;
+        } else {
+          ids_.push_back(static_cast<uint32_t>(word * 64 + std::countr_zero(bits)));
+        }
+      }
+    }
+    offset_ = 0;
+  }
+
   // A tier given as distinct ids in any order; sorts only as much as the page needs.
   void add_unsorted(std::vector<uint32_t>& ids) {
     if (!take_from(ids.size())) return;
@@ -137,6 +168,10 @@ class Pager {
 
  private:
   size_t room() const { return limit_ - ids_.size(); }
+  void add_page_of(PostingSpan list) {
+    const size_t take = std::min(list.size() - offset_, room());
+    ids_.insert(ids_.end(), list.begin() + offset_, list.begin() + offset_ + take);
+  }
   // Counts a tier of `size` records; true if the page takes some of them.
   bool take_from(size_t size) {
     total_ += size;
@@ -271,19 +306,50 @@ Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) 
         "the search texts of " + std::to_string(texts.size()) + " records are too long to index",
         "map a shorter label or search text for this field");
   }
+  // Dense segments become bitmaps, the others slices of postings_.
+  const size_t segment_count = index.segment_starts_.size();
+  index.segment_counts_ = index.segment_starts_;
+  index.segment_bitmaps_.assign(segment_count, kNoBitmap);
+  index.bitmap_words_each_ = (record_count + 63) / 64;
+  index.bitmap_blocks_each_ = (index.bitmap_words_each_ + 7) / 8;
+  constexpr uint32_t kMinRecordsForBitmaps = 4096;
   uint32_t running = 0;
-  for (uint32_t& start : index.segment_starts_) {
-    const uint32_t count = start;
-    start = running;
-    running += count;
+  uint32_t bitmap_count = 0;
+  for (size_t segment = 0; segment < segment_count; ++segment) {
+    const uint32_t count = index.segment_counts_[segment];
+    index.segment_starts_[segment] = running;
+    if (record_count >= kMinRecordsForBitmaps && uint64_t{count} * 32 > record_count) {
+      index.segment_bitmaps_[segment] = bitmap_count++;
+    } else {
+      running += count;
+    }
   }
   index.segment_starts_.push_back(running);
   index.postings_.resize(running);
+  index.bitmap_words_.assign(size_t{bitmap_count} * index.bitmap_words_each_, 0);
   std::vector<uint32_t> fill(index.segment_starts_.begin(), index.segment_starts_.end() - 1);
   std::fill(stamp.begin(), stamp.end(), kNoRecord);
   for (uint32_t id = 0; id < record_count; ++id) {
     collect(id);
-    for (uint64_t code : record_grams) index.postings_[fill[code]++] = id;
+    for (uint64_t code : record_grams) {
+      const uint32_t bitmap = index.segment_bitmaps_[code];
+      if (bitmap == kNoBitmap) {
+        index.postings_[fill[code]++] = id;
+      } else {
+        index.bitmap_words_[bitmap * index.bitmap_words_each_ + id / 64] |= uint64_t{1}
+                                                                            << (id % 64);
+      }
+    }
+  }
+  index.bitmap_ranks_.resize(size_t{bitmap_count} * index.bitmap_blocks_each_);
+  for (size_t bitmap = 0; bitmap < bitmap_count; ++bitmap) {
+    const uint64_t* words = &index.bitmap_words_[bitmap * index.bitmap_words_each_];
+    uint32_t before = 0;
+    for (size_t word = 0; word < index.bitmap_words_each_; ++word) {
+      if (word % 8 == 0)
+        index.bitmap_ranks_[bitmap * index.bitmap_blocks_each_ + word / 8] = before;
+      before += static_cast<uint32_t>(std::popcount(words[word]));
+    }
   }
   index.build_vocabulary();
   index.keys_.shrink_to_fit();
@@ -352,7 +418,7 @@ void SearchIndex::build_vocabulary() {
   }
 
   // Gram -> vocabulary words, for the character pairs of each word.
-  const size_t gram_count = segment_starts_.size() / kTiers;
+  const size_t gram_count = segment_counts_.size() / kTiers;
   vocab_gram_starts_.assign(gram_count + 1, 0);
   std::vector<uint32_t> word_grams;
   const auto collect = [&](uint32_t word) {
@@ -412,13 +478,38 @@ uint32_t SearchIndex::short_word_gram(std::string_view word) const {
 
 SearchResult SearchIndex::search_gram(uint32_t gram, size_t offset, size_t limit) const {
   Pager pager(offset, limit);
-  if (gram != kNoGram) {
-    // The gram's tiers are consecutive segments: the ranked list is one contiguous range.
-    const uint32_t* postings = postings_.data();
-    pager.add_sorted({{postings + segment_starts_[gram * kTiers],
-                       postings + segment_starts_[gram * kTiers + kTiers]}});
+  if (gram == kNoGram) return pager.finish();
+  for (size_t segment = gram * kTiers; segment < gram * kTiers + kTiers; ++segment) {
+    const uint32_t bitmap = segment_bitmaps_[segment];
+    if (bitmap == kNoBitmap) {
+      pager.add_list(std::span<const uint32_t>(postings_).subspan(
+          segment_starts_[segment], segment_starts_[segment + 1] - segment_starts_[segment]));
+    } else {
+      pager.add_bitmap(std::span<const uint64_t>(bitmap_words_)
+                           .subspan(bitmap * bitmap_words_each_, bitmap_words_each_),
+                       std::span<const uint32_t>(bitmap_ranks_)
+                           .subspan(bitmap * bitmap_blocks_each_, bitmap_blocks_each_),
+                       segment_counts_[segment]);
+    }
   }
   return pager.finish();
+}
+
+template <typename Visit>
+void SearchIndex::for_each_in_segment(size_t segment, Visit&& visit) const {
+  const uint32_t bitmap = segment_bitmaps_[segment];
+  if (bitmap == kNoBitmap) {
+    for (uint32_t i = segment_starts_[segment]; i < segment_starts_[segment + 1]; ++i) {
+      visit(postings_[i]);
+    }
+    return;
+  }
+  const uint64_t* words = &bitmap_words_[bitmap * bitmap_words_each_];
+  for (size_t word = 0; word < bitmap_words_each_; ++word) {
+    for (uint64_t bits = words[word]; bits != 0; bits &= bits - 1) {
+      visit(static_cast<uint32_t>(word * 64 + std::countr_zero(bits)));
+    }
+  }
 }
 
 std::vector<SearchIndex::WordMatch> SearchIndex::matching_words(std::string_view query_word) const {
@@ -520,9 +611,8 @@ void SearchIndex::for_each_holder(std::string_view query_word, Visit&& visit) co
   if (code_point_count(query_word) <= 2) {
     const uint32_t gram = short_word_gram(query_word);
     if (gram == kNoGram) return;
-    for (uint32_t i = segment_starts_[gram * kTiers]; i < segment_starts_[gram * kTiers + kTiers];
-         ++i) {
-      visit(postings_[i]);
+    for (size_t segment = gram * kTiers; segment < gram * kTiers + kTiers; ++segment) {
+      for_each_in_segment(segment, visit);
     }
     return;
   }
@@ -584,6 +674,9 @@ size_t SearchIndex::memory_bytes() const {
   return keys_.capacity() + key_offsets_.capacity() * sizeof(uint32_t) +
          ascii_grams_.capacity() * sizeof(uint32_t) + map_bytes +
          segment_starts_.capacity() * sizeof(uint32_t) + postings_.capacity() * sizeof(uint32_t) +
+         segment_counts_.capacity() * sizeof(uint32_t) +
+         segment_bitmaps_.capacity() * sizeof(uint32_t) +
+         bitmap_words_.capacity() * sizeof(uint64_t) + bitmap_ranks_.capacity() * sizeof(uint32_t) +
          vocab_text_.capacity() + vocab_offsets_.capacity() * sizeof(uint32_t) +
          word_starts_.capacity() * sizeof(uint32_t) + word_postings_.capacity() * sizeof(uint32_t) +
          vocab_gram_starts_.capacity() * sizeof(uint32_t) +

@@ -64,9 +64,14 @@ class SearchIndex {
   uint32_t gram_id_for_build(char32_t first, char32_t second);
   template <typename Visit>
   void for_each_record_gram(std::string_view key, Visit&& visit);
+  static constexpr uint32_t kNoBitmap = 0xFFFFFFFF;
   size_t gram_total(uint32_t gram) const {
-    return segment_starts_[gram * kTiers + kTiers] - segment_starts_[gram * kTiers];
+    size_t total = 0;
+    for (int tier = 0; tier < kTiers; ++tier) total += segment_counts_[gram * kTiers + tier];
+    return total;
   }
+  template <typename Visit>
+  void for_each_in_segment(size_t segment, Visit&& visit) const;
   std::string_view vocab_word(uint32_t word) const {
     return std::string_view(vocab_text_)
         .substr(vocab_offsets_[word], vocab_offsets_[word + 1] - vocab_offsets_[word]);
@@ -97,10 +102,18 @@ class SearchIndex {
   // case once Latin text is folded) are found through a direct table, others by hash.
   std::vector<uint32_t> ascii_grams_;  // [first * 128 + second], second == 0 for one character
   std::unordered_map<uint64_t, uint32_t> other_grams_;
-  // Posting lists: gram g, tier t holds postings_[segment_starts_[g*4+t] .. [g*4+t+1]),
-  // ascending record ids; a record appears once per gram, in its best tier.
+  // Posting lists: segment s = gram * 4 + tier holds segment_counts_[s] ascending record ids
+  // (a record once per gram, in its best tier). A sparse segment is the slice
+  // postings_[segment_starts_[s] .. [s + 1]); a dense one (more than one record in 32, where
+  // a bitmap is smaller than the ids) is bitmap segment_bitmaps_[s].
+  std::vector<uint32_t> segment_counts_;
   std::vector<uint32_t> segment_starts_;
+  std::vector<uint32_t> segment_bitmaps_;
   std::vector<uint32_t> postings_;
+  size_t bitmap_words_each_ = 0;        // 64-bit words per bitmap: (size() + 63) / 64
+  size_t bitmap_blocks_each_ = 0;       // 512-bit blocks per bitmap
+  std::vector<uint64_t> bitmap_words_;  // bitmap b starts at b * bitmap_words_each_
+  std::vector<uint32_t> bitmap_ranks_;  // per bitmap and block: set bits before the block
   // Vocabulary: the distinct words of all keys, sorted. Word w's records are
   // word_postings_[word_starts_[w*3+k] .. [w*3+k+1]), ascending, for k = the key is this
   // word alone / it is the key's first word / a later word; a record is listed once per

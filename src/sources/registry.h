@@ -12,9 +12,7 @@ namespace extdata::sources {
 // src/sources/rest/
 Result<std::shared_ptr<Source>> make_rest_source(const config::SourceConfig& config,
                                                  const SourceDeps& deps);
-// src/sources/sharepoint/ (type: sharepoint-list)
-Result<std::shared_ptr<Source>> make_sharepoint_source(const config::SourceConfig& config,
-                                                       const SourceDeps& deps);
+// src/sources/sharepoint/ (type: sharepoint-list): sharepoint::make_sharepoint_source.
 
 // The types make_source knows.
 std::vector<std::string> source_kinds();

@@ -13,7 +13,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 function argument(name) {
   const i = process.argv.indexOf(name);
@@ -67,7 +67,7 @@ const provider = new Provider(issuer, {
       defaultResource: () => RESOURCE,
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, resourceIndicator) => {
-        if (resourceIndicator !== RESOURCE) throw new Provider.errors.InvalidTarget();
+        if (resourceIndicator !== RESOURCE) throw new errors.InvalidTarget();
         return {
           scope: 'api.read api.write',
           audience: RESOURCE,

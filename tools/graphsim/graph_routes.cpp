@@ -823,6 +823,7 @@ Response GraphSim::handle_graph(const Request& request, Context& ctx) {
     out += "{\"@odata.context\":";
     append_json_string(out, ctx.base_url + "/v1.0/$metadata#" + list_context + "/items");
     std::string values = ",\"value\":[";
+    values.reserve(std::min<size_t>(static_cast<size_t>(top), list->items.size()) * 2048);
     auto it = std::upper_bound(list->items.begin(), list->items.end(), after,
                                [](int v, const ItemSpec& item) { return v < item.id; });
     int count = 0;

@@ -70,10 +70,9 @@ Error translate_graph_error(const http::Response& response, const GraphErrorCont
   const long status = response.status;
   Error e;
 
-  if (status == 403 &&
-      (contains(message, "scp or roles") || (code == "accessdenied" && !context.claims.is_null() &&
-                                             !has_roles(context.claims) &&
-                                             !context.claims.contains("scp")))) {
+  if (status == 403 && (contains(message, "scp or roles") ||
+                        (code == "accessdenied" && !context.claims.is_null() &&
+                         !has_roles(context.claims) && !context.claims.contains("scp")))) {
     e = Error("sharepoint.consent_missing",
               "Microsoft Graph refused the request: the access token carries no application "
               "permissions, so admin consent has not been granted",
@@ -90,8 +89,7 @@ Error translate_graph_error(const http::Response& response, const GraphErrorCont
               "with read access granted on this site) to the app registration and grant admin "
               "consent; delegated permissions do not apply to the client-credentials flow");
   } else if (status == 404 && context.step == GraphStep::site) {
-    e = Error("sharepoint.site_not_found",
-              "SharePoint site '" + context.site + "' was not found",
+    e = Error("sharepoint.site_not_found", "SharePoint site '" + context.site + "' was not found",
               "open the site in a browser and copy its address (e.g. "
               "https://contoso.sharepoint.com/sites/Sales); check the host name and the "
               "/sites/ or /teams/ part");

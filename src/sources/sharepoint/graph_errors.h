@@ -15,8 +15,8 @@ enum class GraphStep { site, list, lists, columns, items };
 
 struct GraphErrorContext {
   GraphStep step = GraphStep::items;
-  std::string site;    // what the user configured: the site URL
-  std::string list;    // the list title or id
+  std::string site;  // what the user configured: the site URL
+  std::string list;  // the list title or id
   bool filtered = false;
   // Claims of the token that was refused (auth::token_claims), to tell "consent missing"
   // from "wrong permission"; null when unknown.

@@ -33,8 +33,7 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && lower(std::string(a)) == lower(std::string(b));
 }
 
-Error config_error(std::string code, std::string key, std::string message,
-                   std::string hint = {}) {
+Error config_error(std::string code, std::string key, std::string message, std::string hint = {}) {
   Error e(std::move(code), std::move(message), std::move(hint));
   e.with("key", std::move(key));
   return e;
@@ -73,7 +72,8 @@ std::string origin_of(std::string_view url) {
 }
 
 std::string host_only(const std::string& host_port) {
-  if (!host_port.empty() && host_port.front() == '[') return host_port.substr(0, host_port.find(']') + 1);
+  if (!host_port.empty() && host_port.front() == '[')
+    return host_port.substr(0, host_port.find(']') + 1);
   return host_port.substr(0, host_port.find(':'));
 }
 
@@ -137,10 +137,14 @@ std::optional<std::string> decode_string(std::string_view literal) {
     for (size_t k = at; k < at + 4; ++k) {
       char c = literal[k];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return std::nullopt;
     }
     return v;
   };
@@ -152,14 +156,30 @@ std::optional<std::string> decode_string(std::string_view literal) {
     }
     if (++i + 1 > literal.size() - 1) return std::nullopt;
     switch (literal[i]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         auto cp = hex4(i + 1);
         if (!cp) return std::nullopt;
@@ -176,15 +196,16 @@ std::optional<std::string> decode_string(std::string_view literal) {
         append_utf8(out, code);
         break;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
   return out;
 }
 
 size_t skip_ws(std::string_view text, size_t pos) {
-  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' ||
-                               text[pos] == '\t'))
+  while (pos < text.size() &&
+         (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t'))
     ++pos;
   return pos;
 }
@@ -218,9 +239,9 @@ std::string graph_scope(std::string_view graph_base) {
   auto parts = split_url(graph_base);
   if (parts) {
     const std::string host = host_only(parts->host_port);
-    for (std::string_view known : {"graph.microsoft.com", "graph.microsoft.us",
-                                   "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn",
-                                   "graph.microsoft.de"}) {
+    for (std::string_view known :
+         {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
+          "microsoftgraph.chinacloudapi.cn", "graph.microsoft.de"}) {
       if (host == known) return "https://" + host + "/.default";
     }
   }
@@ -246,7 +267,8 @@ Result<std::optional<std::string>> find_next_link(std::string_view page) {
       return std::optional<std::string>(std::move(*link));
     }
     size_t colon = skip_ws(page, *key_end);
-    if (colon >= page.size() || page[colon] != ':') return bad_page("a Graph page is not valid JSON");
+    if (colon >= page.size() || page[colon] != ':')
+      return bad_page("a Graph page is not valid JSON");
     size_t value = skip_ws(page, colon + 1);
     if (value >= page.size()) return bad_page("a Graph page ends early (truncated)");
     if (page[value] == '[' || page[value] == '{') break;  // the records: look at the tail instead
@@ -280,8 +302,8 @@ SharePointSource::SharePointSource(const config::SourceConfig& config, const Sou
 Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
     const config::SourceConfig& config, const SourceDeps& deps) {
   if (config.type != "sharepoint-list")
-    return Error("sharepoint.not_sharepoint",
-                 "source '" + config.name + "' is of type " + config.type + ", not sharepoint-list");
+    return Error("sharepoint.not_sharepoint", "source '" + config.name + "' is of type " +
+                                                  config.type + ", not sharepoint-list");
   const nlohmann::json& spec = config.spec;
   std::shared_ptr<SharePointSource> src(new SharePointSource(config, deps));
 
@@ -295,7 +317,8 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
                         "graph '" + src->graph_base_ + "' is not a Graph base URL",
                         "give the scheme, host and version, e.g. https://graph.microsoft.com/v1.0");
   const std::string graph_host = host_only(graph_parts->host_port);
-  const bool loopback = graph_host == "127.0.0.1" || graph_host == "localhost" || graph_host == "[::1]";
+  const bool loopback =
+      graph_host == "127.0.0.1" || graph_host == "localhost" || graph_host == "[::1]";
   if (graph_parts->scheme == "http" && !loopback)
     return config_error("sharepoint.bad_graph_url", "graph",
                         "graph must use https (http only for 127.0.0.1 and localhost)",
@@ -372,7 +395,8 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
   if (auto cols = spec.find("columns"); cols != spec.end() && cols->is_object()) {
     for (const auto& [name, expr] : cols->items()) {
       if (!expr.is_string())
-        return config_error("config.wrong_type", "columns." + name, "a column is a JSONPath string");
+        return config_error("config.wrong_type", "columns." + name,
+                            "a column is a JSONPath string");
       std::string text = expr.get<std::string>();
       if (!text.empty() && text.front() != '$')
         text = text.front() == '[' ? "$" + text : "$." + text;
@@ -392,7 +416,8 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
   if (!src->http_) {
     http::CurlOptions options;
     if (auto t = spec.find("timeout"); t != spec.end() && t->is_number() && t->get<double>() > 0)
-      options.total_timeout = std::chrono::milliseconds(static_cast<long long>(t->get<double>() * 1000));
+      options.total_timeout =
+          std::chrono::milliseconds(static_cast<long long>(t->get<double>() * 1000));
     if (std::string ca = spec_string(spec, "ca_bundle"); !ca.empty()) options.ca_bundle = ca;
     options.metrics_label = config.name;
     src->http_ = std::make_shared<http::CurlHttpClient>(options, &deps.clock, &deps.metrics);
@@ -404,11 +429,11 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
                          {"tenant", spec_string(spec, "tenant")},
                          {"client_id", spec_string(spec, "client_id")},
                          {"scope", src->scope_}};
-  for (const char* key : {"client_secret", "client_certificate", "client_secret_expires",
-                          "expiry_warning_days"}) {
+  for (const char* key :
+       {"client_secret", "client_certificate", "client_secret_expires", "expiry_warning_days"}) {
     if (auto it = spec.find(key); it != spec.end() && !it->is_null()) auth[key] = *it;
   }
-  auth::CredentialDeps cred_deps{*src->http_, deps.clock, deps.metrics, deps.token_cache,
+  auth::CredentialDeps cred_deps{*src->http_,         deps.clock, deps.metrics, deps.token_cache,
                                  /*sharepoint=*/true, config.name};
   auto credential = auth::make_credential(auth, cred_deps);
   if (!credential.ok()) {
@@ -444,8 +469,8 @@ std::string SharePointSource::site_path(const std::string& site_id) const {
 
 std::string SharePointSource::items_url(const std::string& site_id,
                                         const std::string& list_id) const {
-  std::string url = site_path(site_id) + "/lists/" + encode_path_segment(list_id) +
-                    "/items?$expand=fields";
+  std::string url =
+      site_path(site_id) + "/lists/" + encode_path_segment(list_id) + "/items?$expand=fields";
   if (!select_.empty()) {
     url += "($select=";
     for (size_t i = 0; i < select_.size(); ++i) url += (i ? "," : "") + select_[i];
@@ -469,9 +494,9 @@ Result<http::Response> SharePointSource::get(const std::string& url, const char*
     s.step = step;
     s.method = "GET";
     s.url = redact(url);
-    s.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             started)
-                       .count();
+    s.elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     if (response.ok()) {
       s.status = response->status;
       s.attempts = response->attempts;
@@ -518,10 +543,9 @@ Result<SiteInfo> SharePointSource::site(FetchTrace* trace) {
     std::lock_guard lock(resolve_mu_);
     if (site_cache_) return *site_cache_;
   }
-  EXTDATA_ASSIGN_OR_RETURN(
-      http::Response r,
-      get(graph_base_ + site_address_.graph_path() + "?$select=id,displayName,webUrl",
-          "resolve site", trace, true));
+  EXTDATA_ASSIGN_OR_RETURN(http::Response r, get(graph_base_ + site_address_.graph_path() +
+                                                     "?$select=id,displayName,webUrl",
+                                                 "resolve site", trace, true));
   if (r.status != 200) return graph_error(r, GraphStep::site);
   auto body = nlohmann::json::parse(r.body, nullptr, false);
   if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
@@ -622,18 +646,21 @@ Result<std::vector<ListInfo>> SharePointSource::lists(FetchTrace* trace) {
 Result<std::vector<ColumnInfo>> SharePointSource::columns(FetchTrace* trace) {
   EXTDATA_ASSIGN_OR_RETURN(SiteInfo s, site(trace));
   EXTDATA_ASSIGN_OR_RETURN(std::string list, list_id(s.id, trace));
-  EXTDATA_ASSIGN_OR_RETURN(
-      http::Response r,
-      get(site_path(s.id) + "/lists/" + encode_path_segment(list) + "/columns", "columns", trace,
-          true));
+  EXTDATA_ASSIGN_OR_RETURN(http::Response r,
+                           get(site_path(s.id) + "/lists/" + encode_path_segment(list) + "/columns",
+                               "columns", trace, true));
   if (r.status != 200) return graph_error(r, GraphStep::columns);
   auto body = nlohmann::json::parse(r.body, nullptr, false);
   if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
     return bad_page("Graph's list of columns is not valid JSON");
-  static constexpr const char* kFacets[] = {
-      "text",     "number",        "currency", "boolean",  "choice",    "dateTime",
-      "lookup",   "personOrGroup", "calculated", "hyperlinkOrPicture", "geolocation",
-      "term",     "thumbnail",     "contentApprovalStatus", "hyperlink"};
+  static constexpr const char* kFacets[] = {"text",        "number",
+                                            "currency",    "boolean",
+                                            "choice",      "dateTime",
+                                            "lookup",      "personOrGroup",
+                                            "calculated",  "hyperlinkOrPicture",
+                                            "geolocation", "term",
+                                            "thumbnail",   "contentApprovalStatus",
+                                            "hyperlink"};
   std::vector<ColumnInfo> out;
   for (const auto& c : body["value"]) {
     if (!c.is_object()) continue;
@@ -672,8 +699,8 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
   std::unordered_set<std::string> seen;
   std::string url = items_url(s.id, list);
   Progress progress;
-  Counter& pages_counter = metrics_.counter("extdata_source_pages_total",
-                                            {{"source", config_.name}}, "Pages fetched");
+  Counter& pages_counter =
+      metrics_.counter("extdata_source_pages_total", {{"source", config_.name}}, "Pages fetched");
   while (!url.empty()) {
     if (!seen.insert(url).second) {
       std::string warning = "Graph returned a next link that was already fetched; stopped after " +

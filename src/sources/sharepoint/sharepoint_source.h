@@ -95,7 +95,7 @@ class SharePointSource final : public Source {
   std::unique_ptr<auth::AuthenticatedHttpClient> graph_http_;
 
   SiteAddress site_address_;
-  std::string site_text_;  // as configured, for messages
+  std::string site_text_;   // as configured, for messages
   std::string graph_base_;  // https://graph.microsoft.com/v1.0 (no trailing slash)
   std::string graph_origin_;
   std::string token_url_;

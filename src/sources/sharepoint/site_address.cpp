@@ -81,9 +81,8 @@ SiteAddress site_from_segments(std::string host, const std::vector<std::string>&
 
 bool is_sharepoint_online_host(std::string_view host) {
   const std::string h = lower(host);
-  for (std::string_view suffix :
-       {".sharepoint.com", ".sharepoint.us", ".sharepoint-mil.us", ".sharepoint.cn",
-        ".sharepoint.de"}) {
+  for (std::string_view suffix : {".sharepoint.com", ".sharepoint.us", ".sharepoint-mil.us",
+                                  ".sharepoint.cn", ".sharepoint.de"}) {
     if (h.size() > suffix.size() && h.ends_with(suffix)) return true;
   }
   return false;
@@ -118,7 +117,9 @@ std::string SiteAddress::graph_path() const {
   return out;
 }
 
-std::string SiteAddress::web_url() const { return "https://" + host + path; }
+std::string SiteAddress::web_url() const {
+  return "https://" + host + path;
+}
 
 Result<SiteAddress> parse_site_url(std::string_view url, bool any_host) {
   std::string_view text = url;
@@ -135,8 +136,7 @@ Result<SiteAddress> parse_site_url(std::string_view url, bool any_host) {
   const std::string scheme = lower(text.substr(0, scheme_end));
   if (scheme != "https" && !(scheme == "http" && any_host)) {
     return bad_site("site", "site '" + std::string(text) + "' does not start with https://",
-                    std::string("SharePoint Online sites are served over https, e.g. ") +
-                        kExample);
+                    std::string("SharePoint Online sites are served over https, e.g. ") + kExample);
   }
   std::string_view rest = text.substr(scheme_end + 3);
   const size_t authority_end = rest.find_first_of("/?#");
@@ -160,9 +160,10 @@ Result<SiteAddress> parse_site_url(std::string_view url, bool any_host) {
                std::string(kExample) + ") and extdata resolves the site id itself";
       else if (host.ends_with("microsoftonline.com") || host.ends_with("office.com") ||
                host.ends_with("microsoft365.com"))
-        hint = "this is not the site itself: open the SharePoint site and copy its address, "
-               "e.g. " +
-               std::string(kExample);
+        hint =
+            "this is not the site itself: open the SharePoint site and copy its address, "
+            "e.g. " +
+            std::string(kExample);
       else
         hint += "; for an on-premises server or a simulator, set graph to its Graph endpoint";
       return bad_site("site", "'" + host + "' is not a SharePoint Online host", hint);

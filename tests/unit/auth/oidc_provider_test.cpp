@@ -258,7 +258,7 @@ TEST_F(OidcProviderTest, WrongBasicSecretKeyScopeAndResourceAreRefused) {
                          {"token_url", token_url()},
                          {"client_id", "post-client"},
                          {"client_secret", secret_of("post-client")},
-                         {"scope", "api.delete"}});
+                         {"scope", "openid"}});  // not allowed for this client
   ASSERT_TRUE(bad_scope.ok());
   auto r3 = (*bad_scope)->authenticate();
   ASSERT_FALSE(r3.ok());

@@ -230,7 +230,8 @@ std::vector<std::string> random_texts(size_t count, uint32_t seed) {
 }
 
 TEST(SearchIndex, AgreesWithReferenceOnRandomCorpus) {
-  const std::vector<std::string> texts = random_texts(3000, 7);
+  // 5000 records: above the size where dense posting lists become bitmaps.
+  const std::vector<std::string> texts = random_texts(5000, 7);
   const SearchIndex index = build_or_die(texts);
   const std::vector<std::string> queries = {"a",   "b",   "s",    "u",     "e",      "ab",  "ba",
                                             "ss",  "Ü",   "aß",   "ß",     "abab",   "ssu", "usa",
@@ -251,7 +252,7 @@ TEST(SearchIndex, AgreesWithReferenceOnRandomCorpus) {
     const SearchResult result = index.search(query, 0, SIZE_MAX);
     ASSERT_EQ(result.ids, expected) << "query '" << query << "'";
     ASSERT_EQ(result.total, expected.size()) << "query '" << query << "'";
-    for (size_t offset : {1, 5, 40}) {
+    for (size_t offset : {1, 5, 40, 700, 1500}) {
       const SearchResult page = index.search(query, offset, 7);
       ASSERT_EQ(page.total, expected.size());
       const std::vector<uint32_t> expected_page(

@@ -73,11 +73,18 @@ class Harness {
                           const std::string& extra = "list: Customers\n") const {
     return "type: sharepoint-list\n"
            "tenant: contoso.onmicrosoft.com\n"
-           "client_id: " + client_id + "\n"
-           "client_secret: \"" + secret + "\"\n"
+           "client_id: " +
+           client_id +
+           "\n"
+           "client_secret: \"" +
+           secret +
+           "\"\n"
            "site: https://contoso.sharepoint.com/sites/Sales\n"
-           "authority: " + url() + "\n"
-           "graph: " + url() + "/v1.0\n" + extra;
+           "authority: " +
+           url() +
+           "\n"
+           "graph: " +
+           url() + "/v1.0\n" + extra;
   }
 
   Result<std::shared_ptr<SharePointSource>> source(const std::string& yaml) {
@@ -118,7 +125,8 @@ class Harness {
   // Items requests by target, as graphsim saw them.
   std::map<std::string, long long> item_targets() const {
     std::map<std::string, long long> out;
-    for (auto& [target, n] : counters()["graph_requests"]["by_target"].items())
+    const nlohmann::json all = counters();
+    for (auto& [target, n] : all["graph_requests"]["by_target"].items())
       if (target.find("/items") != std::string::npos) out[target] = n.get<long long>();
     return out;
   }

@@ -70,8 +70,8 @@ TEST(SharePointSource, FetchesEveryPageWithOneTokenAndCachesTheSite) {
 TEST(SharePointSource, SelectAndFilterAreSentWithThePreferHeader) {
   Harness h;
   // City is not indexed: graphsim answers 400 unless the Prefer header came along.
-  auto src = h.valid_source(
-      "list: Customers\nselect: [Title, City]\nfilter: \"fields/City eq 'Lyon'\"\n");
+  auto src =
+      h.valid_source("list: Customers\nselect: [Title, City]\nfilter: \"fields/City eq 'Lyon'\"\n");
   ASSERT_TRUE(src);
   auto records = src->fetch({});
   ASSERT_TRUE(records.ok()) << records.error().to_string();
@@ -118,7 +118,7 @@ TEST(SharePointSource, ServiceUnavailableWithoutRetryAfterBacksOff) {
   Harness h({.generate_customers = 600});
   auto src = h.valid_source("list: Customers\npage_size: 500\n");
   ASSERT_TRUE(src);
-  h.set_faults("throttle: {every: 3, times: 1, status: 503, retry_after: none}\n");
+  h.set_faults("throttle: {every: 3, times: 1, status: 503, retry_after: null}\n");
   auto records = src->fetch({});
   ASSERT_TRUE(records.ok()) << records.error().to_string();
   EXPECT_EQ((*records)->size(), 600u + kFixtureCustomers);
@@ -335,10 +335,9 @@ TEST(SharePointSource, ListsAndColumnsForTheWizard) {
 
 TEST(SharePointSourceConfig, BadSiteUrlNamesTheKey) {
   Harness h;
-  std::string yaml =
-      "type: sharepoint-list\ntenant: contoso.onmicrosoft.com\nclient_id: " +
-      std::string(kValidClient) + "\nclient_secret: x-secret-value\n" +
-      "site: https://intranet.example.com/sites/Sales\nlist: Customers\n";
+  std::string yaml = "type: sharepoint-list\ntenant: contoso.onmicrosoft.com\nclient_id: " +
+                     std::string(kValidClient) + "\nclient_secret: x-secret-value\n" +
+                     "site: https://intranet.example.com/sites/Sales\nlist: Customers\n";
   auto src = h.source(yaml);
   ASSERT_FALSE(src.ok());
   EXPECT_EQ(src.error().code, "sharepoint.bad_site_url");

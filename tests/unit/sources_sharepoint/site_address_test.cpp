@@ -17,7 +17,8 @@ TEST(SiteAddress, BrowserUrlOfAListViewKeepsTheSiteAndNamesTheList) {
 }
 
 TEST(SiteAddress, PathSegmentsAreDecodedThenEncodedForGraph) {
-  auto site = parse_site_url("https://contoso.sharepoint.com/teams/Sales%20%26%20Marketing/", false);
+  auto site =
+      parse_site_url("https://contoso.sharepoint.com/teams/Sales%20%26%20Marketing/", false);
   ASSERT_TRUE(site.ok());
   EXPECT_EQ(site->path, "/teams/Sales & Marketing");
   EXPECT_EQ(site->graph_path(), "/sites/contoso.sharepoint.com:/teams/Sales%20%26%20Marketing");
@@ -42,7 +43,8 @@ TEST(SiteAddress, NotASharePointUrlIsRefusedWithAHint) {
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().code, "sharepoint.bad_site_url");
   EXPECT_EQ(other.error().details.at("key"), "site");
-  EXPECT_NE(other.error().hint.find("https://contoso.sharepoint.com/sites/Sales"), std::string::npos);
+  EXPECT_NE(other.error().hint.find("https://contoso.sharepoint.com/sites/Sales"),
+            std::string::npos);
 
   auto graph = parse_site_url("https://graph.microsoft.com/v1.0/sites/root", false);
   ASSERT_FALSE(graph.ok());
@@ -73,7 +75,8 @@ TEST(SiteAddress, HostAndPathAsInTheManualFlow) {
 }
 
 TEST(GraphScope, NationalCloudsUseTheirOwnResourceOthersGlobalGraph) {
-  EXPECT_EQ(graph_scope("https://graph.microsoft.com/v1.0"), "https://graph.microsoft.com/.default");
+  EXPECT_EQ(graph_scope("https://graph.microsoft.com/v1.0"),
+            "https://graph.microsoft.com/.default");
   EXPECT_EQ(graph_scope("https://graph.microsoft.us/v1.0"), "https://graph.microsoft.us/.default");
   EXPECT_EQ(graph_scope("https://microsoftgraph.chinacloudapi.cn/v1.0"),
             "https://microsoftgraph.chinacloudapi.cn/.default");
