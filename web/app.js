@@ -41,7 +41,9 @@ function signInPage(problem) {
   input.focus();
 }
 
+let routeSeq = 0;
 async function route() {
+  const mine = ++routeSeq;
   if (!token()) return signInPage();
   nav.hidden = false;
   const hash = location.hash || "#/sources";
@@ -63,6 +65,8 @@ async function route() {
     }
     page = h("section", {}, h("h1", {}, "Something went wrong"), errorBox(err));
   }
+  // A slower earlier route (e.g. the sources list) must not cover a newer page.
+  if (mine !== routeSeq) return;
   add(clear(main), page);
   const heading = main.querySelector("h1");
   if (heading) document.title = heading.textContent + " — extdata";

@@ -34,7 +34,7 @@ for _ in $(seq 200); do [[ -s "$WORK/graphsim.port" ]] && break; sleep 0.05; don
 [[ -s "$WORK/graphsim.port" ]] || { cat "$WORK/graphsim.log" >&2; echo "graphsim did not start" >&2; exit 1; }
 GRAPHSIM_URL="http://127.0.0.1:$(cat "$WORK/graphsim.port")"
 
-sed "s#@GRAPHSIM@#$GRAPHSIM_URL#g" "$SRC/examples/demo.yaml.in" >"$WORK/demo.yaml"
+sed "s#@GRAPHSIM@#$GRAPHSIM_URL#g" "${DEMO_CONFIG_IN:-$SRC/examples/demo.yaml.in}" >"$WORK/demo.yaml"
 export DEMO_CLIENT_SECRET='Abc8Q~graphsimDemoSecret.Value-0001xYz2'
 EXTDATA=("$EXTDATA_BIN" --data "$WORK/data")
 "${EXTDATA[@]}" apply -f "$WORK/demo.yaml" >"$WORK/apply.log" 2>&1 || { cat "$WORK/apply.log" >&2; exit 1; }
