@@ -1,0 +1,343 @@
+// End-to-end tests of the web UI in Debian's Chromium (headless) driven by playwright-core.
+// Run by tests/integration/e2e_web.sh against a real `extdata serve` and graphsim.
+// Env: EXTDATA_URL, EXTDATA_ADMIN_TOKEN, GRAPHSIM_URL, ARTIFACTS_DIR, CHROMIUM (optional),
+// DOCS_IMG_DIR (optional: also save the documentation screenshots there).
+import { createRequire } from "node:module";
+import { mkdtempSync, mkdirSync, rmSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const require = createRequire(new URL("../node/package.json", import.meta.url));
+let chromium;
+try {
+  ({ chromium } = require("playwright-core"));
+} catch (err) {
+  console.error("playwright-core is not installed: run scripts/install-deps (npm install in tests/node)");
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+
+const BASE = need("EXTDATA_URL");
+const ADMIN_TOKEN = need("EXTDATA_ADMIN_TOKEN");
+const GRAPHSIM = need("GRAPHSIM_URL");
+const ARTIFACTS = process.env.ARTIFACTS_DIR || "artifacts/e2e";
+const DOCS_IMG = process.env.DOCS_IMG_DIR || "";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const TIMEOUT = 15000;
+
+const TENANT = "contoso.onmicrosoft.com";
+const VALID_APP = "11111111-1111-4111-8111-111111111111";
+const VALID_SECRET = "Abc8Q~graphsimDemoSecret.Value-0001xYz2";
+const EXPIRED_APP = "22222222-2222-4222-8222-222222222222";
+const EXPIRED_SECRET = "Exp7Q~graphsimExpiredSecret.Value-02aB";
+const SITE = "https://contoso.sharepoint.com/sites/Sales";
+const SOURCE = "sales-customers";
+const FIELD = "sales_customer";
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`missing environment variable ${name}`);
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  }
+  return v.replace(/\/+$/, "");
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+function assertEq(actual, expected, what) {
+  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+mkdirSync(ARTIFACTS, { recursive: true });
+if (DOCS_IMG) mkdirSync(DOCS_IMG, { recursive: true });
+const userDataDir = mkdtempSync(join(tmpdir(), "extdata-e2e-chromium-"));
+
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  viewport: { width: 1280, height: 900 },
+});
+context.setDefaultTimeout(TIMEOUT);
+const page = context.pages()[0] || (await context.newPage());
+page.on("dialog", (d) => d.accept());
+const consoleErrors = [];
+page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+// Every answer the browser got from the API, to prove no secret is ever sent back.
+const apiBodies = [];
+page.on("response", (res) => {
+  if (new URL(res.url()).pathname.startsWith("/api/")) apiBodies.push(res.text().then((t) => ({ url: res.url(), body: t }), () => ({ url: res.url(), body: "" })));
+});
+
+async function shot(name, docName) {
+  const file = join(ARTIFACTS, name + ".png");
+  await page.screenshot({ path: file, fullPage: true });
+  if (DOCS_IMG && docName) copyFileSync(file, join(DOCS_IMG, docName + ".png"));
+}
+
+let passed = 0;
+let failed = 0;
+async function step(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok - ${name}`);
+  } catch (err) {
+    failed += 1;
+    console.log(`not ok - ${name}\n  ${String(err.message || err).split("\n").join("\n  ")}`);
+    const safe = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+    await page.screenshot({ path: join(ARTIFACTS, `FAILED-${safe}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+async function apiGet(path) {
+  const res = await fetch(BASE + path, { headers: { Authorization: "Bearer " + ADMIN_TOKEN } });
+  return { status: res.status, body: await res.json() };
+}
+
+const wizard = (name) => page.locator(`form.card [name="${name}"]`);
+
+// ------------------------------------------------------------------ sign-in
+
+await step("sign-in rejects an unknown token with the server's hint", async () => {
+  await page.goto(BASE + "/");
+  await page.getByLabel("Admin API token").fill("not-a-token");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  const text = await alert.innerText();
+  assert(/not valid/i.test(text), `error should say the token is not valid: ${text}`);
+  assert(/extdata token create/.test(text), `error should carry the hint: ${text}`);
+  await shot("signin-error", "signin");
+});
+
+await step("sign-in with the admin token opens the sources page", async () => {
+  await page.getByLabel("Admin API token").fill(ADMIN_TOKEN);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Sources", level: 1 }).waitFor();
+  await page.locator('tr[data-source="customers"]').waitFor();
+});
+
+// ------------------------------------------------------------------ wizard
+
+await step("wizard pre-fills the token URL and scope and maps edits back", async () => {
+  await page.getByRole("navigation").getByRole("link", { name: "New source", exact: true }).click();
+  await page.getByRole("heading", { name: "New source" }).waitFor();
+  assert(await page.getByLabel("SharePoint list").isChecked(), "the SharePoint preset is the default");
+  await page.getByLabel("Source name").fill(SOURCE);
+  await page.getByLabel("Tenant", { exact: true }).fill(TENANT);
+  assertEq(await wizard("token_url").inputValue(), `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`, "token URL");
+  assertEq(await wizard("scope").inputValue(), "https://graph.microsoft.com/.default", "scope");
+  await page.getByText("Advanced: national clouds and simulators").click();
+  // Editing the token URL and scope as Entra ID shows them updates authority and graph.
+  await wizard("token_url").fill(`${GRAPHSIM}/${TENANT}/oauth2/v2.0/token`);
+  assertEq(await wizard("authority").inputValue(), GRAPHSIM, "authority from the token URL");
+  await wizard("scope").fill("https://graph.microsoft.us/.default");
+  assertEq(await wizard("graph").inputValue(), "https://graph.microsoft.us/v1.0", "graph from a national cloud's scope");
+  await wizard("scope").fill("not a scope");
+  assert(/\/\.default/.test(await page.locator(".inline-error").last().innerText()), "a malformed scope is explained");
+  // graphsim stands in for Graph and takes Graph's tokens: the scope stays Graph's.
+  await wizard("graph").fill(`${GRAPHSIM}/v1.0`);
+  assertEq(await wizard("scope").inputValue(), "https://graph.microsoft.com/.default", "scope for a non-Microsoft Graph host");
+  assertEq(await wizard("token_url").inputValue(), `${GRAPHSIM}/${TENANT}/oauth2/v2.0/token`, "token URL kept");
+});
+
+await step("authenticate with an expired secret shows the error and its hint", async () => {
+  await page.getByLabel("Client ID").fill(EXPIRED_APP);
+  await page.getByLabel("Client secret").fill(EXPIRED_SECRET);
+  assertEq(await page.getByLabel("Client secret").getAttribute("type"), "password", "secret input type");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  const alert = page.locator("#auth-result [role=alert]");
+  await alert.waitFor();
+  const message = await alert.locator(".message").innerText();
+  const hint = await alert.locator(".hint").innerText();
+  assert(/expired/i.test(message), `message names the expiry: ${message}`);
+  assert(/secret/i.test(hint) && hint.length > 20, `hint tells what to do: ${hint}`);
+  assert(!(await alert.innerText()).includes("{\""), "no raw JSON in the error");
+  await shot("wizard-expired-secret", "wizard-expired-secret");
+});
+
+await step("authenticate with a valid secret shows the token's roles", async () => {
+  await page.getByLabel("Client ID").fill(VALID_APP);
+  await page.getByLabel("Client secret").fill(VALID_SECRET);
+  await page.getByLabel("Secret expires").fill("2099-12-31");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  await page.locator("#auth-result .notice.ok").waitFor();
+  const roles = await page.locator('#auth-result dd[data-claim="Roles"]').innerText();
+  assert(roles.includes("Sites.Read.All"), `roles: ${roles}`);
+  await shot("wizard-authenticated", "wizard-authenticated");
+});
+
+await step("site URL → list picker → column picker", async () => {
+  await page.getByLabel("Site URL").fill(SITE);
+  await page.getByRole("button", { name: "Find lists" }).click();
+  const list = page.getByLabel("List", { exact: true });
+  await list.locator("option", { hasText: "Customers" }).waitFor({ state: "attached" });
+  const titles = await list.locator("option").allInnerTexts();
+  for (const t of ["Customers", "Countries", "Cities"]) assert(titles.some((x) => x.startsWith(t)), `list ${t} offered: ${titles}`);
+  await list.selectOption("Customers");
+  await page.locator("fieldset.columns input[value=Title]").waitFor();
+  for (const c of ["Title", "Country", "City", "AccountManagerName"]) await page.locator(`fieldset.columns input[value="${c}"]`).check();
+});
+
+await step("save and test shows steps, a record preview and raw responses", async () => {
+  await page.getByRole("button", { name: "Save and test" }).click();
+  const result = page.locator("#save-result .test-result");
+  await result.waitFor({ timeout: 30000 });
+  assertEq(await result.getAttribute("data-ok"), "true", "test result ok");
+  const preview = await page.locator(".record-preview").innerText();
+  assert(preview.includes("Nordlicht Logistik AG"), `preview shows records: ${preview.slice(0, 200)}`);
+  const stepRows = await page.locator("#save-result .test-result table.records").first().locator("tbody tr").count();
+  assert(stepRows >= 1, "at least one request step is listed");
+  const raw = page.locator("details.raw");
+  assert(!(await raw.evaluate((d) => d.open)), "raw responses start collapsed");
+  await raw.locator("summary").click();
+  await raw.locator("pre").first().waitFor();
+  await shot("wizard-save-and-test", "wizard-save-and-test");
+});
+
+await step("the saved source keeps its secret on the server only", async () => {
+  const { status, body } = await apiGet(`/api/v1/sources/${SOURCE}`);
+  assertEq(status, 200, "GET saved source");
+  assertEq(JSON.stringify(body.client_secret), '{"set":true}', "client_secret as the API shows it");
+  assertEq(body.list, "Customers", "list");
+  assertEq(body.authority, GRAPHSIM, "authority");
+  const bodies = await Promise.all(apiBodies);
+  assert(bodies.length > 5, "API answers were recorded");
+  for (const { url, body: text } of bodies)
+    for (const secret of [VALID_SECRET, EXPIRED_SECRET]) assert(!text.includes(secret), `a secret came back from ${url}`);
+});
+
+await step("sources page shows the new source with its state", async () => {
+  await page.getByRole("navigation").getByRole("link", { name: "Sources", exact: true }).click();
+  const row = page.locator(`tr[data-source="${SOURCE}"]`);
+  await row.waitFor();
+  const text = await row.innerText();
+  assert(text.includes("SharePoint list Customers"), `row describes the source: ${text}`);
+  await shot("sources", "sources");
+});
+
+// ------------------------------------------------------------------ fields
+
+await step("fields page creates a field with a live options preview", async () => {
+  await page.getByRole("navigation").getByRole("link", { name: "Fields", exact: true }).click();
+  await page.getByRole("heading", { name: "Fields", level: 1 }).waitFor();
+  await page.getByRole("button", { name: "New field" }).click();
+  const form = page.locator("form.field-editor");
+  await form.getByLabel("Name", { exact: true }).fill(FIELD);
+  await form.getByLabel("Source", { exact: true }).selectOption(SOURCE);
+  await form.getByLabel("Label template").fill("{fields.Title} ({fields.Country})");
+  await page.locator("#field-preview table").waitFor({ timeout: 30000 });
+  await page.locator("#field-preview", { hasText: "Nordlicht Logistik AG (Germany)" }).waitFor();
+  await form.getByLabel("Search", { exact: true }).fill("älvsborg");
+  await page.locator("#field-preview", { hasText: "matching" }).waitFor();
+  const preview = await page.locator("#field-preview").innerText();
+  assert(preview.includes("Älvsborg Hälsa AB (Sweden)") && !preview.includes("Nordlicht"), `search narrows the preview: ${preview}`);
+  await form.getByLabel("Search", { exact: true }).fill("");
+  await page.locator("#field-preview", { hasText: "Nordlicht" }).waitFor();
+  await shot("fields", "fields");
+  await form.getByRole("button", { name: "Save field" }).click();
+  await page.locator(`tr[data-field="${FIELD}"]`).waitFor();
+  const { status, body } = await apiGet(`/api/v1/fields/${FIELD}`);
+  assertEq(status, 200, "GET field");
+  assertEq(body.label, "{fields.Title} ({fields.Country})", "saved label");
+});
+
+// ------------------------------------------------------------------ demo form and widget
+
+await step("demo form: pick a customer with the keyboard; account manager follows", async () => {
+  await page.goto(BASE + "/demo/form");
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  await customer.waitFor();
+  assertEq(await customer.getAttribute("aria-expanded"), "false", "closed at first");
+  await customer.focus();
+  await page.keyboard.type("nordl");
+  const listbox = page.getByRole("listbox", { name: "Customer" });
+  await listbox.getByRole("option", { name: /Nordlicht Logistik AG/ }).waitFor();
+  assertEq(await customer.getAttribute("aria-expanded"), "true", "open while typing");
+  await page.keyboard.press("ArrowDown");
+  const active = await customer.getAttribute("aria-activedescendant");
+  assert(active, "aria-activedescendant points at the highlighted option");
+  assertEq(await page.locator(`#${active}`).getAttribute("aria-selected"), "true", "highlighted option is aria-selected");
+  await shot("demo-form-open", "demo-form-listbox");
+  await page.keyboard.press("Enter");
+  assertEq(await customer.getAttribute("aria-expanded"), "false", "closed after choosing");
+  assert((await customer.inputValue()).startsWith("Nordlicht Logistik AG"), "label shown");
+  assertEq(await page.locator('#ticket input[type=hidden][name=customer]').inputValue(), "1", "the form carries the record id");
+  await page.locator("#account_manager").evaluate((el) => new Promise((resolve) => (el.value ? resolve() : el.addEventListener("change", resolve, { once: true }))));
+  assertEq(await page.locator("#account_manager").inputValue(), "Mateus Gonçalves", "account manager");
+});
+
+await step("demo form: Country → City with the keyboard", async () => {
+  const city = page.getByRole("combobox", { name: "City" });
+  assertEq(await city.getAttribute("aria-disabled"), "true", "city waits for a country");
+  const country = page.getByRole("combobox", { name: "Country" });
+  await country.focus();
+  await page.keyboard.type("Swed");
+  await page.getByRole("listbox", { name: "Country" }).getByRole("option", { name: "Sweden" }).waitFor();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  assertEq(await country.inputValue(), "Sweden", "country chosen");
+  assertEq(await city.getAttribute("aria-disabled"), null, "city enabled");
+  await city.focus();
+  await page.keyboard.press("ArrowDown");
+  const options = page.getByRole("listbox", { name: "City" }).getByRole("option");
+  await options.first().waitFor();
+  const names = await options.allInnerTexts();
+  assert(names.includes("Stockholm") && names.includes("Göteborg"), `Swedish cities offered: ${names}`);
+  assert(!names.includes("Hamburg"), `no German cities: ${names}`);
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  const chosen = await city.inputValue();
+  assert(names.includes(chosen), `a city is chosen: ${chosen}`);
+  await page.getByRole("button", { name: "Create ticket" }).click();
+  const submitted = JSON.parse(await page.locator("#submitted").innerText());
+  assertEq(submitted.customer, "1", "submitted customer");
+  assertEq(submitted.country, "Sweden", "submitted country");
+  assertEq(submitted.city, chosen, "submitted city");
+  await shot("demo-form", "demo-form");
+});
+
+await step("widget: empty, error and Escape states are announced", async () => {
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  await customer.fill("");
+  await customer.focus();
+  await page.keyboard.type("zzqqxx");
+  const status = page.locator("#customer-status");
+  await page.locator("#customer-status", { hasText: "No matches" }).waitFor();
+  await page.keyboard.press("Escape");
+  assertEq(await customer.getAttribute("aria-expanded"), "false", "Escape closes");
+  await page.keyboard.press("Escape");
+  assertEq(await customer.inputValue(), "", "second Escape clears");
+  // A field the server does not know: the error from the server is shown, not JSON.
+  await page.evaluate(async () => {
+    const input = Object.assign(document.createElement("input"), { id: "missing" });
+    input.dataset.extdataField = "no_such_field";
+    input.setAttribute("aria-label", "Missing");
+    document.getElementById("ticket").append(input);
+    (await import("/widget.js")).enhance();
+  });
+  const missing = page.getByRole("combobox", { name: "Missing" });
+  await missing.focus();
+  await page.keyboard.press("ArrowDown");
+  await page.locator("#missing-status.extdata-error").waitFor();
+  const text = await page.locator("#missing-status").innerText();
+  assert(/no_such_field|not found|no field/i.test(text) && !text.includes("{"), `error state: ${text}`);
+  void status;
+});
+
+await step("no JavaScript errors in the console", async () => {
+  // 4xx answers the tests provoke on purpose are logged by Chromium as failed loads.
+  const real = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
+  assert(real.length === 0, real.join("\n"));
+});
+
+await context.close();
+rmSync(userDataDir, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

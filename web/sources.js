@@ -1,0 +1,150 @@
+// Sources page: every source with its state at a glance.
+import { get, post, del, enc } from "./api.js";
+import { h, add, clear, errorBox, when, capitalize } from "./dom.js";
+
+// "5m", "1h30m", "300", 300 → seconds (the config's duration syntax).
+export function durationSeconds(v, fallback) {
+  if (typeof v === "number") return v;
+  if (typeof v !== "string" || !v) return fallback;
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?/g;
+  let m;
+  let any = false;
+  while ((m = re.exec(v))) {
+    any = true;
+    const n = parseFloat(m[1]);
+    total += n * { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[m[2] || "s"];
+  }
+  return any ? total : fallback;
+}
+
+// Timestamps come as epoch seconds (0 = never) or ISO strings.
+function toMillis(v) {
+  if (typeof v === "number") return v > 1e12 ? v : v * 1000;
+  return new Date(v).getTime();
+}
+
+function staleness(source) {
+  const st = source.status || {};
+  if (typeof st.stale === "boolean") return st.stale;
+  if (!st.last_success_at) return null;
+  const ttl = durationSeconds(source.cache_ttl, 300);
+  return Date.now() - toMillis(st.last_success_at) > ttl * 1000;
+}
+
+function secretWarnings(source) {
+  return (source.warnings || []).filter((w) => /expire/i.test(w));
+}
+
+function stateCell(source) {
+  const st = source.status || {};
+  const stale = staleness(source);
+  const badges = [];
+  if (st.last_error) badges.push(h("span.badge.bad", {}, "failing"));
+  else if (stale === true) badges.push(h("span.badge.warn", {}, "stale"));
+  else if (stale === false) badges.push(h("span.badge.ok", {}, "fresh"));
+  else badges.push(h("span.badge", {}, "not fetched yet"));
+  if (secretWarnings(source).length) badges.push(h("span.badge.warn", {}, "secret expiry"));
+  return badges;
+}
+
+function row(source, refreshPage) {
+  const st = source.status || {};
+  const actions = h("div.actions", {});
+  const rowStatus = h("div.row-status", { "aria-live": "polite" });
+  const act = (label, fn) =>
+    h(
+      "button.small",
+      {
+        type: "button",
+        "aria-label": `${label} ${source.name}`,
+        onclick: async (ev) => {
+          ev.target.disabled = true;
+          add(clear(rowStatus), h("span.muted", {}, label + "…"));
+          try {
+            await fn();
+          } catch (err) {
+            add(clear(rowStatus), errorBox(err, `${label} failed`));
+          } finally {
+            ev.target.disabled = false;
+          }
+        },
+      },
+      label
+    );
+  add(actions, 
+    h("a.button.small", { href: `#/sources/${enc(source.name)}/edit`, "aria-label": `Edit ${source.name}` }, "Edit"),
+    act("Refresh", async () => {
+      await post(`/api/v1/sources/${enc(source.name)}/refresh`);
+      await refreshPage();
+    }),
+    act("Delete", async () => {
+      if (!confirm(`Delete source ${source.name}? Fields using it stop working.`)) return clear(rowStatus);
+      await del(`/api/v1/sources/${enc(source.name)}`);
+      await refreshPage();
+    })
+  );
+  const secretExpires = source.client_secret_expires || (source.auth && source.auth.client_secret_expires);
+  const tokenExpiry = [
+    h("div", {}, "Token: ", st.token_expires_at ? when(st.token_expires_at) : h("span.muted", {}, "none cached")),
+    secretExpires ? h("div", { class: secretWarnings(source).length ? "warn-text" : "" }, "Secret: ", secretExpires) : null,
+  ];
+  const warnings = source.warnings || [];
+  return h(
+    "tr",
+    { "data-source": source.name },
+    h("th", { scope: "row" }, h("a", { href: `#/sources/${enc(source.name)}/edit` }, source.name), h("div.muted", {}, source.type === "sharepoint-list" ? `SharePoint list ${source.list || ""}` : "REST API")),
+    h("td", {}, stateCell(source)),
+    h("td", {}, when(st.last_fetch_at), st.last_success_at && st.last_success_at !== st.last_fetch_at ? h("div.muted", {}, "last success ", when(st.last_success_at)) : null),
+    h("td.num", {}, st.records ?? h("span.muted", {}, "—")),
+    h("td", {}, tokenExpiry),
+    h(
+      "td.problems",
+      {},
+      warnings.map((w) => h("p.warn-text", {}, "⚠ ", capitalize(w))),
+      st.last_error
+        ? h("div.last-error", {}, h("p", {}, capitalize(st.last_error.message)), st.last_error.hint ? h("p.hint", {}, st.last_error.hint) : null)
+        : null,
+      !warnings.length && !st.last_error ? h("span.muted", {}, "none") : null,
+      rowStatus
+    ),
+    h("td", {}, actions)
+  );
+}
+
+export async function sourcesPage() {
+  const section = h("section", { "aria-labelledby": "sources-title" });
+  const body = h("div");
+  const load = async () => {
+    const data = await get("/api/v1/sources");
+    const sources = data.sources || [];
+    clear(body);
+    if (!sources.length) {
+      add(body, h("p.empty", {}, "No sources yet. ", h("a", { href: "#/sources/new" }, "Create your first source"), "."));
+      return;
+    }
+    add(body, 
+      h(
+        "div.table-wrap",
+        {},
+        h(
+          "table.sources",
+          {},
+          h("caption.visually-hidden", {}, "Sources and their state"),
+          h(
+            "thead",
+            {},
+            h("tr", {}, ["Source", "State", "Last fetch", "Records", "Expiry", "Warnings and last error", "Actions"].map((c) => h("th", { scope: "col" }, c)))
+          ),
+          h("tbody", {}, sources.map((s) => row(s, load)))
+        )
+      )
+    );
+  };
+  add(section, 
+    h("div.page-head", {}, h("h1", { id: "sources-title" }, "Sources"), h("a.button.primary", { href: "#/sources/new" }, "New source")),
+    body
+  );
+  await load();
+  return section;
+}

@@ -1,0 +1,537 @@
+// New source wizard (and editor) with two presets: SharePoint list (Microsoft Graph) and
+// REST API. The SharePoint preset follows the setup flow: app registration →
+// Authenticate → site → list → columns → Save and test. Every step before saving goes
+// through the /api/v1/draft/* endpoints with the spec as typed; the secret travels
+// browser → server only and the server never sends it back.
+import { get, post, put, enc } from "./api.js";
+import { h, add, clear, errorBox, warningBox, field, uid, recordTable, capitalize, pick } from "./dom.js";
+
+const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
+const DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0";
+const NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+function input(attrs) {
+  return h("input", { type: "text", spellcheck: "false", autocomplete: "off", ...attrs });
+}
+
+function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "";
+  }
+}
+function pathOf(url) {
+  try {
+    const p = new URL(url).pathname;
+    return p === "/" ? "" : p.replace(/\/$/, "");
+  } catch {
+    return "";
+  }
+}
+const trimSlash = (s) => s.trim().replace(/\/+$/, "");
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
+}
+
+// The scope extdata asks for, as the server derives it from `graph`: a Microsoft Graph
+// host (global or national cloud) has its own scope; any other host (graphsim, a
+// gateway) takes Graph's tokens.
+const GRAPH_HOSTS = new Set(["graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"]);
+function derivedScope(graph) {
+  return GRAPH_HOSTS.has(hostOf(graph)) ? `${originOf(graph)}/.default` : "https://graph.microsoft.com/.default";
+}
+
+function busy(button, text) {
+  const old = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = text;
+  return () => {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    button.textContent = old;
+  };
+}
+
+// -------------------------------------------------------------- results
+
+function secondsPhrase(s) {
+  if (s === undefined || s === null) return "unknown";
+  if (s < 120) return `${s} seconds`;
+  if (s < 7200) return `${Math.round(s / 60)} minutes`;
+  return `${Math.round(s / 3600)} hours`;
+}
+
+export function authResult(answer) {
+  if (!answer.ok) return errorBox(answer.error || answer, "Authentication failed");
+  const c = answer.claims || {};
+  const roles = Array.isArray(c.roles) ? c.roles : [];
+  const rows = [
+    ["Token type", answer.token_type || "—"],
+    ["Expires in", secondsPhrase(answer.expires_in)],
+    ["Roles", roles.length ? roles.join(", ") : "none"],
+  ];
+  if (c.scp) rows.push(["Scopes (delegated)", c.scp]);
+  if (c.aud) rows.push(["Audience", Array.isArray(c.aud) ? c.aud.join(", ") : c.aud]);
+  if (c.tid) rows.push(["Tenant ID", c.tid]);
+  if (c.appid || c.azp) rows.push(["Application ID", c.appid || c.azp]);
+  if (c.exp) rows.push(["Token expiry", new Date(c.exp * 1000).toISOString()]);
+  return h(
+    "div.auth-result",
+    {},
+    h("div.notice.ok", { role: "status" }, h("strong", {}, "Authenticated"), h("dl.kv", {}, rows.map(([k, v]) => [h("dt", {}, k), h("dd", { "data-claim": k }, v)]))),
+    warningBox(answer.warnings, "Warnings — the token works, but:")
+  );
+}
+
+function previewColumns(result) {
+  const sample = result.sample || [];
+  let names = (result.columns || []).map((c) => (typeof c === "string" ? c : c.name || c.display_name)).filter(Boolean);
+  if (!names.length && sample.length) {
+    const first = sample[0];
+    for (const k of Object.keys(first)) {
+      if (k === "fields" && first.fields && typeof first.fields === "object") names.push(...Object.keys(first.fields).map((f) => "fields." + f));
+      else names.push(k);
+    }
+  }
+  return names.slice(0, 12).map((n) => ({
+    label: n,
+    get: (r) => {
+      const direct = pick(r, n);
+      if (direct !== undefined) return direct;
+      return r && r.fields ? r.fields[n] : undefined;
+    },
+  }));
+}
+
+export function testResult(result) {
+  const steps = result.steps || [];
+  const out = h("div.test-result", { "data-ok": String(!!result.ok) });
+  add(out, 
+    result.ok
+      ? h("div.notice.ok", { role: "status" }, h("strong", {}, "Test passed"), h("p", {}, `${result.records ?? 0} records in ${result.pages ?? 1} page${result.pages === 1 ? "" : "s"}.`))
+      : errorBox(result.error || { message: "the test failed" }, "Test failed")
+  );
+  add(out, warningBox(result.warnings));
+  if (steps.length) {
+    add(out, 
+      h("h3", {}, "Steps"),
+      recordTable(
+        [
+          { label: "Step", get: (s) => s.step },
+          { label: "Request", get: (s) => `${s.method || "GET"} ${s.url || ""}` },
+          { label: "Status", get: (s) => s.status },
+          { label: "Time (ms)", get: (s) => s.elapsed_ms },
+          { label: "Attempts", get: (s) => s.attempts },
+        ],
+        steps
+      )
+    );
+    out.querySelectorAll("table.records tbody tr").forEach((tr, i) => {
+      const st = steps[i].status;
+      tr.classList.add(st >= 200 && st < 300 ? "good" : "bad");
+    });
+  }
+  const sample = result.sample || [];
+  if (sample.length) add(out, h("h3", {}, "Record preview"), h("div.record-preview", {}, recordTable(previewColumns(result), sample, `First ${sample.length} records`)));
+  if (steps.some((s) => s.response_preview !== undefined)) {
+    add(out, 
+      h(
+        "details.raw",
+        {},
+        h("summary", {}, "Raw responses"),
+        steps.map((s) =>
+          h(
+            "div",
+            {},
+            h("h4", {}, `${s.step || "request"} — HTTP ${s.status ?? "?"}`),
+            h("pre", { tabindex: "0" }, typeof s.response_preview === "string" ? prettyMaybe(s.response_preview) : JSON.stringify(s.response_preview, null, 2))
+          )
+        )
+      )
+    );
+  }
+  return out;
+}
+
+function prettyMaybe(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+// -------------------------------------------------------------- SharePoint preset
+
+function sharepointForm(ctx) {
+  const ex = ctx.existing || {};
+  const authority = input({ name: "authority", value: ex.authority || DEFAULT_AUTHORITY, type: "url" });
+  const graph = input({ name: "graph", value: ex.graph || DEFAULT_GRAPH, type: "url" });
+  const tenant = input({ name: "tenant", value: ex.tenant || "", placeholder: "contoso.onmicrosoft.com or directory GUID", required: true });
+  const clientId = input({ name: "client_id", value: ex.client_id || "", placeholder: "00000000-0000-0000-0000-000000000000", required: true });
+  const storedSecret = ex.client_secret && typeof ex.client_secret === "object" && ex.client_secret.set;
+  const secret = input({
+    type: "password",
+    name: "client_secret",
+    autocomplete: "new-password",
+    placeholder: storedSecret ? "stored — type a new value to replace it" : "the secret's Value (not its Secret ID)",
+  });
+  const expires = input({ type: "date", name: "client_secret_expires", value: ex.client_secret_expires || "" });
+  const tokenUrl = input({ name: "token_url", type: "url" });
+  const scope = input({ name: "scope" });
+  const tokenUrlError = h("small.inline-error", { "aria-live": "polite" });
+  const scopeError = h("small.inline-error", { "aria-live": "polite" });
+
+  const syncDerived = () => {
+    tokenUrl.value = `${trimSlash(authority.value)}/${tenant.value.trim() || "{tenant}"}/oauth2/v2.0/token`;
+    scope.value = derivedScope(graph.value.trim());
+    tokenUrlError.textContent = scopeError.textContent = "";
+  };
+  syncDerived();
+  [authority, graph, tenant].forEach((el) => el.addEventListener("input", syncDerived));
+  // The token URL and scope are shown as Entra ID names them; edits map back to
+  // authority/tenant and graph, which is what the source spec stores.
+  tokenUrl.addEventListener("input", () => {
+    const m = tokenUrl.value.trim().match(/^(https?:\/\/.+?)\/([^/]+)\/oauth2\/v2\.0\/token$/);
+    if (!m) {
+      tokenUrlError.textContent = "The token URL must look like https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
+      return;
+    }
+    tokenUrlError.textContent = "";
+    authority.value = m[1];
+    if (m[2] !== "{tenant}") tenant.value = m[2];
+  });
+  scope.addEventListener("input", () => {
+    const m = scope.value.trim().match(/^(https?:\/\/[^/]+)\/\.default$/);
+    if (!m) {
+      scopeError.textContent = "The scope must be the Graph origin followed by /.default, e.g. https://graph.microsoft.com/.default";
+      return;
+    }
+    const host = hostOf(m[1]);
+    if (!GRAPH_HOSTS.has(host)) {
+      scopeError.textContent = "SharePoint sources ask for Microsoft Graph's scope (or a national cloud's); for another Graph host change the Graph base URL under Advanced.";
+      return;
+    }
+    scopeError.textContent = "";
+    // Simulators and gateways take Graph's own tokens: their base URL stays as it is.
+    if (GRAPH_HOSTS.has(hostOf(graph.value.trim())) || host !== "graph.microsoft.com") graph.value = m[1] + (pathOf(graph.value) || "/v1.0");
+  });
+
+  const site = input({ name: "site", type: "url", value: ex.site || "", placeholder: "https://contoso.sharepoint.com/sites/Sales" });
+  const listSelect = h("select", { name: "list", disabled: !ex.list }, ex.list ? h("option", { value: ex.list }, ex.list) : h("option", { value: "" }, "Find the site's lists first"));
+  const columnsBox = h("fieldset.columns", { hidden: true }, h("legend", {}, "Columns to fetch (none ticked = all)"));
+  const selected = new Set(Array.isArray(ex.select) ? ex.select : ex.select ? String(ex.select).split(",").map((s) => s.trim()) : []);
+
+  const spec = (withList = true) => {
+    const s = { ...ctx.base(), type: "sharepoint-list" };
+    s.tenant = tenant.value.trim();
+    s.client_id = clientId.value.trim();
+    if (secret.value) s.client_secret = secret.value;
+    else if (storedSecret) s.client_secret = { set: true };
+    else delete s.client_secret;
+    if (expires.value) s.client_secret_expires = expires.value;
+    else delete s.client_secret_expires;
+    if (site.value.trim()) s.site = site.value.trim();
+    if (withList && listSelect.value) s.list = listSelect.value;
+    else if (!withList) delete s.list;
+    const cols = [...columnsBox.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value);
+    if (cols.length) s.select = cols;
+    else if (!columnsBox.hidden) delete s.select;
+    const a = trimSlash(authority.value);
+    const g = trimSlash(graph.value);
+    if (a && a !== DEFAULT_AUTHORITY) s.authority = a;
+    else delete s.authority;
+    if (g && g !== DEFAULT_GRAPH) s.graph = g;
+    else delete s.graph;
+    return s;
+  };
+
+  // Step 1: authenticate
+  const authOut = h("div.result", { "aria-live": "polite", id: "auth-result" });
+  const authBtn = h("button.primary", { type: "button", id: "authenticate" }, "Authenticate");
+  authBtn.addEventListener("click", async () => {
+    const done = busy(authBtn, "Authenticating…");
+    clear(authOut);
+    try {
+      add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: spec(true), variables: {} })));
+    } catch (err) {
+      add(authOut, errorBox(err, "Authentication failed"));
+    } finally {
+      done();
+    }
+  });
+
+  // Step 2: site → lists → columns
+  const listsOut = h("div.result", { "aria-live": "polite" });
+  const findBtn = h("button", { type: "button", id: "find-lists" }, "Find lists");
+  findBtn.addEventListener("click", async () => {
+    const done = busy(findBtn, "Looking up the site…");
+    clear(listsOut);
+    try {
+      const answer = await post("/api/v1/draft/sharepoint/lists", { source: spec(false), variables: {} });
+      const lists = (answer.lists || []).filter((l) => !l.hidden);
+      add(clear(listSelect), h("option", { value: "" }, `Choose one of ${lists.length} lists`), ...lists.map((l) => h("option", { value: l.title, "data-id": l.id }, l.title + (l.template && l.template !== "genericList" ? ` (${l.template})` : ""))));
+      listSelect.disabled = false;
+      add(listsOut, h("p.muted", {}, `${lists.length} lists found on the site.`));
+      listSelect.focus();
+    } catch (err) {
+      add(listsOut, errorBox(err, "Could not read the site's lists"));
+    } finally {
+      done();
+    }
+  });
+  const columnsOut = h("div.result", { "aria-live": "polite" });
+  const loadColumns = async () => {
+    clear(columnsOut);
+    columnsBox.hidden = true;
+    if (!listSelect.value) return;
+    add(columnsOut, h("p.muted", {}, "Loading columns…"));
+    try {
+      const answer = await post("/api/v1/draft/sharepoint/columns", { source: spec(true), variables: {} });
+      clear(columnsOut);
+      add(clear(columnsBox), h("legend", {}, "Columns to fetch (none ticked = all)"));
+      for (const c of answer.columns || []) {
+        const id = uid("col");
+        add(columnsBox, 
+          h(
+            "div.check",
+            {},
+            h("input", { type: "checkbox", id, value: c.name, checked: selected.has(c.name) }),
+            h("label", { for: id }, c.display_name || c.name, " ", h("code", {}, c.name), h("span.muted", {}, ` ${c.type || ""}${c.indexed ? " · indexed" : ""}`))
+          )
+        );
+      }
+      columnsBox.hidden = false;
+    } catch (err) {
+      add(clear(columnsOut), errorBox(err, "Could not read the list's columns"));
+    }
+  };
+  listSelect.addEventListener("change", loadColumns);
+
+  const tokenUrlField = field("Token URL", tokenUrl, "OAuth 2.0 token endpoint (v2) — Entra ID: App registrations → Endpoints");
+  add(tokenUrlField, tokenUrlError);
+  const scopeField = field("Scope", scope, "Application permissions of Microsoft Graph");
+  add(scopeField, scopeError);
+
+  const form = h(
+    "div.preset",
+    {},
+    h(
+      "fieldset.step",
+      {},
+      h("legend", {}, h("span.step-no", {}, "1"), " App registration"),
+      h("p.muted", {}, "From Entra ID → App registrations: an app with the Microsoft Graph application permission Sites.Read.All and admin consent."),
+      field("Tenant", tenant, "Directory (tenant) ID or primary domain"),
+      field("Client ID", clientId, "Application (client) ID"),
+      field("Client secret", secret, storedSecret ? "A secret is stored. It is never shown again; leave empty to keep it." : "Certificates & secrets → the secret's Value. It is sent to the server and never shown again."),
+      field("Secret expires", expires, "Optional: you are warned 30 days before"),
+      tokenUrlField,
+      scopeField,
+      h("details.advanced", {}, h("summary", {}, "Advanced: national clouds and simulators"), field("Authority", authority, "Identity platform host"), field("Graph base URL", graph, "Microsoft Graph endpoint with version")),
+      h("div.buttons", {}, authBtn),
+      authOut
+    ),
+    h(
+      "fieldset.step",
+      {},
+      h("legend", {}, h("span.step-no", {}, "2"), " Site and list"),
+      field("Site URL", site, "As copied from the browser's address bar"),
+      h("div.buttons", {}, findBtn),
+      listsOut,
+      field("List", listSelect),
+      columnsOut,
+      columnsBox
+    )
+  );
+  if (ex.list && ex.site) queueMicrotask(loadColumns);
+  return { form, spec: () => spec(true), firstInput: tenant };
+}
+
+// -------------------------------------------------------------- REST preset
+
+function restForm(ctx) {
+  const ex = ctx.existing || {};
+  const exAuth = ex.auth || { type: "none" };
+  const url = input({ name: "url", type: "url", value: ex.url || "", placeholder: "https://api.example.com/v1/customers?q={q}" });
+  const method = h("select", { name: "method" }, ["GET", "POST"].map((m) => h("option", { value: m, selected: (ex.method || "GET") === m }, m)));
+  const records = input({ name: "records", value: ex.records || "", placeholder: "$.items[*]" });
+  const pagination = h("select", { name: "pagination" }, [
+    h("option", { value: "none" }, "None"),
+    h("option", { value: "next_link", selected: ex.pagination && ex.pagination.type === "next_link" }, "Next-page link in the body"),
+    h("option", { value: "link_header", selected: ex.pagination && ex.pagination.type === "link_header" }, "Link header (RFC 8288)"),
+  ]);
+  const nextPath = input({ name: "next", value: (ex.pagination && ex.pagination.next) || "", placeholder: "$['@odata.nextLink']" });
+  const authType = h("select", { name: "auth_type" }, [
+    ["none", "None"],
+    ["bearer", "Bearer token"],
+    ["api_key", "API key"],
+    ["basic", "Basic (user and password)"],
+    ["oauth2", "OAuth 2.0 client credentials"],
+  ].map(([v, l]) => h("option", { value: v, selected: exAuth.type === v }, l)));
+  const stored = (k) => exAuth[k] && typeof exAuth[k] === "object" && exAuth[k].set;
+  const secretInput = (k, label) =>
+    field(label, input({ type: "password", name: k, autocomplete: "new-password", placeholder: stored(k) ? "stored — type a new value to replace it" : "" }), stored(k) ? "Stored; never shown again. Leave empty to keep it." : "Sent to the server, never shown again.");
+  const authFields = {
+    none: [],
+    bearer: [secretInput("token", "Token")],
+    api_key: [field("Header or parameter name", input({ name: "name", value: exAuth.name || "X-Api-Key" })), secretInput("value", "Key"), field("Sent in", h("select", { name: "in" }, ["header", "query"].map((v) => h("option", { value: v, selected: exAuth.in === v }, v))))],
+    basic: [field("User name", input({ name: "username", value: exAuth.username || "" })), secretInput("password", "Password")],
+    oauth2: [
+      field("Token URL", input({ name: "token_url", type: "url", value: exAuth.token_url || "" })),
+      field("Client ID", input({ name: "client_id", value: exAuth.client_id || "" })),
+      secretInput("client_secret", "Client secret"),
+      field("Scope", input({ name: "scope", value: exAuth.scope || "" })),
+    ],
+  };
+  const authBox = h("div.auth-fields");
+  const showAuth = () => add(clear(authBox), ...authFields[authType.value]);
+  authType.addEventListener("change", showAuth);
+  showAuth();
+
+  const spec = () => {
+    const s = { ...ctx.base(), type: "rest" };
+    s.url = url.value.trim();
+    s.method = method.value;
+    if (records.value.trim()) s.records = records.value.trim();
+    else delete s.records;
+    if (pagination.value === "none") delete s.pagination;
+    else s.pagination = { ...(ex.pagination || {}), type: pagination.value, ...(pagination.value === "next_link" ? { next: nextPath.value.trim() } : {}) };
+    if (authType.value === "none") delete s.auth;
+    else {
+      const a = { ...(exAuth.type === authType.value ? exAuth : {}), type: authType.value };
+      for (const el of authBox.querySelectorAll("input, select")) {
+        if (el.type === "password") {
+          if (el.value) a[el.name] = el.value;
+          else if (stored(el.name) && exAuth.type === authType.value) a[el.name] = { set: true };
+          else delete a[el.name];
+        } else if (el.value.trim()) a[el.name] = el.value.trim();
+        else delete a[el.name];
+      }
+      s.auth = a;
+    }
+    return s;
+  };
+
+  const authOut = h("div.result", { "aria-live": "polite" });
+  const authBtn = h("button", { type: "button" }, "Authenticate");
+  authBtn.addEventListener("click", async () => {
+    const done = busy(authBtn, "Authenticating…");
+    clear(authOut);
+    try {
+      add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: spec(), variables: {} })));
+    } catch (err) {
+      add(authOut, errorBox(err, "Authentication failed"));
+    } finally {
+      done();
+    }
+  });
+
+  const form = h(
+    "div.preset",
+    {},
+    h("fieldset.step", {}, h("legend", {}, h("span.step-no", {}, "1"), " Request"), field("URL", url, "{variable} placeholders are filled from the field's context"), field("Method", method), field("Records", records, "JSONPath selecting the records; the whole body when empty"), field("Pagination", pagination), field("Next link path", nextPath, "For 'Next-page link': JSONPath to the next URL")),
+    h("fieldset.step", {}, h("legend", {}, h("span.step-no", {}, "2"), " Credentials"), field("Authentication", authType), authBox, h("div.buttons", {}, authBtn), authOut),
+    ex.steps ? h("p.muted", {}, `This source has ${ex.steps.length} preliminary steps; they are kept as configured.`) : null
+  );
+  return { form, spec, firstInput: url };
+}
+
+// -------------------------------------------------------------- page
+
+export async function wizardPage(editName) {
+  let existing = null;
+  if (editName) {
+    existing = await get(`/api/v1/sources/${enc(editName)}`);
+    delete existing.warnings;
+    delete existing.status;
+  }
+  const section = h("section.wizard", { "aria-labelledby": "wizard-title" });
+  const name = input({ name: "name", value: existing ? existing.name || editName : "", required: true, pattern: "[A-Za-z0-9_-]+", disabled: !!existing });
+  const ttl = input({ name: "cache_ttl", value: (existing && existing.cache_ttl) || "", placeholder: "5m" });
+  const presetBox = h("div");
+  let preset = existing ? (existing.type === "sharepoint-list" ? "sharepoint" : "rest") : "sharepoint";
+  let current = null;
+
+  const ctx = {
+    existing,
+    base: () => {
+      const s = existing ? JSON.parse(JSON.stringify(existing)) : {};
+      s.name = name.value.trim();
+      if (ttl.value.trim()) s.cache_ttl = ttl.value.trim();
+      else delete s.cache_ttl;
+      return s;
+    },
+  };
+  const showPreset = () => {
+    if (existing && (preset === "sharepoint") !== (existing.type === "sharepoint-list")) ctx.existing = null;
+    else ctx.existing = existing;
+    current = preset === "sharepoint" ? sharepointForm(ctx) : restForm(ctx);
+    add(clear(presetBox), current.form);
+  };
+
+  const presetPicker = h(
+    "fieldset.presets",
+    { hidden: !!existing },
+    h("legend", {}, "Preset"),
+    [
+      ["sharepoint", "SharePoint list", "A list on a SharePoint site, through Microsoft Graph (app registration in Entra ID)"],
+      ["rest", "REST API", "Any JSON, XML or CSV HTTP API"],
+    ].map(([value, label, desc]) => {
+      const id = uid("preset");
+      const radio = h("input", { type: "radio", name: "preset", id, value, checked: value === preset });
+      radio.addEventListener("change", () => {
+        preset = value;
+        showPreset();
+      });
+      return h("div.preset-choice", {}, radio, h("label", { for: id }, h("strong", {}, label), h("span.muted", {}, desc)));
+    })
+  );
+
+  // Step 3: save and test
+  const saveOut = h("div.result", { "aria-live": "polite", id: "save-result" });
+  const saveBtn = h("button.primary", { type: "button", id: "save-and-test" }, "Save and test");
+  saveBtn.addEventListener("click", async () => {
+    clear(saveOut);
+    const n = name.value.trim();
+    if (!NAME_RE.test(n)) {
+      add(saveOut, errorBox({ message: "the source needs a name of letters, digits, - and _", hint: "Type a name such as sales-customers at the top of the page." }, "Cannot save"));
+      name.focus();
+      return;
+    }
+    const done = busy(saveBtn, "Saving…");
+    try {
+      const saved = await put(`/api/v1/sources/${enc(n)}`, current.spec());
+      add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), h("p", {}, `Source ${n} is saved. Testing it…`)));
+      add(saveOut, warningBox(saved.warnings));
+      saveBtn.textContent = "Testing…";
+      const result = await post(`/api/v1/sources/${enc(n)}/test`, { variables: {} });
+      add(saveOut, testResult(result));
+      add(saveOut, h("p", {}, h("a", { href: "#/sources" }, "Back to sources"), " · ", h("a", { href: `#/fields?source=${enc(n)}` }, "Create a field from this source")));
+      if (!existing) {
+        // Further saves update the source that now exists.
+        existing = { ...current.spec(), ...saved };
+        delete existing.warnings;
+        name.disabled = true;
+      }
+    } catch (err) {
+      add(saveOut, errorBox(err, "Save and test failed"));
+    } finally {
+      done();
+    }
+  });
+
+  add(section, 
+    h("h1", { id: "wizard-title" }, existing ? `Edit source ${editName}` : "New source"),
+    h("form.card", { onsubmit: (ev) => ev.preventDefault() }, presetPicker, field("Source name", name, "Letters, digits, - and _; fields refer to it"), field("Cache time", ttl, "How long fetched records stay fresh, e.g. 5m or 1h (default 5m)"), presetBox, h("fieldset.step", {}, h("legend", {}, h("span.step-no", {}, "3"), " Save and test"), h("div.buttons", {}, saveBtn), saveOut))
+  );
+  showPreset();
+  return section;
+}
+
+export { capitalize };
