@@ -335,7 +335,8 @@ struct ApiServer::Impl {
 
   // A source described in the request body, built but never stored: the wizard's steps
   // before "Save". Body: {"source": {...spec...}, "variables": {...}}.
-  Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables) {
+  Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables,
+                                                        const std::string& step = {}) {
     json parsed = json::parse(body, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") ||
         !parsed["source"].is_object())
@@ -344,8 +345,25 @@ struct ApiServer::Impl {
                    "Send the source spec under \"source\".");
     if (variables) *variables = parsed.value("variables", json::object());
     std::string name = parsed["source"].value("name", "draft");
-    parsed["source"].erase("name");
-    EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(parsed["source"].dump(), name));
+    json& spec = parsed["source"];
+    spec.erase("name");
+    // Editing a stored source: secrets the browser never saw come back as {"set": true}.
+    if (auto stored = runtime.store().get_source(name); stored.ok() && *stored) {
+      for (const auto& ptr : (*stored)->secret_pointers) {
+        json::json_pointer p(ptr);
+        if (spec.contains(p) && spec[p] == json{{"set", true}} && (*stored)->spec.contains(p))
+          spec[p] = (*stored)->spec[p];
+      }
+    }
+    // The wizard authenticates before the site is known and lists lists before one is
+    // chosen: those steps only need the credential (and the site), so placeholders stand in.
+    if (spec.value("type", "") == "sharepoint-list") {
+      if (step == "authenticate" && !spec.contains("site") && !spec.contains("host"))
+        spec["site"] = "https://contoso.sharepoint.com/";
+      if ((step == "authenticate" || step == "sharepoint/lists") && !spec.contains("list"))
+        spec["list"] = "-";
+    }
+    EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(spec.dump(), name));
     return sources::make_source(cfg, runtime.source_deps());
   }
 
@@ -425,7 +443,7 @@ struct ApiServer::Impl {
 
   Response draft(const std::string& what, const std::string& body) {
     json variables;
-    auto src = draft_source(body, &variables);
+    auto src = draft_source(body, &variables, what);
     if (!src.ok()) return error_response(src.error());
     if (what == "authenticate") return authenticate_source(**src);
     if (what == "test") return test_source(**src, variables);
