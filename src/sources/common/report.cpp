@@ -125,7 +125,9 @@ json to_json(const TestReport& report) {
                      {"url", s.url},
                      {"status", s.status},
                      {"elapsed_ms", s.elapsed_ms},
-                     {"attempts", s.attempts}});
+                     {"attempts", s.attempts},
+                     // The UI's raw-response viewer (already redacted and trimmed).
+                     {"response_preview", s.response_preview}});
   }
   json j = {{"ok", report.ok},
             {"steps", steps},
