@@ -1,5 +1,7 @@
 #include "sources/sharepoint/sharepoint_source.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <chrono>
 #include <unordered_set>
@@ -77,18 +79,6 @@ std::string host_only(const std::string& host_port) {
   return host_port.substr(0, host_port.find(':'));
 }
 
-bool is_guid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Internal column names are XML-encoded identifiers (Account_x0020_Manager).
 bool is_internal_name(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
@@ -109,98 +99,14 @@ std::optional<size_t> skip_string(std::string_view text, size_t pos) {
   return std::nullopt;
 }
 
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Decodes the JSON string literal text[begin, end) (quotes included).
+// Decodes the JSON string literal `literal` (quotes included) with simdjson, which already
+// handles every escape and surrogate pair.
 std::optional<std::string> decode_string(std::string_view literal) {
-  std::string out;
-  out.reserve(literal.size());
-  auto hex4 = [&](size_t at) -> std::optional<unsigned> {
-    if (at + 4 > literal.size() - 1) return std::nullopt;
-    unsigned v = 0;
-    for (size_t k = at; k < at + 4; ++k) {
-      char c = literal[k];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        v |= static_cast<unsigned>(c - 'A' + 10);
-      else
-        return std::nullopt;
-    }
-    return v;
-  };
-  for (size_t i = 1; i + 1 < literal.size(); ++i) {
-    char c = literal[i];
-    if (c != '\\') {
-      out.push_back(c);
-      continue;
-    }
-    if (++i + 1 > literal.size() - 1) return std::nullopt;
-    switch (literal[i]) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '/':
-        out.push_back('/');
-        break;
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'u': {
-        auto cp = hex4(i + 1);
-        if (!cp) return std::nullopt;
-        i += 4;
-        unsigned code = *cp;
-        if (code >= 0xD800 && code <= 0xDBFF && i + 6 < literal.size() && literal[i + 1] == '\\' &&
-            literal[i + 2] == 'u') {
-          auto low = hex4(i + 3);
-          if (low && *low >= 0xDC00 && *low <= 0xDFFF) {
-            code = 0x10000 + ((code - 0xD800) << 10) + (*low - 0xDC00);
-            i += 6;
-          }
-        }
-        append_utf8(out, code);
-        break;
-      }
-      default:
-        return std::nullopt;
-    }
-  }
-  return out;
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(literal);
+  std::string_view value;
+  if (parser.parse(padded).get(value)) return std::nullopt;
+  return std::string(value);
 }
 
 size_t skip_ws(std::string_view text, size_t pos) {
