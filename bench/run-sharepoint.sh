@@ -15,8 +15,9 @@ TENANT=contoso.onmicrosoft.com
 CLIENT_ID=11111111-1111-4111-8111-111111111111
 SECRET='Abc8Q~benchSecret.Value-0001xYz2'
 FETCH=${FETCH:-$BUILD/bench_sharepoint_fetch}
+EXTDATA=${EXTDATA:-$BUILD/extdata}
 GRAPHSIM=${GRAPHSIM:-$BUILD/extdata-graphsim}
-for bin in "$FETCH" "$GRAPHSIM"; do
+for bin in "$FETCH" "$EXTDATA" "$GRAPHSIM"; do
   [[ -x $bin ]] || { echo "missing $bin: run make build" >&2; exit 1; }
 done
 [[ -x /usr/bin/time ]] || { echo "missing /usr/bin/time: install the time package" >&2; exit 1; }
@@ -59,6 +60,14 @@ graph: $BASE/v1.0
 ca_bundle: $work/ca.pem
 YAML
 
+# The same source applied to a data directory, for the real CLI (`extdata fetch`).
+{
+  echo "sources:"
+  echo "  - name: customers"
+  sed 's/^/    /' "$work/source.yaml"
+} >"$work/config.yaml"
+"$EXTDATA" --data "$work/data" apply -f "$work/config.yaml" >/dev/null
+
 # The curl floor's URL list: site, list, then every page (found once, before timing).
 token=$(curl -sS --cacert "$work/ca.pem" -d grant_type=client_credentials -d "client_id=$CLIENT_ID" \
   --data-urlencode "client_secret=$SECRET" -d scope=https://graph.microsoft.com/.default \
@@ -92,6 +101,7 @@ measure() {  # name, command... → appends "name wall_s max_rss_kb user_s sys_s
 for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS" >&2
   measure extdata "$FETCH" "$work/source.yaml"
+  measure cli "$EXTDATA" --data "$work/data" fetch customers --output json
   measure sdk env NODE_EXTRA_CA_CERTS="$work/ca.pem" node bench/sharepoint-sdk.mjs "$BASE" \
     "$TENANT" "$CLIENT_ID" "$SECRET" contoso.sharepoint.com /sites/Sales Customers "$PAGE_SIZE"
   measure curl bash bench/sharepoint-curl-floor.sh "$BASE" "$TENANT" "$CLIENT_ID" "$SECRET" \
@@ -99,7 +109,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-for name in extdata sdk curl; do
+for name in extdata cli sdk curl; do
   t=$(awk -v n=$name '$1==n {print $2}' "$work/results" | median)
   m=$(awk -v n=$name '$1==n {print $3}' "$work/results" | median)
   c=$(awk -v n=$name '$1==n {print $4 + $5}' "$work/results" | median)
@@ -111,10 +121,12 @@ awk -v runs="$RUNS" '
   END {
     printf "| contender | wall time | client CPU (user+sys) | peak RSS |\n|---|---|---|---|\n"
     printf "| extdata (sharepoint-list source) | %.2f s | %.2f s | %.1f MB |\n", t["extdata"], c["extdata"], m["extdata"]/1024
+    printf "| extdata fetch CLI (all records as JSON to a file) | %.2f s | %.2f s | %.1f MB |\n", t["cli"], c["cli"], m["cli"]/1024
     printf "| Graph JS SDK PageIterator + msal-node | %.2f s | %.2f s | %.1f MB |\n", t["sdk"], c["sdk"], m["sdk"]/1024
     printf "| curl, no parsing (floor) | %.2f s | %.2f s | %.1f MB |\n", t["curl"], c["curl"], m["curl"]/1024
-    printf "\nmedians of %d alternating runs. SDK / extdata: %.2f× wall, %.2f× CPU, %.2f× memory. extdata / curl: %.2f× wall, %.2f× CPU.\n",
-      runs, t["sdk"]/t["extdata"], c["sdk"]/c["extdata"], m["sdk"]/m["extdata"], t["extdata"]/t["curl"], c["extdata"]/c["curl"]
+    printf "\nmedians of %d alternating runs. SDK / extdata: %.2f× wall, %.2f× CPU, %.2f× memory. extdata / curl: %.2f× wall, %.2f× CPU. SDK / CLI: %.2f× wall, %.2f× memory; CLI / curl: %.2f× wall.\n",
+      runs, t["sdk"]/t["extdata"], c["sdk"]/c["extdata"], m["sdk"]/m["extdata"], t["extdata"]/t["curl"], c["extdata"]/c["curl"],
+      t["sdk"]/t["cli"], m["sdk"]/m["cli"], t["cli"]/t["curl"]
   }' "$work/medians"
 echo
 echo "raw runs (name wall_s max_rss_kb user_s sys_s):"

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Field options under load (docs/benchmarks.md, "Field options over HTTP"): a field over a
+# 100,000-item SharePoint list (graphsim, bench/sharepoint-fixture.yaml), queried with
+#   GET /api/v1/fields/customer/options?q=ab&limit=20
+# by wrk (2 threads, 64 connections, DURATION) against `extdata serve`, and in the same run
+# against nginx serving a static JSON file of exactly the same size as extdata's response.
+# Then extdata's resident memory after loading 100,000 and 1,000,000 records.
+#   bench/run-field-options.sh         (after `make build`; DURATION=15s RUNS=3 BIG=1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/release}
+DURATION=${DURATION:-15s}
+RUNS=${RUNS:-3}
+ITEMS=${ITEMS:-100000}
+BIG=${BIG:-1000000}
+QUERY=${QUERY:-q=ab&limit=20}
+EXTDATA=${EXTDATA:-$BUILD/extdata}
+GRAPHSIM=${GRAPHSIM:-$BUILD/extdata-graphsim}
+SECRET='Abc8Q~benchSecret.Value-0001xYz2'
+for bin in "$EXTDATA" "$GRAPHSIM"; do
+  [[ -x $bin ]] || { echo "missing $bin: run make build" >&2; exit 1; }
+done
+for tool in wrk nginx curl jq python3; do
+  command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] ||
+    { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for_file() {  # file, pid
+  for _ in $(seq 1 1200); do
+    [[ -s $1 ]] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+start_graphsim() {  # items → sets GRAPHSIM_URL, graphsim_pid
+  rm -f "$work/graphsim.port"
+  "$GRAPHSIM" --fixture bench/sharepoint-fixture.yaml --generate-items "Customers=$1" \
+    --port-file "$work/graphsim.port" >"$work/graphsim.log" 2>&1 &
+  graphsim_pid=$!
+  pids+=("$graphsim_pid")
+  wait_for_file "$work/graphsim.port" "$graphsim_pid" ||
+    { cat "$work/graphsim.log" >&2; echo "graphsim did not start" >&2; exit 1; }
+  GRAPHSIM_URL=http://127.0.0.1:$(cat "$work/graphsim.port")
+}
+
+start_extdata() {  # data dir → sets EXTDATA_URL, extdata_pid
+  local data=$1
+  cat >"$work/config.yaml" <<YAML
+sources:
+  - name: customers
+    type: sharepoint-list
+    tenant: contoso.onmicrosoft.com
+    client_id: 11111111-1111-4111-8111-111111111111
+    client_secret: \${env:BENCH_SECRET}
+    site: https://contoso.sharepoint.com/sites/Sales
+    list: Customers
+    authority: $GRAPHSIM_URL
+    graph: $GRAPHSIM_URL/v1.0
+    cache_ttl: 1h
+fields:
+  - name: customer
+    source: customers
+    label: "{fields.Title} ({fields.City|—}, {fields.Country})"
+    value: "{id}"
+    search: "{fields.Title} {fields.City|} {fields.Country}"
+    sort: "{fields.Title}"
+YAML
+  BENCH_SECRET=$SECRET "$EXTDATA" --data "$data" apply -f "$work/config.yaml" >/dev/null
+  "$EXTDATA" --data "$data" serve --listen 127.0.0.1:0 --anonymous-read --log-level warn \
+    >"$work/serve.out" 2>"$work/serve.log" &
+  extdata_pid=$!
+  pids+=("$extdata_pid")
+  EXTDATA_URL=
+  for _ in $(seq 1 600); do
+    EXTDATA_URL=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
+    [[ -n $EXTDATA_URL ]] && break
+    kill -0 "$extdata_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $EXTDATA_URL ]] || { cat "$work/serve.out" "$work/serve.log" >&2; exit 1; }
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# --- 100,000 records: extdata and nginx under wrk -------------------------------------
+start_graphsim "$ITEMS"
+start_extdata "$work/data"
+options_url="$EXTDATA_URL/api/v1/fields/customer/options?$QUERY"
+baseline_rss=$(rss_kb "$extdata_pid")
+# The first request loads the record set (every page) and builds the search index.
+curl -sS --fail -o "$work/response.json" "$options_url"
+total=$(jq .total "$work/response.json")
+count=$(jq '.options | length' "$work/response.json")
+[[ $count -gt 0 ]] || { echo "no options for $QUERY" >&2; cat "$work/response.json" >&2; exit 1; }
+loaded_rss=$(rss_kb "$extdata_pid")
+size=$(stat -c %s "$work/response.json")
+echo "extdata $EXTDATA_URL: $ITEMS records, $QUERY → $count options of $total, $size bytes" >&2
+
+# nginx: same body size, same two worker processes as extdata's two network threads.
+mkdir -p "$work/www" "$work/nginx"
+cp "$work/response.json" "$work/www/options.json"
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user_line=""
+[[ $(id -u) == 0 ]] && user_line="user root;"
+cat >"$work/nginx/nginx.conf" <<CONF
+$user_line
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $work/www;
+    default_type application/json;
+  }
+}
+CONF
+"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" 2>"$work/nginx/start.log" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/options.json" && break; sleep 0.1; done
+nginx_url="http://127.0.0.1:$nginx_port/options.json"
+cmp <(curl -sS "$nginx_url") "$work/response.json" || { echo "nginx serves a different body" >&2; exit 1; }
+
+run_wrk() {  # name url → appends "name req_s p50_ms p99_ms"
+  wrk -t2 -c64 -d"$DURATION" --latency "$2" >"$work/wrk.out"
+  awk -v n="$1" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ {r=$2} $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} /Non-2xx/ {bad=$NF}
+    END {if (bad) {print "non-2xx responses: " bad > "/dev/stderr"; exit 1}; print n, r, p50, p99}' \
+    "$work/wrk.out" >>"$work/results"
+  echo "  $(tail -1 "$work/results")" >&2
+}
+for run in $(seq 1 "$RUNS"); do
+  echo "run $run/$RUNS" >&2
+  run_wrk extdata "$options_url"
+  run_wrk nginx "$nginx_url"
+done
+loaded_after_rss=$(rss_kb "$extdata_pid")
+requests=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_api_requests_total/ {s+=$2} END {print s+0}')
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+for name in extdata nginx; do
+  for col in 2 3 4; do
+    awk -v n=$name -v c=$col '$1==n {print $c}' "$work/results" | median
+  done | paste -sd' ' | sed "s/^/$name /"
+done >"$work/medians"
+
+kill "$extdata_pid" "$graphsim_pid"
+wait "$extdata_pid" "$graphsim_pid" 2>/dev/null || true
+
+# --- 1,000,000 records: resident memory only -------------------------------------------
+start_graphsim "$BIG"
+start_extdata "$work/data-big"
+curl -sS --fail -o "$work/response-big.json" "$EXTDATA_URL/api/v1/fields/customer/options?$QUERY"
+big_total=$(jq .total "$work/response-big.json")
+big_rss=$(rss_kb "$extdata_pid")
+big_hwm=$(hwm_kb "$extdata_pid")
+
+echo "### wrk -t2 -c64 -d$DURATION, GET /api/v1/fields/customer/options?$QUERY ($ITEMS records, $size-byte body)"
+echo
+awk -v runs="$RUNS" '
+  {r[$1]=$2; p50[$1]=$3; p99[$1]=$4}
+  END {
+    printf "| server | requests/s | p50 | p99 |\n|---|---|---|---|\n"
+    printf "| extdata serve (field options, search) | %.0f | %.2f ms | %.2f ms |\n", r["extdata"], p50["extdata"], p99["extdata"]
+    printf "| nginx, static file of the same size | %.0f | %.2f ms | %.2f ms |\n", r["nginx"], p50["nginx"], p99["nginx"]
+    printf "\nmedians of %d alternating runs. extdata / nginx: %.2f× requests/s, p99 %.2f×.\n", runs, r["extdata"]/r["nginx"], p99["extdata"]/p99["nginx"]
+  }' "$work/medians"
+echo
+echo "### extdata serve resident memory"
+echo
+echo "| records loaded | RSS | peak RSS |"
+echo "|---|---|---|"
+printf "| none (started, nothing fetched) | %.1f MB | |\n" "$(echo "$baseline_rss / 1024" | bc -l)"
+printf "| %d (after the first request) | %.1f MB | |\n" "$ITEMS" "$(echo "$loaded_rss / 1024" | bc -l)"
+printf "| %d (after %d wrk runs, %d requests served) | %.1f MB | |\n" "$ITEMS" "$RUNS" "$requests" "$(echo "$loaded_after_rss / 1024" | bc -l)"
+printf "| %d (total for q: %s) | %.1f MB | %.1f MB |\n" "$BIG" "$big_total" "$(echo "$big_rss / 1024" | bc -l)" "$(echo "$big_hwm / 1024" | bc -l)"
+echo
+echo "raw wrk runs (name req_s p50_ms p99_ms):"
+cat "$work/results"
