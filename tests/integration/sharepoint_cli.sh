@@ -5,24 +5,22 @@
 # per route, per status and per URL, throttles and injected faults. Faults are set per check
 # over PUT /_graphsim/faults; counters are reset before each check.
 #
-# Token expiry mid-sync: the unit tests (tests/unit/sources_sharepoint) move graphsim's
-# injected clock ahead between pages; a separate graphsim process has no such knob and no
-# fault that rejects a token. So check 3 sends Graph traffic through a small loopback proxy
-# (python3, below) that spoils the bearer token's signature on exactly one items request:
-# graphsim itself answers that request 401 InvalidAuthenticationToken and counts it, as Graph
-# does for a token revoked (or expired) mid-sync. Everything else the proxy relays unchanged.
+# Token expiry mid-sync: graphsim's `expire_token` fault (docs/graphsim.md) expires the bearer
+# token of one chosen Graph request for good; graphsim answers it, and any later request with
+# that token, 401 InvalidAuthenticationToken "Access token has expired or is not yet valid." as
+# Graph does, so only a newly issued token works (check 3).
 #
 # No sleeps for timing: waits are only polls for a port file. The one timing assertion is a
 # lower bound (a Retry-After of 1.128 s, twice, cannot take less than 2.256 s).
 #
-# Env: EXTDATA_BIN, GRAPHSIM_BIN, EXTDATA_SOURCE_DIR (set by ctest). Needs curl, jq, python3.
+# Env: EXTDATA_BIN, GRAPHSIM_BIN, EXTDATA_SOURCE_DIR (set by ctest). Needs curl and jq.
 set -uo pipefail
 : "${EXTDATA_BIN:?}" "${GRAPHSIM_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
 SRC=$EXTDATA_SOURCE_DIR
 # Hermetic: secrets reach extdata only where this script passes them.
 unset SP_SECRET SP_EXPIRED_SECRET SP_NOCONSENT_SECRET SP_USERREAD_SECRET EXTDATA_DATA
 
-for tool in curl jq python3; do
+for tool in curl jq; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "FAIL: $tool is required (scripts/install-deps)" >&2
     echo "0 passed, 1 failed"
@@ -75,62 +73,6 @@ wait_for_port_file "$WORK/graphsim.port" "${PIDS[-1]}" "$WORK/graphsim.log" grap
 GRAPHSIM_PORT=$(cat "$WORK/graphsim.port")
 G="http://127.0.0.1:$GRAPHSIM_PORT"
 
-# ------------------------------------------------------------------ token-spoiling proxy (check 3)
-cat >"$WORK/proxy.py" <<'PY'
-# Relays every request to graphsim unchanged, except that on the Nth items request it replaces
-# the bearer token's signature, so graphsim rejects that one request with 401.
-import http.client, http.server, os, sys, threading
-upstream_port, port_file, spoil_nth = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-       "upgrade", "content-length"}
-lock = threading.Lock()
-items_seen = 0
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args):
-        pass
-    def relay(self):
-        global items_seen
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
-        if "/items" in self.path.split("?")[0]:
-            with lock:
-                items_seen += 1
-                spoil = items_seen == spoil_nth
-            for k in list(headers):
-                if spoil and k.lower() == "authorization":
-                    head, payload, sig = headers[k].split(" ", 1)[1].split(".")
-                    bad = "".join("B" if c == "A" else "A" for c in sig)
-                    headers[k] = "Bearer " + ".".join([head, payload, bad])
-                    print("spoiled", self.path, flush=True)
-        conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
-        conn.request(self.command, self.path, body=body, headers=headers)
-        r = conn.getresponse()
-        data = r.read()
-        conn.close()
-        self.send_response_only(r.status, r.reason)
-        for k, v in r.getheaders():
-            if k.lower() not in HOP:
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    do_GET = do_POST = do_PUT = do_DELETE = relay
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-server.daemon_threads = True
-with open(port_file + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.replace(port_file + ".tmp", port_file)
-server.serve_forever()
-PY
-python3 "$WORK/proxy.py" "$GRAPHSIM_PORT" "$WORK/proxy.port" 2 >"$WORK/proxy.log" 2>&1 &
-PIDS+=($!)
-wait_for_port_file "$WORK/proxy.port" "${PIDS[-1]}" "$WORK/proxy.log" "token-spoiling proxy"
-PROXY="http://127.0.0.1:$(cat "$WORK/proxy.port")"
-
 # ------------------------------------------------------------------ configuration
 sp_source() { # NAME CLIENT_ID SECRET_ENV LIST [GRAPH_BASE] [SITE]
   cat <<EOF
@@ -149,7 +91,6 @@ EOF
 {
   echo "sources:"
   sp_source customers "$VALID_CLIENT" SP_SECRET Customers
-  sp_source customers_via_proxy "$VALID_CLIENT" SP_SECRET Customers "$PROXY"
   sp_source expired_secret "$EXPIRED_CLIENT" SP_EXPIRED_SECRET Customers
   sp_source no_consent "$NOCONSENT_CLIENT" SP_NOCONSENT_SECRET Customers
   sp_source wrong_permission "$USERREAD_CLIENT" SP_USERREAD_SECRET Customers
@@ -346,13 +287,16 @@ expect_eq "Graph 200s" "$(status_count 200)" 0
 end
 
 # ------------------------------------------------------------------ 3. 401 mid-sync
-begin 3 "token rejected (401) mid-sync: one new token, no page fetched again"
-# The proxy spoils the token of the 2nd items request it sees (page 2 of this fetch).
-run fetch customers_via_proxy --output json
+begin 3 "token expired (401) mid-sync: one new token, no page fetched again"
+# Eligible: Graph requests with an otherwise valid token: site (1), list (2), page 1 (3),
+# page 2 (4). The token expires on page 2 and stays expired; the retry carries a new one.
+set_faults '{expire_token: {every: 4, times: 1}}'
+run fetch customers --output json
 expect_all_customers
 counters
 expect_eq "token requests" "$(c .token_requests.total)" 2
 expect_eq "tokens issued" "$(c .token_requests.issued)" 2
+expect_eq "tokens expired by the fault" "$(c .faults.expired_tokens)" 1
 expect_eq "Graph 401s" "$(status_count 401)" 1
 expect_eq "Graph 200s (site, list, each page once)" "$(status_count 200)" $((2 + PAGES))
 expect_eq "items requests answered" "$(route items)" "$PAGES"
@@ -361,7 +305,6 @@ expect_eq "site resolved" "$(route site_by_path)" 1
 expect_eq "list resolved" "$(route list)" 1
 expect_eq "items URLs" "$(item_targets | wc -l)" "$PAGES"
 expect_eq "requests per page, in order" "$(item_targets | cut -f1 | tr '\n' ' ')" "1 2 1 "
-expect_eq "tokens spoiled by the proxy" "$(grep -c '^spoiled' "$WORK/proxy.log")" 1
 end
 
 # ------------------------------------------------------------------ 4. broken bodies
@@ -567,8 +510,8 @@ SP_SECRET=$VALID_SECRET run --output json apply -f "$WORK/bad-graph-url.yaml"
 expect_eq "exit code (apply)" "$RC" 1
 expect_eq "error code" "$(out .error.code)" "sharepoint.bad_site_url"
 expect_eq "offending key" "$(out .error.upstream.key)" "site"
-[[ "$(out .error.message)" == *"sources.graph_url"*"is not a SharePoint Online host"*"(nothing was applied)"* ]] ||
-  fail "message does not name the source and the problem: $(out .error.message)"
+[[ "$(out .error.message)" == *"bad-graph-url.yaml: sources[1].site (line 14) of source 'graph_url': "*"is not a SharePoint Online host"*"(nothing was applied)"* ]] ||
+  fail "message does not name the file, key path, line, source and problem: $(out .error.message)"
 [[ "$(out .error.hint)" == *"Microsoft Graph URL"* ]] || fail "hint does not recognise the Graph URL: $(out .error.hint)"
 SP_SECRET=$VALID_SECRET run --output json validate "$WORK/bad-graph-url.yaml"
 expect_eq "exit code (validate)" "$RC" 1

@@ -31,7 +31,7 @@ Result<Faults> parse_faults(const YamlReader& node) {
   if (!node.present()) return faults;
   EXTDATA_TRY(node.expect_map());
   EXTDATA_TRY(node.only_keys({"throttle", "latency_ms", "drop_connection", "truncate_body",
-                              "repeat_next_link", "token_error", "token_hang_ms"}));
+                              "repeat_next_link", "token_error", "token_hang_ms", "expire_token"}));
 
   if (auto t = node["throttle"]; t.present()) {
     EXTDATA_TRY(t.expect_map());
@@ -96,6 +96,11 @@ Result<Faults> parse_faults(const YamlReader& node) {
   EXTDATA_ASSIGN_OR_RETURN(long long hang, node["token_hang_ms"].integer_or(0));
   if (hang < 0) return node["token_hang_ms"].error("must not be negative");
   faults.token_hang_ms = static_cast<int>(hang);
+  if (auto e = node["expire_token"]; e.present()) {
+    EXTDATA_TRY(e.expect_map());
+    EXTDATA_TRY(e.only_keys({"every", "times"}));
+    EXTDATA_TRY(read_every(e, faults.expire_token));
+  }
   return faults;
 }
 
@@ -117,7 +122,8 @@ nlohmann::json faults_to_json(const Faults& f) {
           {"truncate_body", truncate},
           {"repeat_next_link", every_json(f.repeat_next_link)},
           {"token_error", token_error},
-          {"token_hang_ms", f.token_hang_ms}};
+          {"token_hang_ms", f.token_hang_ms},
+          {"expire_token", every_json(f.expire_token)}};
 }
 
 }  // namespace graphsim

@@ -1,7 +1,7 @@
 #pragma once
 // Faults on demand: throttling, latency, dropped connections, truncated bodies,
-// looping nextLinks and a failing or hanging token endpoint. Each fault fires on
-// every Nth eligible request (`every`), at most `times` times (0 = no limit).
+// looping nextLinks, a failing or hanging token endpoint and tokens expiring mid-sync. Each fault
+// fires on every Nth eligible request (`every`), at most `times` times (0 = no limit).
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -45,6 +45,9 @@ struct Faults {
   EveryN repeat_next_link;  // items/delta pages whose nextLink points at the page just served
   TokenErrorFault token_error;
   int token_hang_ms = 0;  // the token endpoint waits this long before answering
+  // Graph requests with an otherwise valid token: the token (by `uti`) expires for good and
+  // this and every later request with it get Graph's 401 for an expired token.
+  EveryN expire_token;
 };
 
 extdata::Result<Faults> parse_faults(const YamlReader& node);

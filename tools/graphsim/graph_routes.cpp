@@ -382,8 +382,15 @@ Response GraphSim::handle_graph(const Request& request, Context& ctx) {
         claims.contains("exp") && claims["exp"].is_number() ? claims["exp"].get<long long>() : 0;
     long long nbf =
         claims.contains("nbf") && claims["nbf"].is_number() ? claims["nbf"].get<long long>() : 0;
-    if (now >= exp || now < nbf)
-      return unauthorized("Access token has expired or is not yet valid.");
+    // Natural expiry, or the expire_token fault (which only sees otherwise valid tokens).
+    bool expired = now >= exp || now < nbf;
+    if (!expired) {
+      std::string uti = claims.contains("uti") && claims["uti"].is_string()
+                            ? claims["uti"].get<std::string>()
+                            : std::string();
+      expired = token_expired_by_fault(uti.empty() ? token : "uti:" + uti);
+    }
+    if (expired) return unauthorized("Access token has expired or is not yet valid.");
 
     std::shared_lock lock(data_mu_);
     const TenantSpec* tenant = nullptr;

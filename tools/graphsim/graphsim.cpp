@@ -72,7 +72,9 @@ Faults GraphSim::faults() const {
 void GraphSim::set_faults(Faults faults) {
   std::lock_guard lock(fault_mu_);
   faults_ = std::move(faults);
-  throttle_state_ = drop_state_ = truncate_state_ = repeat_state_ = token_error_state_ = {};
+  throttle_state_ = drop_state_ = truncate_state_ = repeat_state_ = token_error_state_ =
+      expire_token_state_ = {};
+  expired_tokens_.clear();  // replacing the faults (PUT or DELETE) revives expired tokens
 }
 
 bool GraphSim::fire(const EveryN& config, FaultCounter& state) {
@@ -81,6 +83,15 @@ bool GraphSim::fire(const EveryN& config, FaultCounter& state) {
   ++state.seen;
   if (state.seen % config.every != 0) return false;
   ++state.fired;
+  return true;
+}
+
+bool GraphSim::token_expired_by_fault(const std::string& token_key) {
+  std::lock_guard lock(fault_mu_);
+  if (expired_tokens_.count(token_key) > 0) return true;  // a real expiry is permanent
+  if (!fire(faults_.expire_token, expire_token_state_)) return false;
+  expired_tokens_.insert(token_key);
+  ++fault_counts_["expired_tokens"];
   return true;
 }
 

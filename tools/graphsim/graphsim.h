@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 
@@ -72,6 +73,10 @@ class GraphSim {
 
   // Fault bookkeeping (fault_mu_ held by callers).
   bool fire(const EveryN& config, FaultCounter& state);
+  // The expire_token fault for a Graph request whose token passed every other check:
+  // true when the token (key: its `uti`, else the whole token) is expired, already or by
+  // this request. Takes fault_mu_.
+  bool token_expired_by_fault(const std::string& token_key);
 
   extdata::Clock* clock_;
   std::shared_ptr<SigningKey> signing_key_;
@@ -83,7 +88,9 @@ class GraphSim {
 
   mutable std::mutex fault_mu_;  // guards faults_, fault counters and all counters below
   Faults faults_;
-  FaultCounter throttle_state_, drop_state_, truncate_state_, repeat_state_, token_error_state_;
+  FaultCounter throttle_state_, drop_state_, truncate_state_, repeat_state_, token_error_state_,
+      expire_token_state_;
+  std::set<std::string> expired_tokens_;  // expire_token victims; cleared when faults are replaced
   std::map<std::string, TokenCounter> token_counters_;
   std::map<std::string, long long> graph_by_route_;
   std::map<std::string, long long> graph_by_target_;

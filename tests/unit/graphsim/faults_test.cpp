@@ -128,6 +128,80 @@ TEST_F(GraphsimFaults, TokenEndpointErrorAndHang) {
   EXPECT_EQ(get(kItems).delay, std::chrono::milliseconds(0));  // Graph unaffected
 }
 
+TEST_F(GraphsimFaults, ExpireTokenOnTheNthRequestForGood) {
+  // Eligible: Graph requests with an otherwise valid token; the 3rd one expires the token.
+  ASSERT_EQ(put_faults(R"({"expire_token": {"every": 3, "times": 1}})").status, 200);
+  EXPECT_EQ(get(kItems).status, 200);
+  EXPECT_EQ(get(kItems).status, 200);
+  auto r = get(kItems);
+  ASSERT_EQ(r.status, 401);
+  auto j = body_json(r);
+  EXPECT_EQ(j["error"]["code"], "InvalidAuthenticationToken");
+  EXPECT_EQ(j["error"]["message"], "Access token has expired or is not yet valid.");
+  EXPECT_TRUE(j["error"]["innerError"].contains("request-id"));
+  EXPECT_TRUE(extdata::http::find_header(r.headers, "WWW-Authenticate"));
+  // A real expiry is permanent: the same token stays refused, past `every` again.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(get(kItems).status, 401) << i;
+  auto counters = s->sim->counters();
+  EXPECT_EQ(counters["faults"]["expired_tokens"], 1);
+  EXPECT_EQ(counters["graph_requests"]["by_status"]["401"], 5);
+  EXPECT_EQ(counters["graph_requests"]["by_route"]["unknown"], 5);  // refused before routing
+
+  // A newly issued token works; `times: 1` means it does not expire in turn.
+  token = token_for(*s->sim, kAppId, kSecret);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(get(kItems).status, 200) << i;
+  EXPECT_EQ(s->sim->counters()["faults"]["expired_tokens"], 1);
+}
+
+TEST_F(GraphsimFaults, ExpireTokenRespectsTimesAndSkipsRefusedRequests) {
+  put_faults(R"({"expire_token": {"every": 2, "times": 2}})");
+  std::string first = token;
+  EXPECT_EQ(get(kItems).status, 200);
+  EXPECT_EQ(get(kItems).status, 401);  // fire 1: `first` expires
+  // Requests with an already expired token, or none, are not eligible: they do not count.
+  EXPECT_EQ(get(kItems).status, 401);
+  EXPECT_EQ(s->sim->handle(graph_get(kItems, "")).status, 401);
+  token = token_for(*s->sim, kAppId, kSecret);
+  EXPECT_EQ(get(kItems).status, 200);
+  EXPECT_EQ(get(kItems).status, 401);  // fire 2: the second token expires
+  token = token_for(*s->sim, kAppId, kSecret);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(get(kItems).status, 200) << i;  // `times` reached
+  EXPECT_EQ(s->sim->counters()["faults"]["expired_tokens"], 2);
+  EXPECT_EQ(s->sim->handle(graph_get(kItems, first)).status, 401);  // still expired
+
+  auto faults = body_json(s->sim->handle(request("GET", "/_graphsim/faults")));
+  EXPECT_EQ(faults["expire_token"], (nlohmann::json{{"every", 2}, {"times", 2}}));
+  // Replacing the faults forgets the expired tokens.
+  s->sim->handle(request("DELETE", "/_graphsim/faults"));
+  EXPECT_EQ(s->sim->handle(graph_get(kItems, first)).status, 200);
+  EXPECT_EQ(body_json(s->sim->handle(request("GET", "/_graphsim/faults")))["expire_token"]["every"],
+            0);
+}
+
+TEST_F(GraphsimFaults, ExpireTokenKeysOnUti) {
+  // Two distinct tokens: expiring one leaves the other alone.
+  std::string other = token_for(*s->sim, kAppId, kSecret);
+  ASSERT_NE(jwt_claims(token)["uti"], jwt_claims(other)["uti"]);
+  put_faults(R"({"expire_token": {"every": 1, "times": 1}})");
+  EXPECT_EQ(get(kItems).status, 401);
+  EXPECT_EQ(s->sim->handle(graph_get(kItems, other)).status, 200);
+  EXPECT_EQ(get(kItems).status, 401);
+}
+
+TEST_F(GraphsimFaults, ExpireTokenBadKeysAreRejected) {
+  auto r = put_faults(R"({"expire_token": {"every": 1, "after": 2}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("unknown key 'after'"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("faults.expire_token"), std::string::npos) << r.body;
+  r = put_faults(R"({"expire_token": {"every": -1}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("faults.expire_token.every"), std::string::npos) << r.body;
+  r = put_faults(R"({"expire_tokens": {"every": 1}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("unknown key 'expire_tokens'"), std::string::npos) << r.body;
+  EXPECT_EQ(get(kItems).status, 200);  // nothing applied
+}
+
 TEST_F(GraphsimFaults, ThrottleScopeToken) {
   put_faults(R"({"throttle": {"every": 1, "scope": "token", "retry_after": "3"}})");
   EXPECT_EQ(get(kItems).status, 200);
