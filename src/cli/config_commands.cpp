@@ -35,11 +35,7 @@ void validate_cmd(CliEnv& env, const std::string& file) {
   std::vector<std::string> warnings;
   for (const auto& s : cfg->sources) {
     auto built = api::check_source(s);
-    if (!built.ok()) {
-      Error e = built.error();
-      e.message = file + ": sources." + s.name + ": " + e.message;
-      return env.fail(e);
-    }
+    if (!built.ok()) return env.fail(config::locate_source_error(file, s, built.error()));
   }
   if (env.json()) {
     env.print({{"ok", true}, {"sources", cfg->sources.size()}, {"fields", cfg->fields.size()}});
@@ -57,8 +53,8 @@ void apply_cmd(CliEnv& env, const std::string& file) {
   for (const auto& s : cfg->sources) {
     auto built = api::check_source(s);
     if (!built.ok()) {
-      Error e = built.error();
-      e.message = file + ": sources." + s.name + ": " + e.message + " (nothing was applied)";
+      Error e = config::locate_source_error(file, s, built.error());
+      e.message += " (nothing was applied)";
       return env.fail(e);
     }
   }

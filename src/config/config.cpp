@@ -42,7 +42,8 @@ bool is_valid_name(std::string_view name) {
 std::optional<double> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   if (i == 0) return std::nullopt;
   double value = 0;
   try {
@@ -52,12 +53,18 @@ std::optional<double> parse_duration(std::string_view text) {
   }
   std::string_view unit = text.substr(i);
   double factor = 1;
-  if (unit.empty() || unit == "s") factor = 1;
-  else if (unit == "ms") factor = 0.001;
-  else if (unit == "m" || unit == "min") factor = 60;
-  else if (unit == "h") factor = 3600;
-  else if (unit == "d") factor = 86400;
-  else return std::nullopt;
+  if (unit.empty() || unit == "s")
+    factor = 1;
+  else if (unit == "ms")
+    factor = 0.001;
+  else if (unit == "m" || unit == "min")
+    factor = 60;
+  else if (unit == "h")
+    factor = 3600;
+  else if (unit == "d")
+    factor = 86400;
+  else
+    return std::nullopt;
   return value * factor;
 }
 
@@ -98,9 +105,12 @@ namespace {
 std::string pointer_escape(const std::string& key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -112,7 +122,8 @@ class Validator {
   std::vector<Issue> issues;
   std::set<std::string> secret_pointers;  // for the object being validated
 
-  void add(const std::string& path, const YAML::Node& node, std::string message, std::string hint = {}) {
+  void add(const std::string& path, const YAML::Node& node, std::string message,
+           std::string hint = {}) {
     issues.push_back({path, line_of(node), std::move(message), std::move(hint)});
   }
 
@@ -135,7 +146,8 @@ class Validator {
       last = m.position() + m.length();
       std::string kind = m[1], arg = m[2];
       if (arg.empty()) {
-        add(path, node, "${" + kind + ":} needs a name", "Write ${env:NAME} or ${file:/path/to/file}.");
+        add(path, node, "${" + kind + ":} needs a name",
+            "Write ${env:NAME} or ${file:/path/to/file}.");
         return std::nullopt;
       }
       if (kind == "env") {
@@ -157,7 +169,8 @@ class Validator {
         std::stringstream ss;
         ss << in.rdbuf();
         std::string content = ss.str();
-        while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.pop_back();
+        while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
+          content.pop_back();
         out += content;
       }
     }
@@ -207,7 +220,8 @@ class Validator {
           return std::nullopt;
         }
         if ((st.min && v < *st.min) || (st.max && v > *st.max)) {
-          add(path, node, "must be between " + num(st.min) + " and " + num(st.max) + ", found " + raw);
+          add(path, node,
+              "must be between " + num(st.min) + " and " + num(st.max) + ", found " + raw);
           return std::nullopt;
         }
         return json(v);
@@ -242,7 +256,8 @@ class Validator {
         std::smatch m;
         if (!std::regex_match(raw, m, date_re) || std::stoi(m[2]) < 1 || std::stoi(m[2]) > 12 ||
             std::stoi(m[3]) < 1 || std::stoi(m[3]) > 31) {
-          add(path, node, "not a date: '" + raw + "'", "Write the date as YYYY-MM-DD, e.g. 2027-05-31.");
+          add(path, node, "not a date: '" + raw + "'",
+              "Write the date as YYYY-MM-DD, e.g. 2027-05-31.");
           return std::nullopt;
         }
         return json(raw);
@@ -326,8 +341,10 @@ class Validator {
             Setting is{.name = st.name, .kind = st.item};
             item = scalar(is, p, pp, node[i]);
           }
-          if (item) out.push_back(*item);
-          else ok = false;
+          if (item)
+            out.push_back(*item);
+          else
+            ok = false;
         }
         if (!ok) return std::nullopt;
         return out;
@@ -356,11 +373,15 @@ class Validator {
             }
           } else {
             // Header values in an auth `headers` map are credentials.
-            Setting ss{.name = key, .kind = st.description.find("secrets") != std::string::npos ? Kind::secret : Kind::string};
+            Setting ss{.name = key,
+                       .kind = st.description.find("secrets") != std::string::npos ? Kind::secret
+                                                                                   : Kind::string};
             v = scalar(ss, p, pp, kv.second);
           }
-          if (v) out[key] = *v;
-          else ok = false;
+          if (v)
+            out[key] = *v;
+          else
+            ok = false;
         }
         if (!ok) return std::nullopt;
         return out;
@@ -404,7 +425,8 @@ class Validator {
       if (!d.IsDefined()) {
         std::string all;
         for (const auto& c : dst->choices) all += (all.empty() ? "" : ", ") + c;
-        add(p, node, "missing required key '" + base.discriminator + "'", "Set it to one of: " + all + ".");
+        add(p, node, "missing required key '" + base.discriminator + "'",
+            "Set it to one of: " + all + ".");
         return std::nullopt;
       }
       auto t = scalar(*dst, p, ptr + "/" + base.discriminator, d);
@@ -419,7 +441,8 @@ class Validator {
       if (!st) {
         auto near = closest_match(key, schema->names());
         add(p, kv.first, "unknown key '" + key + "'",
-            near ? "Did you mean '" + *near + "'?" : "Allowed keys: " + joined(schema->names()) + ".");
+            near ? "Did you mean '" + *near + "'?"
+                 : "Allowed keys: " + joined(schema->names()) + ".");
         continue;
       }
       if (kv.second.IsNull()) {
@@ -464,21 +487,32 @@ class Validator {
   }
   static std::string describe(const Setting& st) {
     switch (st.kind) {
-      case Kind::integer: return "integer";
-      case Kind::number: return "number";
-      case Kind::boolean: return "boolean";
-      case Kind::url: return "URL";
-      case Kind::duration: return "duration such as 30s or 15m";
-      case Kind::date: return "date (YYYY-MM-DD)";
-      default: return "string";
+      case Kind::integer:
+        return "integer";
+      case Kind::number:
+        return "number";
+      case Kind::boolean:
+        return "boolean";
+      case Kind::url:
+        return "URL";
+      case Kind::duration:
+        return "duration such as 30s or 15m";
+      case Kind::date:
+        return "date (YYYY-MM-DD)";
+      default:
+        return "string";
     }
   }
   static std::string shape(const YAML::Node& n) {
     switch (n.Type()) {
-      case YAML::NodeType::Map: return "an object";
-      case YAML::NodeType::Sequence: return "a list";
-      case YAML::NodeType::Null: return "nothing";
-      default: return "'" + n.Scalar() + "'";
+      case YAML::NodeType::Map:
+        return "an object";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return "'" + n.Scalar() + "'";
     }
   }
   const ParseOptions& options_;
@@ -487,12 +521,14 @@ class Validator {
 Error invalid(const std::vector<Issue>& issues) {
   std::string all;
   for (const auto& i : issues) all += (all.empty() ? "" : "\n") + i.to_string();
-  Error e("config.invalid", issues.size() == 1 ? issues[0].to_string()
-                                               : std::to_string(issues.size()) + " problems:\n" + all,
+  Error e("config.invalid",
+          issues.size() == 1 ? issues[0].to_string()
+                             : std::to_string(issues.size()) + " problems:\n" + all,
           issues.size() == 1 ? std::string() : "Fix each key named above.");
   if (issues.size() == 1) {
-    e.message = issues[0].path + (issues[0].line ? " (line " + std::to_string(issues[0].line) + ")" : "") +
-                ": " + issues[0].message;
+    e.message = issues[0].path +
+                (issues[0].line ? " (line " + std::to_string(issues[0].line) + ")" : "") + ": " +
+                issues[0].message;
     e.hint = issues[0].hint;
   }
   e.with("issues", all);
@@ -504,8 +540,8 @@ Result<YAML::Node> parse_yaml(std::string_view text) {
     return YAML::Load(std::string(text));
   } catch (const YAML::ParserException& ex) {
     return Error("config.syntax",
-                 "line " + std::to_string(ex.mark.line + 1) + ", column " + std::to_string(ex.mark.column + 1) +
-                     ": " + ex.msg,
+                 "line " + std::to_string(ex.mark.line + 1) + ", column " +
+                     std::to_string(ex.mark.column + 1) + ": " + ex.msg,
                  "Fix the YAML/JSON syntax at that position (indentation, quotes, brackets).")
         .with("line", std::to_string(ex.mark.line + 1));
   }
@@ -579,7 +615,11 @@ Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& optio
         }
         seen[name] = static_cast<int>(i);
         source_names.insert(name);
-        out.sources.push_back(make_source(std::move(*obj), v.secret_pointers));
+        SourceConfig source = make_source(std::move(*obj), v.secret_pointers);
+        source.origin = path;
+        for (auto it = sources[i].begin(); it != sources[i].end(); ++it)
+          source.key_lines[it->first.as<std::string>()] = Validator::line_of(it->second);
+        out.sources.push_back(std::move(source));
       }
     }
   }
@@ -641,7 +681,8 @@ Result<ConfigFile> load_config_file(const std::string& path, std::set<std::strin
 
 Result<SourceConfig> parse_source(std::string_view text, const std::string& name) {
   EXTDATA_ASSIGN_OR_RETURN(YAML::Node node, parse_yaml(text));
-  if (!node.IsMap()) return Error("config.invalid", "a source must be a JSON object", "Send {\"type\": ..., ...}.");
+  if (!node.IsMap())
+    return Error("config.invalid", "a source must be a JSON object", "Send {\"type\": ..., ...}.");
   if (node["name"].IsDefined() && node["name"].Scalar() != name)
     return Error("config.invalid",
                  "name '" + node["name"].Scalar() + "' does not match the URL's '" + name + "'",
@@ -658,7 +699,8 @@ Result<SourceConfig> parse_source(std::string_view text, const std::string& name
 Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
                                 const std::set<std::string>& known_sources) {
   EXTDATA_ASSIGN_OR_RETURN(YAML::Node node, parse_yaml(text));
-  if (!node.IsMap()) return Error("config.invalid", "a field must be a JSON object", "Send {\"source\": ..., ...}.");
+  if (!node.IsMap())
+    return Error("config.invalid", "a field must be a JSON object", "Send {\"source\": ..., ...}.");
   if (node["name"].IsDefined() && node["name"].Scalar() != name)
     return Error("config.invalid",
                  "name '" + node["name"].Scalar() + "' does not match the URL's '" + name + "'",
@@ -677,6 +719,18 @@ Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
                  near ? "Did you mean '" + *near + "'?" : "Create the source first.");
   }
   return make_field(std::move(*obj));
+}
+
+Error locate_source_error(const std::string& file, const SourceConfig& source, Error e) {
+  std::string where = source.origin.empty() ? "sources." + source.name : source.origin;
+  if (auto key = e.details.find("key"); key != e.details.end() && !key->second.empty()) {
+    where += "." + key->second;
+    const std::string top = key->second.substr(0, key->second.find_first_of(".["));
+    if (auto line = source.key_lines.find(top); line != source.key_lines.end() && line->second > 0)
+      where += " (line " + std::to_string(line->second) + ")";
+  }
+  e.message = file + ": " + where + " of source '" + source.name + "': " + e.message;
+  return e;
 }
 
 Result<SourceConfig> source_from_json(const json& spec) {

@@ -21,10 +21,18 @@ struct SourceConfig {
   std::string type;
   nlohmann::json spec;
   std::set<std::string> secret_pointers;
+  // Where it came from in a config file ("sources[2]", top-level key → line), so errors
+  // found later by the source kind can point at the line; empty for API-made sources.
+  std::string origin;
+  std::map<std::string, int> key_lines;
 
   // spec with each secret replaced by {"set": true}: safe to show.
   nlohmann::json masked() const;
 };
+
+// "file: sources[0].site (line 7): message" for an error a source kind found in a source of
+// a config file; details["key"] names the key.
+Error locate_source_error(const std::string& file, const SourceConfig& source, Error e);
 
 struct FieldConfig {
   std::string name;
@@ -54,7 +62,8 @@ struct ParseOptions {
 
 // Error code "config.invalid" carries every issue in details["issues"] (one per line).
 Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& options = {});
-Result<ConfigFile> load_config_file(const std::string& path, std::set<std::string> known_sources = {});
+Result<ConfigFile> load_config_file(const std::string& path,
+                                    std::set<std::string> known_sources = {});
 
 // One source or field as sent to the API (a JSON or YAML object). `name` comes from the URL.
 Result<SourceConfig> parse_source(std::string_view text, const std::string& name);
@@ -62,13 +71,15 @@ Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
                                 const std::set<std::string>& known_sources);
 // Rebuilds validated objects from their stored JSON (already valid; re-validated anyway).
 Result<SourceConfig> source_from_json(const nlohmann::json& spec);
-Result<FieldConfig> field_from_json(const nlohmann::json& spec, const std::set<std::string>& known_sources);
+Result<FieldConfig> field_from_json(const nlohmann::json& spec,
+                                    const std::set<std::string>& known_sources);
 
 // "15m" → 900; "500ms" → 0.5; plain numbers are seconds.
 std::optional<double> parse_duration(std::string_view text);
 
 // Levenshtein-closest candidate within a small distance, for "did you mean".
-std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& candidates);
 
 bool is_valid_name(std::string_view name);
 
