@@ -1,11 +1,24 @@
 #include "cache/record_cache.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <cstdio>
 
 #include "core/log.h"
 
 namespace extdata::cache {
+
+// Called after a fetch or a snapshot load, when page and snapshot texts are freed: glibc keeps
+// freed heap for reuse, which shows as hundreds of MB of resident memory that the records do not
+// use.
+static void release_free_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 namespace {
 
@@ -64,6 +77,18 @@ Result<std::shared_ptr<const void>> DerivedData::get_or_build(
   EXTDATA_ASSIGN_OR_RETURN(auto built, build());
   slot->value = built;
   return built;
+}
+
+std::shared_ptr<const void> DerivedData::find(const std::string& tag) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = slots_.find(tag);
+    if (it == slots_.end()) return nullptr;
+    slot = it->second;
+  }
+  std::unique_lock build_lock(slot->build_mu, std::try_to_lock);
+  return build_lock.owns_lock() ? slot->value : nullptr;
 }
 
 void DerivedData::erase_prefix(const std::string& prefix) {
@@ -204,6 +229,51 @@ void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
   entry.records = std::make_shared<const extract::RecordSet>(std::move(records).value());
   entry.derived = std::make_shared<DerivedData>();
   entry.fetched_at = Clock::time_point{std::chrono::seconds{(*snapshot)->fetched_at}};
+  snapshot->reset();
+  release_free_memory();
+}
+
+CachedRecords RecordCache::answer(const Entry& entry, double ttl, Clock::time_point now) const {
+  CachedRecords out;
+  out.records = entry.records;
+  out.derived = entry.derived;
+  out.fetched_at = entry.fetched_at;
+  out.age_seconds = std::max(0.0, seconds_between(entry.fetched_at, now));
+  out.error = entry.error;
+  // Stale-if-error: records whose last refresh failed are stale even when younger than the TTL.
+  out.stale = out.age_seconds >= ttl || out.error.has_value();
+  out.key = entry.key;
+  return out;
+}
+
+// With entry->mu held and records present: the answer, counted; a stale one starts the
+// background refresh (never waits for it).
+CachedRecords RecordCache::serve_in_memory(const std::shared_ptr<Entry>& entry,
+                                           const std::shared_ptr<sources::Source>& src, double ttl,
+                                           Clock::time_point now) {
+  CachedRecords out = answer(*entry, ttl, now);
+  if (!out.stale) {
+    entry->hits->inc();
+    return out;
+  }
+  if (!entry->loading && !entry->refresh_queued && now >= entry->retry_after) {
+    schedule_refresh(entry, src, ttl);
+  }
+  entry->stale_served->inc();
+  return out;
+}
+
+std::optional<CachedRecords> RecordCache::peek(const std::string& source,
+                                               const sources::Variables& variables,
+                                               std::optional<double> ttl_override) {
+  auto src = lookup_(source);
+  if (!src) return std::nullopt;
+  const double ttl = ttl_of(*src, ttl_override);
+  auto entry = entry_for(source, variables);
+  // get() holds the lock while it loads a snapshot: do not wait for that here.
+  std::unique_lock lock(entry->mu, std::try_to_lock);
+  if (!lock.owns_lock() || !entry->records) return std::nullopt;
+  return serve_in_memory(entry, src, ttl, clock_.now());
 }
 
 Result<CachedRecords> RecordCache::get(const std::string& source,
@@ -220,31 +290,8 @@ Result<CachedRecords> RecordCache::get(const std::string& source,
   std::unique_lock lock(entry->mu);
   if (!entry->records && !entry->snapshot_checked) load_snapshot(*entry, *src);
 
-  const auto answer = [&](Clock::time_point now) {
-    CachedRecords out;
-    out.records = entry->records;
-    out.derived = entry->derived;
-    out.fetched_at = entry->fetched_at;
-    out.age_seconds = std::max(0.0, seconds_between(entry->fetched_at, now));
-    out.stale = out.age_seconds >= ttl;
-    out.error = entry->error;
-    out.key = entry->key;
-    return out;
-  };
-
   Clock::time_point now = clock_.now();
-  if (entry->records) {
-    CachedRecords out = answer(now);
-    if (!out.stale) {
-      entry->hits->inc();
-      return out;
-    }
-    if (!entry->loading && !entry->refresh_queued && now >= entry->retry_after) {
-      schedule_refresh(entry, src, ttl);
-    }
-    entry->stale_served->inc();
-    return out;
-  }
+  if (entry->records) return serve_in_memory(entry, src, ttl, now);
 
   entry->misses->inc();
   if (entry->loading) {
@@ -257,7 +304,7 @@ Result<CachedRecords> RecordCache::get(const std::string& source,
     fetch_into(entry, src, ttl);
     lock.lock();
   }
-  if (entry->records) return answer(clock_.now());
+  if (entry->records) return answer(*entry, ttl, clock_.now());
   if (entry->error) return *entry->error;
   return Error("cache.unavailable", "no records for '" + entry->key + "'", "retry the request");
 }
@@ -288,16 +335,19 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   const auto now = clock_.now();
   if (fetched.ok()) {
     std::shared_ptr<const extract::RecordSet> records = std::move(fetched).value();
-    store::Snapshot snapshot;
-    snapshot.key = store_key(*src, entry->key);
-    snapshot.source = entry->source;
-    snapshot.payload = records->to_json();
-    snapshot.fetched_at = unix_seconds(now);
-    snapshot.records = records->size();
-    if (auto saved = store_.put_snapshot(snapshot); !saved.ok()) {
-      log::warn("cache.snapshot_write_failed",
-                {{"entry", entry->key}, {"error", saved.error().to_string()}});
+    {
+      store::Snapshot snapshot;
+      snapshot.key = store_key(*src, entry->key);
+      snapshot.source = entry->source;
+      snapshot.payload = records->to_json();
+      snapshot.fetched_at = unix_seconds(now);
+      snapshot.records = records->size();
+      if (auto saved = store_.put_snapshot(snapshot); !saved.ok()) {
+        log::warn("cache.snapshot_write_failed",
+                  {{"entry", entry->key}, {"error", saved.error().to_string()}});
+      }
     }
+    release_free_memory();
     record_status(entry->source, records->size(), nullptr);
     std::lock_guard lock(entry->mu);
     entry->records = std::move(records);

@@ -59,6 +59,8 @@ class DerivedData {
   // same tag wait for the one build. A failed build is not stored (the next caller retries).
   Result<std::shared_ptr<const void>> get_or_build(
       const std::string& tag, const std::function<Result<std::shared_ptr<const void>>()>& build);
+  // The object under `tag` when it is built already; null when it is not, or is being built.
+  std::shared_ptr<const void> find(const std::string& tag);
   // Drops the objects whose tag starts with `prefix`.
   void erase_prefix(const std::string& prefix);
 
@@ -109,6 +111,10 @@ class RecordCache {
   // nothing is cached.
   Result<CachedRecords> get(const std::string& source, const sources::Variables& variables,
                             std::optional<double> ttl_override = std::nullopt);
+  // get() when it would not wait: the records already in memory (fresh, or stale with the
+  // background refresh started). nullopt when get() would load a snapshot, fetch or wait.
+  std::optional<CachedRecords> peek(const std::string& source, const sources::Variables& variables,
+                                    std::optional<double> ttl_override = std::nullopt);
 
   // Refetches, now and synchronously, every cached key of `source` (the variable-free key when
   // none is cached). Error "source.not_found" for an unknown source; fetch failures are listed
@@ -130,6 +136,10 @@ class RecordCache {
  private:
   struct Entry;
   std::shared_ptr<Entry> entry_for(const std::string& source, const sources::Variables& variables);
+  CachedRecords answer(const Entry& entry, double ttl, Clock::time_point now) const;
+  CachedRecords serve_in_memory(const std::shared_ptr<Entry>& entry,
+                                const std::shared_ptr<sources::Source>& src, double ttl,
+                                Clock::time_point now);
   // Fetches the entry's key (the caller holds no lock); single-flight through Entry::loading.
   void fetch_into(const std::shared_ptr<Entry>& entry, const std::shared_ptr<sources::Source>& src,
                   double ttl);

@@ -251,6 +251,7 @@ TEST_F(RecordCacheTest, RefreshRefetchesEveryKeyOfTheSource) {
   de = cache_->get("cities", {{"country", "DE"}});
   ASSERT_TRUE(de.ok()) << "a failed forced refresh keeps the old records";
   EXPECT_TRUE(de->error.has_value());
+  EXPECT_TRUE(de->stale) << "records whose refresh failed are stale even within the TTL";
 }
 
 TEST_F(RecordCacheTest, RefreshOfAnUncachedSourceWarmsTheVariableFreeKey) {
