@@ -13,16 +13,16 @@
 namespace extdata::store {
 
 struct ApiToken {
-  std::string id;        // public identifier shown in lists
-  std::string role;      // admin | reader
+  std::string id;    // public identifier shown in lists
+  std::string role;  // admin | reader
   std::string label;
   std::int64_t created_at = 0;  // unix seconds
 };
 
 struct Snapshot {
-  std::string key;       // source + resolved variables
+  std::string key;  // source + resolved variables
   std::string source;
-  std::string payload;   // serialized record set
+  std::string payload;          // serialized record set
   std::int64_t fetched_at = 0;  // unix seconds
   std::size_t records = 0;
 };
@@ -66,11 +66,23 @@ class Store {
 
   virtual Status put_status(const SourceStatus& status) = 0;
   virtual Result<std::optional<SourceStatus>> get_status(const std::string& source) = 0;
+
+  // Changes whenever another process (another connection) committed to the store, e.g.
+  // `extdata apply` while `extdata serve` runs; writes through this Store do not change it.
+  // Lets a server keep built sources and fields in memory and re-read only after a change.
+  virtual Result<std::int64_t> external_change_count() = 0;
 };
 
 // Opens (creating when needed) the embedded store in `data_dir`: extdata.db (WAL) and,
 // unless EXTDATA_MASTER_KEY is set, master.key (0600).
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir);
+
+struct SqliteOptions {
+  // Snapshots are stored in pieces of this size: SQLite caps one value at 1 GB.
+  size_t snapshot_chunk_bytes = 256u << 20;
+};
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir,
+                                                 const SqliteOptions& options);
 
 // The data directory: --data, else $EXTDATA_DATA, else ./extdata-data.
 std::string resolve_data_dir(const std::string& flag_value);

@@ -36,24 +36,40 @@ const std::vector<std::string> kMigrations = {
                                 last_success_at INTEGER NOT NULL, records INTEGER NOT NULL,
                                 last_error TEXT NOT NULL, last_error_hint TEXT NOT NULL);
     )sql",
+    // Snapshots beyond one chunk (SQLite caps a value at 1 GB; a million SharePoint items
+    // are ~1.7 GB of JSON): snapshots.payload holds the first chunk, these the rest.
+    R"sql(
+    CREATE TABLE snapshot_chunks (key TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
+                                  PRIMARY KEY (key, seq));
+    )sql",
 };
 
 Error db_error(sqlite3* db, const std::string& what) {
-  return Error("store.sqlite", what + ": " + (db ? sqlite3_errmsg(db) : "no database"),
-               "Check that the data directory is writable and not used by an incompatible version.");
+  return Error(
+      "store.sqlite", what + ": " + (db ? sqlite3_errmsg(db) : "no database"),
+      "Check that the data directory is writable and not used by an incompatible version.");
 }
 
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
   ~Stmt() { sqlite3_finalize(stmt_); }
   bool ok() const { return rc_ == SQLITE_OK; }
   Stmt& bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
-  Stmt& bind_blob(int i, const std::string& v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  Stmt& bind_blob(int i, std::string_view v) {
+    sqlite3_bind_blob64(stmt_, i, v.data(), static_cast<sqlite3_uint64>(v.size()),
+                        SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Without a copy: `v` must outlive step(). For snapshots, hundreds of MB, where a copy would
+  // double the server's peak memory while one is written.
+  Stmt& bind_blob_in_place(int i, std::string_view v) {
+    sqlite3_bind_blob64(stmt_, i, v.data(), static_cast<sqlite3_uint64>(v.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind(int i, std::int64_t v) {
@@ -66,6 +82,11 @@ class Stmt {
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  void append_blob(int col, std::string& out) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    if (p) out.append(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
+  sqlite3_stmt* raw() const { return stmt_; }
 
  private:
   sqlite3* db_;
@@ -98,11 +119,13 @@ std::string random_hex(size_t bytes) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, SecretBox box) : db_(db), box_(std::move(box)) {}
+  SqliteStore(sqlite3* db, SecretBox box, SqliteOptions options)
+      : db_(db), box_(std::move(box)), options_(options) {}
   ~SqliteStore() override { sqlite3_close(db_); }
 
   Status migrate() {
-    EXTDATA_TRY(exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+    EXTDATA_TRY(
+        exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
     int version = 0;
     {
       Stmt s(db_, "SELECT value FROM meta WHERE key='schema_version'");
@@ -111,14 +134,16 @@ class SqliteStore final : public Store {
     if (version > static_cast<int>(kMigrations.size()))
       return Error("store.version",
                    "the data directory has schema version " + std::to_string(version) +
-                       ", newer than this extdata understands (" + std::to_string(kMigrations.size()) + ")",
+                       ", newer than this extdata understands (" +
+                       std::to_string(kMigrations.size()) + ")",
                    "Run a newer extdata, or point --data at another directory.");
     for (int v = version; v < static_cast<int>(kMigrations.size()); ++v) {
       EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
       Status s = exec(kMigrations[v]);
       if (s.ok()) {
-        Stmt up(db_, "INSERT INTO meta(key,value) VALUES('schema_version',?) "
-                     "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+        Stmt up(db_,
+                "INSERT INTO meta(key,value) VALUES('schema_version',?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
         up.bind(1, std::to_string(v + 1));
         if (up.step() != SQLITE_DONE) s = db_error(db_, "recording the schema version");
       }
@@ -132,9 +157,10 @@ class SqliteStore final : public Store {
     Stmt get(db_, "SELECT value FROM meta WHERE key='key_check'");
     if (get.step() == SQLITE_ROW) {
       if (get.text(0) != box_.key_check())
-        return Error("store.master_key",
-                     "the master key does not match the one this data directory was created with",
-                     "Use the original key (EXTDATA_MASTER_KEY or master.key in the data directory).");
+        return Error(
+            "store.master_key",
+            "the master key does not match the one this data directory was created with",
+            "Use the original key (EXTDATA_MASTER_KEY or master.key in the data directory).");
     } else {
       Stmt put(db_, "INSERT INTO meta(key,value) VALUES('key_check',?)");
       put.bind(1, box_.key_check());
@@ -188,6 +214,11 @@ class SqliteStore final : public Store {
       Stmt sec(db_, "DELETE FROM secrets WHERE owner=?");
       sec.bind(1, "source:" + name);
       if (sec.step() != SQLITE_DONE) return db_error(db_, "deleting secrets");
+      Stmt chunks(db_,
+                  "DELETE FROM snapshot_chunks WHERE key IN "
+                  "(SELECT key FROM snapshots WHERE source=?)");
+      chunks.bind(1, name);
+      if (chunks.step() != SQLITE_DONE) return db_error(db_, "deleting snapshots");
       Stmt snap(db_, "DELETE FROM snapshots WHERE source=?");
       snap.bind(1, name);
       if (snap.step() != SQLITE_DONE) return db_error(db_, "deleting snapshots");
@@ -247,7 +278,8 @@ class SqliteStore final : public Store {
         Stmt exists(db_, "SELECT 1 FROM sources WHERE name=?");
         exists.bind(1, f.source);
         if (exists.step() != SQLITE_ROW)
-          return Error("store.unknown_source", "field '" + f.name + "' uses unknown source '" + f.source + "'",
+          return Error("store.unknown_source",
+                       "field '" + f.name + "' uses unknown source '" + f.source + "'",
                        "Define the source in the same file or apply it first.");
         EXTDATA_TRY(write_field(f));
       }
@@ -258,7 +290,8 @@ class SqliteStore final : public Store {
   Result<std::string> create_token(const std::string& role, const std::string& label,
                                    std::int64_t now) override {
     if (role != "admin" && role != "reader")
-      return Error("token.role", "unknown role '" + role + "'", "Use --role admin or --role reader.");
+      return Error("token.role", "unknown role '" + role + "'",
+                   "Use --role admin or --role reader.");
     std::lock_guard lock(mu_);
     const std::string id = random_hex(6);
     const std::string secret = "edt_" + id + "_" + random_hex(24);
@@ -294,47 +327,93 @@ class SqliteStore final : public Store {
 
   Status put_snapshot(const Snapshot& snap) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "INSERT INTO snapshots(key, source, payload, fetched_at, records) VALUES(?,?,?,?,?) "
-                "ON CONFLICT(key) DO UPDATE SET source=excluded.source, payload=excluded.payload, "
-                "fetched_at=excluded.fetched_at, records=excluded.records");
-    s.bind(1, snap.key).bind(2, snap.source).bind_blob(3, snap.payload).bind(4, snap.fetched_at);
-    s.bind(5, static_cast<std::int64_t>(snap.records));
-    if (s.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
-    return ok_status();
+    EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
+    Status written = write_snapshot(snap);
+    if (!written.ok()) {
+      (void)exec("ROLLBACK");  // the old snapshot stays whole
+      return written;
+    }
+    return exec("COMMIT");
   }
 
   Result<std::optional<Snapshot>> get_snapshot(const std::string& key) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT key, source, payload, fetched_at, records FROM snapshots WHERE key=?");
+    Stmt s(db_,
+           "SELECT key, source, payload, fetched_at, records, "
+           "(SELECT coalesce(sum(length(data)), 0) FROM snapshot_chunks WHERE key=?1) "
+           "FROM snapshots WHERE key=?1");
     s.bind(1, key);
     if (s.step() != SQLITE_ROW) return std::optional<Snapshot>{};
-    return std::optional<Snapshot>(
-        Snapshot{s.text(0), s.text(1), s.text(2), s.integer(3), static_cast<size_t>(s.integer(4))});
+    Snapshot snapshot{s.text(0), std::string(), std::string(), s.integer(3),
+                      static_cast<size_t>(s.integer(4))};
+    snapshot.source = s.text(1);
+    snapshot.payload.reserve(static_cast<size_t>(s.integer(5)) + sqlite3_column_bytes(s.raw(), 2));
+    s.append_blob(2, snapshot.payload);
+    Stmt chunks(db_, "SELECT data FROM snapshot_chunks WHERE key=? ORDER BY seq");
+    chunks.bind(1, key);
+    int rc;
+    while ((rc = chunks.step()) == SQLITE_ROW) chunks.append_blob(0, snapshot.payload);
+    if (rc != SQLITE_DONE) return db_error(db_, "reading snapshot");
+    return std::optional<Snapshot>(std::move(snapshot));
   }
 
   Status put_status(const SourceStatus& st) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "INSERT INTO source_status VALUES(?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET "
-                "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
-                "records=excluded.records, last_error=excluded.last_error, "
-                "last_error_hint=excluded.last_error_hint");
+    Stmt s(db_,
+           "INSERT INTO source_status VALUES(?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET "
+           "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
+           "records=excluded.records, last_error=excluded.last_error, "
+           "last_error_hint=excluded.last_error_hint");
     s.bind(1, st.source).bind(2, st.last_fetch_at).bind(3, st.last_success_at);
-    s.bind(4, static_cast<std::int64_t>(st.records)).bind(5, st.last_error).bind(6, st.last_error_hint);
+    s.bind(4, static_cast<std::int64_t>(st.records))
+        .bind(5, st.last_error)
+        .bind(6, st.last_error_hint);
     if (s.step() != SQLITE_DONE) return db_error(db_, "saving source status");
     return ok_status();
   }
 
   Result<std::optional<SourceStatus>> get_status(const std::string& source) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT source, last_fetch_at, last_success_at, records, last_error, last_error_hint "
-                "FROM source_status WHERE source=?");
+    Stmt s(db_,
+           "SELECT source, last_fetch_at, last_success_at, records, last_error, last_error_hint "
+           "FROM source_status WHERE source=?");
     s.bind(1, source);
     if (s.step() != SQLITE_ROW) return std::optional<SourceStatus>{};
     return std::optional<SourceStatus>(SourceStatus{s.text(0), s.integer(1), s.integer(2),
-                                                    static_cast<size_t>(s.integer(3)), s.text(4), s.text(5)});
+                                                    static_cast<size_t>(s.integer(3)), s.text(4),
+                                                    s.text(5)});
+  }
+
+  Result<std::int64_t> external_change_count() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "PRAGMA data_version");
+    if (s.step() != SQLITE_ROW) return db_error(db_, "reading the data version");
+    return s.integer(0);
   }
 
  private:
+  Status write_snapshot(const Snapshot& snap) {
+    const std::string_view payload = snap.payload;
+    const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);
+    Stmt s(db_,
+           "INSERT INTO snapshots(key, source, payload, fetched_at, records) VALUES(?,?,?,?,?) "
+           "ON CONFLICT(key) DO UPDATE SET source=excluded.source, payload=excluded.payload, "
+           "fetched_at=excluded.fetched_at, records=excluded.records");
+    s.bind(1, snap.key).bind(2, snap.source).bind_blob_in_place(3, payload.substr(0, chunk));
+    s.bind(4, snap.fetched_at).bind(5, static_cast<std::int64_t>(snap.records));
+    if (s.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
+    Stmt old(db_, "DELETE FROM snapshot_chunks WHERE key=?");
+    old.bind(1, snap.key);
+    if (old.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
+    std::int64_t seq = 1;
+    for (size_t offset = chunk; offset < payload.size(); offset += chunk, ++seq) {
+      Stmt part(db_, "INSERT INTO snapshot_chunks(key, seq, data) VALUES(?,?,?)");
+      part.bind(1, snap.key).bind(2, seq).bind_blob_in_place(3, payload.substr(offset, chunk));
+      if (part.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
+    }
+    return ok_status();
+  }
+
   Status exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -358,9 +437,10 @@ class SqliteStore final : public Store {
 
   Status write_source(const config::SourceConfig& source) {
     // Secrets go to their own table sealed; the spec keeps only {"set": true}.
-    Stmt up(db_, "INSERT INTO sources(name, type, spec, updated_at) VALUES(?,?,?,?) "
-                 "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
-                 "updated_at=excluded.updated_at");
+    Stmt up(db_,
+            "INSERT INTO sources(name, type, spec, updated_at) VALUES(?,?,?,?) "
+            "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
+            "updated_at=excluded.updated_at");
     json stored = source.masked();
     stored["$secrets"] = json(source.secret_pointers);
     up.bind(1, source.name).bind(2, source.type).bind(3, stored.dump()).bind(4, unix_now());
@@ -372,16 +452,19 @@ class SqliteStore final : public Store {
       json::json_pointer p(ptr);
       if (!source.spec.contains(p)) continue;
       Stmt sec(db_, "INSERT INTO secrets(owner, pointer, sealed) VALUES(?,?,?)");
-      sec.bind(1, "source:" + source.name).bind(2, ptr).bind_blob(3, box_.seal(source.spec[p].get<std::string>()));
+      sec.bind(1, "source:" + source.name)
+          .bind(2, ptr)
+          .bind_blob(3, box_.seal(source.spec[p].get<std::string>()));
       if (sec.step() != SQLITE_DONE) return db_error(db_, "saving secret");
     }
     return ok_status();
   }
 
   Status write_field(const config::FieldConfig& field) {
-    Stmt up(db_, "INSERT INTO fields(name, source, spec, updated_at) VALUES(?,?,?,?) "
-                 "ON CONFLICT(name) DO UPDATE SET source=excluded.source, spec=excluded.spec, "
-                 "updated_at=excluded.updated_at");
+    Stmt up(db_,
+            "INSERT INTO fields(name, source, spec, updated_at) VALUES(?,?,?,?) "
+            "ON CONFLICT(name) DO UPDATE SET source=excluded.source, spec=excluded.spec, "
+            "updated_at=excluded.updated_at");
     up.bind(1, field.name).bind(2, field.source).bind(3, field.spec.dump()).bind(4, unix_now());
     if (up.step() != SQLITE_DONE) return db_error(db_, "saving field");
     return ok_status();
@@ -394,7 +477,8 @@ class SqliteStore final : public Store {
     config::SourceConfig src;
     src.name = spec.value("name", "");
     src.type = spec.value("type", "");
-    for (const auto& p : spec.value("$secrets", json::array())) src.secret_pointers.insert(p.get<std::string>());
+    for (const auto& p : spec.value("$secrets", json::array()))
+      src.secret_pointers.insert(p.get<std::string>());
     spec.erase("$secrets");
     Stmt s(db_, "SELECT pointer, sealed FROM secrets WHERE owner=?");
     s.bind(1, "source:" + src.name);
@@ -410,6 +494,7 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   sqlite3* db_;
   SecretBox box_;
+  SqliteOptions options_;
 };
 
 }  // namespace
@@ -421,28 +506,37 @@ std::string resolve_data_dir(const std::string& flag_value) {
 }
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
+  return open_sqlite_store(data_dir, SqliteOptions{});
+}
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir,
+                                                 const SqliteOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
-    return Error("store.data_dir", "cannot create the data directory " + data_dir + ": " + ec.message(),
+    return Error("store.data_dir",
+                 "cannot create the data directory " + data_dir + ": " + ec.message(),
                  "Pass --data DIR (or set EXTDATA_DATA) to a writable directory.");
   EXTDATA_ASSIGN_OR_RETURN(SecretBox box, SecretBox::open(data_dir + "/master.key"));
   sqlite3* db = nullptr;
   const std::string path = data_dir + "/extdata.db";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     Error e = db_error(db, "cannot open " + path);
     sqlite3_close(db);
     return e;
   }
   sqlite3_busy_timeout(db, 5000);
-  auto store = std::make_unique<SqliteStore>(db, std::move(box));
+  auto store = std::make_unique<SqliteStore>(db, std::move(box), options);
   char* err = nullptr;
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+  if (sqlite3_exec(db,
+                   "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "";
     sqlite3_free(err);
-    return Error("store.sqlite", "cannot configure " + path + ": " + msg, "Check the data directory.");
+    return Error("store.sqlite", "cannot configure " + path + ": " + msg,
+                 "Check the data directory.");
   }
   EXTDATA_TRY(store->migrate());
   return std::unique_ptr<Store>(std::move(store));

@@ -90,7 +90,7 @@ TEST_F(StoreTest, SecretPlaintextAppearsNowhereOnDisk) {
 
 TEST_F(StoreTest, KeyFileIsCreatedWithMode0600) {
   ASSERT_TRUE(open_sqlite_store(dir_.string()).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir_ / "master.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
@@ -169,6 +169,30 @@ TEST_F(StoreTest, SnapshotsAndStatusRoundTrip) {
   auto st = (*store)->get_status("customers");
   ASSERT_TRUE(st.ok() && st->has_value());
   EXPECT_EQ((*st)->last_error, "boom");
+}
+
+TEST_F(StoreTest, LargeSnapshotsAreStoredInChunksAndReadBackWhole) {
+  auto store = open_sqlite_store(dir_.string(), SqliteOptions{.snapshot_chunk_bytes = 1000});
+  ASSERT_TRUE(store.ok());
+  std::string big;
+  for (int i = 0; big.size() < 10'500; ++i) big += std::to_string(i) + ',';
+  ASSERT_TRUE((*store)->put_snapshot({"customers|", "customers", big, 1234, 11}).ok());
+  auto snap = (*store)->get_snapshot("customers|");
+  ASSERT_TRUE(snap.ok() && snap->has_value());
+  EXPECT_EQ((*snap)->payload, big);
+  EXPECT_EQ((*snap)->source, "customers");
+  EXPECT_EQ((*snap)->fetched_at, 1234);
+
+  // A smaller snapshot replaces every chunk of the old one.
+  ASSERT_TRUE((*store)->put_snapshot({"customers|", "customers", "[1]", 1300, 1}).ok());
+  EXPECT_EQ((*(*store)->get_snapshot("customers|"))->payload, "[1]");
+  ASSERT_TRUE((*store)->put_snapshot({"customers|", "customers", big + big, 1400, 22}).ok());
+  EXPECT_EQ((*(*store)->get_snapshot("customers|"))->payload, big + big);
+
+  // Another connection (a server restart) reads the same text.
+  auto reopened = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*(*reopened)->get_snapshot("customers|"))->payload, big + big);
 }
 
 TEST_F(StoreTest, ReopenKeepsDataAndMigratesOnce) {
