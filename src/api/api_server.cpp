@@ -82,6 +82,24 @@ std::string content_type_for(const std::string& path) {
 
 enum class Role { none, reader, admin };
 
+// The `endpoint` label of extdata_api_requests_total: a fixed, small set (never the raw
+// path, which would make one series per field or source name).
+const char* endpoint_label(const Request& req) {
+  const std::string& p = req.path;
+  if (req.method == "OPTIONS") return "preflight";
+  if (p == "/healthz") return "healthz";
+  if (p == "/metrics") return "metrics";
+  if (p.rfind("/api/v1/", 0) != 0) return "static";
+  if (p.rfind("/api/v1/fields/", 0) == 0) {
+    if (p.ends_with("/options")) return "field_options";
+    if (p.ends_with("/value")) return "field_value";
+    return "fields";
+  }
+  if (p.rfind("/api/v1/sources", 0) == 0) return "sources";
+  if (p.rfind("/api/v1/draft/", 0) == 0) return "draft";
+  return "other";
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
@@ -98,11 +116,14 @@ struct ApiServer::Impl {
   std::condition_variable tick_cv;
   bool stopping = false;
 
+  void count(const Request& req, int status);
+
   void start_ticker() {
     ticker = std::thread([this] {
       std::unique_lock lock(tick_mu);
       while (!tick_cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopping; })) {
         lock.unlock();
+        runtime.sync_with_store();
         runtime.cache().tick(runtime.clock().now());
         lock.lock();
       }
@@ -122,21 +143,28 @@ struct ApiServer::Impl {
         options(std::move(o)),
         pool(static_cast<size_t>(std::max(1, options.workers))) {}
 
-  Result<Role> role_of(const Request& req) {
+  // The caller's role when it is known without the store (no token, a malformed header, a
+  // token checked in the last 30 s); nullopt when the store must be asked.
+  std::optional<Result<Role>> known_role(const Request& req) {
     auto header = req.header("Authorization");
-    if (!header) return Role::none;
+    if (!header) return Result<Role>(Role::none);
     const std::string prefix = "Bearer ";
     if (header->rfind(prefix, 0) != 0)
-      return Error("api.unauthenticated", "the Authorization header is not a Bearer token",
-                   "Send Authorization: Bearer <token from 'extdata token create'>.");
-    std::string secret = header->substr(prefix.size());
+      return Result<Role>(Error("api.unauthenticated",
+                                "the Authorization header is not a Bearer token",
+                                "Send Authorization: Bearer <token from 'extdata token create'>."));
+    std::lock_guard lock(token_mu);
+    auto it = token_cache.find(header->substr(prefix.size()));
+    if (it != token_cache.end() &&
+        runtime.clock().now() - it->second.second < std::chrono::seconds(30))
+      return Result<Role>(it->second.first);
+    return std::nullopt;
+  }
+
+  Result<Role> role_of(const Request& req) {
+    if (auto known = known_role(req)) return std::move(*known);
+    std::string secret = req.header("Authorization")->substr(std::string("Bearer ").size());
     auto now = runtime.clock().now();
-    {
-      std::lock_guard lock(token_mu);
-      auto it = token_cache.find(secret);
-      if (it != token_cache.end() && now - it->second.second < std::chrono::seconds(30))
-        return it->second.first;
-    }
     EXTDATA_ASSIGN_OR_RETURN(auto token, runtime.store().find_token(secret));
     if (!token)
       return Error("api.unauthenticated", "the API token is not valid (unknown or revoked)",
@@ -149,7 +177,10 @@ struct ApiServer::Impl {
   }
 
   std::optional<Error> require(const Request& req, Role needed) {
-    auto role = role_of(req);
+    return check_role(role_of(req), needed);
+  }
+
+  std::optional<Error> check_role(const Result<Role>& role, Role needed) {
     if (!role.ok()) return role.error();
     if (*role == Role::none) {
       if (needed == Role::reader && options.anonymous_read) return std::nullopt;
@@ -499,12 +530,35 @@ struct ApiServer::Impl {
     return q;
   }
 
+  // Options answered from memory run on the network thread: handing them to the worker pool
+  // (two thread wake-ups) costs more than the answer. Whatever may wait goes to the pool.
+  std::optional<Response> answer_inline(const Request& req) {
+    if (req.method != "GET" || !req.path.starts_with("/api/v1/fields/") ||
+        !req.path.ends_with("/options"))
+      return std::nullopt;
+    const auto parts = split_path(req.path);
+    if (parts.size() != 5) return std::nullopt;
+    auto role = known_role(req);
+    if (!role) return std::nullopt;
+    if (auto e = check_role(*role, Role::reader)) return error_response(*e);
+    auto q = options_query(req);
+    if (!q.ok()) return error_response(q.error());
+    auto r = runtime.fields().options_json_if_ready(parts[3], *q);
+    if (!r) return std::nullopt;
+    if (!r->ok()) return error_response(r->error());
+    runtime.metrics()
+        .counter("extdata_api_inline_total", {},
+                 "Requests answered on the network thread, without the worker pool")
+        .inc();
+    return Response::json(200, std::move(**r));
+  }
+
   Response field_options(const std::string& name, const Request& req) {
     auto q = options_query(req);
     if (!q.ok()) return error_response(q.error());
-    auto r = runtime.fields().options(name, *q);
+    auto r = runtime.fields().options_json(name, *q);
     if (!r.ok()) return error_response(r.error());
-    return Response::json(200, fields::to_json(*r));
+    return Response::json(200, std::move(*r));
   }
 
   Response field_value(const std::string& name, const Request& req) {
@@ -614,6 +668,14 @@ ApiServer::~ApiServer() {
   impl_->pool.join();
 }
 
+void ApiServer::Impl::count(const Request& req, int status) {
+  runtime.metrics()
+      .counter("extdata_api_requests_total",
+               {{"endpoint", endpoint_label(req)}, {"status", std::to_string(status)}},
+               "API requests answered, by endpoint and HTTP status")
+      .inc();
+}
+
 void ApiServer::handle(const Request& req, Respond respond) {
   if (req.method == "OPTIONS") {
     Response res = Response::text(204, "");
@@ -623,7 +685,18 @@ void ApiServer::handle(const Request& req, Respond respond) {
       res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
       res.headers.emplace_back("Access-Control-Max-Age", "600");
     }
+    impl_->count(req, res.status);
     return respond(std::move(res));
+  }
+  try {
+    if (auto inline_response = impl_->answer_inline(req)) {
+      impl_->add_cors(req, *inline_response);
+      impl_->count(req, inline_response->status);
+      return respond(std::move(*inline_response));
+    }
+  } catch (const std::exception& ex) {
+    log::warn("inline answer failed, retrying on the worker pool",
+              {{"path", req.path}, {"error", ex.what()}});
   }
   // Everything else may touch the store or an upstream: run it on the worker pool.
   boost::asio::post(impl_->pool, [this, req, respond = std::move(respond)]() mutable {
@@ -637,6 +710,7 @@ void ApiServer::handle(const Request& req, Respond respond) {
       res.status = 500;
     }
     impl_->add_cors(req, res);
+    impl_->count(req, res.status);
     respond(std::move(res));
   });
 }

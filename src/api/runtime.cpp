@@ -24,7 +24,7 @@ sources::SourceDeps make_deps(Clock& clock, Metrics& metrics) {
 }  // namespace
 
 Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics,
-                 cache::CacheOptions cache_options)
+                 cache::CacheOptions cache_options, size_t rendered_options_bytes)
     : store_(std::move(store)), clock_(clock), metrics_(metrics), deps_(make_deps(clock, metrics)) {
   cache::SourceLookup lookup = [this](const std::string& name) -> std::shared_ptr<sources::Source> {
     auto src = source(name);
@@ -32,7 +32,9 @@ Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& met
   };
   cache_ = std::make_unique<cache::RecordCache>(*store_, lookup, clock_, metrics_,
                                                 std::move(cache_options));
-  fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, clock_);
+  fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, clock_, metrics_,
+                                                   rendered_options_bytes);
+  if (auto version = store_->external_change_count(); version.ok()) seen_store_version_ = *version;
 }
 
 Runtime::~Runtime() {
@@ -48,20 +50,45 @@ void Runtime::source_changed(const std::string& name) {
 }
 
 Result<std::shared_ptr<sources::Source>> Runtime::source(const std::string& name) {
+  // Every options request passes here: answer from memory, the store only on first use.
+  std::uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sources_.find(name); it != sources_.end()) return it->second.second;
+    generation = forgotten_;
+  }
   EXTDATA_ASSIGN_OR_RETURN(auto cfg, store_->get_source(name));
   if (!cfg) return source_not_found(*store_, name);
-  const std::string spec = cfg->spec.dump();
-  std::lock_guard lock(mu_);
-  auto it = sources_.find(name);
-  if (it != sources_.end() && it->second.first == spec) return it->second.second;
   EXTDATA_ASSIGN_OR_RETURN(auto built, sources::make_source(*cfg, deps_));
-  sources_[name] = {spec, built};
-  return built;
+  std::lock_guard lock(mu_);
+  // A config read before a concurrent change must not be kept: use it for this call only.
+  if (generation != forgotten_) return built;
+  auto& slot = sources_[name];
+  if (!slot.second) slot = {cfg->spec.dump(), std::move(built)};  // a concurrent build won
+  return slot.second;
+}
+
+void Runtime::sync_with_store() {
+  auto version = store_->external_change_count();
+  if (!version.ok() || *version == seen_store_version_) return;
+  seen_store_version_ = *version;
+  std::vector<std::pair<std::string, std::string>> built;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, entry] : sources_) built.emplace_back(name, entry.first);
+  }
+  for (const auto& [name, spec] : built) {
+    auto stored = store_->get_source(name);
+    if (!stored.ok()) continue;  // try again after the next change
+    if (!*stored || (*stored)->spec.dump() != spec) source_changed(name);
+  }
+  fields_->reload_changed();
 }
 
 void Runtime::forget_source(const std::string& name) {
   std::lock_guard lock(mu_);
   sources_.erase(name);
+  ++forgotten_;
 }
 
 Status check_source(const config::SourceConfig& config) {

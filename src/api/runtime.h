@@ -21,7 +21,8 @@ namespace extdata::api {
 class Runtime {
  public:
   Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics,
-          cache::CacheOptions cache_options = {});
+          cache::CacheOptions cache_options = {},
+          size_t rendered_options_bytes = fields::kDefaultRenderedOptionsBytes);
   ~Runtime();
 
   store::Store& store() { return *store_; }
@@ -39,6 +40,11 @@ class Runtime {
   // Drops the built instance (after put/delete) so the next call rebuilds it.
   void forget_source(const std::string& name);
 
+  // Picks up configuration another process committed (`extdata apply` next to a running
+  // server): sources whose stored spec changed or vanished are rebuilt and their records
+  // dropped, fields recompiled. Cheap when nothing changed; the server calls it once a second.
+  void sync_with_store();
+
  private:
   std::unique_ptr<store::Store> store_;
   Clock& clock_;
@@ -46,7 +52,9 @@ class Runtime {
   sources::SourceDeps deps_;
   std::mutex mu_;
   std::map<std::string, std::pair<std::string, std::shared_ptr<sources::Source>>>
-      sources_;  // name → (spec, source)
+      sources_;                  // name → (spec, source)
+  std::uint64_t forgotten_ = 0;  // bumped by forget_source: builds begun before are not kept
+  std::int64_t seen_store_version_ = -1;
   std::unique_ptr<cache::RecordCache> cache_;
   std::unique_ptr<fields::FieldService> fields_;
 };

@@ -21,6 +21,7 @@ struct ServeOptions {
   int threads = 2;
   int workers = 8;
   bool anonymous_read = false;
+  int options_cache_mb = static_cast<int>(fields::kDefaultRenderedOptionsBytes >> 20);
   std::vector<std::string> cors;
   std::string web_dir;
   std::string log_level = "info";
@@ -49,7 +50,8 @@ void serve(CliEnv& env, const ServeOptions& o) {
 
   auto store = env.open_store();
   if (!store.ok()) return env.fail(store.error());
-  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global(), {},
+                       static_cast<size_t>(o.options_cache_mb) << 20);
   api::ApiOptions options;
   options.server.listen = o.listen;
   options.server.threads = o.threads;
@@ -121,6 +123,10 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
                       "Serve option/value endpoints without a token");
   serve_cmd->add_option("--cors-origin", o.cors,
                         "Origin allowed to call the API from a browser (repeatable)");
+  serve_cmd
+      ->add_option("--options-cache-mb", o.options_cache_mb,
+                   "Memory for rendered option pages of repeated queries (0: off)")
+      ->check(CLI::Range(0, 65536));
   serve_cmd->add_option("--web-dir", o.web_dir, "Directory of the web UI's static files");
   serve_cmd->add_option("--log-level", o.log_level)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -96,12 +96,62 @@ class RecordingContext : public extract::TemplateContext {
   mutable std::vector<std::string> missing_;
 };
 
+std::string definition_text(const config::FieldConfig& field) {
+  return field.source + '\n' + field.spec.dump();
+}
+
 Option make_option(const OptionsTable& table, const extract::RecordSet& records, size_t option) {
   Option out;
   out.value = std::string(table.value(option));
   out.label = std::string(table.label(option));
   extract::append_json(out.data, records[table.record(option)].json());
   return out;
+}
+
+}  // namespace
+
+namespace {
+
+// A field's options table over one record set, with the id its rendered pages are keyed by.
+struct BuiltTable {
+  OptionsTable table;
+  std::uint64_t id;
+};
+
+void append_options_page(std::string& out, const OptionsTable& table,
+                         const extract::RecordSet& records, const SearchResult& found) {
+  out += "{\"options\":[";
+  bool first = true;
+  for (const uint32_t option : found.ids) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"value\":";
+    extract::append_json_string(out, table.value(option));
+    out += ",\"label\":";
+    extract::append_json_string(out, table.label(option));
+    out += ",\"data\":";
+    extract::append_json(out, records[table.record(option)].json());
+    out += '}';
+  }
+  out += "],\"total\":";
+  out += std::to_string(found.total);
+}
+
+void append_options_tail(std::string& out, const OptionsResult& result) {
+  append_freshness(out, result.stale, result.fetched_at, result.age_seconds);
+  if (!result.warnings.empty()) {
+    out += ",\"warnings\":[";
+    for (size_t i = 0; i < result.warnings.size(); ++i) {
+      if (i) out += ',';
+      extract::append_json_string(out, result.warnings[i]);
+    }
+    out += ']';
+  }
+  if (result.error) {
+    out += ",\"error\":";
+    append_error(out, *result.error);
+  }
+  out += '}';
 }
 
 }  // namespace
@@ -122,20 +172,7 @@ void append_json(std::string& out, const OptionsResult& result) {
   }
   out += "],\"total\":";
   out += std::to_string(result.total);
-  append_freshness(out, result.stale, result.fetched_at, result.age_seconds);
-  if (!result.warnings.empty()) {
-    out += ",\"warnings\":[";
-    for (size_t i = 0; i < result.warnings.size(); ++i) {
-      if (i) out += ',';
-      extract::append_json_string(out, result.warnings[i]);
-    }
-    out += ']';
-  }
-  if (result.error) {
-    out += ",\"error\":";
-    append_error(out, *result.error);
-  }
-  out += '}';
+  append_options_tail(out, result);
 }
 
 std::string to_json(const OptionsResult& result) {
@@ -192,8 +229,13 @@ Result<Context> parse_context_json(std::string_view text) {
 }
 
 FieldService::FieldService(store::Store& store, cache::SourceLookup sources,
-                           cache::RecordCache& cache, Clock& clock)
-    : store_(store), sources_(std::move(sources)), cache_(cache), clock_(clock) {}
+                           cache::RecordCache& cache, Clock& clock, Metrics& metrics,
+                           size_t rendered_options_bytes)
+    : store_(store),
+      sources_(std::move(sources)),
+      cache_(cache),
+      clock_(clock),
+      rendered_(rendered_options_bytes, metrics) {}
 
 Result<std::shared_ptr<const FieldService::CompiledField>> FieldService::compiled(
     const std::string& name) {
@@ -219,6 +261,7 @@ Result<std::shared_ptr<const FieldService::CompiledField>> FieldService::compile
   auto field = std::make_shared<CompiledField>();
   field->mapping = std::move(mapping);
   field->tag = name + "#" + std::to_string(++generation_);
+  field->definition = definition_text(*stored);
   auto& slot = fields_[name];
   if (!slot) slot = std::move(field);  // a concurrent compile may have won; keep one
   return slot;
@@ -230,6 +273,19 @@ void FieldService::invalidate_field(const std::string& name) {
     fields_.erase(name);
   }
   cache_.drop_derived(name + "#");
+}
+
+void FieldService::reload_changed() {
+  std::vector<std::pair<std::string, std::string>> known;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, field] : fields_) known.emplace_back(name, field->definition);
+  }
+  for (const auto& [name, definition] : known) {
+    auto stored = store_.get_field(name);
+    if (!stored.ok()) continue;  // looked at again after the next change
+    if (!*stored || definition_text(**stored) != definition) invalidate_field(name);
+  }
 }
 
 void FieldService::reload() {
@@ -285,13 +341,18 @@ Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
       auto built,
       out.cached.derived->get_or_build(field->tag, [&]() -> Result<std::shared_ptr<const void>> {
         EXTDATA_ASSIGN_OR_RETURN(auto table, OptionsTable::build(field->mapping, *records));
-        return std::shared_ptr<const void>(std::make_shared<const OptionsTable>(std::move(table)));
+        return std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
+            BuiltTable{std::move(table), next_table_id_.fetch_add(1)}));
       }));
-  out.table = std::static_pointer_cast<const OptionsTable>(built);
+  const auto entry = std::static_pointer_cast<const BuiltTable>(built);
+  out.table = std::shared_ptr<const OptionsTable>(entry, &entry->table);
+  out.table_id = entry->id;
   return out;
 }
 
-Result<OptionsResult> FieldService::options(const std::string& field, const OptionsQuery& query) {
+namespace {
+
+Status check_query(const OptionsQuery& query) {
   if (query.offset < 0) {
     return Error("field.bad_offset",
                  "offset is " + std::to_string(query.offset) + ", it cannot be negative",
@@ -308,6 +369,18 @@ Result<OptionsResult> FieldService::options(const std::string& field, const Opti
                  "limit is " + std::to_string(*query.limit) + ", outside 1..1000",
                  "pass a limit between 1 and 1000");
   }
+  return ok_status();
+}
+
+std::string empty_value_warning(const OptionsTable& table, const FieldMapping& mapping) {
+  return std::to_string(table.without_value()) +
+         " records have an empty value (value = " + mapping.value.text() + ") and are not offered";
+}
+
+}  // namespace
+
+Result<OptionsResult> FieldService::options(const std::string& field, const OptionsQuery& query) {
+  EXTDATA_TRY(check_query(query));
   EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
   const OptionsTable& table = *resolved.table;
   const size_t limit = static_cast<size_t>(query.limit.value_or(resolved.field->mapping.limit));
@@ -325,11 +398,72 @@ Result<OptionsResult> FieldService::options(const std::string& field, const Opti
   result.age_seconds = resolved.cached.age_seconds;
   result.error = resolved.cached.error;
   if (table.without_value() > 0) {
-    result.warnings.push_back(std::to_string(table.without_value()) +
-                              " records have an empty value (value = " +
-                              resolved.field->mapping.value.text() + ") and are not offered");
+    result.warnings.push_back(empty_value_warning(table, resolved.field->mapping));
   }
   return result;
+}
+
+Result<std::string> FieldService::options_json(const std::string& field,
+                                               const OptionsQuery& query) {
+  EXTDATA_TRY(check_query(query));
+  EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
+  return render_options(resolved, query);
+}
+
+std::optional<Result<std::string>> FieldService::options_json_if_ready(const std::string& field,
+                                                                       const OptionsQuery& query) {
+  if (auto checked = check_query(query); !checked.ok()) return Result<std::string>(checked.error());
+  if (auto checked = check_context(query.context); !checked.ok())
+    return Result<std::string>(checked.error());
+  Resolved resolved;
+  {
+    std::shared_lock lock(mu_);
+    const auto it = fields_.find(field);
+    if (it == fields_.end()) return std::nullopt;  // compiling reads the store
+    resolved.field = it->second;
+  }
+  const FieldMapping& mapping = resolved.field->mapping;
+  auto variables = variables_for(mapping, query.context);
+  if (!variables.ok()) return Result<std::string>(variables.error());
+  auto cached = cache_.peek(mapping.source, *variables, mapping.cache_ttl);
+  if (!cached) return std::nullopt;
+  auto built = cached->derived->find(resolved.field->tag);
+  if (!built) return std::nullopt;  // the table is built on first use, which takes a while
+  const auto entry = std::static_pointer_cast<const BuiltTable>(built);
+  resolved.cached = std::move(*cached);
+  resolved.table = std::shared_ptr<const OptionsTable>(entry, &entry->table);
+  resolved.table_id = entry->id;
+  return render_options(resolved, query);
+}
+
+std::string FieldService::render_options(const Resolved& resolved, const OptionsQuery& query) {
+  const OptionsTable& table = *resolved.table;
+  const size_t limit = static_cast<size_t>(query.limit.value_or(resolved.field->mapping.limit));
+  std::string key = std::to_string(resolved.table_id) + ':' + std::to_string(query.offset) + ':' +
+                    std::to_string(limit) + ':' + query.q;
+  auto page = rendered_.find(key);
+  if (!page) {
+    const SearchResult found =
+        table.index().search(query.q, static_cast<size_t>(query.offset), limit);
+    auto text = std::make_shared<std::string>();
+    text->reserve(64 + found.ids.size() * 512);
+    append_options_page(*text, table, *resolved.cached.records, found);
+    page = text;
+    rendered_.put(key, std::move(text));
+  }
+  OptionsResult freshness;
+  freshness.stale = resolved.cached.stale;
+  freshness.fetched_at = unix_seconds(resolved.cached.fetched_at);
+  freshness.age_seconds = resolved.cached.age_seconds;
+  freshness.error = resolved.cached.error;
+  if (table.without_value() > 0) {
+    freshness.warnings.push_back(empty_value_warning(table, resolved.field->mapping));
+  }
+  std::string out;
+  out.reserve(page->size() + 256);
+  out += *page;
+  append_options_tail(out, freshness);
+  return out;
 }
 
 Result<ValueResult> FieldService::value(const std::string& field, const std::string& key,

@@ -17,6 +17,7 @@
 // Errors (the HTTP layer maps them to 4xx): field.not_found (404), source.not_found (404),
 // field.bad_limit, field.bad_offset, field.bad_context, field.bad_template, field.bad_filter
 // (400); a fetch failure with nothing cached returns the source's Error (502).
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,7 +32,9 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/metrics.h"
 #include "fields/options.h"
+#include "fields/rendered_options.h"
 #include "store/store.h"
 
 namespace extdata::fields {
@@ -85,12 +88,23 @@ std::string to_json(const ValueResult& result);
 // Error "field.bad_context" for anything else.
 Result<Context> parse_context_json(std::string_view text);
 
+// Budget of the rendered options pages kept for repeated queries (see RenderedOptions).
+inline constexpr size_t kDefaultRenderedOptionsBytes = 64u << 20;
+
 class FieldService {
  public:
   FieldService(store::Store& store, cache::SourceLookup sources, cache::RecordCache& cache,
-               Clock& clock);
+               Clock& clock, Metrics& metrics = Metrics::global(),
+               size_t rendered_options_bytes = kDefaultRenderedOptionsBytes);
 
   Result<OptionsResult> options(const std::string& field, const OptionsQuery& query);
+  // The same answer as to_json(options(...)), for the HTTP API: repeated queries over the same
+  // records reuse the rendered options text (freshness is written per request).
+  Result<std::string> options_json(const std::string& field, const OptionsQuery& query);
+  // options_json() when the answer needs no waiting (field compiled, records and their options
+  // table in memory), so a network thread can answer it inline; nullopt otherwise.
+  std::optional<Result<std::string>> options_json_if_ready(const std::string& field,
+                                                           const OptionsQuery& query);
   Result<ValueResult> value(const std::string& field, const std::string& key,
                             const Context& context);
 
@@ -104,19 +118,25 @@ class FieldService {
 
   void invalidate_field(const std::string& name);
   void reload();
+  // Forgets the fields whose stored definition changed or vanished (another process applied
+  // a config); the others keep their built options tables.
+  void reload_changed();
 
  private:
   struct CompiledField {
     FieldMapping mapping;
-    std::string tag;  // derived-data tag: "name#generation"
+    std::string tag;         // derived-data tag: "name#generation"
+    std::string definition;  // source + spec as stored, to notice a change
   };
   struct Resolved {
     std::shared_ptr<const CompiledField> field;
     cache::CachedRecords cached;
     std::shared_ptr<const OptionsTable> table;
+    std::uint64_t table_id = 0;  // unique per built table: keys its rendered pages
   };
   Result<std::shared_ptr<const CompiledField>> compiled(const std::string& name);
   Result<Resolved> resolve(const std::string& name, const Context& context);
+  std::string render_options(const Resolved& resolved, const OptionsQuery& query);
 
   store::Store& store_;
   cache::SourceLookup sources_;
@@ -126,6 +146,8 @@ class FieldService {
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledField>> fields_;
   std::uint64_t generation_ = 0;
+  std::atomic<std::uint64_t> next_table_id_{1};
+  RenderedOptions rendered_;
 };
 
 }  // namespace extdata::fields

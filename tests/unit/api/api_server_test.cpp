@@ -37,8 +37,9 @@ class ApiTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  http::Response call(const std::string& method, const std::string& path, const std::string& token = {},
-                      const std::string& body = {}, http::Headers extra = {}) {
+  http::Response call(const std::string& method, const std::string& path,
+                      const std::string& token = {}, const std::string& body = {},
+                      http::Headers extra = {}) {
     http::Request req{.method = method, .url = server_->url() + path, .body = body};
     req.headers = std::move(extra);
     if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
@@ -114,7 +115,8 @@ TEST_F(ApiTest, PutGetDeleteSourceNeverReturnsTheSecret) {
 }
 
 TEST_F(ApiTest, InvalidSourceIs400WithKeyPath) {
-  auto r = call("PUT", "/api/v1/sources/crm", admin_, R"({"type":"rest","url":"ftp://x","recrods":"$"})");
+  auto r = call("PUT", "/api/v1/sources/crm", admin_,
+                R"({"type":"rest","url":"ftp://x","recrods":"$"})");
   EXPECT_EQ(r.status, 400);
   auto e = body(r)["error"];
   EXPECT_EQ(e["code"], "config.invalid");
@@ -129,7 +131,8 @@ TEST_F(ApiTest, FieldsNeedAnExistingSourceAndBlockItsDeletion) {
   auto orphan = call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"nope"})");
   EXPECT_EQ(orphan.status, 400);
   ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, rest_source_).status, 201);
-  auto field = call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm","label":"{name}"})");
+  auto field =
+      call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm","label":"{name}"})");
   ASSERT_EQ(field.status, 201) << field.body;
   EXPECT_EQ(body(field)["limit"], 20);
   auto in_use = call("DELETE", "/api/v1/sources/crm", admin_);
@@ -141,7 +144,8 @@ TEST_F(ApiTest, FieldsNeedAnExistingSourceAndBlockItsDeletion) {
 }
 
 TEST_F(ApiTest, OversizeBodyIs413AndNothingIsStored) {
-  std::string big = R"({"type":"rest","url":"https://x.example.com","description":")" + std::string(100000, 'x') + "\"}";
+  std::string big = R"({"type":"rest","url":"https://x.example.com","description":")" +
+                    std::string(100000, 'x') + "\"}";
   auto r = call("PUT", "/api/v1/sources/big", admin_, big);
   EXPECT_EQ(r.status, 413);
   EXPECT_TRUE(runtime_->store().list_sources()->empty());
@@ -152,11 +156,62 @@ TEST_F(ApiTest, UnknownRoutesAndMethods) {
   EXPECT_EQ(call("POST", "/api/v1/sources", admin_).status, 405);
 }
 
+TEST_F(ApiTest, ConfigCommittedByAnotherProcessIsPickedUpBySync) {
+  ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, rest_source_).status, 201);
+  auto before = runtime_->source("crm");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ((*before)->config().spec["url"], "https://api.example.com/customers");
+
+  // `extdata apply` from another process: its own connection to the same data directory.
+  auto other = store::open_sqlite_store(dir_.string());
+  ASSERT_TRUE(other.ok());
+  json changed = json::parse(rest_source_);
+  changed["name"] = "crm";
+  changed["url"] = "https://api.example.com/v2/customers";
+  auto cfg = config::source_from_json(changed);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_TRUE((*other)->put_source(*cfg).ok());
+
+  // Requests are served from the built source until the server's once-a-second sync.
+  EXPECT_EQ(runtime_->source("crm").value()->config().spec["url"],
+            "https://api.example.com/customers");
+  runtime_->sync_with_store();
+  EXPECT_EQ(runtime_->source("crm").value()->config().spec["url"],
+            "https://api.example.com/v2/customers");
+
+  ASSERT_TRUE((*other)->delete_source("crm").ok());
+  runtime_->sync_with_store();
+  auto gone = runtime_->source("crm");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, "source.not_found");
+}
+
+TEST_F(ApiTest, EveryAnswerIsCountedByEndpointAndStatus) {
+  const auto requests = [&](const char* endpoint, const char* status) {
+    return metrics_.counter_value("extdata_api_requests_total",
+                                  {{"endpoint", endpoint}, {"status", status}});
+  };
+  call("GET", "/api/v1/sources", admin_);
+  call("GET", "/api/v1/sources", reader_);
+  call("GET", "/api/v1/fields/nope/options?q=ab", reader_);
+  call("GET", "/api/v1/fields/nope/options?q=ab");
+  call("OPTIONS", "/api/v1/fields/nope/options", "", "", {{"Origin", "https://forms.example.com"}});
+  EXPECT_EQ(requests("sources", "200"), 1);
+  EXPECT_EQ(requests("sources", "403"), 1);
+  EXPECT_EQ(requests("field_options", "404"), 1);
+  EXPECT_EQ(requests("field_options", "401"), 1);
+  EXPECT_EQ(requests("preflight", "204"), 1);
+  // The label is the endpoint kind, never the path: no series per field name.
+  EXPECT_EQ(call("GET", "/metrics").body.find("nope"), std::string::npos);
+}
+
 TEST_F(ApiTest, CorsOnlyForAllowedOrigins) {
-  auto allowed = call("OPTIONS", "/api/v1/fields/x/options", "", "", {{"Origin", "https://forms.example.com"}});
+  auto allowed = call("OPTIONS", "/api/v1/fields/x/options", "", "",
+                      {{"Origin", "https://forms.example.com"}});
   EXPECT_EQ(allowed.status, 204);
   EXPECT_EQ(allowed.header("Access-Control-Allow-Origin"), "https://forms.example.com");
-  auto other = call("OPTIONS", "/api/v1/fields/x/options", "", "", {{"Origin", "https://evil.example.com"}});
+  auto other =
+      call("OPTIONS", "/api/v1/fields/x/options", "", "", {{"Origin", "https://evil.example.com"}});
   EXPECT_FALSE(other.header("Access-Control-Allow-Origin").has_value());
 }
 

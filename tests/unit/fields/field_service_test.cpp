@@ -79,6 +79,70 @@ TEST_F(FieldServiceTest, OptionsJsonHasTheDocumentedShape) {
   EXPECT_FALSE(json.contains("error"));
 }
 
+TEST_F(FieldServiceTest, RepeatedQueriesReuseTheRenderedPageButNotItsFreshness) {
+  service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, clock_, metrics_, 1 << 20);
+  const auto rendered = [&](const char* result) {
+    return metrics_.counter_value("extdata_options_rendered_total", {{"result", result}});
+  };
+  auto q = query("b", {{"country", "DE"}});
+  auto first = service_->options_json("city", q);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, to_json(*service_->options("city", q)));
+  EXPECT_EQ(rendered("miss"), 1);
+  EXPECT_EQ(rendered("hit"), 0);
+
+  clock_.advance(30s);
+  auto second = service_->options_json("city", q);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(rendered("hit"), 1);
+  const auto a = nlohmann::json::parse(*first), b = nlohmann::json::parse(*second);
+  EXPECT_EQ(b["options"], a["options"]);
+  EXPECT_EQ(b["age_seconds"], 30) << "freshness is written per request";
+  EXPECT_EQ(*second, to_json(*service_->options("city", q)));
+
+  q.limit = 1;  // another page of the same query is rendered on its own
+  auto one = service_->options_json("city", q);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(nlohmann::json::parse(*one)["options"].size(), 1u);
+  EXPECT_EQ(rendered("miss"), 2);
+
+  // New records make a new table: nothing rendered from the old records is served.
+  ASSERT_TRUE(cache_->refresh("cities").ok());
+  q.limit.reset();
+  auto refreshed = service_->options_json("city", q);
+  ASSERT_TRUE(refreshed.ok());
+  EXPECT_EQ(nlohmann::json::parse(*refreshed)["options"][0]["label"], "Berlin v2");
+  EXPECT_EQ(rendered("miss"), 3);
+}
+
+TEST_F(FieldServiceTest, ReloadChangedPicksUpFieldsChangedInTheStore) {
+  auto before = service_->options("all_cities", query(""));
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(before->options.size(), 2u);
+  put_field("all_cities", "source: cities\nlimit: 3\n");  // as another process would
+  EXPECT_EQ(service_->options("all_cities", query(""))->options.size(), 2u)
+      << "compiled fields are kept until the store is looked at again";
+  service_->reload_changed();
+  EXPECT_EQ(service_->options("all_cities", query(""))->options.size(), 3u);
+  EXPECT_EQ(source_->fetches, 1) << "the records stay cached";
+}
+
+TEST_F(FieldServiceTest, RenderedPagesStayWithinTheirBudget) {
+  Metrics metrics;
+  RenderedOptions pages(1000, metrics);
+  for (int i = 0; i < 20; ++i)
+    pages.put("k" + std::to_string(i), std::make_shared<const std::string>(100, 'x'));
+  EXPECT_LE(pages.bytes(), 1000u);
+  EXPECT_EQ(pages.find("k0"), nullptr) << "the least recently used page went first";
+  EXPECT_NE(pages.find("k19"), nullptr);
+  EXPECT_GT(metrics.counter_value("extdata_options_rendered_evictions_total"), 0);
+  pages.put("huge", std::make_shared<const std::string>(600, 'x'));
+  EXPECT_EQ(pages.find("huge"), nullptr) << "a page over a quarter of the budget is not kept";
+  RenderedOptions off(0, metrics);
+  off.put("k", std::make_shared<const std::string>("x"));
+  EXPECT_EQ(off.find("k"), nullptr);
+}
+
 TEST_F(FieldServiceTest, DependentFieldUsesTheContextAsSourceVariables) {
   auto de = service_->options("city", query("", {{"country", "DE"}}));
   auto fr = service_->options("city", query("", {{"country", "FR"}}));

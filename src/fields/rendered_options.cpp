@@ -1,0 +1,59 @@
+#include "fields/rendered_options.h"
+
+namespace extdata::fields {
+
+namespace {
+constexpr const char* kName = "extdata_options_rendered_total";
+constexpr const char* kHelp = "Options pages answered from rendered JSON (hit) or rendered (miss)";
+}  // namespace
+
+RenderedOptions::RenderedOptions(size_t max_bytes, Metrics& metrics)
+    : max_bytes_(max_bytes),
+      hits_(metrics.counter(kName, {{"result", "hit"}}, kHelp)),
+      misses_(metrics.counter(kName, {{"result", "miss"}}, kHelp)),
+      evictions_(metrics.counter("extdata_options_rendered_evictions_total", {},
+                                 "Rendered options pages dropped to stay within the budget")) {}
+
+std::shared_ptr<const std::string> RenderedOptions::find(const std::string& key) {
+  if (max_bytes_ == 0) {
+    misses_.inc();
+    return nullptr;
+  }
+  std::lock_guard lock(mu_);
+  const auto it = index_.find(key);
+  if (it == index_.end()) {
+    misses_.inc();
+    return nullptr;
+  }
+  recent_.splice(recent_.begin(), recent_, it->second);
+  hits_.inc();
+  return it->second->second;
+}
+
+void RenderedOptions::put(const std::string& key, std::shared_ptr<const std::string> text) {
+  const size_t size = key.size() + text->size();
+  if (size > max_bytes_ / 4) return;  // one huge page must not flush everything else
+  std::lock_guard lock(mu_);
+  if (const auto it = index_.find(key); it != index_.end()) {
+    bytes_ -= it->first.size() + it->second->second->size();
+    recent_.erase(it->second);
+    index_.erase(it);
+  }
+  recent_.emplace_front(key, std::move(text));
+  index_.emplace(key, recent_.begin());
+  bytes_ += size;
+  while (bytes_ > max_bytes_ && !recent_.empty()) {
+    const Entry& oldest = recent_.back();
+    bytes_ -= oldest.first.size() + oldest.second->size();
+    index_.erase(oldest.first);
+    recent_.pop_back();
+    evictions_.inc();
+  }
+}
+
+size_t RenderedOptions::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+}  // namespace extdata::fields

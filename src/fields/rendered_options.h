@@ -1,0 +1,43 @@
+#pragma once
+// RenderedOptions: the JSON text of recent option pages, shared by all fields of a server.
+//
+// Typeahead traffic asks the same few prefixes over and over ("a", "ab", "abb" from every
+// user of a form), and writing 20 records' JSON costs far more than the search. A page is
+// keyed by the options table it came from (a table lives as long as its record set and field
+// version, so a refresh or an edited field never serves old text) and the query. Least
+// recently used pages are dropped beyond a byte budget; a budget of 0 turns the cache off.
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/metrics.h"
+
+namespace extdata::fields {
+
+class RenderedOptions {
+ public:
+  RenderedOptions(size_t max_bytes, Metrics& metrics);
+
+  // The cached text, or null (counted as a hit or a miss).
+  std::shared_ptr<const std::string> find(const std::string& key);
+  void put(const std::string& key, std::shared_ptr<const std::string> text);
+
+  size_t bytes() const;
+  size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  using Entry = std::pair<std::string, std::shared_ptr<const std::string>>;
+  const size_t max_bytes_;
+  Counter& hits_;
+  Counter& misses_;
+  Counter& evictions_;
+  mutable std::mutex mu_;
+  std::list<Entry> recent_;  // most recently used first
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace extdata::fields
