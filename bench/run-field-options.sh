@@ -55,8 +55,9 @@ start_graphsim() {  # items → sets GRAPHSIM_URL, graphsim_pid
   GRAPHSIM_URL=http://127.0.0.1:$(cat "$work/graphsim.port")
 }
 
-start_extdata() {  # data dir → sets EXTDATA_URL, extdata_pid
+start_extdata() {  # data dir [serve options...] → sets EXTDATA_URL, extdata_pid
   local data=$1
+  shift
   cat >"$work/config.yaml" <<YAML
 sources:
   - name: customers
@@ -78,7 +79,7 @@ fields:
     sort: "{fields.Title}"
 YAML
   BENCH_SECRET=$SECRET "$EXTDATA" --data "$data" apply -f "$work/config.yaml" >/dev/null
-  "$EXTDATA" --data "$data" serve --listen 127.0.0.1:0 --anonymous-read --log-level warn \
+  "$EXTDATA" --data "$data" serve --listen 127.0.0.1:0 --anonymous-read --log-level warn "$@" \
     >"$work/serve.out" 2>"$work/serve.log" &
   extdata_pid=$!
   pids+=("$extdata_pid")
@@ -145,6 +146,17 @@ for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/op
 nginx_url="http://127.0.0.1:$nginx_port/options.json"
 cmp <(curl -sS "$nginx_url") "$work/response.json" || { echo "nginx serves a different body" >&2; exit 1; }
 
+# A second server over the same data directory with the rendered-page cache off: every request
+# searches and writes the 20 records' JSON. It starts from the snapshot the first one stored.
+first_url=$EXTDATA_URL first_pid=$extdata_pid
+start_extdata "$work/data" --options-cache-mb 0
+uncached_url="$EXTDATA_URL/api/v1/fields/customer/options?$QUERY"
+uncached_pid=$extdata_pid
+curl -sS --fail -o "$work/response-uncached.json" "$uncached_url"
+cmp <(jq -S .options "$work/response.json") <(jq -S .options "$work/response-uncached.json") ||
+  { echo "the uncached server answers differently" >&2; exit 1; }
+EXTDATA_URL=$first_url extdata_pid=$first_pid
+
 run_wrk() {  # name url → appends "name req_s p50_ms p99_ms"
   wrk -t2 -c64 -d"$DURATION" --latency "$2" >"$work/wrk.out"
   awk -v n="$1" '
@@ -158,19 +170,22 @@ for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS" >&2
   run_wrk extdata "$options_url"
   run_wrk nginx "$nginx_url"
+  run_wrk uncached "$uncached_url"
 done
 loaded_after_rss=$(rss_kb "$extdata_pid")
 requests=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_api_requests_total/ {s+=$2} END {print s+0}')
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-for name in extdata nginx; do
+for name in extdata nginx uncached; do
   for col in 2 3 4; do
     awk -v n=$name -v c=$col '$1==n {print $c}' "$work/results" | median
   done | paste -sd' ' | sed "s/^/$name /"
 done >"$work/medians"
 
-kill "$extdata_pid" "$graphsim_pid"
-wait "$extdata_pid" "$graphsim_pid" 2>/dev/null || true
+inline=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_api_inline_total/ {print $2}')
+rendered_hits=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_options_rendered_total\{result="hit"\}/ {print $2}')
+kill "$extdata_pid" "$uncached_pid" "$graphsim_pid"
+wait "$extdata_pid" "$uncached_pid" "$graphsim_pid" 2>/dev/null || true
 
 # --- 1,000,000 records: resident memory only -------------------------------------------
 start_graphsim "$BIG"
@@ -188,8 +203,11 @@ awk -v runs="$RUNS" '
     printf "| server | requests/s | p50 | p99 |\n|---|---|---|---|\n"
     printf "| extdata serve (field options, search) | %.0f | %.2f ms | %.2f ms |\n", r["extdata"], p50["extdata"], p99["extdata"]
     printf "| nginx, static file of the same size | %.0f | %.2f ms | %.2f ms |\n", r["nginx"], p50["nginx"], p99["nginx"]
-    printf "\nmedians of %d alternating runs. extdata / nginx: %.2f× requests/s, p99 %.2f×.\n", runs, r["extdata"]/r["nginx"], p99["extdata"]/p99["nginx"]
+    printf "| extdata serve --options-cache-mb 0 (every request renders) | %.0f | %.2f ms | %.2f ms |\n", r["uncached"], p50["uncached"], p99["uncached"]
+    printf "\nmedians of %d alternating runs. extdata / nginx: %.2f× requests/s, p99 %.2f×. Rendering every request: %.2f× nginx.\n", runs, r["extdata"]/r["nginx"], p99["extdata"]/p99["nginx"], r["uncached"]/r["nginx"]
   }' "$work/medians"
+echo
+echo "requests answered on the network thread: $inline; from rendered pages: $rendered_hits (of $requests)."
 echo
 echo "### extdata serve resident memory"
 echo
