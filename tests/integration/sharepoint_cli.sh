@@ -519,7 +519,7 @@ expect_eq "error code (validate)" "$(out .error.code)" "sharepoint.bad_site_url"
 expect_eq "offending key (validate)" "$(out .error.upstream.key)" "site"
 SP_SECRET=$VALID_SECRET run apply -f "$WORK/bad-http.yaml"
 expect_eq "exit code (http site)" "$RC" 1
-expect_contains "text error" "$ERR" "sources.plain_http: site 'http://contoso.sharepoint.com/sites/Sales' does not start with https://"
+expect_contains "text error" "$ERR" "sources[1].site (line 14) of source 'plain_http': site 'http://contoso.sharepoint.com/sites/Sales' does not start with https://"
 expect_contains "text error" "$ERR" "key: site"
 run --output json source list
 expect_eq "nothing applied" "$(out '[.[].name] | map(select(. == "good" or . == "graph_url" or . == "plain_http")) | length')" 0
