@@ -102,6 +102,8 @@ for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS" >&2
   measure extdata "$FETCH" "$work/source.yaml"
   measure cli "$EXTDATA" --data "$work/data" fetch customers --output json
+  printed=$(jq length "$work/out")
+  [[ $printed -ge $ITEMS ]] || { echo "extdata fetch printed $printed records" >&2; exit 1; }
   measure sdk env NODE_EXTRA_CA_CERTS="$work/ca.pem" node bench/sharepoint-sdk.mjs "$BASE" \
     "$TENANT" "$CLIENT_ID" "$SECRET" contoso.sharepoint.com /sites/Sales Customers "$PAGE_SIZE"
   measure curl bash bench/sharepoint-curl-floor.sh "$BASE" "$TENANT" "$CLIENT_ID" "$SECRET" \

@@ -186,6 +186,23 @@ json record_to_json(extract::RecordRef record) {
   return obj;
 }
 
+void append_record_json(std::string& out, extract::RecordRef record) {
+  const auto& names = record.set().column_names();
+  if (names.empty()) return extract::append_json(out, record.json());
+  out += '{';
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (c) out += ',';
+    extract::append_json_string(out, names[c]);
+    out += ':';
+    if (auto v = record.column(c)) {
+      extract::append_json(out, *v);
+    } else {
+      out += "null";
+    }
+  }
+  out += '}';
+}
+
 json records_to_json(const extract::RecordSet& records, size_t limit) {
   json out = json::array();
   for (size_t i = 0; i < records.size() && i < limit; ++i)

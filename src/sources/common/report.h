@@ -40,6 +40,9 @@ nlohmann::json error_to_json(const Error& error);
 nlohmann::json record_to_json(extract::RecordRef record);
 // All records (or the first `limit`) as a JSON array.
 nlohmann::json records_to_json(const extract::RecordSet& records, size_t limit = SIZE_MAX);
+// records_to_json's JSON text for one record, written directly (no JSON tree): for printing
+// every record of a large fetch.
+void append_record_json(std::string& out, extract::RecordRef record);
 // RFC 4180 CSV with a header row: the columns, or the union of top-level keys of the records.
 std::string records_to_csv(const extract::RecordSet& records);
 // An aligned text table (same columns as CSV); long cells are cut.

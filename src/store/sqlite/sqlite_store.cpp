@@ -531,7 +531,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir,
   auto store = std::make_unique<SqliteStore>(db, std::move(box), options);
   char* err = nullptr;
   if (sqlite3_exec(db,
-                   "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                   "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                   // A snapshot write grows the WAL by its size; shrink it after checkpoints.
+                   "PRAGMA journal_size_limit=67108864;",
                    nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "";
     sqlite3_free(err);
