@@ -92,26 +92,8 @@ void run_fetch(CliEnv& env, const RunOptions& o) {
   if (terminal) std::fprintf(stderr, "\n");
   for (const auto& w : trace.warnings) std::cerr << "warning: " << w << "\n";
   if (!records.ok()) return env.fail(records.error());
-  if (format == "json") {
-    // Streamed, one record per line: a large list must not become a JSON tree first.
-    std::string chunk = "[";
-    const auto& set = **records;
-    for (size_t i = 0; i < set.size(); ++i) {
-      chunk += i ? ",\n" : "\n";
-      sources::append_record_json(chunk, set[i]);
-      if (chunk.size() >= (1u << 20)) {
-        std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        chunk.clear();
-      }
-    }
-    chunk += set.size() ? "\n]\n" : "]\n";
-    std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    return;
-  }
-  if (format == "csv") {
-    std::cout << sources::records_to_csv(**records);
-    return;
-  }
+  if (format == "json") return sources::write_records_json(std::cout, **records);
+  if (format == "csv") return sources::write_records_csv(std::cout, **records);
   std::cout << sources::records_to_table(**records);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <set>
+#include <sstream>
 
 #include "core/redact.h"
 #include "extract/json_text.h"
@@ -210,19 +211,47 @@ json records_to_json(const extract::RecordSet& records, size_t limit) {
   return out;
 }
 
-std::string records_to_csv(const extract::RecordSet& records) {
+namespace {
+// Writes `chunk` out once it holds 1 MB: every record of a large fetch, without one string
+// of them all.
+void flush_if_full(std::ostream& out, std::string& chunk) {
+  if (chunk.size() < (1u << 20)) return;
+  out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  chunk.clear();
+}
+}  // namespace
+
+void write_records_csv(std::ostream& out, const extract::RecordSet& records) {
   const auto columns = output_columns(records);
-  std::string out;
-  for (size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + csv_field(columns[c]);
-  out += "\r\n";
+  std::string chunk;
+  for (size_t c = 0; c < columns.size(); ++c) chunk += (c ? "," : "") + csv_field(columns[c]);
+  chunk += "\r\n";
   for (size_t i = 0; i < records.size(); ++i) {
     for (size_t c = 0; c < columns.size(); ++c) {
-      if (c) out += ',';
-      out += csv_field(cell(records[i], columns[c]).value_or(""));
+      if (c) chunk += ',';
+      chunk += csv_field(cell(records[i], columns[c]).value_or(""));
     }
-    out += "\r\n";
+    chunk += "\r\n";
+    flush_if_full(out, chunk);
   }
-  return out;
+  out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+}
+
+void write_records_json(std::ostream& out, const extract::RecordSet& records) {
+  std::string chunk = "[";
+  for (size_t i = 0; i < records.size(); ++i) {
+    chunk += i ? ",\n" : "\n";
+    append_record_json(chunk, records[i]);
+    flush_if_full(out, chunk);
+  }
+  chunk += records.size() ? "\n]\n" : "]\n";
+  out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+}
+
+std::string records_to_csv(const extract::RecordSet& records) {
+  std::ostringstream out;
+  write_records_csv(out, records);
+  return std::move(out).str();
 }
 
 std::string records_to_table(const extract::RecordSet& records, size_t max_cell) {

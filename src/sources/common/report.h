@@ -4,6 +4,7 @@
 // (JSON array, CSV, aligned table).
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ nlohmann::json records_to_json(const extract::RecordSet& records, size_t limit =
 // records_to_json's JSON text for one record, written directly (no JSON tree): for printing
 // every record of a large fetch.
 void append_record_json(std::string& out, extract::RecordRef record);
+// Every record, streamed in 1 MB pieces: a JSON array with one record per line, or CSV
+// (records_to_csv's text).
+void write_records_json(std::ostream& out, const extract::RecordSet& records);
+void write_records_csv(std::ostream& out, const extract::RecordSet& records);
 // RFC 4180 CSV with a header row: the columns, or the union of top-level keys of the records.
 std::string records_to_csv(const extract::RecordSet& records);
 // An aligned text table (same columns as CSV); long cells are cut.

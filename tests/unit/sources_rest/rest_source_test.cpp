@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
@@ -496,6 +498,13 @@ TEST(RestFormats, CsvWithDetectedFormatAndHeaderColumns) {
   EXPECT_EQ(records_to_json(**r),
             json::parse(R"([{"name":"Acme","country":"DE"},{"name":"Bolt; Inc","country":"FR"}])"));
   EXPECT_EQ(records_to_csv(**r), "country,name\r\nDE,Acme\r\nFR,Bolt; Inc\r\n");
+  // What `extdata fetch --output json` streams: the same records, one per line.
+  std::ostringstream streamed;
+  write_records_json(streamed, **r);
+  EXPECT_EQ(streamed.str(),
+            "[\n{\"country\":\"DE\",\"name\":\"Acme\"},\n{\"country\":\"FR\",\"name\":\"Bolt; "
+            "Inc\"}\n]\n");
+  EXPECT_EQ(json::parse(streamed.str()), records_to_json(**r));
 }
 
 TEST(RestErrors, UpstreamStatusIsTranslated) {
