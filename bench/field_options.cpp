@@ -100,7 +100,7 @@ void BM_OptionsRequest(benchmark::State& state) {
     };
     Metrics metrics;
     cache::RecordCache cache(**store, lookup, SystemClock::instance(), metrics);
-    fields::FieldService service(**store, lookup, cache, SystemClock::instance());
+    fields::FieldService service(**store, lookup, cache);
     fields::OptionsQuery query;
     query.q = "ab";
     query.limit = 20;

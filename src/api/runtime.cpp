@@ -32,7 +32,7 @@ Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& met
   };
   cache_ = std::make_unique<cache::RecordCache>(*store_, lookup, clock_, metrics_,
                                                 std::move(cache_options));
-  fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, clock_, metrics_,
+  fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, metrics_,
                                                    rendered_options_bytes);
   if (auto version = store_->external_change_count(); version.ok()) seen_store_version_ = *version;
 }

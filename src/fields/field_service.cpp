@@ -229,12 +229,11 @@ Result<Context> parse_context_json(std::string_view text) {
 }
 
 FieldService::FieldService(store::Store& store, cache::SourceLookup sources,
-                           cache::RecordCache& cache, Clock& clock, Metrics& metrics,
+                           cache::RecordCache& cache, Metrics& metrics,
                            size_t rendered_options_bytes)
     : store_(store),
       sources_(std::move(sources)),
       cache_(cache),
-      clock_(clock),
       rendered_(rendered_options_bytes, metrics) {}
 
 Result<std::shared_ptr<const FieldService::CompiledField>> FieldService::compiled(

@@ -1,7 +1,7 @@
 #pragma once
 // FieldService: the options and values of configured fields.
 //
-//   FieldService fields(store, source_lookup, record_cache, clock);
+//   FieldService fields(store, source_lookup, record_cache);
 //   auto result = fields.options("city", {.q = "be", .limit = 20, .context = {{"country", "DE"}}});
 //   std::string body = to_json(*result);  // {"options":[{"value","label","data"}],"total",...}
 //   auto v = fields.value("city", "42", context);  // found?, label, data
@@ -94,7 +94,7 @@ inline constexpr size_t kDefaultRenderedOptionsBytes = 64u << 20;
 class FieldService {
  public:
   FieldService(store::Store& store, cache::SourceLookup sources, cache::RecordCache& cache,
-               Clock& clock, Metrics& metrics = Metrics::global(),
+               Metrics& metrics = Metrics::global(),
                size_t rendered_options_bytes = kDefaultRenderedOptionsBytes);
 
   Result<OptionsResult> options(const std::string& field, const OptionsQuery& query);
@@ -141,7 +141,6 @@ class FieldService {
   store::Store& store_;
   cache::SourceLookup sources_;
   cache::RecordCache& cache_;
-  Clock& clock_;
 
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledField>> fields_;

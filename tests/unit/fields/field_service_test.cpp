@@ -31,7 +31,7 @@ class FieldServiceTest : public ::testing::Test {
     cache::CacheOptions options;
     options.executor = executor_.executor();
     cache_ = std::make_unique<cache::RecordCache>(*store_, lookup_, clock_, metrics_, options);
-    service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, clock_);
+    service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, metrics_);
     put_field("city",
               "source: cities\nvariables: {country: '{country}'}\nlabel: '{fields.Title}'\n");
     put_field("all_cities", "source: cities\nlimit: 2\n");
@@ -80,7 +80,7 @@ TEST_F(FieldServiceTest, OptionsJsonHasTheDocumentedShape) {
 }
 
 TEST_F(FieldServiceTest, RepeatedQueriesReuseTheRenderedPageButNotItsFreshness) {
-  service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, clock_, metrics_, 1 << 20);
+  service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, metrics_, 1 << 20);
   const auto rendered = [&](const char* result) {
     return metrics_.counter_value("extdata_options_rendered_total", {{"result", result}});
   };
@@ -261,7 +261,7 @@ TEST_F(FieldServiceTest, StaleDataSurvivesARestart) {
   cache::CacheOptions options;
   options.executor = executor_.executor();
   cache_ = std::make_unique<cache::RecordCache>(*store_, lookup_, clock_, metrics_, options);
-  service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, clock_);
+  service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, metrics_);
   source_->fail = true;
   clock_.advance(7200s);
   auto r = service_->options("city", query("ly", {{"country", "FR"}}));
