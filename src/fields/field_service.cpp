@@ -343,10 +343,14 @@ Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
         return std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
             BuiltTable{std::move(table), next_table_id_.fetch_add(1)}));
       }));
-  const auto entry = std::static_pointer_cast<const BuiltTable>(built);
-  out.table = std::shared_ptr<const OptionsTable>(entry, &entry->table);
-  out.table_id = entry->id;
+  out.set_table(built);
   return out;
+}
+
+void FieldService::Resolved::set_table(const std::shared_ptr<const void>& built) {
+  const auto entry = std::static_pointer_cast<const BuiltTable>(built);
+  table = std::shared_ptr<const OptionsTable>(entry, &entry->table);
+  table_id = entry->id;
 }
 
 namespace {
@@ -378,6 +382,19 @@ std::string empty_value_warning(const OptionsTable& table, const FieldMapping& m
 
 }  // namespace
 
+// Everything of an options answer but the options: freshness, why stale, warnings.
+OptionsResult FieldService::Resolved::freshness() const {
+  OptionsResult result;
+  result.stale = cached.stale;
+  result.fetched_at = unix_seconds(cached.fetched_at);
+  result.age_seconds = cached.age_seconds;
+  result.error = cached.error;
+  if (table->without_value() > 0) {
+    result.warnings.push_back(empty_value_warning(*table, field->mapping));
+  }
+  return result;
+}
+
 Result<OptionsResult> FieldService::options(const std::string& field, const OptionsQuery& query) {
   EXTDATA_TRY(check_query(query));
   EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
@@ -386,19 +403,12 @@ Result<OptionsResult> FieldService::options(const std::string& field, const Opti
 
   const SearchResult found =
       table.index().search(query.q, static_cast<size_t>(query.offset), limit);
-  OptionsResult result;
+  OptionsResult result = resolved.freshness();
   result.options.reserve(found.ids.size());
   for (const uint32_t option : found.ids) {
     result.options.push_back(make_option(table, *resolved.cached.records, option));
   }
   result.total = found.total;
-  result.stale = resolved.cached.stale;
-  result.fetched_at = unix_seconds(resolved.cached.fetched_at);
-  result.age_seconds = resolved.cached.age_seconds;
-  result.error = resolved.cached.error;
-  if (table.without_value() > 0) {
-    result.warnings.push_back(empty_value_warning(table, resolved.field->mapping));
-  }
   return result;
 }
 
@@ -428,10 +438,8 @@ std::optional<Result<std::string>> FieldService::options_json_if_ready(const std
   if (!cached) return std::nullopt;
   auto built = cached->derived->find(resolved.field->tag);
   if (!built) return std::nullopt;  // the table is built on first use, which takes a while
-  const auto entry = std::static_pointer_cast<const BuiltTable>(built);
   resolved.cached = std::move(*cached);
-  resolved.table = std::shared_ptr<const OptionsTable>(entry, &entry->table);
-  resolved.table_id = entry->id;
+  resolved.set_table(built);
   return render_options(resolved, query);
 }
 
@@ -450,18 +458,10 @@ std::string FieldService::render_options(const Resolved& resolved, const Options
     page = text;
     rendered_.put(key, std::move(text));
   }
-  OptionsResult freshness;
-  freshness.stale = resolved.cached.stale;
-  freshness.fetched_at = unix_seconds(resolved.cached.fetched_at);
-  freshness.age_seconds = resolved.cached.age_seconds;
-  freshness.error = resolved.cached.error;
-  if (table.without_value() > 0) {
-    freshness.warnings.push_back(empty_value_warning(table, resolved.field->mapping));
-  }
   std::string out;
   out.reserve(page->size() + 256);
   out += *page;
-  append_options_tail(out, freshness);
+  append_options_tail(out, resolved.freshness());
   return out;
 }
 

@@ -133,6 +133,9 @@ class FieldService {
     cache::CachedRecords cached;
     std::shared_ptr<const OptionsTable> table;
     std::uint64_t table_id = 0;  // unique per built table: keys its rendered pages
+
+    void set_table(const std::shared_ptr<const void>& built);  // from the derived data
+    OptionsResult freshness() const;
   };
   Result<std::shared_ptr<const CompiledField>> compiled(const std::string& name);
   Result<Resolved> resolve(const std::string& name, const Context& context);
