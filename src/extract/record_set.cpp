@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 #include <cassert>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <unordered_map>
 
 #include "extract/json_text.h"
@@ -14,7 +16,6 @@ namespace {
 // memory avoids page faults on simdjson's worst-case sized buffers. Very large scratch
 // buffers are released after use so one huge page does not pin memory for good.
 constexpr size_t kKeepScratchBytes = size_t{256} << 20;
-constexpr size_t kInPlaceBytes = size_t{8} << 20;
 
 struct PageScratch {
   simdjson::dom::parser parser;
@@ -117,19 +118,138 @@ UsedSizes used_sizes(const simdjson::dom::document& from) {
   return {tape_length, strings_end};
 }
 
+// Where a page's strings are gathered while it is compacted; kept per thread like the parse
+// scratch.
+struct StringScratch {
+  std::unique_ptr<uint8_t[]> bytes;
+  size_t capacity = 0;
+  std::vector<uint64_t> slots;
+};
+
+StringScratch& string_scratch() {
+  thread_local StringScratch scratch;
+  return scratch;
+}
+
+// Each distinct string of a page stored once: a list's records repeat every member name and
+// many values (content types, people, parent references), which simdjson writes out again for
+// every occurrence. For Graph list items this is 1.8 KB of strings per item of which 0.4 KB
+// is distinct. Slots hold (32 hash bits << 32 | offset + 1); the table stops taking new
+// strings at kMaxSlots / 2 entries, so a huge document of unique strings costs a bounded table
+// and the strings seen first (member names, common values) are the ones shared.
+class StringInterner {
+ public:
+  static constexpr size_t kMaxSlots = size_t{1} << 23;
+
+  StringInterner(std::vector<uint64_t>& slots, uint8_t* out) : slots_(slots), out_(out) {
+    slots_.assign(size_t{1} << 14, 0);
+  }
+
+  // Returns the offset of `text` (with simdjson's length prefix and NUL) in the output buffer.
+  uint32_t intern(std::string_view text) {
+    const uint64_t hash = std::hash<std::string_view>{}(text);
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) {
+        const uint32_t offset = append(text);
+        if (entries_ < kMaxSlots / 2) {
+          slots_[i] = (uint64_t{tag} << 32) | (uint64_t{offset} + 1);
+          if (++entries_ * 2 > slots_.size() && slots_.size() < kMaxSlots) grow();
+        }
+        return offset;
+      }
+      if (static_cast<uint32_t>(slot >> 32) != tag) continue;
+      const uint32_t offset = static_cast<uint32_t>(slot) - 1;
+      if (string_at(offset) == text) return offset;
+    }
+  }
+  size_t size() const { return size_; }
+
+ private:
+  std::string_view string_at(uint32_t offset) const {
+    uint32_t length;
+    std::memcpy(&length, out_ + offset, sizeof length);
+    return {reinterpret_cast<const char*>(out_ + offset + sizeof length), length};
+  }
+  uint32_t append(std::string_view text) {
+    const auto offset = static_cast<uint32_t>(size_);
+    const auto length = static_cast<uint32_t>(text.size());
+    std::memcpy(out_ + size_, &length, sizeof length);
+    std::memcpy(out_ + size_ + sizeof length, text.data(), text.size());
+    out_[size_ + sizeof length + text.size()] = 0;
+    size_ += sizeof length + text.size() + 1;
+    return offset;
+  }
+  void grow() {
+    std::vector<uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (uint64_t slot : old) {
+      if (slot == 0) continue;
+      const uint64_t hash =
+          std::hash<std::string_view>{}(string_at(static_cast<uint32_t>(slot) - 1));
+      size_t i = hash & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<uint64_t>& slots_;
+  uint8_t* out_;
+  size_t size_ = 0;
+  size_t entries_ = 0;
+};
+
 // simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
-// input byte). Copies the used part of `from` into exactly sized buffers of `to`. Returns the
-// bytes now held by `to`.
-size_t copy_trimmed(const simdjson::dom::document& from, simdjson::dom::document& to) {
+// input byte) and writes every string occurrence. Copies the used part of `from`'s tape into
+// an exactly sized buffer of `to` and its strings once each (see StringInterner), pointing the
+// tape's string words at the shared copies. Returns the bytes now held by `to`.
+size_t copy_compacted(const simdjson::dom::document& from, simdjson::dom::document& to) {
   const UsedSizes used = used_sizes(from);
   const size_t tape_length = used.tape_words, strings_end = used.string_bytes;
-  const uint64_t* tape = from.tape.get();
   to.tape = allocate_buffer<uint64_t>(tape_length);
-  std::memcpy(to.tape.get(), tape, tape_length * sizeof(uint64_t));
-  const size_t string_bytes = strings_end + simdjson::SIMDJSON_PADDING;
+  uint64_t* tape = to.tape.get();
+  std::memcpy(tape, from.tape.get(), tape_length * sizeof(uint64_t));
+
+  StringScratch& scratch = string_scratch();
+  if (scratch.capacity < strings_end) {
+    scratch.bytes.reset(new uint8_t[strings_end]);
+    scratch.capacity = strings_end;
+  }
+  size_t strings_size = 0;
+  if (strings_end <= std::numeric_limits<uint32_t>::max()) {
+    StringInterner interner(scratch.slots, scratch.bytes.get());
+    const uint8_t* strings = from.string_buf.get();
+    for (size_t i = 0; i < tape_length; ++i) {
+      const char type = tape_type(tape[i]);
+      if (type == '"') {
+        const size_t offset = static_cast<size_t>(tape[i] & kPayloadMask);
+        uint32_t length;
+        std::memcpy(&length, strings + offset, sizeof length);
+        const std::string_view text(reinterpret_cast<const char*>(strings + offset + sizeof length),
+                                    length);
+        tape[i] = (tape[i] & ~kPayloadMask) | interner.intern(text);
+      } else if (type == 'l' || type == 'u' || type == 'd') {
+        ++i;  // the number itself occupies the next word
+      }
+    }
+    strings_size = interner.size();
+  } else {
+    // Offsets past 4 GB do not fit the table: keep the strings as written.
+    std::memcpy(scratch.bytes.get(), from.string_buf.get(), strings_end);
+    strings_size = strings_end;
+  }
+  const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
   to.string_buf = allocate_buffer<uint8_t>(string_bytes);
-  std::memcpy(to.string_buf.get(), from.string_buf.get(), strings_end);
-  std::memset(to.string_buf.get() + strings_end, 0, simdjson::SIMDJSON_PADDING);
+  std::memcpy(to.string_buf.get(), scratch.bytes.get(), strings_size);
+  std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
+  if (scratch.capacity > kKeepScratchBytes) {
+    scratch.bytes.reset();
+    scratch.capacity = 0;
+  }
+  if (scratch.slots.size() > (size_t{1} << 20)) std::vector<uint64_t>().swap(scratch.slots);
   return tape_length * sizeof(uint64_t) + string_bytes;
 }
 
@@ -247,15 +367,12 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
     json_text.reserve(json_text.size() + simdjson::SIMDJSON_PADDING);
   }
   PageScratch& scratch = page_scratch();
-  // Large pages are parsed straight into their own document, whose worst-case buffers are
-  // backed by huge pages: only the parts simdjson writes become resident, so copying them out
-  // would cost more than it saves. Small pages go through the warm scratch document and are
-  // copied into exactly sized buffers (the heap would otherwise keep the whole reservation).
-  const bool in_place = json_text.size() >= kInPlaceBytes;
+  // Every page is parsed into the warm scratch document and copied out compacted (see
+  // copy_compacted): the copy costs far less than the memory it saves.
   Page page;
   page.document = std::make_unique<simdjson::dom::document>();
-  simdjson::dom::document& target = in_place ? *page.document : scratch.document;
-  if (in_place) {
+  simdjson::dom::document& target = scratch.document;
+  if (target.capacity() < json_text.size()) {
     if (target.allocate(json_text.size()) != simdjson::SUCCESS) {
       return Error(
           "extract.memory",
@@ -281,12 +398,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
                  std::string("the response is not valid JSON: ") + simdjson::error_message(error),
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
-  if (in_place) {
-    const UsedSizes used = used_sizes(target);
-    page.bytes = used.tape_words * sizeof(uint64_t) + used.string_bytes;
-  } else {
-    page.bytes = copy_trimmed(scratch.document, *page.document);
-  }
+  page.bytes = copy_compacted(scratch.document, *page.document);
   if (scratch.document.capacity() > kKeepScratchBytes ||
       scratch.parser.capacity() > kKeepScratchBytes) {
     scratch.document = simdjson::dom::document();

@@ -9,11 +9,11 @@
 //   set[i].column("title"); // its column value, if the column path matched
 //
 // Ownership: the set owns the parsed documents its records point into. Each page is parsed
-// by simdjson once and the page text is not kept. simdjson reserves ~9.7 bytes per input byte;
-// pages under 8 MB are copied into exactly sized buffers, larger pages keep the reservation
-// as (huge-page backed) virtual memory of which only the written part becomes resident. Either
-// way memory_bytes() counts what is used: the page's strings plus 8 bytes per JSON value,
-// plus 32 bytes per record and per column value.
+// by simdjson once and the page text is not kept. simdjson reserves ~9.7 bytes per input byte
+// and writes every occurrence of a string; each page is copied out of that reservation into
+// exactly sized buffers that hold each distinct string once (member names and repeated values
+// are shared). memory_bytes() counts what is held: 8 bytes per JSON value, the page's distinct
+// strings, and 32 bytes per record and per column value.
 //
 // Column values are the FIRST node the column path selects, relative to the record (the record
 // is `$` for column paths); a column that matches nothing is missing for that record.

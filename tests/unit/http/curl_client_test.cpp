@@ -135,6 +135,21 @@ TEST(CurlHttpClient, ResponseSizeLimitEndsWithClearError) {
   EXPECT_FALSE(r.error().hint.empty());
 }
 
+// A body of announced length arrives in one buffer with room for a parser's read-ahead, so a
+// multi-megabyte page is neither regrown while it arrives nor copied before it is parsed.
+TEST(CurlHttpClient, AnnouncedBodyIsReceivedIntoOneSizedBuffer) {
+  const std::string page(3'000'000, 'p');
+  ScriptedServer srv(
+      [&](int, const server::Request&) { return server::Response::text(200, page); });
+  Metrics metrics;
+  CurlHttpClient client({}, nullptr, &metrics);
+  auto r = client.send({.url = srv.url()});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, page);
+  EXPECT_GE(r->body.capacity(), page.size() + 64);
+  EXPECT_LT(r->body.capacity(), page.size() + 4096);
+}
+
 TEST(CurlHttpClient, SendsMethodHeadersAndBody) {
   ScriptedServer srv([](int, const server::Request& req) {
     return server::Response::json(200, "{\"echo\":\"" + req.method + "\"}");
