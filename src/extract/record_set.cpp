@@ -238,12 +238,12 @@ size_t copy_compacted(const simdjson::dom::document& from, simdjson::dom::docume
     strings_size = interner.size();
   } else {
     // Offsets past 4 GB do not fit the table: keep the strings as written.
-    std::memcpy(scratch.bytes.get(), from.string_buf.get(), strings_end);
+    if (strings_end > 0) std::memcpy(scratch.bytes.get(), from.string_buf.get(), strings_end);
     strings_size = strings_end;
   }
   const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
   to.string_buf = allocate_buffer<uint8_t>(string_bytes);
-  std::memcpy(to.string_buf.get(), scratch.bytes.get(), strings_size);
+  if (strings_size > 0) std::memcpy(to.string_buf.get(), scratch.bytes.get(), strings_size);
   std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
   if (scratch.capacity > kKeepScratchBytes) {
     scratch.bytes.reset();
@@ -361,7 +361,8 @@ std::optional<size_t> RecordSet::column_index(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
+Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
+                                              const std::function<void()>& on_valid) {
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; giving it room avoids a copy.
   if (json_text.capacity() < json_text.size() + simdjson::SIMDJSON_PADDING) {
     json_text.reserve(json_text.size() + simdjson::SIMDJSON_PADDING);
@@ -398,6 +399,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
                  std::string("the response is not valid JSON: ") + simdjson::error_message(error),
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
+  if (on_valid) on_valid();
   page.bytes = copy_compacted(scratch.document, *page.document);
   if (scratch.document.capacity() > kKeepScratchBytes ||
       scratch.parser.capacity() > kKeepScratchBytes) {
@@ -408,7 +410,8 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
 }
 
 Status RecordSet::append_page(std::string json_text, const JsonPath& records,
-                              const std::vector<ColumnSpec>& columns) {
+                              const std::vector<ColumnSpec>& columns,
+                              const std::function<void()>& on_valid) {
   if (!pages_.empty() || !records_.empty()) {
     bool same = columns.size() == column_names_.size();
     for (size_t i = 0; same && i < columns.size(); ++i) same = columns[i].name == column_names_[i];
@@ -418,7 +421,7 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
                    "use the same column specification for every page of a source");
     }
   }
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text));
+  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, on_valid));
   json_text = std::string();  // the document holds everything it needs
 
   if (pages_.empty()) {
@@ -474,7 +477,7 @@ std::string RecordSet::to_json() const {
 
 Result<RecordSet> RecordSet::from_json(std::string json_text) {
   RecordSet set;
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text));
+  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, {}));
   simdjson::dom::array items;
   if (page.document->root().get_array().get(items) != simdjson::SUCCESS) {
     return Error("extract.snapshot", "a record snapshot must be a JSON array", "");

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <system_error>
 #include <unordered_set>
 
 #include "auth/diagnostics.h"
@@ -607,6 +609,28 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
   Progress progress;
   Counter& pages_counter =
       metrics_.counter("extdata_source_pages_total", {{"source", config_.name}}, "Pages fetched");
+  // The next page is requested as soon as this one has parsed, so Graph builds and sends it
+  // while this page is stored (compacted, records and columns picked). At most one request
+  // is in flight: a page that must be asked for again waits for the
+  // prefetch to finish first, and an early return waits for it in the future's destructor.
+  std::future<Result<http::Response>> prefetch;
+  std::string prefetch_url;
+  auto prefetched = [&](const std::string& page_url) -> std::optional<Result<http::Response>> {
+    if (!prefetch.valid() || prefetch_url != page_url) return std::nullopt;
+    return prefetch.get();
+  };
+  auto start_prefetch = [&](const std::string& next) {
+    if (next.empty() || seen.count(next) || origin_of(next) != graph_origin_) return;
+    if (prefetch.valid() && prefetch_url == next) return;
+    if (prefetch.valid()) prefetch.wait();
+    prefetch_url = next;
+    try {
+      prefetch = std::async(std::launch::async,
+                            [this, next, trace] { return get(next, "items", trace, false); });
+    } catch (const std::system_error&) {
+      prefetch = {};  // no thread to spare: the page is fetched in turn
+    }
+  };
   while (!url.empty()) {
     if (!seen.insert(url).second) {
       std::string warning = "Graph returned a next link that was already fetched; stopped after " +
@@ -619,7 +643,9 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
     const bool first_page = progress.pages == 0;
     std::optional<std::string> next;
     for (int attempt = 1;; ++attempt) {
-      EXTDATA_ASSIGN_OR_RETURN(http::Response r, get(url, "items", trace, first_page));
+      auto early = attempt == 1 ? prefetched(url) : std::nullopt;
+      EXTDATA_ASSIGN_OR_RETURN(http::Response r,
+                               early ? std::move(*early) : get(url, "items", trace, first_page));
       if (r.status != 200) {
         if (r.status == 404) {
           // The list may have been deleted or recreated: resolve it again next time.
@@ -631,12 +657,16 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
         return e;
       }
       auto link = find_next_link(r.body);
-      Status appended = link.ok() ? records->append_page(std::move(r.body), records_path_, columns_)
+      Status appended = link.ok() ? records->append_page(std::move(r.body), records_path_, columns_,
+                                                         [&] {
+                                                           if (*link) start_prefetch(**link);
+                                                         })
                                   : Status(link.error());
       if (appended.ok()) {
         next = std::move(*link);
         break;
       }
+      if (prefetch.valid()) prefetch.wait();
       metrics_
           .counter("extdata_source_page_retries_total", {{"source", config_.name}},
                    "Pages asked for again because their body was not valid JSON")

@@ -3,6 +3,9 @@
 // graphsim's counters (what the client sent), not only the records.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <set>
 
 #include "harness.h"
@@ -217,6 +220,31 @@ TEST(SharePointSource, TruncatedJsonIsFetchedAgain) {
             1);
 }
 
+// The next page is asked for while the current one is stored: when page 1 is reported,
+// graphsim has received (or is about to receive) the request for page 2 although the fetch
+// loop has not moved on. Without the prefetch the wait below would never end well.
+TEST(SharePointSource, NextPageIsRequestedWhileThePageIsStored) {
+  Harness h({.generate_customers = 1200});
+  auto src = h.valid_source("list: Customers\npage_size: 500\n");
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(src->fetch({}).ok());
+  h.sim().reset_counters();
+  sources::FetchRequest request;
+  long long items_seen_at_page_1 = -1;
+  request.on_progress = [&](const sources::Progress& progress) {
+    if (progress.pages != 1) return;
+    // Bounded wait for a request another thread sends; not a timing assertion.
+    for (int i = 0; i < 2000 && h.route("items") < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    items_seen_at_page_1 = h.route("items");
+  };
+  auto records = src->fetch(request);
+  ASSERT_TRUE(records.ok()) << records.error().to_string();
+  EXPECT_EQ(items_seen_at_page_1, 2);
+  EXPECT_EQ((*records)->size(), 1200u + kFixtureCustomers);
+  EXPECT_EQ(h.route("items"), 3);  // every page once
+}
+
 TEST(SharePointSource, TruncatedJsonEveryTimeIsAClearError) {
   Harness h({.generate_customers = 600});
   auto src = h.valid_source("list: Customers\npage_size: 500\n");
@@ -229,6 +257,7 @@ TEST(SharePointSource, TruncatedJsonEveryTimeIsAClearError) {
   EXPECT_EQ(records.error().code, "sharepoint.bad_page");
   EXPECT_NE(records.error().message.find("page 1"), std::string::npos);
   EXPECT_NE(records.error().message.find("3 attempts"), std::string::npos);
+  // The next page is requested only after a page has parsed: never here.
   EXPECT_EQ(h.route("items"), 3);
 }
 
