@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "extract/json_text.h"
+
 #include "fixture.h"
 #include "graphsim.h"
 
@@ -20,7 +22,7 @@ bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
 
 // Appends `s` as a JSON string literal (quotes and escapes included).
-void append_json_string(std::string& out, std::string_view s);
+using extdata::extract::append_json_string;
 // Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
 std::string percent_encode(std::string_view s);
 
