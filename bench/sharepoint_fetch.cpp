@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/memory.h"
 #include "core/metrics.h"
 #include "sources/sharepoint/sharepoint_source.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bench_sharepoint_fetch CONFIG.yaml\n";
     return 2;
   }
+  memory::map_large_buffers_separately();  // as extdata's main does
   log::init("warn");
   std::ifstream in(argv[1]);
   std::stringstream text;

@@ -1,24 +1,12 @@
 #include "cache/record_cache.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include <algorithm>
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/memory.h"
 
 namespace extdata::cache {
-
-// Called after a fetch or a snapshot load, when page and snapshot texts are freed: glibc keeps
-// freed heap for reuse, which shows as hundreds of MB of resident memory that the records do not
-// use.
-static void release_free_memory() {
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
-}
 
 namespace {
 
@@ -230,7 +218,7 @@ void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
   entry.derived = std::make_shared<DerivedData>();
   entry.fetched_at = Clock::time_point{std::chrono::seconds{(*snapshot)->fetched_at}};
   snapshot->reset();
-  release_free_memory();
+  memory::release_free_memory();
 }
 
 CachedRecords RecordCache::answer(const Entry& entry, double ttl, Clock::time_point now) const {
@@ -347,7 +335,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
                   {{"entry", entry->key}, {"error", saved.error().to_string()}});
       }
     }
-    release_free_memory();
+    memory::release_free_memory();
     record_status(entry->source, records->size(), nullptr);
     std::lock_guard lock(entry->mu);
     entry->records = std::move(records);

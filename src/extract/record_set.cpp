@@ -399,6 +399,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
                  std::string("the response is not valid JSON: ") + simdjson::error_message(error),
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
+  std::string().swap(json_text);  // the parsed document holds everything; free it before copying
   if (on_valid) on_valid();
   page.bytes = copy_compacted(scratch.document, *page.document);
   if (scratch.document.capacity() > kKeepScratchBytes ||
@@ -422,7 +423,6 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
     }
   }
   EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, on_valid));
-  json_text = std::string();  // the document holds everything it needs
 
   if (pages_.empty()) {
     column_names_.clear();
