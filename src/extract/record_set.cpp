@@ -131,12 +131,6 @@ StringScratch& string_scratch() {
   return scratch;
 }
 
-// Each distinct string of a page stored once: a list's records repeat every member name and
-// many values (content types, people, parent references), which simdjson writes out again for
-// every occurrence. For Graph list items this is 1.8 KB of strings per item of which 0.4 KB
-// is distinct. Slots hold (32 hash bits << 32 | offset + 1); the table stops taking new
-// strings at kMaxSlots / 2 entries, so a huge document of unique strings costs a bounded table
-// and the strings seen first (member names, common values) are the ones shared.
 // 8 bytes per multiply, inlined: std::hash is an out-of-line call that took a sixth of a
 // SharePoint fetch's CPU time. Low bits pick the slot, high bits are the slot's tag.
 inline uint64_t string_hash(std::string_view text) {
@@ -169,9 +163,17 @@ inline uint64_t string_hash(std::string_view text) {
   return hash ^ (hash >> 32);
 }
 
+// Each distinct string of a page stored once: a list's records repeat every member name and
+// many values (content types, people, parent references), which simdjson writes out again for
+// every occurrence. For Graph list items this is 1.8 KB of strings per item of which 0.4 KB
+// is distinct. Slots hold (32 hash bits << 32 | offset + 1). The table stops taking new
+// strings at kMaxSlots / 2 entries: it stays small enough for the CPU cache (a larger one
+// made lookups cache misses and cut extraction speed by a sixth while sharing only a tenth
+// more), and the strings seen first (member names, common values) are the ones shared.
 class StringInterner {
  public:
-  static constexpr size_t kMaxSlots = size_t{1} << 23;
+  static constexpr size_t kMaxSlots = size_t{1} << 16;
+  static constexpr size_t kMaxSharedLength = 128;
 
   // Starts from the size the previous page grew the table to: pages of one source are alike.
   StringInterner(std::vector<uint64_t>& slots, uint8_t* out) : slots_(slots), out_(out) {
@@ -180,6 +182,9 @@ class StringInterner {
 
   // Returns the offset of `text` (with simdjson's length prefix and NUL) in the output buffer.
   uint32_t intern(std::string_view text) {
+    // Long strings (descriptions, per-record URLs) rarely repeat; hashing them cost more than
+    // sharing the few that do saves.
+    if (text.size() > kMaxSharedLength) return append(text);
     const uint64_t hash = string_hash(text);
     const uint32_t tag = static_cast<uint32_t>(hash >> 32);
     size_t mask = slots_.size() - 1;
