@@ -118,11 +118,8 @@ UsedSizes used_sizes(const simdjson::dom::document& from) {
   return {tape_length, strings_end};
 }
 
-// Where a page's strings are gathered while it is compacted; kept per thread like the parse
-// scratch.
+// The string table used while a page is compacted, kept per thread like the parse scratch.
 struct StringScratch {
-  std::unique_ptr<uint8_t[]> bytes;
-  size_t capacity = 0;
   std::vector<uint64_t> slots;
 };
 
@@ -211,11 +208,13 @@ class StringInterner {
     std::memcpy(&length, out_ + offset, sizeof length);
     return {reinterpret_cast<const char*>(out_ + offset + sizeof length), length};
   }
+  // `out_` may be the buffer `text` is read from, at or past the write position: the length
+  // is read already and the bytes move down (memmove).
   uint32_t append(std::string_view text) {
     const auto offset = static_cast<uint32_t>(size_);
     const auto length = static_cast<uint32_t>(text.size());
     std::memcpy(out_ + size_, &length, sizeof length);
-    std::memcpy(out_ + size_ + sizeof length, text.data(), text.size());
+    std::memmove(out_ + size_ + sizeof length, text.data(), text.size());
     out_[size_ + sizeof length + text.size()] = 0;
     size_ += sizeof length + text.size() + 1;
     return offset;
@@ -241,24 +240,22 @@ class StringInterner {
 
 // simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
 // input byte) and writes every string occurrence. Copies the used part of `from`'s tape into
-// an exactly sized buffer of `to` and its strings once each (see StringInterner), pointing the
-// tape's string words at the shared copies. Returns the bytes now held by `to`.
-size_t copy_compacted(const simdjson::dom::document& from, simdjson::dom::document& to) {
+// an exactly sized buffer of `to`, pointing its string words at one copy of each distinct
+// string (see StringInterner), and those strings into an exactly sized buffer. The strings are
+// gathered in place at the front of `from`'s string buffer: simdjson writes them in document
+// order, so the write position never passes the string being read. `from` is scratch and its
+// strings are spent afterwards. Returns the bytes now held by `to`.
+size_t copy_compacted(simdjson::dom::document& from, simdjson::dom::document& to) {
   const UsedSizes used = used_sizes(from);
   const size_t tape_length = used.tape_words, strings_end = used.string_bytes;
   to.tape = allocate_buffer<uint64_t>(tape_length);
   uint64_t* tape = to.tape.get();
   std::memcpy(tape, from.tape.get(), tape_length * sizeof(uint64_t));
 
-  StringScratch& scratch = string_scratch();
-  if (scratch.capacity < strings_end) {
-    scratch.bytes.reset(new uint8_t[strings_end]);
-    scratch.capacity = strings_end;
-  }
-  size_t strings_size = 0;
+  uint8_t* strings = from.string_buf.get();
+  size_t strings_size = strings_end;  // offsets past 4 GB do not fit the table: kept as written
   if (strings_end <= std::numeric_limits<uint32_t>::max()) {
-    StringInterner interner(scratch.slots, scratch.bytes.get());
-    const uint8_t* strings = from.string_buf.get();
+    StringInterner interner(string_scratch().slots, strings);
     for (size_t i = 0; i < tape_length; ++i) {
       const char type = tape_type(tape[i]);
       if (type == '"') {
@@ -273,20 +270,13 @@ size_t copy_compacted(const simdjson::dom::document& from, simdjson::dom::docume
       }
     }
     strings_size = interner.size();
-  } else {
-    // Offsets past 4 GB do not fit the table: keep the strings as written.
-    if (strings_end > 0) std::memcpy(scratch.bytes.get(), from.string_buf.get(), strings_end);
-    strings_size = strings_end;
   }
   const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
   to.string_buf = allocate_buffer<uint8_t>(string_bytes);
-  if (strings_size > 0) std::memcpy(to.string_buf.get(), scratch.bytes.get(), strings_size);
+  if (strings_size > 0) std::memcpy(to.string_buf.get(), strings, strings_size);
   std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
-  if (scratch.capacity > kKeepScratchBytes) {
-    scratch.bytes.reset();
-    scratch.capacity = 0;
-  }
-  if (scratch.slots.size() > (size_t{1} << 20)) std::vector<uint64_t>().swap(scratch.slots);
+  std::vector<uint64_t>& slots = string_scratch().slots;
+  if (slots.size() > (size_t{1} << 20)) std::vector<uint64_t>().swap(slots);
   return tape_length * sizeof(uint64_t) + string_bytes;
 }
 
@@ -406,7 +396,8 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
   }
   PageScratch& scratch = page_scratch();
   // Every page is parsed into the warm scratch document and copied out compacted (see
-  // copy_compacted): the copy costs far less than the memory it saves.
+  // copy_compacted): the copy costs far less than the memory it saves. The scratch gets no
+  // huge-page advice: it is reused warm, and huge pages would round what stays resident up.
   Page page;
   page.document = std::make_unique<simdjson::dom::document>();
   simdjson::dom::document& target = scratch.document;
@@ -417,8 +408,6 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
           "not enough memory to parse a " + std::to_string(json_text.size()) + " byte page",
           "request smaller pages from the source");
     }
-    advise_huge_pages(target.tape.get(), (json_text.size() + 3) * sizeof(uint64_t));
-    advise_huge_pages(target.string_buf.get(), 5 * json_text.size() / 3);
   }
   simdjson::dom::element root;
   const auto error =

@@ -550,7 +550,10 @@ void JsonPath::select(element root, std::vector<element>& out) const {
   }
   std::vector<PlainNode> nodes{PlainNode{root}};
   Evaluator(root).run(*query_, nodes);
-  out.reserve(out.size() + nodes.size());
+  // Geometric growth: a RecordSet appends page after page to the same vector, and an exact
+  // reserve would copy it whole for every page.
+  if (out.capacity() < out.size() + nodes.size())
+    out.reserve(std::max(out.size() + nodes.size(), 2 * out.capacity()));
   for (const PlainNode& node : nodes) out.push_back(node.value);
 }
 
