@@ -3,7 +3,6 @@
 #include <sys/mman.h>
 #include <cassert>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <unordered_map>
 
@@ -388,8 +387,7 @@ std::optional<size_t> RecordSet::column_index(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
-                                              const std::function<void()>& on_valid) {
+Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; giving it room avoids a copy.
   if (json_text.capacity() < json_text.size() + simdjson::SIMDJSON_PADDING) {
     json_text.reserve(json_text.size() + simdjson::SIMDJSON_PADDING);
@@ -426,7 +424,6 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
   std::string().swap(json_text);  // the parsed document holds everything; free it before copying
-  if (on_valid) on_valid();
   page.bytes = copy_compacted(scratch.document, *page.document);
   if (scratch.document.capacity() > kKeepScratchBytes ||
       scratch.parser.capacity() > kKeepScratchBytes) {
@@ -437,8 +434,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
 }
 
 Status RecordSet::append_page(std::string json_text, const JsonPath& records,
-                              const std::vector<ColumnSpec>& columns,
-                              const std::function<void()>& on_valid) {
+                              const std::vector<ColumnSpec>& columns) {
   if (!pages_.empty() || !records_.empty()) {
     bool same = columns.size() == column_names_.size();
     for (size_t i = 0; same && i < columns.size(); ++i) same = columns[i].name == column_names_[i];
@@ -448,7 +444,7 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
                    "use the same column specification for every page of a source");
     }
   }
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, on_valid));
+  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text));
 
   if (pages_.empty()) {
     column_names_.clear();
@@ -503,7 +499,7 @@ std::string RecordSet::to_json() const {
 
 Result<RecordSet> RecordSet::from_json(std::string json_text) {
   RecordSet set;
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, {}));
+  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text));
   simdjson::dom::array items;
   if (page.document->root().get_array().get(items) != simdjson::SUCCESS) {
     return Error("extract.snapshot", "a record snapshot must be a JSON array", "");

@@ -25,7 +25,6 @@
 // append it as a page, so all records present this same API.
 #include <simdjson.h>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,12 +73,8 @@ class RecordSet {
   // column names; later pages must use the same names in the same order. Error codes:
   // "extract.json" (with the byte offset where simdjson gave up when known), "extract.depth",
   // "extract.columns". On error the set is unchanged.
-  // `on_valid`, when given, is called once the page has parsed, before it is stored: a source
-  // requests its next page there, so that the request does not wait for the storing and a
-  // page that is not valid JSON never leads to one.
   Status append_page(std::string json_text, const JsonPath& records,
-                     const std::vector<ColumnSpec>& columns,
-                     const std::function<void()>& on_valid = {});
+                     const std::vector<ColumnSpec>& columns);
 
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
@@ -101,7 +96,7 @@ class RecordSet {
     std::unique_ptr<simdjson::dom::document> document;
     size_t bytes = 0;
   };
-  static Result<Page> parse_page(std::string& json_text, const std::function<void()>& on_valid);
+  static Result<Page> parse_page(std::string& json_text);
 
   std::vector<Page> pages_;
   std::vector<std::string> column_names_;

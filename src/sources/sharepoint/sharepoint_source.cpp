@@ -156,6 +156,16 @@ std::string graph_scope(std::string_view graph_base) {
   return "https://graph.microsoft.com/.default";
 }
 
+// A body that ends with the closing brace of its top-level object (a cut-short body almost never
+// does). Only a hint for prefetching; the parse decides whether the page is valid.
+bool arrived_whole(std::string_view body) {
+  size_t end = body.size();
+  while (end > 0 && (body[end - 1] == ' ' || body[end - 1] == '\n' || body[end - 1] == '\r' ||
+                     body[end - 1] == '\t'))
+    --end;
+  return end > 0 && body[end - 1] == '}';
+}
+
 Result<std::optional<std::string>> find_next_link(std::string_view page) {
   size_t pos = skip_ws(page, 0);
   if (pos >= page.size() || page[pos] != '{') return bad_page("a Graph page is not a JSON object");
@@ -609,10 +619,12 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
   Progress progress;
   Counter& pages_counter =
       metrics_.counter("extdata_source_pages_total", {{"source", config_.name}}, "Pages fetched");
-  // The next page is requested as soon as this one has parsed, so Graph builds and sends it
-  // while this page is stored (compacted, records and columns picked). At most one request
-  // is in flight: a page that must be asked for again waits for the
-  // prefetch to finish first, and an early return waits for it in the future's destructor.
+  // The next page is requested as soon as this one has arrived whole (its link is found in
+  // the raw text: Graph writes @odata.nextLink before "value"), so Graph builds and sends it
+  // while this page is parsed and stored. A page cut short on the way (it does not end with
+  // its closing brace) does not lead to a request. At most one request is in flight: a page
+  // that must be asked for again waits for the prefetch to finish first, and an early return
+  // waits for it in the future's destructor.
   std::future<Result<http::Response>> prefetch;
   std::string prefetch_url;
   auto prefetched = [&](const std::string& page_url) -> std::optional<Result<http::Response>> {
@@ -657,10 +669,8 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
         return e;
       }
       auto link = find_next_link(r.body);
-      Status appended = link.ok() ? records->append_page(std::move(r.body), records_path_, columns_,
-                                                         [&] {
-                                                           if (*link) start_prefetch(**link);
-                                                         })
+      if (link.ok() && *link && arrived_whole(r.body)) start_prefetch(**link);
+      Status appended = link.ok() ? records->append_page(std::move(r.body), records_path_, columns_)
                                   : Status(link.error());
       if (appended.ok()) {
         next = std::move(*link);

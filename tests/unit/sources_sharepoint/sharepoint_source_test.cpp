@@ -257,7 +257,7 @@ TEST(SharePointSource, TruncatedJsonEveryTimeIsAClearError) {
   EXPECT_EQ(records.error().code, "sharepoint.bad_page");
   EXPECT_NE(records.error().message.find("page 1"), std::string::npos);
   EXPECT_NE(records.error().message.find("3 attempts"), std::string::npos);
-  // The next page is requested only after a page has parsed: never here.
+  // A page cut short never leads to a request for the next one.
   EXPECT_EQ(h.route("items"), 3);
 }
 
