@@ -19,6 +19,7 @@ constexpr size_t kKeepScratchBytes = size_t{256} << 20;
 struct PageScratch {
   simdjson::dom::parser parser;
   simdjson::dom::document document;
+  std::vector<uint64_t> string_slots;  // StringInterner's table
 };
 
 PageScratch& page_scratch() {
@@ -115,16 +116,6 @@ UsedSizes used_sizes(const simdjson::dom::document& from) {
   }
   assert(strings_end == strings_end_by_scan(from, tape_length));
   return {tape_length, strings_end};
-}
-
-// The string table used while a page is compacted, kept per thread like the parse scratch.
-struct StringScratch {
-  std::vector<uint64_t> slots;
-};
-
-StringScratch& string_scratch() {
-  thread_local StringScratch scratch;
-  return scratch;
 }
 
 // 8 bytes per multiply, inlined: std::hash is an out-of-line call that took a sixth of a
@@ -242,9 +233,10 @@ class StringInterner {
 // an exactly sized buffer of `to`, pointing its string words at one copy of each distinct
 // string (see StringInterner), and those strings into an exactly sized buffer. The strings are
 // gathered in place at the front of `from`'s string buffer: simdjson writes them in document
-// order, so the write position never passes the string being read. `from` is scratch and its
-// strings are spent afterwards. Returns the bytes now held by `to`.
-size_t copy_compacted(simdjson::dom::document& from, simdjson::dom::document& to) {
+// order, so the write position never passes the string being read. `from` is the scratch
+// document and its strings are spent afterwards. Returns the bytes now held by `to`.
+size_t copy_compacted(PageScratch& scratch, simdjson::dom::document& to) {
+  simdjson::dom::document& from = scratch.document;
   const UsedSizes used = used_sizes(from);
   const size_t tape_length = used.tape_words, strings_end = used.string_bytes;
   to.tape = allocate_buffer<uint64_t>(tape_length);
@@ -254,7 +246,7 @@ size_t copy_compacted(simdjson::dom::document& from, simdjson::dom::document& to
   uint8_t* strings = from.string_buf.get();
   size_t strings_size = strings_end;  // offsets past 4 GB do not fit the table: kept as written
   if (strings_end <= std::numeric_limits<uint32_t>::max()) {
-    StringInterner interner(string_scratch().slots, strings);
+    StringInterner interner(scratch.string_slots, strings);
     for (size_t i = 0; i < tape_length; ++i) {
       const char type = tape_type(tape[i]);
       if (type == '"') {
@@ -274,8 +266,6 @@ size_t copy_compacted(simdjson::dom::document& from, simdjson::dom::document& to
   to.string_buf = allocate_buffer<uint8_t>(string_bytes);
   if (strings_size > 0) std::memcpy(to.string_buf.get(), strings, strings_size);
   std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
-  std::vector<uint64_t>& slots = string_scratch().slots;
-  if (slots.size() > (size_t{1} << 20)) std::vector<uint64_t>().swap(slots);
   return tape_length * sizeof(uint64_t) + string_bytes;
 }
 
@@ -424,7 +414,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
   std::string().swap(json_text);  // the parsed document holds everything; free it before copying
-  page.bytes = copy_compacted(scratch.document, *page.document);
+  page.bytes = copy_compacted(scratch, *page.document);
   if (scratch.document.capacity() > kKeepScratchBytes ||
       scratch.parser.capacity() > kKeepScratchBytes) {
     scratch.document = simdjson::dom::document();

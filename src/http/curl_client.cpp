@@ -2,8 +2,6 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -37,16 +35,6 @@ struct Transfer {
   bool sized = false;
 };
 
-bool has_header(const Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(a) == std::tolower(b);
-        }))
-      return true;
-  }
-  return false;
-}
-
 // Sizes the body once from Content-Length (when it is the size of what we receive, i.e. not
 // compressed), so a large page is received without the copies of repeated growth.
 void reserve_announced_length(Transfer& t) {
@@ -54,7 +42,7 @@ void reserve_announced_length(Transfer& t) {
   curl_off_t length = -1;
   if (curl_easy_getinfo(t.handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK ||
       length <= 0 || static_cast<size_t>(length) > t.limit ||
-      has_header(t.headers, "content-encoding"))
+      find_header(t.headers, "content-encoding"))
     return;
   t.body.reserve(static_cast<size_t>(length) + kBodyTailRoom);
 }

@@ -159,11 +159,8 @@ std::string graph_scope(std::string_view graph_base) {
 // A body that ends with the closing brace of its top-level object (a cut-short body almost never
 // does). Only a hint for prefetching; the parse decides whether the page is valid.
 bool arrived_whole(std::string_view body) {
-  size_t end = body.size();
-  while (end > 0 && (body[end - 1] == ' ' || body[end - 1] == '\n' || body[end - 1] == '\r' ||
-                     body[end - 1] == '\t'))
-    --end;
-  return end > 0 && body[end - 1] == '}';
+  const size_t last = body.find_last_not_of(" \t\r\n");
+  return last != std::string_view::npos && body[last] == '}';
 }
 
 Result<std::optional<std::string>> find_next_link(std::string_view page) {
