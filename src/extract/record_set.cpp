@@ -228,6 +228,85 @@ class StringInterner {
   size_t entries_ = 0;
 };
 
+// Leaves out, in place, every object member whose name ends with `suffix`, value and all,
+// and returns the new tape length. Container words keep simdjson's format: each start word
+// holds the index after its end word and its element count (a saturated count stays
+// saturated, which simdjson treats as "count by iterating"), each end word its start's index.
+// Writes never pass reads, so the tape is compacted where it lies.
+size_t omit_members(uint64_t* tape, const uint8_t* strings, size_t tape_length,
+                    std::string_view suffix) {
+  constexpr uint64_t kSaturatedCount = 0xFFFFFF;
+  struct Open {
+    size_t start;          // the start word's new index
+    uint64_t omitted = 0;  // members left out of this container
+    bool object = false;
+    bool expect_key = false;
+  };
+  std::vector<Open> open;
+  auto value_done = [&open] {
+    if (!open.empty() && open.back().object) open.back().expect_key = true;
+  };
+  auto name_is_omitted = [&](uint64_t word) {
+    const size_t offset = static_cast<size_t>(word & kPayloadMask);
+    uint32_t length;
+    std::memcpy(&length, strings + offset, sizeof length);
+    const std::string_view name(reinterpret_cast<const char*>(strings + offset + sizeof length),
+                                length);
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  size_t write = 0;
+  for (size_t read = 0; read < tape_length;) {
+    const uint64_t word = tape[read];
+    const char type = tape_type(word);
+    if (type == '"' && !open.empty() && open.back().expect_key) {  // a member name
+      open.back().expect_key = false;
+      if (name_is_omitted(word)) {
+        const size_t value = read + 1;
+        const char value_type = tape_type(tape[value]);
+        if (value_type == '{' || value_type == '[') {
+          read = static_cast<size_t>(tape[value] & 0xFFFFFFFFu);
+        } else if (value_type == 'l' || value_type == 'u' || value_type == 'd') {
+          read = value + 2;
+        } else {
+          read = value + 1;
+        }
+        ++open.back().omitted;
+        open.back().expect_key = true;
+        continue;
+      }
+      tape[write++] = word;
+      ++read;
+      continue;
+    }
+    if (type == '{' || type == '[') {
+      open.push_back({write, 0, type == '{', type == '{'});
+      tape[write++] = word;
+      ++read;
+      continue;
+    }
+    if (type == '}' || type == ']') {
+      const Open closed = open.back();
+      open.pop_back();
+      const uint64_t start_word = tape[closed.start];
+      uint64_t count = (start_word >> 32) & kSaturatedCount;
+      if (count != kSaturatedCount) count -= closed.omitted;
+      tape[closed.start] =
+          (start_word & ~kPayloadMask) | (count << 32) | static_cast<uint64_t>(write + 1);
+      tape[write++] = (word & ~kPayloadMask) | closed.start;
+      ++read;
+      value_done();
+      continue;
+    }
+    tape[write++] = word;
+    ++read;
+    if (type == 'l' || type == 'u' || type == 'd') tape[write++] = tape[read++];
+    if (type != 'r') value_done();
+  }
+  // The opening root word points one past the closing root word.
+  tape[0] = (tape[0] & ~kPayloadMask) | write;
+  return write;
+}
+
 // simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
 // input byte) and writes every string occurrence. Copies the used part of `from`'s tape into
 // an exactly sized buffer of `to`, pointing its string words at one copy of each distinct
@@ -235,10 +314,15 @@ class StringInterner {
 // gathered in place at the front of `from`'s string buffer: simdjson writes them in document
 // order, so the write position never passes the string being read. `from` is the scratch
 // document and its strings are spent afterwards. Returns the bytes now held by `to`.
-size_t copy_compacted(PageScratch& scratch, simdjson::dom::document& to) {
+size_t copy_compacted(PageScratch& scratch, simdjson::dom::document& to,
+                      std::string_view omitted_suffix) {
   simdjson::dom::document& from = scratch.document;
   const UsedSizes used = used_sizes(from);
-  const size_t tape_length = used.tape_words, strings_end = used.string_bytes;
+  const size_t strings_end = used.string_bytes;
+  const size_t tape_length =
+      omitted_suffix.empty()
+          ? used.tape_words
+          : omit_members(from.tape.get(), from.string_buf.get(), used.tape_words, omitted_suffix);
   to.tape = allocate_buffer<uint64_t>(tape_length);
   uint64_t* tape = to.tape.get();
   std::memcpy(tape, from.tape.get(), tape_length * sizeof(uint64_t));
@@ -377,7 +461,8 @@ std::optional<size_t> RecordSet::column_index(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
+Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
+                                              std::string_view omitted_suffix) {
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; giving it room avoids a copy.
   if (json_text.capacity() < json_text.size() + simdjson::SIMDJSON_PADDING) {
     json_text.reserve(json_text.size() + simdjson::SIMDJSON_PADDING);
@@ -414,7 +499,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text) {
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
   std::string().swap(json_text);  // the parsed document holds everything; free it before copying
-  page.bytes = copy_compacted(scratch, *page.document);
+  page.bytes = copy_compacted(scratch, *page.document, omitted_suffix);
   if (scratch.document.capacity() > kKeepScratchBytes ||
       scratch.parser.capacity() > kKeepScratchBytes) {
     scratch.document = simdjson::dom::document();
@@ -434,7 +519,7 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
                    "use the same column specification for every page of a source");
     }
   }
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text));
+  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, omitted_member_suffix_));
 
   if (pages_.empty()) {
     column_names_.clear();
@@ -489,7 +574,7 @@ std::string RecordSet::to_json() const {
 
 Result<RecordSet> RecordSet::from_json(std::string json_text) {
   RecordSet set;
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text));
+  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, {}));
   simdjson::dom::array items;
   if (page.document->root().get_array().get(items) != simdjson::SUCCESS) {
     return Error("extract.snapshot", "a record snapshot must be a JSON array", "");

@@ -76,6 +76,12 @@ class RecordSet {
   Status append_page(std::string json_text, const JsonPath& records,
                      const std::vector<ColumnSpec>& columns);
 
+  // Pages appended from now on leave out every object member whose name ends with `suffix`,
+  // value and all. For protocol annotations a source repeats in every record that describe the
+  // response, not the record: Graph's per-item "fields@odata.context" URL is a fifth of a list
+  // item's bytes. Empty: members are kept as parsed (the default).
+  void omit_members_ending_with(std::string suffix) { omitted_member_suffix_ = std::move(suffix); }
+
   size_t size() const { return records_.size(); }
   bool empty() const { return records_.empty(); }
   RecordRef operator[](size_t index) const { return RecordRef(*this, index); }
@@ -96,10 +102,11 @@ class RecordSet {
     std::unique_ptr<simdjson::dom::document> document;
     size_t bytes = 0;
   };
-  static Result<Page> parse_page(std::string& json_text);
+  static Result<Page> parse_page(std::string& json_text, std::string_view omitted_suffix);
 
   std::vector<Page> pages_;
   std::vector<std::string> column_names_;
+  std::string omitted_member_suffix_;
   std::vector<simdjson::dom::element> records_;
   std::vector<simdjson::dom::element> values_;  // size() * column count, row-major
   std::vector<bool> present_;                   // same shape as values_

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
 #include "extract/csv.h"
 #include "extract/json_text.h"
 #include "extract/record_set.h"
@@ -126,6 +130,127 @@ TEST(RecordSet, SharedStringsLeaveEveryRecordAsParsed) {
     append_json(actual, set[i].json());
     ASSERT_EQ(actual, expected) << "record " << i;
     ++i;
+  }
+}
+
+TEST(RecordSet, OmittedMembersGoWithTheirValuesAndTheRestStaysNavigable) {
+  RecordSet set;
+  set.omit_members_ending_with("@odata.context");
+  const std::string page = R"({"@odata.context":"https://g/$metadata#items","value":[
+    {"a@odata.context":{"deep":[1,{"x":2}]},"id":"1","fields@odata.context":"u1",
+     "fields":{"@odata.context":[1,2,3],"Title":"One","n@odata.context":-7,"n":1.5},
+     "tail@odata.context":true},
+    {"only@odata.context":null},
+    {"id":"3","list":[{"x@odata.context":"drop","keep":"x@odata.context"}],"z":12345678901}
+  ]})";
+  std::vector<ColumnSpec> columns = {{"title", JsonPath::compile("$.fields.Title").value()},
+                                     {"n", JsonPath::compile("$.fields.n").value()},
+                                     {"deep", JsonPath::compile("$..x").value()}};
+  ASSERT_TRUE(set.append_page(page, JsonPath::compile("$.value[*]").value(), columns).ok());
+  ASSERT_EQ(set.size(), 3u);
+  auto json_of = [&](size_t i) {
+    std::string out;
+    append_json(out, set[i].json());
+    return out;
+  };
+  EXPECT_EQ(json_of(0), R"({"id":"1","fields":{"Title":"One","n":1.5}})");
+  EXPECT_EQ(json_of(1), "{}");
+  EXPECT_EQ(json_of(2), R"({"id":"3","list":[{"keep":"x@odata.context"}],"z":12345678901})");
+  // Counts in the container words follow the omission.
+  EXPECT_EQ(set[0].json().get_object().value().size(), 2u);
+  EXPECT_EQ(set[0].json()["fields"].get_object().value().size(), 2u);
+  EXPECT_EQ(set[1].json().get_object().value().size(), 0u);
+  EXPECT_EQ(text(set[0].column("title")), "One");
+  EXPECT_EQ(set[0].column("n")->get_double().value(), 1.5);
+  EXPECT_FALSE(set[0].column("deep").has_value());  // the only "x" was inside an omitted value
+  EXPECT_FALSE(set[2].column("deep").has_value());
+}
+
+// Random documents with and without omitted members: every record must equal, member order
+// and all, the parsed document with those members erased, and every container's count must
+// match its members.
+TEST(RecordSet, OmittedMembersMatchTheDocumentWithThoseMembersErased) {
+  using Json = nlohmann::ordered_json;
+  uint32_t state = 777;
+  auto next = [&](uint32_t bound) {
+    state = state * 1103515245u + 12345u;
+    return (state >> 8) % bound;
+  };
+  const std::vector<std::string> names = {
+      "a", "b@odata.context", "@odata.context", "c", "@odata.etag", "d@odata.contex", "e"};
+  std::function<Json(int)> random_value = [&](int depth) -> Json {
+    switch (depth > 3 ? next(4) : next(6)) {
+      case 0:
+        return Json(names[next(names.size())]);
+      case 1:
+        return Json(static_cast<int64_t>(next(1u << 31)) - (1 << 30));
+      case 2:
+        return Json(next(2) == 0);
+      case 3:
+        return Json(nullptr);
+      case 4: {
+        Json array = Json::array();
+        for (uint32_t i = next(4); i > 0; --i) array.push_back(random_value(depth + 1));
+        return array;
+      }
+      default: {
+        Json object = Json::object();
+        for (uint32_t i = next(5); i > 0; --i)
+          object[names[next(names.size())] + std::to_string(next(3))] = random_value(depth + 1);
+        for (uint32_t i = next(3); i > 0; --i)
+          object[names[next(names.size())]] = random_value(depth + 1);
+        return object;
+      }
+    }
+  };
+  std::function<void(Json&)> erase_omitted = [&](Json& value) {
+    if (value.is_object()) {
+      Json kept = Json::object();
+      for (auto& [name, member] : value.items()) {
+        const std::string suffix = "@odata.context";
+        if (name.size() >= suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+          continue;
+        erase_omitted(member);
+        kept[name] = member;
+      }
+      value = kept;
+    } else if (value.is_array()) {
+      for (Json& item : value) erase_omitted(item);
+    }
+  };
+  std::function<void(simdjson::dom::element)> check_counts = [&](simdjson::dom::element e) {
+    if (e.is_object()) {
+      simdjson::dom::object object = e.get_object().value();
+      size_t members = 0;
+      for (auto field : object) {
+        check_counts(field.value);
+        ++members;
+      }
+      ASSERT_EQ(object.size(), members);
+    } else if (e.is_array()) {
+      simdjson::dom::array array = e.get_array().value();
+      size_t items = 0;
+      for (auto item : array) {
+        check_counts(item);
+        ++items;
+      }
+      ASSERT_EQ(array.size(), items);
+    }
+  };
+  Json page = Json::array();
+  for (int i = 0; i < 3000; ++i) page.push_back(random_value(0));
+  RecordSet set;
+  set.omit_members_ending_with("@odata.context");
+  ASSERT_TRUE(set.append_page(page.dump(), JsonPath::compile("$[*]").value(), {}).ok());
+  ASSERT_EQ(set.size(), page.size());
+  for (size_t i = 0; i < page.size(); ++i) {
+    Json expected = page[i];
+    erase_omitted(expected);
+    std::string actual;
+    append_json(actual, set[i].json());
+    ASSERT_EQ(Json::parse(actual), expected) << "record " << i << ": " << page[i].dump();
+    check_counts(set[i].json());
   }
 }
 

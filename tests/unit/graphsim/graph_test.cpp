@@ -151,6 +151,12 @@ TEST_F(GraphsimGraph, ItemsShapeLikeGraph) {
   EXPECT_EQ(item["parentReference"]["siteId"], kSalesSiteId);
   EXPECT_EQ(item["contentType"]["name"], "Item");
   EXPECT_TRUE(item["createdBy"]["user"].contains("displayName"));
+  // As Graph does: the expanded property's context URL in every item.
+  std::string context = item["fields@odata.context"];
+  EXPECT_NE(context.find("/$metadata#sites('" + std::string(kSalesSiteId) + "')/lists('"),
+            std::string::npos)
+      << context;
+  EXPECT_NE(context.find("/items('1')/fields/$entity"), std::string::npos) << context;
   auto fields = item["fields"];
   EXPECT_EQ(fields["Title"], "Nordlicht Logistik AG");
   EXPECT_EQ(fields["Country"], "Germany");

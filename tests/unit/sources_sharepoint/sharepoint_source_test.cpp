@@ -8,6 +8,9 @@
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "extract/json_text.h"
 #include "harness.h"
 
 namespace extdata::sources::sharepoint::testing {
@@ -68,6 +71,27 @@ TEST(SharePointSource, FetchesEveryPageWithOneTokenAndCachesTheSite) {
   EXPECT_EQ(h.route("list"), 1);
   EXPECT_EQ(h.route("items"), 6);
   EXPECT_EQ(h.metrics.counter_value("extdata_source_pages_total", {{"source", "customers"}}), 6);
+}
+
+// graphsim sends "fields@odata.context" with every item (graph_test.cpp, ItemsShapeLikeGraph);
+// records keep the item and its etags but not that per-item context URL.
+TEST(SharePointSource, RecordsAreTheItemsWithoutTheirContextUrls) {
+  Harness h;
+  auto src = h.valid_source();
+  ASSERT_TRUE(src);
+  auto records = src->fetch({});
+  ASSERT_TRUE(records.ok()) << records.error().to_string();
+  ASSERT_EQ((*records)->size(), size_t{kFixtureCustomers});
+  for (size_t i = 0; i < (*records)->size(); ++i) {
+    std::string text;
+    extract::append_json(text, (*records)->operator[](i).json());
+    const auto item = nlohmann::json::parse(text);
+    EXPECT_EQ(text.find("@odata.context"), std::string::npos) << text;
+    EXPECT_TRUE(item.contains("@odata.etag")) << text;
+    EXPECT_TRUE(item["fields"].contains("@odata.etag")) << text;
+    EXPECT_TRUE(item["fields"].contains("Title")) << text;
+    EXPECT_TRUE(item.contains("webUrl")) << text;
+  }
 }
 
 TEST(SharePointSource, SelectAndFilterAreSentWithThePreferHeader) {
