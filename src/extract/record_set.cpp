@@ -454,6 +454,11 @@ std::optional<simdjson::dom::element> RecordRef::column(std::string_view name) c
   return column(*index);
 }
 
+std::optional<simdjson::dom::element> RecordSet::last_page_root() const {
+  if (pages_.empty()) return std::nullopt;
+  return pages_.back().document->root();
+}
+
 std::optional<size_t> RecordSet::column_index(std::string_view name) const {
   for (size_t i = 0; i < column_names_.size(); ++i) {
     if (column_names_[i] == name) return i;

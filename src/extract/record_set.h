@@ -88,6 +88,9 @@ class RecordSet {
   const std::vector<std::string>& column_names() const { return column_names_; }
   std::optional<size_t> column_index(std::string_view name) const;
   size_t page_count() const { return pages_.size(); }
+  // The whole of the last appended page as parsed (not only its records), for reading a
+  // pagination link or cursor without parsing the page again. nullopt before the first page.
+  std::optional<simdjson::dom::element> last_page_root() const;
 
   // Snapshot text, see above.
   std::string to_json() const;

@@ -82,6 +82,8 @@ Result<extract::JsonPath> compile_jsonpath(const std::string& text, const std::s
   return std::move(path).value();
 }
 
+constexpr size_t kErrorPreviewBytes = 300;
+
 Error format_error(const std::string& step, Format format, const http::Response& response,
                    const Error& inner) {
   Error e("source.format",
@@ -90,7 +92,7 @@ Error format_error(const std::string& step, Format format, const http::Response&
           "the upstream answered with something else than the declared format (Content-Type: " +
               response.header("Content-Type").value_or("none") + "); check format and url");
   e.details = inner.details;
-  e.with("inner_code", inner.code).with("body", body_preview(response.body, 300));
+  e.with("inner_code", inner.code).with("body", body_preview(response.body, kErrorPreviewBytes));
   return e;
 }
 
@@ -130,8 +132,10 @@ class RestSource final : public Source {
                                                         FetchTrace& trace);
   Result<http::Response> send(const std::string& step, http::Request request, FetchTrace& trace);
   Status run_step(const Step& step, ValueMap& values, FetchTrace& trace);
-  Status append_page(extract::RecordSet& set, const http::Response& response,
-                     const std::string& step);
+  // Appends the page's records (its body is moved into the set) and returns the format it
+  // was read as.
+  Result<Format> append_page(extract::RecordSet& set, http::Response& response,
+                             const std::string& step);
 
   config::SourceConfig config_;
   Clock& clock_;
@@ -397,15 +401,15 @@ Status RestSource::run_step(const Step& step, ValueMap& values, FetchTrace& trac
                    "check the path against the response (extdata source test shows it)")
           .with("step", step.name)
           .with("path", e.expression)
-          .with("body", body_preview(response.body, 300));
+          .with("body", body_preview(response.body, kErrorPreviewBytes));
     }
     values[e.name] = *value;
   }
   return ok_status();
 }
 
-Status RestSource::append_page(extract::RecordSet& set, const http::Response& response,
-                               const std::string& step) {
+Result<Format> RestSource::append_page(extract::RecordSet& set, http::Response& response,
+                                       const std::string& step) {
   const Format format =
       final_.format == Format::automatic ? detect_format(response) : final_.format;
   if (format == Format::json) {
@@ -414,27 +418,30 @@ Status RestSource::append_page(extract::RecordSet& set, const http::Response& re
       const size_t first = response.body.find_first_not_of(" \t\r\n");
       records = first != std::string::npos && response.body[first] == '[' ? &whole_array_ : &root_;
     }
-    auto s = set.append_page(response.body, *records, json_columns_);
+    // The body moves into the set (no copy of a page); its start is kept for an error's preview.
+    std::string head = response.body.substr(0, kErrorPreviewBytes + 1);  // +1: marks a cut
+    auto s = set.append_page(std::move(response.body), *records, json_columns_);
     if (!s.ok()) {
-      if (s.error().code == "extract.columns") return s;
+      if (s.error().code == "extract.columns") return s.error();
+      response.body = std::move(head);
       return format_error(step, format, response, s.error());
     }
-    return ok_status();
+    return format;
   }
-  std::string rows;
   if (format == Format::xml) {
     auto converted = extract::xml_records_to_json(response.body, xml_query_);
     if (!converted.ok()) return format_error(step, format, response, converted.error());
-    rows = std::move(converted).value();
-    return set.append_page(
-        std::move(rows), whole_array_,
-        xml_query_.columns.empty() ? std::vector<extract::ColumnSpec>{} : named_columns_);
+    EXTDATA_TRY(set.append_page(
+        std::move(converted).value(), whole_array_,
+        xml_query_.columns.empty() ? std::vector<extract::ColumnSpec>{} : named_columns_));
+    return format;
   }
   extract::CsvOptions options;
   options.delimiter = csv_delimiter_;
   auto table = extract::parse_csv(response.body, options);
   if (!table.ok()) return format_error(step, format, response, table.error());
-  return set.append_page(extract::csv_table_to_json(*table), whole_array_, json_columns_);
+  EXTDATA_TRY(set.append_page(extract::csv_table_to_json(*table), whole_array_, json_columns_));
+  return format;
 }
 
 Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchRequest& request,
@@ -457,7 +464,6 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
   Paginator::State state;
   paginator_.prepare_first(page_request, state);
   auto set = std::make_shared<extract::RecordSet>();
-  simdjson::dom::parser parser;
   const bool needs_body = paginator_.type() == Paginator::Type::next_link ||
                           paginator_.type() == Paginator::Type::cursor;
   while (true) {
@@ -466,17 +472,15 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
                                  : final_.name + " (page " + std::to_string(state.pages + 1) + ")";
     EXTDATA_ASSIGN_OR_RETURN(http::Response response, send(step, page_request, trace));
     const size_t before = set->size();
-    EXTDATA_TRY(append_page(*set, response, step));
+    EXTDATA_ASSIGN_OR_RETURN(Format format, append_page(*set, response, step));
     ++state.pages;
     trace.pages = state.pages;
     state.records = set->size();
     metrics_.counter("extdata_source_pages_total", {{"source", config_.name}}).inc();
     if (request.on_progress) request.on_progress(Progress{state.pages, set->size()});
+    // Links and cursors are read from the page as the set parsed it, not parsed again.
     std::optional<simdjson::dom::element> body;
-    if (needs_body) {
-      auto parsed = parser.parse(response.body);
-      if (!parsed.error()) body = parsed.value();
-    }
+    if (needs_body && format == Format::json) body = set->last_page_root();
     auto next = paginator_.next(page_request, response, body ? &*body : nullptr,
                                 set->size() - before, state, trace.warnings);
     if (!next) break;

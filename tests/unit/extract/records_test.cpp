@@ -254,6 +254,20 @@ TEST(RecordSet, OmittedMembersMatchTheDocumentWithThoseMembersErased) {
   }
 }
 
+TEST(RecordSet, LastPageRootIsTheWholeLastPage) {
+  RecordSet set;
+  EXPECT_FALSE(set.last_page_root().has_value());
+  auto records = JsonPath::compile("$.value[*]").value();
+  ASSERT_TRUE(set.append_page(R"({"value":[{"id":1}],"next":"p2"})", records, {}).ok());
+  ASSERT_TRUE(set.append_page(R"({"value":[{"id":2}],"next":"p3"})", records, {}).ok());
+  auto root = set.last_page_root();
+  ASSERT_TRUE(root.has_value());
+  EXPECT_EQ(std::string((*root)["next"].get_string().value()), "p3");
+  // A page that fails to parse leaves the last page as it was.
+  EXPECT_FALSE(set.append_page(R"({"value":[)", records, {}).ok());
+  EXPECT_EQ(std::string((*set.last_page_root())["next"].get_string().value()), "p3");
+}
+
 TEST(RecordSet, ColumnsSharingPrefixesAndNonSingularColumns) {
   RecordSet set;
   std::vector<ColumnSpec> columns = {{"a", JsonPath::compile("$.f.a").value()},

@@ -462,6 +462,20 @@ TEST(RestFormats, NonJsonBodyIsAFormatError) {
   EXPECT_NE(r.error().hint.find("text/html"), std::string::npos);
 }
 
+// The page body moves into the record set; the error still quotes its start, marked as cut.
+TEST(RestFormats, FormatErrorQuotesTheStartOfALongBody) {
+  const std::string body = "<html>" + std::string(1000, 'x') + "</html>";
+  RecordingServer srv(
+      [&](int, const server::Request&) { return server::Response::text(200, body, "text/html"); });
+  Fixture f;
+  auto source = f.must_make({{"type", "rest"}, {"url", srv.url("/")}, {"format", "json"}});
+  ASSERT_TRUE(source);
+  auto r = fetch(*source);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "source.format");
+  EXPECT_EQ(r.error().details.at("body"), body.substr(0, 300) + "…");
+}
+
 TEST(RestFormats, XmlRecordsAndColumns) {
   RecordingServer srv([](int, const server::Request&) {
     return server::Response::text(
