@@ -2,7 +2,8 @@
 # SharePoint fetch benchmark (docs/benchmarks.md, "SharePoint fetch"): a 100,000-item list
 # in graphsim over https, fetched in full by extdata (bench_sharepoint_fetch: the
 # sharepoint-list source as `extdata` builds it), by the official Microsoft Graph
-# JavaScript SDK (PageIterator + @azure/msal-node) and by curl with no parsing (the floor),
+# JavaScript SDK (PageIterator + @azure/msal-node) and by curl with no parsing (the floor);
+# also by `extdata fetch` on the same source and on the manual two-step flow as a rest source;
 # alternating RUNS times. Wall time and peak RSS from /usr/bin/time; medians and ratios.
 #   bench/run-sharepoint.sh            (after `make build`; RUNS=3 ITEMS=100000 PAGE_SIZE=5000)
 set -euo pipefail
@@ -65,6 +66,32 @@ YAML
   echo "sources:"
   echo "  - name: customers"
   sed 's/^/    /' "$work/source.yaml"
+  # The same list through the manual two-step Graph flow as a plain rest source
+  # (docs/sharepoint-rest-example.yaml with this simulator, page size and CA).
+  cat <<REST
+  - name: customers-rest
+    type: rest
+    auth:
+      type: oauth2
+      token_url: $BASE/{tenant}/oauth2/v2.0/token
+      tenant: $TENANT
+      client_id: $CLIENT_ID
+      client_secret: "$SECRET"
+      scope: https://graph.microsoft.com/.default
+    variables:
+      host: {default: contoso.sharepoint.com}
+      path: {default: sites/Sales, raw: true}
+      list: {default: Customers}
+    steps:
+      - name: resolve site
+        url: $BASE/v1.0/sites/{host}:/{+path}
+        extract: {site_id: \$.id}
+    url: $BASE/v1.0/sites/{site_id}/lists/{list}/items?expand=fields&\$top=$PAGE_SIZE
+    format: json
+    records: \$.value[*]
+    pagination: {type: next_link, next: "\$['@odata.nextLink']", max_pages: 100000}
+    ca_bundle: $work/ca.pem
+REST
 } >"$work/config.yaml"
 "$EXTDATA" --data "$work/data" apply -f "$work/config.yaml" >/dev/null
 
@@ -104,6 +131,9 @@ for run in $(seq 1 "$RUNS"); do
   measure cli "$EXTDATA" --data "$work/data" fetch customers --output json
   printed=$(jq length "$work/out")
   [[ $printed -ge $ITEMS ]] || { echo "extdata fetch printed $printed records" >&2; exit 1; }
+  measure rest "$EXTDATA" --data "$work/data" fetch customers-rest --output json
+  printed=$(jq length "$work/out")
+  [[ $printed -ge $ITEMS ]] || { echo "extdata fetch (rest) printed $printed records" >&2; exit 1; }
   measure sdk env NODE_EXTRA_CA_CERTS="$work/ca.pem" node bench/sharepoint-sdk.mjs "$BASE" \
     "$TENANT" "$CLIENT_ID" "$SECRET" contoso.sharepoint.com /sites/Sales Customers "$PAGE_SIZE"
   measure curl bash bench/sharepoint-curl-floor.sh "$BASE" "$TENANT" "$CLIENT_ID" "$SECRET" \
@@ -111,7 +141,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-for name in extdata cli sdk curl; do
+for name in extdata cli rest sdk curl; do
   t=$(awk -v n=$name '$1==n {print $2}' "$work/results" | median)
   m=$(awk -v n=$name '$1==n {print $3}' "$work/results" | median)
   c=$(awk -v n=$name '$1==n {print $4 + $5}' "$work/results" | median)
@@ -124,6 +154,7 @@ awk -v runs="$RUNS" '
     printf "| contender | wall time | client CPU (user+sys) | peak RSS |\n|---|---|---|---|\n"
     printf "| extdata (sharepoint-list source) | %.2f s | %.2f s | %.1f MB |\n", t["extdata"], c["extdata"], m["extdata"]/1024
     printf "| extdata fetch CLI (all records as JSON to a file) | %.2f s | %.2f s | %.1f MB |\n", t["cli"], c["cli"], m["cli"]/1024
+    printf "| extdata fetch CLI, manual two-step flow as a rest source | %.2f s | %.2f s | %.1f MB |\n", t["rest"], c["rest"], m["rest"]/1024
     printf "| Graph JS SDK PageIterator + msal-node | %.2f s | %.2f s | %.1f MB |\n", t["sdk"], c["sdk"], m["sdk"]/1024
     printf "| curl, no parsing (floor) | %.2f s | %.2f s | %.1f MB |\n", t["curl"], c["curl"], m["curl"]/1024
     printf "\nmedians of %d alternating runs. SDK / extdata: %.2f× wall, %.2f× CPU, %.2f× memory. extdata / curl: %.2f× wall, %.2f× CPU. SDK / CLI: %.2f× wall, %.2f× memory; CLI / curl: %.2f× wall.\n",
