@@ -51,11 +51,21 @@ char tape_type(uint64_t word) {
   return static_cast<char>(word >> 56);
 }
 
+// Numbers occupy two tape words: the type word and the value.
+bool is_number(char type) {
+  return type == 'l' || type == 'u' || type == 'd';
+}
+
+// A string as simdjson stores it at `offset`: a 4-byte length, the bytes, a NUL.
+std::string_view stored_string(const uint8_t* strings, size_t offset) {
+  uint32_t length;
+  std::memcpy(&length, strings + offset, sizeof length);
+  return {reinterpret_cast<const char*>(strings + offset + sizeof length), length};
+}
+
 size_t string_end_at(const simdjson::dom::document& document, size_t tape_index) {
   const size_t offset = static_cast<size_t>(document.tape[tape_index] & kPayloadMask);
-  uint32_t length;
-  std::memcpy(&length, document.string_buf.get() + offset, sizeof length);
-  return offset + sizeof length + length + 1;  // length, bytes, NUL
+  return offset + sizeof(uint32_t) + stored_string(document.string_buf.get(), offset).size() + 1;
 }
 
 // simdjson writes strings to string_buf in document order, so the used size is the end of the
@@ -74,7 +84,7 @@ size_t strings_end_in(const simdjson::dom::document& document, size_t open) {
     } else if (type == '{' || type == '[') {
       candidates.push_back(i);
       i = static_cast<size_t>(tape[i] & 0xFFFFFFFFu);
-    } else if (type == 'l' || type == 'u' || type == 'd') {
+    } else if (is_number(type)) {
       i += 2;  // the number itself occupies the next word
     } else {
       ++i;
@@ -93,7 +103,7 @@ size_t strings_end_in(const simdjson::dom::document& document, size_t open) {
   for (size_t i = 0; i < tape_length; ++i) {
     const char type = tape_type(document.tape[i]);
     if (type == '"') end = std::max(end, string_end_at(document, i));
-    if (type == 'l' || type == 'u' || type == 'd') ++i;
+    if (is_number(type)) ++i;
   }
   return end;
 }
@@ -193,11 +203,7 @@ class StringInterner {
   size_t size() const { return size_; }
 
  private:
-  std::string_view string_at(uint32_t offset) const {
-    uint32_t length;
-    std::memcpy(&length, out_ + offset, sizeof length);
-    return {reinterpret_cast<const char*>(out_ + offset + sizeof length), length};
-  }
+  std::string_view string_at(uint32_t offset) const { return stored_string(out_, offset); }
   // `out_` may be the buffer `text` is read from, at or past the write position: the length
   // is read already and the bytes move down (memmove).
   uint32_t append(std::string_view text) {
@@ -247,12 +253,7 @@ size_t omit_members(uint64_t* tape, const uint8_t* strings, size_t tape_length,
     if (!open.empty() && open.back().object) open.back().expect_key = true;
   };
   auto name_is_omitted = [&](uint64_t word) {
-    const size_t offset = static_cast<size_t>(word & kPayloadMask);
-    uint32_t length;
-    std::memcpy(&length, strings + offset, sizeof length);
-    const std::string_view name(reinterpret_cast<const char*>(strings + offset + sizeof length),
-                                length);
-    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+    return stored_string(strings, static_cast<size_t>(word & kPayloadMask)).ends_with(suffix);
   };
   size_t write = 0;
   for (size_t read = 0; read < tape_length;) {
@@ -265,7 +266,7 @@ size_t omit_members(uint64_t* tape, const uint8_t* strings, size_t tape_length,
         const char value_type = tape_type(tape[value]);
         if (value_type == '{' || value_type == '[') {
           read = static_cast<size_t>(tape[value] & 0xFFFFFFFFu);
-        } else if (value_type == 'l' || value_type == 'u' || value_type == 'd') {
+        } else if (is_number(value_type)) {
           read = value + 2;
         } else {
           read = value + 1;
@@ -299,7 +300,7 @@ size_t omit_members(uint64_t* tape, const uint8_t* strings, size_t tape_length,
     }
     tape[write++] = word;
     ++read;
-    if (type == 'l' || type == 'u' || type == 'd') tape[write++] = tape[read++];
+    if (is_number(type)) tape[write++] = tape[read++];
     if (type != 'r') value_done();
   }
   // The opening root word points one past the closing root word.
@@ -334,13 +335,10 @@ size_t copy_compacted(PageScratch& scratch, simdjson::dom::document& to,
     for (size_t i = 0; i < tape_length; ++i) {
       const char type = tape_type(tape[i]);
       if (type == '"') {
-        const size_t offset = static_cast<size_t>(tape[i] & kPayloadMask);
-        uint32_t length;
-        std::memcpy(&length, strings + offset, sizeof length);
-        const std::string_view text(reinterpret_cast<const char*>(strings + offset + sizeof length),
-                                    length);
+        const std::string_view text =
+            stored_string(strings, static_cast<size_t>(tape[i] & kPayloadMask));
         tape[i] = (tape[i] & ~kPayloadMask) | interner.intern(text);
-      } else if (type == 'l' || type == 'u' || type == 'd') {
+      } else if (is_number(type)) {
         ++i;  // the number itself occupies the next word
       }
     }
