@@ -15,7 +15,7 @@ if [[ ! -f $data ]]; then
   python3 bench/gen-graph-items.py "$data" "$size_mb"
 fi
 if [[ ! -d tests/node/node_modules/jsonpath-plus ]]; then
-  (cd tests/node && npm install --no-audit --no-fund --silent)
+  scripts/install-deps
 fi
 # BENCH_EXTRACTION_BIN may name an already built bench_extraction (same -O2 flags).
 bin=${BENCH_EXTRACTION_BIN:-$build/bench_extraction}
@@ -28,7 +28,7 @@ ours=$(mktemp) theirs=$(mktemp)
 trap 'rm -f "$ours" "$theirs"' EXIT
 for ((i = 1; i <= runs; i++)); do
   "$bin" "$data" 1 >>"$ours"
-  node bench/extraction-jsonpath-plus.js "$data" >>"$theirs"
+  scripts/node bench/extraction-jsonpath-plus.js "$data" >>"$theirs"
   echo "run $i/$runs: ours $(tail -n1 "$ours")  jsonpath-plus $(tail -n1 "$theirs")" >&2
 done
 

@@ -134,7 +134,7 @@ for run in $(seq 1 "$RUNS"); do
   measure rest "$EXTDATA" --data "$work/data" fetch customers-rest --output json
   printed=$(jq length "$work/out")
   [[ $printed -ge $ITEMS ]] || { echo "extdata fetch (rest) printed $printed records" >&2; exit 1; }
-  measure sdk env NODE_EXTRA_CA_CERTS="$work/ca.pem" node bench/sharepoint-sdk.mjs "$BASE" \
+  measure sdk env NODE_EXTRA_CA_CERTS="$work/ca.pem" scripts/node bench/sharepoint-sdk.mjs "$BASE" \
     "$TENANT" "$CLIENT_ID" "$SECRET" contoso.sharepoint.com /sites/Sales Customers "$PAGE_SIZE"
   measure curl bash bench/sharepoint-curl-floor.sh "$BASE" "$TENANT" "$CLIENT_ID" "$SECRET" \
     "$work/ca.pem" "$work/urls"

@@ -58,7 +58,7 @@ rm -rf "$ARTIFACTS_DIR"
 status=0
 EXTDATA_URL=$EXTDATA_URL EXTDATA_ADMIN_TOKEN=$ADMIN_TOKEN GRAPHSIM_URL=$GRAPHSIM_URL \
   ARTIFACTS_DIR=$ARTIFACTS_DIR CHROMIUM=$CHROMIUM \
-  node "$SRC/tests/e2e/run.mjs" || status=$?
+  "$SRC/scripts/node" "$SRC/tests/e2e/run.mjs" || status=$?
 if ((status != 0)); then
   echo "--- extdata serve log (last 40 lines)" >&2
   tail -n 40 "$WORK/serve.log" >&2 || true

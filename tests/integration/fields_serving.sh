@@ -15,9 +15,11 @@ set -uo pipefail
 : "${EXTDATA_BIN:?}" "${GRAPHSIM_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
 SRC=$EXTDATA_SOURCE_DIR
 
-for tool in curl node; do
-  command -v "$tool" >/dev/null || {
-    echo "FAIL: $tool not found; run scripts/install-deps" >&2
+# The project's Node.js (scripts/node), never whatever node is on PATH.
+node() { "$SRC/scripts/node" "$@"; }
+for tool in curl "$SRC/scripts/node"; do
+  command -v "$tool" >/dev/null && { [[ $tool != */node ]] || node --version >/dev/null; } || {
+    echo "FAIL: $tool not found or not working; run scripts/install-deps" >&2
     echo "0 passed, 1 failed"
     exit 1
   }

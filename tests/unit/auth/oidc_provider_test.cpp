@@ -61,11 +61,13 @@ class OidcServer {
     posix_spawn_file_actions_addclose(&actions, in_pipe[1]);
     posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
     const std::string script = (dir / "oidc-server.mjs").string();
-    std::vector<std::string> args = {"node", script, "--client-cert", client_cert_path};
+    // The project's Node.js (scripts/node), not whatever node is on PATH.
+    const std::string node = (fs::path(EXTDATA_SOURCE_DIR) / "scripts" / "node").string();
+    std::vector<std::string> args = {node, script, "--client-cert", client_cert_path};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = posix_spawnp(&pid_, "node", &actions, nullptr, argv.data(), environ);
+    const int rc = posix_spawn(&pid_, node.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(in_pipe[0]);
     close(out_pipe[1]);
