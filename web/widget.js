@@ -108,6 +108,10 @@ class Combobox {
     this.active = -1;
     this.abort = null;
     this.timer = null;
+    // The option chosen last (Escape restores it) and the number of the current query:
+    // an answer for any other query, or one arriving after focus left, is dropped.
+    this.lastChosen = null;
+    this.generation = 0;
     this.build();
   }
 
@@ -143,6 +147,7 @@ class Combobox {
 
     input.addEventListener("input", () => {
       this.clearChoiceIfEdited();
+      this.updateValidity(false);
       this.schedule();
     });
     input.addEventListener("keydown", (ev) => this.onKey(ev));
@@ -165,8 +170,50 @@ class Combobox {
       const control = findControl(input, key);
       if (control) control.addEventListener("change", () => this.onContextChange());
     }
+    // A form is never submitted with text that was typed but not chosen.
+    const form = input.closest("form");
+    if (form) {
+      form.addEventListener(
+        "submit",
+        (ev) => {
+          if (!this.unchosenText()) return;
+          ev.preventDefault();
+          ev.stopImmediatePropagation();
+          this.updateValidity(true);
+          this.input.focus();
+        },
+        true
+      );
+    }
     this.updateDisabled();
     if (this.hidden.value) this.resolveInitial(this.hidden.value);
+  }
+
+  // Text in the box that is not the chosen option's label.
+  unchosenText() {
+    const typed = this.input.value.trim();
+    return typed && !(this.value && this.input.value === this.label) ? typed : "";
+  }
+  // Marks the box invalid while it holds unchosen text; `announce` also says so in the status.
+  updateValidity(announce) {
+    const typed = this.unchosenText();
+    const message = typed ? `“${typed}” is not one of the options. Choose one from the list, or clear the box.` : "";
+    this.input.setCustomValidity(message);
+    if (typed) this.input.setAttribute("aria-invalid", "true");
+    else this.input.removeAttribute("aria-invalid");
+    if (announce && typed) this.setState("invalid", message, "error");
+    else if (!typed && this.wrap.dataset.state === "invalid") this.setState("idle", "");
+  }
+  // Stops the pending and the running query: nothing may open the list afterwards.
+  cancelQuery() {
+    clearTimeout(this.timer);
+    this.generation++;
+    if (this.abort) this.abort.abort();
+    this.abort = null;
+    if (this.wrap.dataset.state === "loading") this.setState("idle", "");
+  }
+  hasFocus() {
+    return document.activeElement === this.input;
   }
 
   context() {
@@ -188,7 +235,9 @@ class Combobox {
     }
   }
   onContextChange() {
+    this.cancelQuery();
     this.setChoice(null);
+    this.lastChosen = null;
     this.input.value = "";
     this.options = [];
     this.close();
@@ -242,21 +291,24 @@ class Combobox {
     }
     if (this.abort) this.abort.abort();
     const abort = (this.abort = new AbortController());
+    const generation = ++this.generation;
+    const current = () => !abort.signal.aborted && generation === this.generation;
     const q = this.value ? "" : this.input.value.trim();
     this.setState("loading", "Loading…");
     try {
       const answer = await fetchJson(this.url({ q, limit: PAGE }), this.token, abort.signal);
-      if (abort.signal.aborted) return;
+      if (!current()) return false;
       this.options = answer.options || [];
       this.render(answer, q);
-      if (openList) this.open();
+      if (openList && this.hasFocus()) this.open();
     } catch (err) {
-      if (err.name === "AbortError") return;
+      if (err.name === "AbortError" || !current()) return false;
       this.options = [];
       this.renderNote(`Could not load options: ${err.message}`, true);
       this.setState("error", `Could not load options: ${err.message}`, "error");
-      if (openList) this.open();
+      if (openList && this.hasFocus()) this.open();
     }
+    return this.isOpen();
   }
 
   renderNote(text, isError) {
@@ -313,12 +365,12 @@ class Combobox {
       case "ArrowDown":
         ev.preventDefault();
         if (!this.isOpen()) {
-          this.load(true).then(() => !ev.altKey && this.options.length && this.highlight(0));
+          this.load(true).then((open) => open && !ev.altKey && this.options.length && this.highlight(0));
         } else this.move(1);
         break;
       case "ArrowUp":
         ev.preventDefault();
-        if (!this.isOpen()) this.load(true).then(() => this.options.length && this.highlight(this.options.length - 1));
+        if (!this.isOpen()) this.load(true).then((open) => open && this.options.length && this.highlight(this.options.length - 1));
         else this.move(-1);
         break;
       case "Home":
@@ -329,19 +381,25 @@ class Combobox {
         }
         break;
       case "Enter":
-        if (this.isOpen() && this.active >= 0) {
+        // Like a native select: Enter chooses the highlighted option, or does nothing (also
+        // while options load). Only a box showing its choice, or empty, lets Enter submit.
+        if (this.isOpen() || this.unchosenText() || this.wrap.dataset.state === "loading") {
           ev.preventDefault();
-          this.choose(this.active);
+          if (this.isOpen() && this.active >= 0 && this.wrap.dataset.state !== "loading") this.choose(this.active);
         }
         break;
       case "Escape":
-        if (this.isOpen()) {
+        if (this.isOpen() || this.unchosenText() || this.wrap.dataset.state === "loading") {
           ev.preventDefault();
+          this.cancelQuery();
           this.close();
+          this.restore();
         } else if (this.input.value) {
           ev.preventDefault();
           this.input.value = "";
           this.setChoice(null);
+          this.lastChosen = null;
+          this.setState("idle", "");
         }
         break;
       case "Tab":
@@ -352,10 +410,24 @@ class Combobox {
   }
 
   onBlur() {
-    if (document.activeElement === this.input) return;
+    if (this.hasFocus()) return;
+    // No answer arriving later may reopen the list over the control that has focus now.
+    this.cancelQuery();
     this.close();
-    // Leaving with typed text that is no option restores the chosen label (or clears).
-    if (this.input.value !== this.label) this.input.value = this.label;
+    if (!this.input.value.trim()) {
+      this.input.value = "";
+      this.setChoice(null);
+    }
+    this.updateValidity(true);
+  }
+
+  // Back to the option chosen last (or empty when there was none).
+  restore() {
+    const o = this.lastChosen;
+    this.setChoice(o);
+    this.input.value = o ? o.label : "";
+    this.updateValidity(false);
+    this.setState("idle", o ? `${o.label} chosen.` : "");
   }
 
   choose(i) {
@@ -363,11 +435,14 @@ class Combobox {
     if (!o) return;
     this.setChoice(o);
     this.input.value = o.label;
+    this.cancelQuery();
     this.close();
+    this.updateValidity(false);
     this.setState("chosen", `${o.label} chosen.`);
   }
 
   setChoice(o) {
+    if (o) this.lastChosen = o;
     const before = this.value;
     this.value = o ? String(o.value) : "";
     this.label = o ? o.label : "";
@@ -389,6 +464,7 @@ class Combobox {
         this.value = String(answer.value);
         this.label = answer.label;
         this.input.value = answer.label;
+        this.lastChosen = { value: answer.value, label: answer.label, data: answer.data };
       }
     } catch (err) {
       this.setState("error", `Could not load the saved choice: ${err.message}`, "error");

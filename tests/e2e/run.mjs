@@ -331,6 +331,114 @@ await step("widget: empty, error and Escape states are announced", async () => {
   void status;
 });
 
+// Holds the answers of one field's options requests until released: makes "while loading"
+// and "an answer that arrives after focus left" deterministic.
+async function holdOptions(field) {
+  let release, arrived;
+  const released = new Promise((resolve) => (release = resolve));
+  const firstRequest = new Promise((resolve) => (arrived = resolve));
+  const pattern = `**/api/v1/fields/${field}/options*`;
+  const handler = async (route) => {
+    arrived();
+    await released;
+    // The page may have given up on the request meanwhile (an aborted query).
+    await route.continue().catch(() => {});
+  };
+  await page.route(pattern, handler);
+  return {
+    async waitForRequest() {
+      let timer;
+      const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no options request for ${field}`)), TIMEOUT)));
+      await Promise.race([firstRequest, timeout]).finally(() => clearTimeout(timer));
+    },
+    async release() {
+      release();
+      await page.unroute(pattern, handler);
+    },
+  };
+}
+
+const submittedText = () => page.locator("#submitted").innerText();
+const hiddenCustomer = () => page.locator('#ticket input[type=hidden][name=customer]').inputValue();
+
+await step("widget: Enter with nothing highlighted neither chooses nor submits", async () => {
+  await page.goto(BASE + "/demo/form");
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  await customer.focus();
+  await page.keyboard.type("nordlicht");
+  await page.getByRole("listbox", { name: "Customer" }).getByRole("option", { name: /Nordlicht/ }).waitFor();
+  await page.keyboard.press("Enter");
+  assertEq(await submittedText(), "(submit the form)", "the form was not submitted");
+  assertEq(await hiddenCustomer(), "", "nothing chosen");
+  assertEq(await customer.getAttribute("aria-expanded"), "true", "the list stays open");
+});
+
+await step("widget: a form with typed but unchosen text is not submitted", async () => {
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  await page.getByRole("button", { name: "Create ticket" }).click();
+  assertEq(await submittedText(), "(submit the form)", "submission blocked");
+  assertEq(await customer.getAttribute("aria-invalid"), "true", "marked invalid");
+  const status = await page.locator("#customer-status").innerText();
+  assert(/not one of the options/.test(status), `the status says why: ${status}`);
+  await shot("widget-unchosen-text");
+});
+
+await step("widget: Enter while options load does nothing", async () => {
+  await page.goto(BASE + "/demo/form");
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  const hold = await holdOptions("customer");
+  await customer.focus();
+  await page.keyboard.type("mu");
+  await hold.waitForRequest();
+  await page.keyboard.press("Enter");
+  assertEq(await submittedText(), "(submit the form)", "not submitted while loading");
+  assertEq(await hiddenCustomer(), "", "nothing chosen while loading");
+  await hold.release();
+  await page.getByRole("listbox", { name: "Customer" }).getByRole("option").first().waitFor();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  assert((await hiddenCustomer()) !== "", "once loaded, ArrowDown + Enter chooses");
+});
+
+await step("widget: Escape restores the option chosen last", async () => {
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  const chosenLabel = await customer.inputValue();
+  const chosenValue = await hiddenCustomer();
+  await customer.focus();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("xyz");
+  assertEq(await hiddenCustomer(), "", "typing over the choice clears the value");
+  await page.keyboard.press("Escape");
+  assertEq(await customer.inputValue(), chosenLabel, "label restored");
+  assertEq(await hiddenCustomer(), chosenValue, "value restored");
+  assertEq(await customer.getAttribute("aria-invalid"), null, "valid again");
+});
+
+await step("widget: an answer arriving after Tab does not reopen the list", async () => {
+  const customer = page.getByRole("combobox", { name: "Customer" });
+  const country = page.getByRole("combobox", { name: "Country" });
+  const hold = await holdOptions("customer");
+  await customer.focus();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.press("ArrowDown");
+  await hold.waitForRequest();
+  await page.keyboard.press("Tab");
+  assert(await country.evaluate((el) => el === document.activeElement), "focus moved to Country");
+  // Settled: answered, or failed because the widget aborted it.
+  const settled = new Promise((resolve) => {
+    const done = (r) => r.url().includes("/fields/customer/options") && resolve();
+    page.on("requestfinished", done);
+    page.on("requestfailed", done);
+  });
+  await hold.release();
+  await settled;
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+  assertEq(await customer.getAttribute("aria-expanded"), "false", "the customer list stays closed");
+  assert(await page.getByRole("listbox", { name: "Customer" }).isHidden(), "listbox hidden");
+  await shot("widget-tab-away");
+});
+
 await step("no JavaScript errors in the console", async () => {
   // 4xx answers the tests provoke on purpose are logged by Chromium as failed loads.
   const real = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
