@@ -125,7 +125,7 @@ function editor(spec, sources, onSaved) {
       const answer = await post("/api/v1/draft/field-options", { field: s, q: q.value, limit: 10, context: parseLines(context.value) });
       if (mine !== seq) return;
       const options = answer.options || [];
-      if (!suggestions.childElementCount && options.length) showSuggestions(["id", ...keysOf(options[0].data)]);
+      if (!suggestions.childElementCount && options.length) showSuggestions(["id", ...keysOf(options[0].data || {})]);
       add(clear(preview), 
         answer.stale ? h("p.notice.warning", {}, "Stale: the source could not be reached; showing saved records.") : null,
         options.length

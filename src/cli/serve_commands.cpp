@@ -39,6 +39,24 @@ std::string default_web_dir() {
   return EXTDATA_WEB_DIR;
 }
 
+// Says at start what --anonymous-read gives to anyone who can reach the server.
+static void warn_anonymous_read(store::Store& store) {
+  auto fields = store.list_fields();
+  std::string exposed;
+  for (const auto& field : fields.ok() ? *fields : std::vector<config::FieldConfig>{}) {
+    exposed += exposed.empty() ? "" : ", ";
+    exposed += field.name;
+    if (const auto data = field.spec.find("data"); data != field.spec.end() && data->is_object()) {
+      std::string keys;
+      for (const auto& [key, value] : data->items()) keys += (keys.empty() ? "" : " ") + key;
+      if (!keys.empty()) exposed += " (data: " + keys + ")";
+    }
+  }
+  std::cerr << "warning: --anonymous-read: anyone who can reach this server reads the options and "
+               "values of every field without a token: "
+            << (exposed.empty() ? "(no fields yet)" : exposed) << "\n";
+}
+
 void serve(CliEnv& env, const ServeOptions& o) {
   log::init(o.log_level, o.log_format);
   // Block termination signals in every thread; one thread waits for them.
@@ -50,6 +68,7 @@ void serve(CliEnv& env, const ServeOptions& o) {
 
   auto store = env.open_store();
   if (!store.ok()) return env.fail(store.error());
+  if (o.anonymous_read) warn_anonymous_read(**store);
   api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global(), {},
                        static_cast<size_t>(o.options_cache_mb) << 20);
   api::ApiOptions options;

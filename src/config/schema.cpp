@@ -317,6 +317,10 @@ const Schema& field_schema() {
           str("filter", "JSONPath filter over records, e.g. $[?@.fields.Active == true]"),
           integer("limit", "Default number of options returned", 20, 1, 1000),
           duration("cache_ttl", "Overrides the source's cache_ttl"),
+          map("data",
+              "What each option carries for the form besides value and label: name → template or "
+              "column, e.g. account_manager: fields.Account_x0020_Manager. Default: nothing; the "
+              "records' other columns are never sent"),
       }};
   [[maybe_unused]] static const bool init = [] {
     auto& settings = const_cast<Schema&>(s).settings;

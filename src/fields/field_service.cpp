@@ -100,11 +100,27 @@ std::string definition_text(const config::FieldConfig& field) {
   return field.source + '\n' + field.spec.dump();
 }
 
-Option make_option(const OptionsTable& table, const extract::RecordSet& records, size_t option) {
+// The object of the field's declared `data:` for one record; empty when none is declared.
+std::string option_data(const FieldMapping& mapping, extract::RecordRef record) {
+  if (mapping.data.empty()) return {};
+  const extract::RecordContext context(record);
+  std::string out = "{";
+  for (const auto& [name, tmpl] : mapping.data) {
+    if (out.size() > 1) out += ',';
+    extract::append_json_string(out, name);
+    out += ':';
+    extract::append_json_string(out, tmpl.render(context));
+  }
+  out += '}';
+  return out;
+}
+
+Option make_option(const FieldMapping& mapping, const OptionsTable& table,
+                   const extract::RecordSet& records, size_t option) {
   Option out;
   out.value = std::string(table.value(option));
   out.label = std::string(table.label(option));
-  extract::append_json(out.data, records[table.record(option)].json());
+  out.data = option_data(mapping, records[table.record(option)]);
   return out;
 }
 
@@ -118,7 +134,7 @@ struct BuiltTable {
   std::uint64_t id;
 };
 
-void append_options_page(std::string& out, const OptionsTable& table,
+void append_options_page(std::string& out, const FieldMapping& mapping, const OptionsTable& table,
                          const extract::RecordSet& records, const SearchResult& found) {
   out += "{\"options\":[";
   bool first = true;
@@ -130,7 +146,8 @@ void append_options_page(std::string& out, const OptionsTable& table,
     out += ",\"label\":";
     extract::append_json_string(out, table.label(option));
     out += ",\"data\":";
-    extract::append_json(out, records[table.record(option)].json());
+    const std::string data = option_data(mapping, records[table.record(option)]);
+    out += data.empty() ? "null" : data;
     out += '}';
   }
   out += "],\"total\":";
@@ -406,7 +423,8 @@ Result<OptionsResult> FieldService::options(const std::string& field, const Opti
   OptionsResult result = resolved.freshness();
   result.options.reserve(found.ids.size());
   for (const uint32_t option : found.ids) {
-    result.options.push_back(make_option(table, *resolved.cached.records, option));
+    result.options.push_back(
+        make_option(resolved.field->mapping, table, *resolved.cached.records, option));
   }
   result.total = found.total;
   return result;
@@ -454,7 +472,7 @@ std::string FieldService::render_options(const Resolved& resolved, const Options
         table.index().search(query.q, static_cast<size_t>(query.offset), limit);
     auto text = std::make_shared<std::string>();
     text->reserve(64 + found.ids.size() * 512);
-    append_options_page(*text, table, *resolved.cached.records, found);
+    append_options_page(*text, resolved.field->mapping, table, *resolved.cached.records, found);
     page = text;
     rendered_.put(key, std::move(text));
   }
@@ -474,7 +492,8 @@ Result<ValueResult> FieldService::value(const std::string& field, const std::str
   if (const auto option = table.find_value(key)) {
     result.found = true;
     result.label = std::string(table.label(*option));
-    extract::append_json(result.data, (*resolved.cached.records)[table.record(*option)].json());
+    result.data =
+        option_data(resolved.field->mapping, (*resolved.cached.records)[table.record(*option)]);
   }
   result.stale = resolved.cached.stale;
   result.fetched_at = unix_seconds(resolved.cached.fetched_at);

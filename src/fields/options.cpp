@@ -104,6 +104,19 @@ Result<FieldMapping> FieldMapping::compile(const config::FieldConfig& field) {
       mapping.variables.emplace(variable, std::move(compiled));
     }
   }
+  if (const auto it = spec.find("data"); it != spec.end() && it->is_object()) {
+    for (const auto& [name, text] : it->items()) {
+      if (!text.is_string())
+        return Error(
+            "field.bad_template", "fields." + field.name + ".data." + name + " is not a string",
+            "name a column (fields.City) or write a template ({fields.City}, {fields.Country})");
+      std::string source = text.get<std::string>();
+      // A bare column or path is the template of that one value.
+      if (source.find('{') == std::string::npos) source = "{" + source + "}";
+      EXTDATA_ASSIGN_OR_RETURN(auto compiled, compile_template(field, "data." + name, source));
+      mapping.data.emplace_back(name, std::move(compiled));
+    }
+  }
   if (const auto it = spec.find("limit"); it != spec.end() && it->is_number_integer()) {
     const auto limit = it->get<long long>();
     if (limit < kMinLimit || limit > kMaxLimit) {

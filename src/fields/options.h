@@ -45,6 +45,9 @@ struct FieldMapping {
       variables;  // source variable → template over the context
   int limit = 20;
   std::optional<double> cache_ttl;  // seconds
+  // What an option carries besides value and label (`data:`), by name. Empty:
+  // nothing — a record's other columns never leave the server unless declared.
+  std::vector<std::pair<std::string, extract::Template>> data;
 
   // Errors: "field.bad_template" / "field.bad_filter" naming the key and the position.
   static Result<FieldMapping> compile(const config::FieldConfig& field);

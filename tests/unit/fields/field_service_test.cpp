@@ -33,7 +33,8 @@ class FieldServiceTest : public ::testing::Test {
     cache_ = std::make_unique<cache::RecordCache>(*store_, lookup_, clock_, metrics_, options);
     service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, metrics_);
     put_field("city",
-              "source: cities\nvariables: {country: '{country}'}\nlabel: '{fields.Title}'\n");
+              "source: cities\nvariables: {country: '{country}'}\nlabel: '{fields.Title}'\n"
+              "data: {population: fields.Population, where: '{fields.Title}, {country|?}'}\n");
     put_field("all_cities", "source: cities\nlimit: 2\n");
   }
 
@@ -70,7 +71,8 @@ TEST_F(FieldServiceTest, OptionsJsonHasTheDocumentedShape) {
   EXPECT_EQ(json["options"].size(), 1u);
   EXPECT_EQ(json["options"][0]["value"], "3");
   EXPECT_EQ(json["options"][0]["label"], "Bonn");
-  EXPECT_EQ(json["options"][0]["data"]["fields"]["Population"], 330000);
+  EXPECT_EQ(json["options"][0]["data"],
+            (nlohmann::json{{"population", "330000"}, {"where", "Bonn, ?"}}));
   EXPECT_EQ(json["total"], 1);
   EXPECT_EQ(json["stale"], false);
   EXPECT_EQ(json["fetched_at"], "2027-01-15T08:00:00Z");  // ManualClock's start, 1.8e9 seconds
@@ -281,7 +283,7 @@ TEST_F(FieldServiceTest, ValueResolvesAStoredKeyAndSaysWhenItIsGone) {
   EXPECT_EQ(json["found"], true);
   EXPECT_EQ(json["value"], "2");
   EXPECT_EQ(json["label"], "Bremen");
-  EXPECT_EQ(json["data"]["id"], 2);
+  EXPECT_EQ(json["data"]["population"], "567000");
   EXPECT_EQ(json["stale"], false);
 
   // Upstream drops record 2; after a refresh the key no longer resolves.
