@@ -604,6 +604,10 @@ Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& optio
           continue;
         }
         v.secret_pointers.clear();
+        // A source with an error is still declared: fields naming it get no follow-on
+        // "no source named" error on top of the source's own.
+        if (const YAML::Node name = sources[i]["name"]; name.IsDefined() && name.IsScalar())
+          source_names.insert(name.Scalar());
         auto obj = v.object(source_schema(), path, "", sources[i]);
         if (!obj) continue;
         check_name(v, path, sources[i], *obj);

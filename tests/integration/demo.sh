@@ -96,4 +96,22 @@ code=$?
 [[ $code -eq 0 ]] && grep -q "records" <<<"$test_out"
 check "the banner's 'source test customers' passes" $? "exit $code: $test_out"
 
+# The README's tour, every command as written, in a second shell that knows only what
+# `. extdata-demo/env` gives it (run from a folder where extdata-demo is the demo's folder).
+mkdir -p "$WORK/terminal2"
+ln -s "$WORK/demo" "$WORK/terminal2/extdata-demo"
+awk '/^## A short tour/{t=1; next} /^## /{t=0} t' README.md |
+  awk '/^```sh/{b=1; next} /^```/{b=0} b' | grep -v -e '^\$X serve' >"$WORK/tour.sh"
+[[ $(wc -l <"$WORK/tour.sh") -ge 10 ]]
+check "the README's tour has its commands" $? "$(cat "$WORK/tour.sh")"
+n=0
+while IFS= read -r line; do
+  n=$((n + 1))
+  out=$(cd "$WORK/terminal2" && env -i HOME="$WORK" PATH="$PATH" LANG=C.UTF-8 \
+    bash -c ". extdata-demo/env && set -o pipefail && $line" 2>&1)
+  code=$?
+  [[ $code -eq 0 && -n $out ]]
+  check "tour command $n: ${line%%  #*}" $? "exit $code: $(head -c 600 <<<"$out")"
+done <"$WORK/tour.sh"
+
 finish

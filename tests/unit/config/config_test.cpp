@@ -95,10 +95,14 @@ fields:
   auto r = parse_config(text);
   ASSERT_FALSE(r.ok());
   const std::string issues = r.error().details.at("issues");
-  EXPECT_NE(issues.find("sources[0].timeout (line 5): not a duration: 'soon'"), std::string::npos) << issues;
-  EXPECT_NE(issues.find("sources[0].method (line 6): 'FETCH' is not one of"), std::string::npos) << issues;
-  EXPECT_NE(issues.find("sources[1].name (line 7): missing required key 'name'"), std::string::npos) << issues;
-  EXPECT_NE(issues.find("fields[0].source (line 10): no source named 'nope'"), std::string::npos) << issues;
+  EXPECT_NE(issues.find("sources[0].timeout (line 5): not a duration: 'soon'"), std::string::npos)
+      << issues;
+  EXPECT_NE(issues.find("sources[0].method (line 6): 'FETCH' is not one of"), std::string::npos)
+      << issues;
+  EXPECT_NE(issues.find("sources[1].name (line 7): missing required key 'name'"), std::string::npos)
+      << issues;
+  EXPECT_NE(issues.find("fields[0].source (line 10): no source named 'nope'"), std::string::npos)
+      << issues;
 }
 
 TEST(Config, MissingRequiredAndCrossKeyChecks) {
@@ -111,13 +115,15 @@ TEST(Config, MissingRequiredAndCrossKeyChecks) {
     site: https://contoso.sharepoint.com/sites/Sales
 )");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "sources[0].client_secret (line 2): needs client_secret or client_certificate");
+  EXPECT_EQ(r.error().message,
+            "sources[0].client_secret (line 2): needs client_secret or client_certificate");
 }
 
 TEST(Config, UnknownSourceTypeSuggests) {
   auto r = parse_config("sources:\n  - name: x\n    type: sharepoint\n");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("'sharepoint' is not one of: rest, sharepoint-list"), std::string::npos);
+  EXPECT_NE(r.error().message.find("'sharepoint' is not one of: rest, sharepoint-list"),
+            std::string::npos);
   EXPECT_EQ(r.error().hint, "Did you mean 'sharepoint-list'?");
 }
 
@@ -129,7 +135,8 @@ TEST(Config, MalformedYamlReportsLineAndColumn) {
 }
 
 TEST(Config, JsonFilesWork) {
-  auto r = parse_config(R"({"sources": [{"name": "r", "type": "rest", "url": "https://a.example.com/x",
+  auto r =
+      parse_config(R"({"sources": [{"name": "r", "type": "rest", "url": "https://a.example.com/x",
     "cache_ttl": 30}], "fields": []})");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->sources[0].spec["cache_ttl"], 30.0);
@@ -175,9 +182,31 @@ TEST(Config, UnsetEnvAndUnreadableFileAreClearErrors) {
 )");
   ASSERT_FALSE(r.ok());
   const auto& issues = r.error().details.at("issues");
-  EXPECT_NE(issues.find("sources[0].auth.token (line 5): environment variable EXTDATA_TEST_UNSET is not set"),
-            std::string::npos) << issues;
-  EXPECT_NE(issues.find("sources[1].auth.token (line 9): cannot read file /nonexistent/token"), std::string::npos);
+  EXPECT_NE(
+      issues.find(
+          "sources[0].auth.token (line 5): environment variable EXTDATA_TEST_UNSET is not set"),
+      std::string::npos)
+      << issues;
+  EXPECT_NE(issues.find("sources[1].auth.token (line 9): cannot read file /nonexistent/token"),
+            std::string::npos);
+}
+
+TEST(Config, FieldOfASourceWithAnErrorGetsNoFollowOnError) {
+  unsetenv("EXTDATA_TEST_UNSET");
+  auto r = parse_config(R"(sources:
+  - name: a
+    type: rest
+    url: https://x.example.com
+    auth: {type: bearer, token: "${env:EXTDATA_TEST_UNSET}"}
+fields:
+  - name: f
+    source: a
+)");
+  ASSERT_FALSE(r.ok());
+  const auto& issues = r.error().details.at("issues");
+  EXPECT_NE(issues.find("environment variable EXTDATA_TEST_UNSET is not set"), std::string::npos)
+      << issues;
+  EXPECT_EQ(issues.find("no source named"), std::string::npos) << issues;
 }
 
 TEST(Config, DuplicateNamesAndBadNames) {
@@ -188,15 +217,18 @@ TEST(Config, DuplicateNamesAndBadNames) {
 )");
   ASSERT_FALSE(r.ok());
   const auto& issues = r.error().details.at("issues");
-  EXPECT_NE(issues.find("sources[1].name (line 3): duplicate source name 'a'"), std::string::npos) << issues;
-  EXPECT_NE(issues.find("sources[2].name (line 4): 'bad name' is not a valid name"), std::string::npos);
+  EXPECT_NE(issues.find("sources[1].name (line 3): duplicate source name 'a'"), std::string::npos)
+      << issues;
+  EXPECT_NE(issues.find("sources[2].name (line 4): 'bad name' is not a valid name"),
+            std::string::npos);
 }
 
 TEST(Config, ParseSourceForTheApiChecksNameAgainstUrl) {
   auto ok = parse_source(R"({"type":"rest","url":"https://x.example.com"})", "r1");
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->name, "r1");
-  auto mismatch = parse_source(R"({"name":"other","type":"rest","url":"https://x.example.com"})", "r1");
+  auto mismatch =
+      parse_source(R"({"name":"other","type":"rest","url":"https://x.example.com"})", "r1");
   ASSERT_FALSE(mismatch.ok());
   EXPECT_NE(mismatch.error().message.find("does not match"), std::string::npos);
 }
