@@ -301,19 +301,7 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
 }
 
 std::string url_encode(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size() * 3);
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(value);
 }
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
