@@ -6,18 +6,10 @@
 #include "auth/config_fields.h"
 #include "auth/oauth2/client_credentials.h"
 #include "core/redact.h"
+#include "core/strings.h"
+#include "core/time.h"
 
 namespace extdata::auth {
-
-namespace {
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
-}  // namespace
 
 Result<HeaderTemplate> HeaderTemplate::compile(std::string_view text, const std::string& key,
                                                const std::string& source_name) {
@@ -36,7 +28,7 @@ Result<HeaderTemplate> HeaderTemplate::compile(std::string_view text, const std:
       return config_error("auth.bad_template", key,
                           "unclosed '{{' at position " + std::to_string(open + 1),
                           "close the placeholder with '}}'");
-    const std::string name = trim(text.substr(open + 2, close - open - 2));
+    const std::string name(trim(text.substr(open + 2, close - open - 2)));
     if (name.rfind("env.", 0) == 0 && name.size() > 4) {
       const char* value = std::getenv(name.substr(4).c_str());
       if (value == nullptr)
@@ -74,23 +66,16 @@ std::string HeaderTemplate::render(Clock::time_point now) const {
       out += *text;
       continue;
     }
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch());
     switch (std::get<Dynamic>(part)) {
       case Dynamic::uuid:
         out += random_uuid();
         break;
       case Dynamic::unix_time:
-        out += std::to_string(seconds.count());
+        out += std::to_string(unix_seconds(now));
         break;
-      case Dynamic::now: {
-        const std::time_t tt = seconds.count();
-        std::tm tm{};
-        gmtime_r(&tt, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        out += buf;
+      case Dynamic::now:
+        out += format_rfc3339(now);
         break;
-      }
     }
   }
   return out;

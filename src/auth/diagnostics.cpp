@@ -6,6 +6,7 @@
 
 #include "auth/oauth2/jwt.h"
 #include "core/redact.h"
+#include "core/time.h"
 
 namespace extdata::auth {
 
@@ -34,12 +35,7 @@ std::string days_phrase(long long seconds) {
 }  // namespace
 
 std::string iso_date(Clock::time_point t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return format_date(t);
 }
 
 nlohmann::json token_claims(std::string_view access_token) {

@@ -5,18 +5,11 @@
 
 #include "core/log.h"
 #include "core/memory.h"
+#include "core/time.h"
 
 namespace extdata::cache {
 
 namespace {
-
-std::int64_t unix_seconds(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-double seconds_between(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double>(to - from).count();
-}
 
 void append_key_part(std::string& out, std::string_view text) {
   for (const char c : text) {

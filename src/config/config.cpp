@@ -10,6 +10,7 @@
 
 #include "config/schema.h"
 #include "core/redact.h"
+#include "core/time.h"
 
 namespace extdata::config {
 
@@ -40,32 +41,7 @@ bool is_valid_name(std::string_view name) {
 }
 
 std::optional<double> parse_duration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  if (i == 0) return std::nullopt;
-  double value = 0;
-  try {
-    value = std::stod(std::string(text.substr(0, i)));
-  } catch (...) {
-    return std::nullopt;
-  }
-  std::string_view unit = text.substr(i);
-  double factor = 1;
-  if (unit.empty() || unit == "s")
-    factor = 1;
-  else if (unit == "ms")
-    factor = 0.001;
-  else if (unit == "m" || unit == "min")
-    factor = 60;
-  else if (unit == "h")
-    factor = 3600;
-  else if (unit == "d")
-    factor = 86400;
-  else
-    return std::nullopt;
-  return value * factor;
+  return parse_duration_seconds(text);
 }
 
 std::optional<std::string> closest_match(std::string_view word,

@@ -7,16 +7,11 @@
 #include <regex>
 #include <set>
 
+#include "core/strings.h"
+
 namespace extdata {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 constexpr std::array<std::string_view, 12> kSensitiveKeys = {
     "client_secret", "client_assertion", "password", "passwd", "access_token", "refresh_token",

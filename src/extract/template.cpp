@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
 #include "extract/json_text.h"
 #include "extract/utf8.h"
 
@@ -16,12 +17,6 @@ Error template_error(size_t position, const std::string& what, const std::string
           : hint);
   error.with("position", std::to_string(position));
   return error;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::optional<simdjson::dom::element> resolve_dotted(simdjson::dom::element node,

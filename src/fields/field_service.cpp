@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/time.h"
 #include "extract/json_text.h"
 #include "extract/utf8.h"
 
@@ -16,17 +17,8 @@ constexpr size_t kMaxContextKey = 256;
 constexpr size_t kMaxContextValue = 4096;
 constexpr size_t kMaxQuery = 1024;
 
-std::int64_t unix_seconds(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 void append_timestamp(std::string& out, std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
-  out += buffer;
+  out += '"' + format_rfc3339(from_unix_seconds(seconds)) + '"';
 }
 
 void append_error(std::string& out, const Error& error) {

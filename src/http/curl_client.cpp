@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/redact.h"
+#include "core/url.h"
 
 namespace extdata::http {
 
@@ -76,38 +77,6 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     value.remove_suffix(1);
   t->headers.emplace_back(std::string(name), std::string(value));
   return bytes;
-}
-
-std::string host_of(const std::string& url) {
-  CURLU* u = curl_url();
-  std::string host;
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* h = nullptr;
-    if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK) host = h;
-    curl_free(h);
-    char* p = nullptr;
-    if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK)
-      host += ":" + std::string(p);
-    curl_free(p);
-    char* s = nullptr;
-    if (curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK) host = std::string(s) + "://" + host;
-    curl_free(s);
-  }
-  curl_url_cleanup(u);
-  return host;
-}
-
-std::optional<std::string> resolve_location(const std::string& base, const std::string& location) {
-  CURLU* u = curl_url();
-  std::optional<std::string> out;
-  if (curl_url_set(u, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
-      curl_url_set(u, CURLUPART_URL, location.c_str(), 0) == CURLUE_OK) {
-    char* full = nullptr;
-    if (curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK) out = full;
-    curl_free(full);
-  }
-  curl_url_cleanup(u);
-  return out;
 }
 
 Error curl_error(CURLcode code, const std::string& url, const char* detail) {
@@ -225,10 +194,11 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
   std::string method = request.method;
   std::string body = request.body;
   auto http_auth = request.http_auth;
-  const std::string origin = host_of(url);
-  if (origin.empty())
+  auto first = Url::parse(url);
+  if (!first.ok() || !first->is_http())
     return Error("http.bad_url", "'" + redact(url) + "' is not a valid absolute URL",
                  "Use an absolute http:// or https:// URL.");
+  Url current = *first;
 
   for (int redirects = 0;; ++redirects) {
     CURL* h = pool_->take();
@@ -311,11 +281,11 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
                    "too many redirects (more than " + std::to_string(options_.max_redirects) +
                        ") starting at " + redact(request.url),
                    "Point the source at the final URL.");
-    auto next = resolve_location(url, *location);
-    if (!next || !(next->starts_with("http://") || next->starts_with("https://")))
+    auto next = current.resolve(*location);
+    if (!next.ok() || !next->is_http())
       return Error("http.redirect", "refused a redirect to '" + redact(*location) + "'",
                    "Only http and https redirects are followed.");
-    if (host_of(*next) != origin) {
+    if (!next->same_origin(*first)) {
       // Never carry credentials to another origin.
       for (auto it = headers.begin(); it != headers.end();)
         it = is_sensitive_header(it->first) ? headers.erase(it) : it + 1;
@@ -325,24 +295,13 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
       method = "GET";
       body.clear();
     }
-    url = *next;
+    current = std::move(next).value();
+    url = current.str();
   }
 }
 
 std::string url_encode(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size() * 3);
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(value);
 }
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/strings.h"
+
 namespace extdata::store {
 
 namespace {
@@ -18,18 +20,11 @@ Error bad_key(const std::string& why) {
                "(generate one with: openssl rand -hex 32).");
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
 }  // namespace
 
 Result<SecretBox> SecretBox::from_key_text(const std::string& raw) {
   if (sodium_init() < 0) return Error("store.crypto", "libsodium could not initialise", "");
-  const std::string text = trim(raw);
+  const std::string text(trim(raw));
   std::string key(crypto_secretbox_KEYBYTES, '\0');
   size_t len = 0;
   if (text.size() == 2 * crypto_secretbox_KEYBYTES &&

@@ -120,7 +120,7 @@ class Parser {
   }
 
   bool is_word(std::string_view w) const {
-    return current_.type == Token::Word && iequals(current_.text, w);
+    return current_.type == Token::Word && equals_ignore_case(current_.text, w);
   }
 
   Result<std::unique_ptr<Filter::Node>> parse_or() {
@@ -161,7 +161,7 @@ class Parser {
     std::string name = current_.text.substr(7);
     for (size_t i = 0; i < list_.columns.size(); ++i) {
       const ColumnSpec& c = list_.columns[i];
-      if (iequals(c.name, name) || iequals(c.field_key(), name)) {
+      if (equals_ignore_case(c.name, name) || equals_ignore_case(c.field_key(), name)) {
         EXTDATA_TRY(advance());
         filter_.columns.push_back(static_cast<int>(i));
         return static_cast<int>(i);
@@ -338,8 +338,9 @@ std::optional<std::string> parse_list_filter(std::string_view text) {
   auto c = lexer.next();
   auto d = lexer.next();
   if (!a.ok() || !b.ok() || !c.ok() || !d.ok()) return std::nullopt;
-  if (a->type != Token::Word || !iequals(a->text, "displayName") || b->type != Token::Word ||
-      !iequals(b->text, "eq") || c->type != Token::String || d->type != Token::End) {
+  if (a->type != Token::Word || !equals_ignore_case(a->text, "displayName") ||
+      b->type != Token::Word || !equals_ignore_case(b->text, "eq") || c->type != Token::String ||
+      d->type != Token::End) {
     return std::nullopt;
   }
   return c->text;

@@ -8,9 +8,12 @@
 #include <set>
 #include <sstream>
 
+#include "core/strings.h"
 #include "yaml_reader.h"
 
 namespace graphsim {
+
+using extdata::lower;
 
 using extdata::Error;
 using extdata::Status;
@@ -21,12 +24,6 @@ constexpr const char* kDefaultCreated = "2023-01-16T09:00:00Z";
 
 bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // SharePoint's internal-name encoding: characters other than ASCII letters, digits

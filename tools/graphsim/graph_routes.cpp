@@ -51,10 +51,10 @@ Response graph_json(std::string body) {
 std::optional<std::string> option(const Request& request, std::string_view name) {
   for (const auto& [k, v] : request.query) {
     if (k.size() == name.size() + 1 && k[0] == '$' &&
-        iequals(std::string_view(k).substr(1), name)) {
+        equals_ignore_case(std::string_view(k).substr(1), name)) {
       return v;
     }
-    if (iequals(k, name)) return v;
+    if (equals_ignore_case(k, name)) return v;
   }
   return std::nullopt;
 }
@@ -90,7 +90,7 @@ std::string link_without(const GraphSim::Context& ctx, const Request& request,
   char sep = '?';
   for (const auto& [k, v] : request.query) {
     bool dropped = false;
-    for (auto d : drop) dropped = dropped || iequals(k, d);
+    for (auto d : drop) dropped = dropped || equals_ignore_case(k, d);
     if (dropped) continue;
     link += sep + percent_encode(k) + "=" + percent_encode(v);
     sep = '&';
@@ -163,10 +163,10 @@ struct ItemView {
   std::string list_context;                           // "sites('…')/lists('…')"
 
   bool item_wants(std::string_view key) const {
-    return !item_select || item_select->count(to_lower(key)) > 0;
+    return !item_select || item_select->count(lower(key)) > 0;
   }
   bool field_wants(std::string_view key) const {
-    return !field_select || field_select->count(to_lower(key)) > 0;
+    return !field_select || field_select->count(lower(key)) > 0;
   }
 
   void append_fields(std::string& out, const ItemSpec& item) const {
@@ -308,7 +308,7 @@ std::optional<DeltaToken> decode_delta_token(std::string_view text) {
 std::optional<std::string> parse_expand(const std::string& expand, ItemView& view) {
   std::string_view e = expand;
   while (!e.empty() && e.front() == ' ') e.remove_prefix(1);
-  if (e.size() < 6 || !iequals(e.substr(0, 6), "fields")) {
+  if (e.size() < 6 || !equals_ignore_case(e.substr(0, 6), "fields")) {
     std::string name(e.substr(0, e.find('(')));
     return "Parsing OData Select and Expand failed: Could not find a property named '" + name +
            "' on type 'microsoft.graph.listItem'.";
@@ -325,547 +325,750 @@ std::optional<std::string> parse_expand(const std::string& expand, ItemView& vie
     return "Parsing OData Select and Expand failed: syntax error in '" + expand + "'.";
   }
   std::string_view key = inner.substr(0, eq);
-  if (!iequals(key, "$select") && !iequals(key, "select")) {
+  if (!equals_ignore_case(key, "$select") && !equals_ignore_case(key, "select")) {
     return "Parsing OData Select and Expand failed: only $select is supported inside "
            "fields(...) by graphsim, got '" +
            std::string(key) + "'.";
   }
   std::set<std::string> names;
-  for (const auto& n : split_list(inner.substr(eq + 1), ',')) names.insert(to_lower(n));
+  for (const auto& n : split_list(inner.substr(eq + 1), ',')) names.insert(lower(n));
   view.field_select = std::move(names);
+  return std::nullopt;
+}
+
+// --- the route table ---
+//
+// A Graph request passes authentication (the token), authorization (the tenant and the
+// Sites.* application roles), the method check, the site lookup, and then the table below:
+// each route is a method, a pattern of the path segments after /v1.0/sites/{site} ({list} and
+// {id} are parameters, the rest literal), the label it is counted under in the counters'
+// by_route, and a small handler.
+
+// One Graph call on its way through the table.
+struct GraphCall {
+  GraphSim& sim;
+  const Request& request;
+  GraphSim::Context& ctx;
+  const TenantSpec& tenant;
+  const SiteSpec* site = nullptr;
+  std::string site_label;             // "site_by_path" or "site": how the site was named
+  std::vector<std::string> segments;  // after the site: "lists", "{list}", "items", ...
+  const ListSpec* list = nullptr;     // routes with {list}
+  std::string site_context;           // "sites('…')"
+  std::string list_context;           // "sites('…')/lists('…')"
+};
+
+Response segment_not_found(const GraphSim::Context& ctx, const std::string& segment) {
+  return graph_error(ctx, 400, "BadRequest",
+                     "Resource not found for the segment '" + segment + "'.");
+}
+
+const ListSpec* find_list(const SiteSpec& site, std::string_view ref) {
+  const ListSpec* found = nullptr;
+  for (const auto& l : site.lists) {
+    if (equals_ignore_case(l->id, ref) || equals_ignore_case(l->display_name, ref) ||
+        equals_ignore_case(l->name, ref))
+      found = l.get();
+  }
+  return found;
+}
+
+nlohmann::ordered_json list_json(const SiteSpec& site, const ListSpec& list) {
+  nlohmann::ordered_json j = {{"@odata.etag", etag(list.id, 1)},
+                              {"createdDateTime", format_time(list.created)},
+                              {"description", list.description},
+                              {"eTag", etag(list.id, 1)},
+                              {"id", list.id},
+                              {"lastModifiedDateTime", format_time(list.modified)},
+                              {"name", list.name},
+                              {"webUrl", list_web_url(site, list)},
+                              {"displayName", list.display_name},
+                              {"createdBy", {{"user", {{"displayName", "System Account"}}}}},
+                              {"parentReference", {{"siteId", site.id()}}},
+                              {"list",
+                               {{"contentTypesEnabled", false},
+                                {"hidden", list.hidden},
+                                {"template", list.template_name}}}};
+  if (list.system) j["system"] = nlohmann::json::object();
+  return j;
+}
+
+nlohmann::ordered_json column_facet(const ColumnSpec& c) {
+  switch (c.type) {
+    case ColumnType::Text:
+      return {{"allowMultipleLines", false},
+              {"appendChangesToExistingText", false},
+              {"linesForEditing", 0},
+              {"maxLength", 255}};
+    case ColumnType::Number:
+      return {{"decimalPlaces", "automatic"}, {"displayAs", "number"}};
+    case ColumnType::Currency:
+      return {{"locale", "en-US"}};
+    case ColumnType::Boolean:
+      return nlohmann::ordered_json::object();
+    case ColumnType::Choice:
+      return {{"allowTextEntry", false}, {"choices", c.choices}, {"displayAs", "dropDownMenu"}};
+    case ColumnType::DateTime:
+      return {{"displayAs", "default"}, {"format", "dateTime"}};
+    case ColumnType::PersonOrGroup:
+      return {{"allowMultipleSelection", false},
+              {"displayAs", "account"},
+              {"chooseFromType", "peopleOnly"}};
+    case ColumnType::Lookup:
+      return {{"allowMultipleValues", false},
+              {"allowUnlimitedLength", false},
+              {"columnName", "Title"},
+              {"listId", c.lookup_list_id}};
+  }
+  return nlohmann::ordered_json::object();
+}
+
+nlohmann::ordered_json column_json(const ColumnSpec& c, const char* group) {
+  nlohmann::ordered_json j = {
+      {"columnGroup", group},         {"description", ""},  {"displayName", c.display_name},
+      {"enforceUniqueValues", false}, {"hidden", c.hidden}, {"id", c.id},
+      {"indexed", c.indexed},         {"name", c.name},     {"readOnly", c.read_only},
+      {"required", c.required}};
+  j[column_type_name(c.type)] = column_facet(c);
+  return j;
+}
+
+// The read-only columns every list has besides its own.
+std::vector<ColumnSpec> builtin_columns() {
+  struct Builtin {
+    const char* name;
+    const char* display;
+    ColumnType type;
+    const char* id;
+  };
+  static const Builtin kBuiltins[] = {
+      {"Modified", "Modified", ColumnType::DateTime, "28cf69c5-fa48-462a-b5cd-27b6f9d2bd5f"},
+      {"Created", "Created", ColumnType::DateTime, "8c06beca-0777-48f7-91c7-6da68bc07b69"},
+      {"Author", "Created By", ColumnType::PersonOrGroup, "1df5e554-ec7e-46a6-901d-d85a3881cb18"},
+      {"Editor", "Modified By", ColumnType::PersonOrGroup, "d31655d1-1d5b-4511-95a1-7a09e9b75bf2"},
+      {"Attachments", "Attachments", ColumnType::Boolean, "67df98f4-9dec-48ff-a553-29bece9c5bf4"}};
+  std::vector<ColumnSpec> out;
+  for (const auto& b : kBuiltins) {
+    ColumnSpec c;
+    c.name = b.name;
+    c.display_name = b.display;
+    c.type = b.type;
+    c.id = b.id;
+    c.read_only = true;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::set<std::string> lower_case_names(std::string_view list) {
+  std::set<std::string> names;
+  for (const auto& n : split_list(list, ',')) names.insert(lower(n));
+  return names;
+}
+
+bool honors_non_indexed_queries(const Request& request) {
+  for (const auto& [k, v] : request.headers) {
+    if (equals_ignore_case(k, "Prefer") &&
+        lower(v).find("honornonindexedquerieswarningmayfailrandomly") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+// --- authentication and authorization (reference §3) ---
+
+Response unauthorized(const GraphSim::Context& ctx, const std::string& message) {
+  Response r = graph_error(ctx, 401, "InvalidAuthenticationToken", message);
+  r.headers.emplace_back("WWW-Authenticate", kWwwAuthenticate);
+  return r;
+}
+
+std::string bearer_token(const Request& request) {
+  std::string token;
+  if (auto auth = request.header("Authorization");
+      auth && auth->size() > 7 && equals_ignore_case(auth->substr(0, 7), "Bearer ")) {
+    token = auth->substr(7);
+    while (!token.empty() && token.front() == ' ') token.erase(token.begin());
+  }
+  return token;
+}
+
+long long claim_seconds(const nlohmann::json& claims, const char* name) {
+  return claims.contains(name) && claims[name].is_number() ? claims[name].get<long long>() : 0;
+}
+
+bool may_read_sites(const nlohmann::json& claims) {
+  if (!claims.contains("roles") || !claims["roles"].is_array()) return false;
+  for (const auto& role : claims["roles"]) {
+    if (!role.is_string()) continue;
+    const std::string& r = role.get_ref<const std::string&>();
+    if (r == "Sites.Read.All" || r == "Sites.ReadWrite.All" || r == "Sites.Manage.All" ||
+        r == "Sites.FullControl.All")
+      return true;
+  }
+  return false;
+}
+
+// --- dispatch ---
+
+// --- handlers ---
+
+// The item named by segment 3 ("/items/{id}"), or nullptr when absent or deleted.
+const ItemSpec* named_item(const GraphCall& call) {
+  const std::string& text = call.segments[3];
+  int id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  const ItemSpec* item =
+      ec == std::errc() && end == text.data() + text.size() ? call.list->item(id) : nullptr;
+  return item == nullptr || item->deleted ? nullptr : item;
+}
+
+Response item_not_found(const GraphSim::Context& ctx) {
+  return graph_error(ctx, 404, "itemNotFound", "The specified list item was not found");
+}
+
+Response with_context(const GraphSim::Context& ctx, const std::string& context, std::string out) {
+  std::string prefix = "{\"@odata.context\":";
+  append_json_string(prefix, ctx.base_url + "/v1.0/$metadata#" + context);
+  return graph_json(prefix + "," + out.substr(1));
+}
+
+// Where a delta request starts: the initial sync, "latest", or a token of ours; a token that
+// does not fit the list (any more) is a 410 that sends the client to resync.
+std::optional<Response> delta_start(const GraphCall& call, DeltaToken& from) {
+  const ListSpec& list = *call.list;
+  from = {list.id, list.delta_epoch, 0, true};
+  auto t = option(call.request, "token");
+  if (!t) return std::nullopt;
+  if (*t == "latest") {
+    from.seq = list.change_seq;
+    from.initial = false;
+    return std::nullopt;
+  }
+  auto decoded = decode_delta_token(*t);
+  if (!decoded || decoded->list_id != list.id || decoded->epoch != list.delta_epoch ||
+      decoded->seq > list.change_seq) {
+    Response r =
+        graph_error(call.ctx, 410, "resyncRequired",
+                    "Resync required. Replace any local items with the server's version (including "
+                    "deletes) if you're sure that the service was up to date with your local "
+                    "changes when you last sync'd. Upload any local changes that the server "
+                    "doesn't know about.");
+    r.headers.emplace_back("Location",
+                           link_without(call.ctx, call.request, {"token", "$skiptoken"}));
+    return r;
+  }
+  from = *decoded;
+  return std::nullopt;
+}
+
+// $filter on items: parsed against the list's columns; non-indexed columns need the Prefer
+// header, and even then fail on lists over the list view threshold (as SharePoint does).
+std::optional<Response> read_item_filter(const GraphCall& call, std::optional<Filter>& filter) {
+  auto f = option(call.request, "filter");
+  if (!f) return std::nullopt;
+  auto parsed = parse_item_filter(*f, *call.list);
+  if (!parsed.ok()) return graph_error(call.ctx, 400, "invalidRequest", parsed.error().message);
+  filter = std::move(parsed).value();
+  const bool honor = honors_non_indexed_queries(call.request);
+  for (int index : filter->columns) {
+    const ColumnSpec& c = call.list->columns[static_cast<size_t>(index)];
+    if (c.indexed) continue;
+    if (!honor) {
+      return graph_error(call.ctx, 400, "invalidRequest",
+                         "Field '" + c.name +
+                             "' cannot be referenced in filter or orderby as it is not "
+                             "indexed. Provide the 'Prefer: "
+                             "HonorNonIndexedQueriesWarningMayFailRandomly' header to allow "
+                             "this, but be warned that such queries may fail on large lists.");
+    }
+    if (call.list->items.size() > kListViewThreshold) {
+      return graph_error(call.ctx, 400, "invalidRequest",
+                         "The attempted operation is prohibited because it exceeds the list "
+                         "view threshold.");
+    }
+  }
   return std::nullopt;
 }
 
 }  // namespace
 
+// The handlers of the table and the steps before it; GraphSim's friend, as they read its
+// fixture, signing key and faults.
+struct GraphRoutes {
+  static Response answer(GraphSim& sim, const Request& request, GraphSim::Context& ctx,
+                         std::string& route);
+
+  static std::optional<Response> verify_token(GraphSim& sim, const Request& request,
+                                              GraphSim::Context& ctx, nlohmann::json& claims);
+  static std::optional<Response> authorize(GraphSim& sim, GraphSim::Context& ctx,
+                                           const nlohmann::json& claims, const TenantSpec*& tenant);
+  static std::optional<Response> find_site(GraphCall& call, std::string_view site_part);
+  static Response route_in_site(GraphCall& call, std::string& route);
+
+  static Response site(GraphCall& call);
+  static Response lists(GraphCall& call);
+  static Response list(GraphCall& call);
+  static Response columns(GraphCall& call);
+  static Response items(GraphCall& call);
+  static Response delta(GraphCall& call);
+  static Response item(GraphCall& call);
+  static Response item_fields(GraphCall& call);
+
+  static std::optional<Response> read_item_options(GraphCall& call, ItemView& view, int& top);
+  static std::string next_link_or_repeat(GraphCall& call, std::string next);
+};
+
+namespace {
+
+struct GraphRoute {
+  std::string_view method;
+  std::string_view pattern;
+  std::string_view label;  // empty: counted under the site lookup's label
+  Response (*handler)(GraphCall&);
+};
+
+constexpr GraphRoute kRoutes[] = {
+    {"GET", "", "", &GraphRoutes::site},
+    {"GET", "lists", "lists", &GraphRoutes::lists},
+    {"GET", "lists/{list}", "list", &GraphRoutes::list},
+    {"GET", "lists/{list}/columns", "columns", &GraphRoutes::columns},
+    {"GET", "lists/{list}/items", "items", &GraphRoutes::items},
+    {"GET", "lists/{list}/items/delta", "delta", &GraphRoutes::delta},
+    {"GET", "lists/{list}/items/delta()", "delta", &GraphRoutes::delta},
+    {"GET", "lists/{list}/items/{id}", "item", &GraphRoutes::item},
+    {"GET", "lists/{list}/items/{id}/fields", "item_fields", &GraphRoutes::item_fields},
+};
+
+bool is_parameter(std::string_view pattern_segment) {
+  return pattern_segment.size() > 2 && pattern_segment.front() == '{' &&
+         pattern_segment.back() == '}';
+}
+
+// How many leading `segments` the route's pattern accepts (all of them and no more = a match).
+size_t matched_prefix(const GraphRoute& route, const std::vector<std::string>& segments) {
+  const auto pattern = split_segments(route.pattern);
+  size_t n = 0;
+  while (n < pattern.size() && n < segments.size() &&
+         (is_parameter(pattern[n]) || pattern[n] == segments[n]))
+    ++n;
+  return n;
+}
+
+bool route_fits(const GraphRoute& route, const std::vector<std::string>& segments) {
+  return split_segments(route.pattern).size() == segments.size() &&
+         matched_prefix(route, segments) == segments.size();
+}
+
+bool any_route_accepts(std::string_view method) {
+  for (const GraphRoute& route : kRoutes)
+    if (route.method == method) return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<Response> GraphRoutes::verify_token(GraphSim& sim, const Request& request,
+                                                  GraphSim::Context& ctx, nlohmann::json& claims) {
+  const std::string token = bearer_token(request);
+  if (token.empty()) return unauthorized(ctx, "Access token is empty.");
+  auto jwt = split_jwt(token);
+  nlohmann::json header;
+  if (jwt) {
+    try {
+      header = nlohmann::json::parse(jwt->header_json);
+      claims = nlohmann::json::parse(jwt->payload_json);
+    } catch (const nlohmann::json::exception&) {
+      jwt.reset();
+    }
+  }
+  if (!jwt || !header.is_object() || !claims.is_object())
+    return unauthorized(ctx, "CompactToken parsing failed with error code: 80049217");
+  if (header.value("alg", "") != "RS256" ||
+      !sim.signing_key_->verify_rs256(jwt->signing_input, jwt->signature))
+    return unauthorized(ctx, "Access token validation failure. Invalid signature.");
+  const std::string aud = claims.value("aud", "");
+  if (!equals_ignore_case(aud, kGraphResource) &&
+      !equals_ignore_case(aud, std::string(kGraphResource) + "/") &&
+      !equals_ignore_case(aud, kGraphAppId))
+    return unauthorized(ctx, "Access token validation failure. Invalid audience.");
+  const long long now =
+      std::chrono::duration_cast<std::chrono::seconds>(ctx.now.time_since_epoch()).count();
+  // Natural expiry, or the expire_token fault (which only sees otherwise valid tokens).
+  bool expired = now >= claim_seconds(claims, "exp") || now < claim_seconds(claims, "nbf");
+  if (!expired) {
+    const std::string uti = claims.contains("uti") && claims["uti"].is_string()
+                                ? claims["uti"].get<std::string>()
+                                : std::string();
+    expired = sim.token_expired_by_fault(uti.empty() ? token : "uti:" + uti);
+  }
+  if (expired) return unauthorized(ctx, "Access token has expired or is not yet valid.");
+  return std::nullopt;
+}
+
+// With data_mu_ held: the tenant the token's tid names, and the application's right to read.
+std::optional<Response> GraphRoutes::authorize(GraphSim& sim, GraphSim::Context& ctx,
+                                               const nlohmann::json& claims,
+                                               const TenantSpec*& tenant) {
+  const std::string tid = claims.value("tid", "");
+  for (const auto& t : sim.fixture_.tenants) {
+    if (t->id == tid) tenant = t.get();
+  }
+  if (tenant == nullptr)
+    return unauthorized(ctx, "Access token validation failure. Invalid issuer.");
+  const bool has_roles =
+      claims.contains("roles") && claims["roles"].is_array() && !claims["roles"].empty();
+  if (!has_roles && !claims.contains("scp"))
+    return graph_error(ctx, 403, "AccessDenied",
+                       "Either scp or roles claim need to be present in the token.");
+  if (!may_read_sites(claims)) return graph_error(ctx, 403, "accessDenied", "Access denied");
+  return std::nullopt;
+}
+
+Response GraphRoutes::answer(GraphSim& sim, const Request& request, GraphSim::Context& ctx,
+                             std::string& route) {
+  nlohmann::json claims;
+  if (auto refused = verify_token(sim, request, ctx, claims)) return *refused;
+  std::shared_lock lock(sim.data_mu_);
+  const TenantSpec* tenant = nullptr;
+  if (auto refused = authorize(sim, ctx, claims, tenant)) return *refused;
+  if (!any_route_accepts(request.method)) {
+    return graph_error(ctx, 405, "BadRequest",
+                       "The HTTP method '" + request.method +
+                           "' is not simulated by graphsim: it serves SharePoint reads only.");
+  }
+  const std::string_view rest = std::string_view(request.path).substr(5);  // after "/v1.0"
+  if (rest.rfind("/sites/", 0) != 0) {
+    auto segs = split_segments(rest);
+    return segment_not_found(ctx, segs.empty() ? std::string() : segs.front());
+  }
+  const std::string_view site_part = rest.substr(7);
+  if (site_part.empty()) {
+    route = "sites";
+    return graph_error(ctx, 400, "invalidRequest",
+                       "graphsim simulates site lookup by path or id only "
+                       "(GET /sites/{host}:/{path}); site search is not simulated.");
+  }
+  GraphCall call{.sim = sim, .request = request, .ctx = ctx, .tenant = *tenant};
+  auto not_found = find_site(call, site_part);
+  route = call.site_label;
+  if (not_found) return *not_found;
+  return route_in_site(call, route);
+}
+
+// The site named by "{host}:/{path}:" (label site_by_path) or by its id or "root" (label site);
+// sets call.site and call.segments (what follows the site).
+std::optional<Response> GraphRoutes::find_site(GraphCall& call, std::string_view site_part) {
+  std::string_view remainder;
+  const size_t colon = site_part.find(':');
+  const size_t slash = site_part.find('/');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
+    call.site_label = "site_by_path";
+    const std::string_view host = site_part.substr(0, colon);
+    const std::string_view after = site_part.substr(colon + 1);
+    std::string path = "/";
+    if (!after.empty() && after.front() == '/') {
+      const size_t end = after.find(':');
+      path = std::string(after.substr(0, end));
+      remainder = end == std::string_view::npos ? std::string_view() : after.substr(end + 1);
+    } else {
+      remainder = after;
+    }
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    for (const auto& s : call.tenant.sites) {
+      if (equals_ignore_case(s->host, host) && equals_ignore_case(s->path, path))
+        call.site = s.get();
+    }
+  } else {
+    call.site_label = "site";
+    const std::string_view id = site_part.substr(0, slash);
+    remainder = slash == std::string_view::npos ? std::string_view() : site_part.substr(slash);
+    const auto parts = split_list(id, ',');
+    for (const auto& s : call.tenant.sites) {
+      if (parts.size() == 3 && equals_ignore_case(parts[0], s->host) &&
+          equals_ignore_case(parts[1], s->site_collection_id) &&
+          equals_ignore_case(parts[2], s->web_id)) {
+        call.site = s.get();
+      } else if (parts.size() == 1 && s->path == "/" &&
+                 (equals_ignore_case(parts[0], "root") || equals_ignore_case(parts[0], s->host)) &&
+                 call.site == nullptr) {
+        call.site = s.get();
+      }
+    }
+  }
+  if (call.site == nullptr)
+    return graph_error(call.ctx, 404, "itemNotFound", "Requested site could not be found");
+  call.segments = split_segments(remainder);
+  call.site_context = "sites('" + call.site->id() + "')";
+  return std::nullopt;
+}
+
+// Finds the route for call.segments, resolves its {list}, and runs its handler. A path no
+// route fits is answered as Graph does: a 400 naming the first segment no route accepts.
+Response GraphRoutes::route_in_site(GraphCall& call, std::string& route) {
+  const auto& segs = call.segments;
+  const GraphRoute* found = nullptr;
+  size_t deepest = 0;
+  for (const GraphRoute& candidate : kRoutes) {
+    if (candidate.method != call.request.method) continue;
+    if (route_fits(candidate, segs)) {
+      found = &candidate;
+      break;
+    }
+    deepest = std::max(deepest, matched_prefix(candidate, segs));
+  }
+  if (found != nullptr && !found->label.empty()) route = found->label;
+  if (found == nullptr && deepest > 0) route = segs.size() >= 3 ? segs[2] : "list";
+  if (segs.size() >= 2 && segs[0] == "lists") {
+    call.list = find_list(*call.site, segs[1]);
+    if (call.list == nullptr)
+      return graph_error(call.ctx, 404, "itemNotFound", "The specified list was not found");
+    call.list_context = call.site_context + "/lists('" + call.list->id + "')";
+  }
+  if (found == nullptr)
+    return segment_not_found(call.ctx, segs[std::min(deepest, segs.size() - 1)]);
+  return found->handler(call);
+}
+
+Response GraphRoutes::site(GraphCall& call) {
+  const SiteSpec& site = *call.site;
+  nlohmann::ordered_json body = {
+      {"@odata.context", call.ctx.base_url + "/v1.0/$metadata#sites/$entity"},
+      {"createdDateTime", format_time(site.created)},
+      {"description", site.description},
+      {"id", site.id()},
+      {"lastModifiedDateTime", format_time(site.modified)},
+      {"name", site.name()},
+      {"webUrl", site.web_url()},
+      {"displayName", site.display_name}};
+  if (site.path == "/") body["root"] = nlohmann::json::object();
+  body["siteCollection"] = {{"hostname", site.host}};
+  return graph_json(body.dump());
+}
+
+Response GraphRoutes::lists(GraphCall& call) {
+  std::optional<std::set<std::string>> select;
+  if (auto s = option(call.request, "select")) select = lower_case_names(*s);
+  std::optional<std::string> display_name_filter;
+  if (auto f = option(call.request, "filter")) {
+    display_name_filter = parse_list_filter(*f);
+    if (!display_name_filter) {
+      return graph_error(call.ctx, 400, "invalidRequest",
+                         "Invalid filter clause: lists can be filtered on displayName eq "
+                         "'…' only.");
+    }
+  }
+  const bool with_system = select && select->count("system") > 0;
+  nlohmann::ordered_json value = nlohmann::ordered_json::array();
+  for (const auto& list : call.site->lists) {
+    if (list->system && !with_system) continue;
+    if (display_name_filter && !equals_ignore_case(*display_name_filter, list->display_name))
+      continue;
+    auto j = list_json(*call.site, *list);
+    if (select) {
+      nlohmann::ordered_json picked = {{"@odata.etag", j["@odata.etag"]}};
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (select->count(lower(it.key()))) picked[it.key()] = it.value();
+      }
+      j = std::move(picked);
+    }
+    value.push_back(std::move(j));
+  }
+  nlohmann::ordered_json body = {
+      {"@odata.context", call.ctx.base_url + "/v1.0/$metadata#" + call.site_context + "/lists"},
+      {"value", value}};
+  return graph_json(body.dump());
+}
+
+Response GraphRoutes::list(GraphCall& call) {
+  nlohmann::ordered_json body = {{"@odata.context", call.ctx.base_url + "/v1.0/$metadata#" +
+                                                        call.site_context + "/lists/$entity"}};
+  const auto j = list_json(*call.site, *call.list);
+  for (auto it = j.begin(); it != j.end(); ++it) body[it.key()] = it.value();
+  return graph_json(body.dump());
+}
+
+Response GraphRoutes::columns(GraphCall& call) {
+  nlohmann::ordered_json value = nlohmann::ordered_json::array();
+  for (const auto& c : call.list->columns) value.push_back(column_json(c, "Custom Columns"));
+  for (const auto& c : builtin_columns()) value.push_back(column_json(c, "_Hidden"));
+  nlohmann::ordered_json body = {
+      {"@odata.context", call.ctx.base_url + "/v1.0/$metadata#" + call.list_context + "/columns"},
+      {"value", value}};
+  return graph_json(body.dump());
+}
+
+// $expand, $select, $top and $orderby, as every items route reads them.
+std::optional<Response> GraphRoutes::read_item_options(GraphCall& call, ItemView& view, int& top) {
+  view.ctx = &call.ctx;
+  view.tenant = &call.tenant;
+  view.site = call.site;
+  view.list = call.list;
+  view.list_context = call.list_context;
+  if (auto e = option(call.request, "expand")) {
+    if (auto err = parse_expand(*e, view)) return graph_error(call.ctx, 400, "BadRequest", *err);
+  }
+  if (auto s = option(call.request, "select")) view.item_select = lower_case_names(*s);
+  top = kDefaultTop;
+  if (auto t = option(call.request, "top")) {
+    int v = 0;
+    auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
+    if (ec != std::errc() || end != t->data() + t->size() || v < 1) {
+      return graph_error(call.ctx, 400, "BadRequest",
+                         "Invalid value '" + *t +
+                             "' for $top query option found. The $top "
+                             "query option requires a non-negative integer value.");
+    }
+    top = std::min(v, kMaxTop);
+  }
+  if (option(call.request, "orderby"))
+    return graph_error(call.ctx, 400, "invalidRequest", "$orderby is not simulated by graphsim.");
+  return std::nullopt;
+}
+
+// The repeat_next_link fault: the link of the page just served instead of the next one.
+std::string GraphRoutes::next_link_or_repeat(GraphCall& call, std::string next) {
+  GraphSim& sim = call.sim;
+  std::lock_guard fl(sim.fault_mu_);
+  if (sim.fire(sim.faults_.repeat_next_link, sim.repeat_state_)) {
+    ++sim.fault_counts_["repeated_next_links"];
+    return call.ctx.base_url + call.request.target;
+  }
+  return next;
+}
+
+Response GraphRoutes::item(GraphCall& call) {
+  ItemView view;
+  int top = 0;
+  if (auto refused = read_item_options(call, view, top)) return *refused;
+  const ItemSpec* item = named_item(call);
+  if (item == nullptr) return item_not_found(call.ctx);
+  std::string out;
+  view.append_item(out, *item);
+  return with_context(call.ctx, call.list_context + "/items/$entity", std::move(out));
+}
+
+Response GraphRoutes::item_fields(GraphCall& call) {
+  ItemView view;
+  int top = 0;
+  if (auto refused = read_item_options(call, view, top)) return *refused;
+  const ItemSpec* item = named_item(call);
+  if (item == nullptr) return item_not_found(call.ctx);
+  std::string out;
+  view.append_fields(out, *item);
+  return with_context(
+      call.ctx, call.list_context + "/items('" + std::to_string(item->id) + "')/fields/$entity",
+      std::move(out));
+}
+
+Response GraphRoutes::delta(GraphCall& call) {
+  ItemView view;
+  int top = 0;
+  if (auto refused = read_item_options(call, view, top)) return *refused;
+  if (option(call.request, "filter"))
+    return graph_error(call.ctx, 400, "invalidRequest", "$filter is not supported with delta.");
+  DeltaToken from;
+  if (auto refused = delta_start(call, from)) return *refused;
+  const ListSpec& list = *call.list;
+  std::string out;
+  out.reserve(static_cast<size_t>(top) * 900 + 512);
+  out += "{\"@odata.context\":";
+  append_json_string(out, call.ctx.base_url + "/v1.0/$metadata#Collection(listItem)");
+  std::string values = ",\"value\":[";
+  int count = 0;
+  uint64_t last_seq = from.seq;
+  bool more = false;
+  for (auto it = list.changes.upper_bound(from.seq); it != list.changes.end(); ++it) {
+    const ItemSpec* item = list.item(it->second);
+    if (item == nullptr) continue;
+    if (item->deleted && from.initial) {
+      last_seq = it->first;
+      continue;
+    }
+    if (count == top) {
+      more = true;
+      break;
+    }
+    if (count > 0) values.push_back(',');
+    if (item->deleted) {
+      values += "{\"id\":";
+      append_json_string(values, std::to_string(item->id));
+      values += ",\"deleted\":{\"state\":\"deleted\"}}";
+    } else {
+      view.append_item(values, *item);
+    }
+    ++count;
+    last_seq = it->first;
+  }
+  values += "]";
+  if (more) {
+    out += ",\"@odata.nextLink\":";
+    append_json_string(
+        out,
+        next_link_or_repeat(
+            call,
+            link_with(call.ctx, call.request, {"token", "$skiptoken"}, "token",
+                      encode_delta_token({list.id, list.delta_epoch, last_seq, from.initial}))));
+  } else {
+    out += ",\"@odata.deltaLink\":";
+    append_json_string(
+        out, link_with(call.ctx, call.request, {"token", "$skiptoken"}, "token",
+                       encode_delta_token({list.id, list.delta_epoch, list.change_seq, false})));
+  }
+  out += values + "}";
+  return graph_json(std::move(out));
+}
+
+Response GraphRoutes::items(GraphCall& call) {
+  ItemView view;
+  int top = 0;
+  if (auto refused = read_item_options(call, view, top)) return *refused;
+  std::optional<Filter> filter;
+  if (auto refused = read_item_filter(call, filter)) return *refused;
+  int after = 0;
+  if (auto s = option(call.request, "skiptoken")) {
+    auto decoded = decode_skiptoken(*s);
+    if (!decoded) return graph_error(call.ctx, 400, "invalidRequest", "Invalid skip token.");
+    after = *decoded;
+  }
+  const ListSpec& list = *call.list;
+  std::string out;
+  out.reserve(static_cast<size_t>(top) * 900 + 512);
+  out += "{\"@odata.context\":";
+  append_json_string(out, call.ctx.base_url + "/v1.0/$metadata#" + call.list_context + "/items");
+  std::string values = ",\"value\":[";
+  values.reserve(std::min<size_t>(static_cast<size_t>(top), list.items.size()) * 2048);
+  auto it = std::upper_bound(list.items.begin(), list.items.end(), after,
+                             [](int v, const ItemSpec& item) { return v < item.id; });
+  int count = 0;
+  int last_id = after;
+  bool more = false;
+  for (; it != list.items.end(); ++it) {
+    if (it->deleted) continue;
+    if (filter && !filter->matches(*it, list)) continue;
+    if (count == top) {
+      more = true;
+      break;
+    }
+    if (count > 0) values.push_back(',');
+    view.append_item(values, *it);
+    last_id = it->id;
+    ++count;
+  }
+  values += "]}";
+  if (more) {
+    out += ",\"@odata.nextLink\":";
+    append_json_string(out, next_link_or_repeat(
+                                call, link_with(call.ctx, call.request, {"$skiptoken", "skiptoken"},
+                                                "$skiptoken", encode_skiptoken(last_id))));
+  }
+  out += values;
+  return graph_json(std::move(out));
+}
+
 Response GraphSim::handle_graph(const Request& request, Context& ctx) {
   std::string route = "unknown";
-  Response response = [&]() -> Response {
-    // --- authentication and authorization (reference §3) ---
-    auto unauthorized = [&](const std::string& message) {
-      Response r = graph_error(ctx, 401, "InvalidAuthenticationToken", message);
-      r.headers.emplace_back("WWW-Authenticate", kWwwAuthenticate);
-      return r;
-    };
-    std::string token;
-    if (auto auth = request.header("Authorization");
-        auth && auth->size() > 7 && iequals(auth->substr(0, 7), "Bearer ")) {
-      token = auth->substr(7);
-      while (!token.empty() && token.front() == ' ') token.erase(token.begin());
-    }
-    if (token.empty()) return unauthorized("Access token is empty.");
-    auto jwt = split_jwt(token);
-    nlohmann::json header, claims;
-    if (jwt) {
-      try {
-        header = nlohmann::json::parse(jwt->header_json);
-        claims = nlohmann::json::parse(jwt->payload_json);
-      } catch (const nlohmann::json::exception&) {
-        jwt.reset();
-      }
-    }
-    if (!jwt || !header.is_object() || !claims.is_object()) {
-      return unauthorized("CompactToken parsing failed with error code: 80049217");
-    }
-    if (header.value("alg", "") != "RS256" ||
-        !signing_key_->verify_rs256(jwt->signing_input, jwt->signature)) {
-      return unauthorized("Access token validation failure. Invalid signature.");
-    }
-    std::string aud = claims.value("aud", "");
-    if (!iequals(aud, kGraphResource) && !iequals(aud, std::string(kGraphResource) + "/") &&
-        !iequals(aud, kGraphAppId)) {
-      return unauthorized("Access token validation failure. Invalid audience.");
-    }
-    long long now =
-        std::chrono::duration_cast<std::chrono::seconds>(ctx.now.time_since_epoch()).count();
-    long long exp =
-        claims.contains("exp") && claims["exp"].is_number() ? claims["exp"].get<long long>() : 0;
-    long long nbf =
-        claims.contains("nbf") && claims["nbf"].is_number() ? claims["nbf"].get<long long>() : 0;
-    // Natural expiry, or the expire_token fault (which only sees otherwise valid tokens).
-    bool expired = now >= exp || now < nbf;
-    if (!expired) {
-      std::string uti = claims.contains("uti") && claims["uti"].is_string()
-                            ? claims["uti"].get<std::string>()
-                            : std::string();
-      expired = token_expired_by_fault(uti.empty() ? token : "uti:" + uti);
-    }
-    if (expired) return unauthorized("Access token has expired or is not yet valid.");
-
-    std::shared_lock lock(data_mu_);
-    const TenantSpec* tenant = nullptr;
-    std::string tid = claims.value("tid", "");
-    for (const auto& t : fixture_.tenants) {
-      if (t->id == tid) tenant = t.get();
-    }
-    if (tenant == nullptr) return unauthorized("Access token validation failure. Invalid issuer.");
-    bool has_roles =
-        claims.contains("roles") && claims["roles"].is_array() && !claims["roles"].empty();
-    bool has_scp = claims.contains("scp");
-    if (!has_roles && !has_scp) {
-      return graph_error(ctx, 403, "AccessDenied",
-                         "Either scp or roles claim need to be present in the token.");
-    }
-    bool may_read_sites = false;
-    if (has_roles) {
-      for (const auto& role : claims["roles"]) {
-        if (!role.is_string()) continue;
-        const std::string& r = role.get_ref<const std::string&>();
-        may_read_sites = may_read_sites || r == "Sites.Read.All" || r == "Sites.ReadWrite.All" ||
-                         r == "Sites.Manage.All" || r == "Sites.FullControl.All";
-      }
-    }
-    if (!may_read_sites) return graph_error(ctx, 403, "accessDenied", "Access denied");
-
-    if (request.method != "GET") {
-      return graph_error(ctx, 405, "BadRequest",
-                         "The HTTP method '" + request.method +
-                             "' is not simulated by graphsim: it serves SharePoint reads only.");
-    }
-
-    // --- routing ---
-    std::string_view rest = std::string_view(request.path).substr(5);  // after "/v1.0"
-    if (rest.rfind("/sites/", 0) != 0) {
-      auto segs = split_segments(rest);
-      return graph_error(ctx, 400, "BadRequest",
-                         "Resource not found for the segment '" +
-                             (segs.empty() ? std::string() : segs.front()) + "'.");
-    }
-    std::string_view site_part = rest.substr(7);
-    if (site_part.empty()) {
-      route = "sites";
-      return graph_error(ctx, 400, "invalidRequest",
-                         "graphsim simulates site lookup by path or id only "
-                         "(GET /sites/{host}:/{path}); site search is not simulated.");
-    }
-    const SiteSpec* site = nullptr;
-    std::string_view remainder;
-    size_t colon = site_part.find(':');
-    size_t slash = site_part.find('/');
-    if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
-      route = "site_by_path";
-      std::string_view host = site_part.substr(0, colon);
-      std::string_view after = site_part.substr(colon + 1);
-      std::string path = "/";
-      if (!after.empty() && after.front() == '/') {
-        size_t end = after.find(':');
-        path = std::string(after.substr(0, end));
-        remainder = end == std::string_view::npos ? std::string_view() : after.substr(end + 1);
-      } else {
-        remainder = after;
-      }
-      while (path.size() > 1 && path.back() == '/') path.pop_back();
-      for (const auto& s : tenant->sites) {
-        if (iequals(s->host, host) && iequals(s->path, path)) site = s.get();
-      }
-    } else {
-      route = "site";
-      std::string_view id = site_part.substr(0, slash);
-      remainder = slash == std::string_view::npos ? std::string_view() : site_part.substr(slash);
-      auto parts = split_list(id, ',');
-      for (const auto& s : tenant->sites) {
-        if (parts.size() == 3 && iequals(parts[0], s->host) &&
-            iequals(parts[1], s->site_collection_id) && iequals(parts[2], s->web_id)) {
-          site = s.get();
-        } else if (parts.size() == 1 && s->path == "/" &&
-                   (iequals(parts[0], "root") || iequals(parts[0], s->host)) && site == nullptr) {
-          site = s.get();
-        }
-      }
-    }
-    if (site == nullptr)
-      return graph_error(ctx, 404, "itemNotFound", "Requested site could not be found");
-
-    auto segs = split_segments(remainder);
-    std::string site_context = "sites('" + site->id() + "')";
-    if (segs.empty()) {
-      nlohmann::ordered_json body = {
-          {"@odata.context", ctx.base_url + "/v1.0/$metadata#sites/$entity"},
-          {"createdDateTime", format_time(site->created)},
-          {"description", site->description},
-          {"id", site->id()},
-          {"lastModifiedDateTime", format_time(site->modified)},
-          {"name", site->name()},
-          {"webUrl", site->web_url()},
-          {"displayName", site->display_name}};
-      if (site->path == "/") body["root"] = nlohmann::json::object();
-      body["siteCollection"] = {{"hostname", site->host}};
-      return graph_json(body.dump());
-    }
-    if (segs[0] != "lists") {
-      return graph_error(ctx, 400, "BadRequest",
-                         "Resource not found for the segment '" + segs[0] + "'.");
-    }
-    auto list_json = [&](const ListSpec& list) {
-      nlohmann::ordered_json j = {{"@odata.etag", etag(list.id, 1)},
-                                  {"createdDateTime", format_time(list.created)},
-                                  {"description", list.description},
-                                  {"eTag", etag(list.id, 1)},
-                                  {"id", list.id},
-                                  {"lastModifiedDateTime", format_time(list.modified)},
-                                  {"name", list.name},
-                                  {"webUrl", list_web_url(*site, list)},
-                                  {"displayName", list.display_name},
-                                  {"createdBy", {{"user", {{"displayName", "System Account"}}}}},
-                                  {"parentReference", {{"siteId", site->id()}}},
-                                  {"list",
-                                   {{"contentTypesEnabled", false},
-                                    {"hidden", list.hidden},
-                                    {"template", list.template_name}}}};
-      if (list.system) j["system"] = nlohmann::json::object();
-      return j;
-    };
-    if (segs.size() == 1) {
-      route = "lists";
-      std::optional<std::set<std::string>> select;
-      if (auto s = option(request, "select")) {
-        select.emplace();
-        for (const auto& n : split_list(*s, ',')) select->insert(to_lower(n));
-      }
-      std::optional<std::string> display_name_filter;
-      if (auto f = option(request, "filter")) {
-        auto parsed = parse_list_filter(*f);
-        if (!parsed) {
-          return graph_error(ctx, 400, "invalidRequest",
-                             "Invalid filter clause: lists can be filtered on displayName eq "
-                             "'…' only.");
-        }
-        display_name_filter = *parsed;
-      }
-      bool with_system = select && select->count("system") > 0;
-      nlohmann::ordered_json value = nlohmann::ordered_json::array();
-      for (const auto& list : site->lists) {
-        if (list->system && !with_system) continue;
-        if (display_name_filter && !iequals(*display_name_filter, list->display_name)) continue;
-        auto j = list_json(*list);
-        if (select) {
-          nlohmann::ordered_json picked = {{"@odata.etag", j["@odata.etag"]}};
-          for (auto it = j.begin(); it != j.end(); ++it) {
-            if (select->count(to_lower(it.key()))) picked[it.key()] = it.value();
-          }
-          j = std::move(picked);
-        }
-        value.push_back(std::move(j));
-      }
-      nlohmann::ordered_json body = {
-          {"@odata.context", ctx.base_url + "/v1.0/$metadata#" + site_context + "/lists"},
-          {"value", value}};
-      return graph_json(body.dump());
-    }
-    const ListSpec* list = nullptr;
-    for (const auto& l : site->lists) {
-      if (iequals(l->id, segs[1]) || iequals(l->display_name, segs[1]) ||
-          iequals(l->name, segs[1])) {
-        list = l.get();
-      }
-    }
-    route = "list";
-    if (segs.size() >= 3) route = segs[2];
-    if (list == nullptr)
-      return graph_error(ctx, 404, "itemNotFound", "The specified list was not found");
-    std::string list_context = site_context + "/lists('" + list->id + "')";
-    if (segs.size() == 2) {
-      auto j = list_json(*list);
-      nlohmann::ordered_json body = {
-          {"@odata.context", ctx.base_url + "/v1.0/$metadata#" + site_context + "/lists/$entity"}};
-      for (auto it = j.begin(); it != j.end(); ++it) body[it.key()] = it.value();
-      return graph_json(body.dump());
-    }
-    if (segs[2] == "columns" && segs.size() == 3) {
-      nlohmann::ordered_json value = nlohmann::ordered_json::array();
-      auto facet = [](const ColumnSpec& c) -> nlohmann::ordered_json {
-        switch (c.type) {
-          case ColumnType::Text:
-            return {{"allowMultipleLines", false},
-                    {"appendChangesToExistingText", false},
-                    {"linesForEditing", 0},
-                    {"maxLength", 255}};
-          case ColumnType::Number:
-            return {{"decimalPlaces", "automatic"}, {"displayAs", "number"}};
-          case ColumnType::Currency:
-            return {{"locale", "en-US"}};
-          case ColumnType::Boolean:
-            return nlohmann::ordered_json::object();
-          case ColumnType::Choice:
-            return {
-                {"allowTextEntry", false}, {"choices", c.choices}, {"displayAs", "dropDownMenu"}};
-          case ColumnType::DateTime:
-            return {{"displayAs", "default"}, {"format", "dateTime"}};
-          case ColumnType::PersonOrGroup:
-            return {{"allowMultipleSelection", false},
-                    {"displayAs", "account"},
-                    {"chooseFromType", "peopleOnly"}};
-          case ColumnType::Lookup:
-            return {{"allowMultipleValues", false},
-                    {"allowUnlimitedLength", false},
-                    {"columnName", "Title"},
-                    {"listId", c.lookup_list_id}};
-        }
-        return nlohmann::ordered_json::object();
-      };
-      auto column_json = [&](const ColumnSpec& c, const char* group) {
-        nlohmann::ordered_json j = {
-            {"columnGroup", group},         {"description", ""},  {"displayName", c.display_name},
-            {"enforceUniqueValues", false}, {"hidden", c.hidden}, {"id", c.id},
-            {"indexed", c.indexed},         {"name", c.name},     {"readOnly", c.read_only},
-            {"required", c.required}};
-        j[column_type_name(c.type)] = facet(c);
-        return j;
-      };
-      for (const auto& c : list->columns) {
-        value.push_back(column_json(c, c.name == "Title" ? "Custom Columns" : "Custom Columns"));
-      }
-      struct Builtin {
-        const char* name;
-        const char* display;
-        ColumnType type;
-        const char* id;
-      };
-      static const Builtin kBuiltins[] = {
-          {"Modified", "Modified", ColumnType::DateTime, "28cf69c5-fa48-462a-b5cd-27b6f9d2bd5f"},
-          {"Created", "Created", ColumnType::DateTime, "8c06beca-0777-48f7-91c7-6da68bc07b69"},
-          {"Author", "Created By", ColumnType::PersonOrGroup,
-           "1df5e554-ec7e-46a6-901d-d85a3881cb18"},
-          {"Editor", "Modified By", ColumnType::PersonOrGroup,
-           "d31655d1-1d5b-4511-95a1-7a09e9b75bf2"},
-          {"Attachments", "Attachments", ColumnType::Boolean,
-           "67df98f4-9dec-48ff-a553-29bece9c5bf4"}};
-      for (const auto& b : kBuiltins) {
-        ColumnSpec c;
-        c.name = b.name;
-        c.display_name = b.display;
-        c.type = b.type;
-        c.id = b.id;
-        c.read_only = true;
-        value.push_back(column_json(c, "_Hidden"));
-      }
-      nlohmann::ordered_json body = {
-          {"@odata.context", ctx.base_url + "/v1.0/$metadata#" + list_context + "/columns"},
-          {"value", value}};
-      return graph_json(body.dump());
-    }
-    if (segs[2] != "items" || segs.size() > 5) {
-      return graph_error(ctx, 400, "BadRequest",
-                         "Resource not found for the segment '" +
-                             segs[std::min<size_t>(2, segs.size() - 1)] + "'.");
-    }
-
-    ItemView view;
-    view.ctx = &ctx;
-    view.tenant = tenant;
-    view.site = site;
-    view.list = list;
-    view.list_context = list_context;
-    if (auto e = option(request, "expand")) {
-      if (auto err = parse_expand(*e, view)) return graph_error(ctx, 400, "BadRequest", *err);
-    }
-    if (auto s = option(request, "select")) {
-      view.item_select.emplace();
-      for (const auto& n : split_list(*s, ',')) view.item_select->insert(to_lower(n));
-    }
-    int top = kDefaultTop;
-    if (auto t = option(request, "top")) {
-      int v = 0;
-      auto [end, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
-      if (ec != std::errc() || end != t->data() + t->size() || v < 1) {
-        return graph_error(ctx, 400, "BadRequest",
-                           "Invalid value '" + *t +
-                               "' for $top query option found. The $top "
-                               "query option requires a non-negative integer value.");
-      }
-      top = std::min(v, kMaxTop);
-    }
-    if (option(request, "orderby")) {
-      return graph_error(ctx, 400, "invalidRequest", "$orderby is not simulated by graphsim.");
-    }
-
-    // Single item: /items/{id} and /items/{id}/fields
-    bool is_delta = segs.size() >= 4 && (segs[3] == "delta" || segs[3] == "delta()");
-    if (segs.size() >= 4 && !is_delta) {
-      route = segs.size() == 5 ? "item_fields" : "item";
-      if (segs.size() == 5 && segs[4] != "fields") {
-        return graph_error(ctx, 400, "BadRequest",
-                           "Resource not found for the segment '" + segs[4] + "'.");
-      }
-      int id = 0;
-      auto [end, ec] = std::from_chars(segs[3].data(), segs[3].data() + segs[3].size(), id);
-      const ItemSpec* item =
-          ec == std::errc() && end == segs[3].data() + segs[3].size() ? list->item(id) : nullptr;
-      if (item == nullptr || item->deleted) {
-        return graph_error(ctx, 404, "itemNotFound", "The specified list item was not found");
-      }
-      std::string out;
-      if (segs.size() == 5) {
-        view.append_fields(out, *item);
-        std::string prefix = "{\"@odata.context\":";
-        append_json_string(prefix, ctx.base_url + "/v1.0/$metadata#" + list_context + "/items('" +
-                                       std::to_string(id) + "')/fields/$entity");
-        return graph_json(prefix + "," + out.substr(1));
-      }
-      view.append_item(out, *item);
-      std::string prefix = "{\"@odata.context\":";
-      append_json_string(prefix,
-                         ctx.base_url + "/v1.0/$metadata#" + list_context + "/items/$entity");
-      return graph_json(prefix + "," + out.substr(1));
-    }
-
-    std::string out;
-    out.reserve(static_cast<size_t>(top) * 900 + 512);
-    if (is_delta) {
-      route = "delta";
-      if (option(request, "filter")) {
-        return graph_error(ctx, 400, "invalidRequest", "$filter is not supported with delta.");
-      }
-      DeltaToken from{list->id, list->delta_epoch, 0, true};
-      if (auto t = option(request, "token")) {
-        if (*t == "latest") {
-          from.seq = list->change_seq;
-          from.initial = false;
-        } else {
-          auto decoded = decode_delta_token(*t);
-          if (!decoded || decoded->list_id != list->id || decoded->epoch != list->delta_epoch ||
-              decoded->seq > list->change_seq) {
-            Response r = graph_error(
-                ctx, 410, "resyncRequired",
-                "Resync required. Replace any local items with the server's version (including "
-                "deletes) if you're sure that the service was up to date with your local "
-                "changes when you last sync'd. Upload any local changes that the server "
-                "doesn't know about.");
-            r.headers.emplace_back("Location", link_without(ctx, request, {"token", "$skiptoken"}));
-            return r;
-          }
-          from = *decoded;
-        }
-      }
-      out += "{\"@odata.context\":";
-      append_json_string(out, ctx.base_url + "/v1.0/$metadata#Collection(listItem)");
-      std::string values = ",\"value\":[";
-      int count = 0;
-      uint64_t last_seq = from.seq;
-      bool more = false;
-      for (auto it = list->changes.upper_bound(from.seq); it != list->changes.end(); ++it) {
-        const ItemSpec* item = list->item(it->second);
-        if (item == nullptr) continue;
-        if (item->deleted && from.initial) {
-          last_seq = it->first;
-          continue;
-        }
-        if (count == top) {
-          more = true;
-          break;
-        }
-        if (count > 0) values.push_back(',');
-        if (item->deleted) {
-          values += "{\"id\":";
-          append_json_string(values, std::to_string(item->id));
-          values += ",\"deleted\":{\"state\":\"deleted\"}}";
-        } else {
-          view.append_item(values, *item);
-        }
-        ++count;
-        last_seq = it->first;
-      }
-      values += "]";
-      if (more) {
-        std::string next =
-            link_with(ctx, request, {"token", "$skiptoken"}, "token",
-                      encode_delta_token({list->id, list->delta_epoch, last_seq, from.initial}));
-        {
-          std::lock_guard fl(fault_mu_);
-          if (fire(faults_.repeat_next_link, repeat_state_)) {
-            next = ctx.base_url + request.target;
-            ++fault_counts_["repeated_next_links"];
-          }
-        }
-        out += ",\"@odata.nextLink\":";
-        append_json_string(out, next);
-      } else {
-        out += ",\"@odata.deltaLink\":";
-        append_json_string(
-            out,
-            link_with(ctx, request, {"token", "$skiptoken"}, "token",
-                      encode_delta_token({list->id, list->delta_epoch, list->change_seq, false})));
-      }
-      out += values + "}";
-      return graph_json(std::move(out));
-    }
-
-    route = "items";
-    std::optional<Filter> filter;
-    if (auto f = option(request, "filter")) {
-      auto parsed = parse_item_filter(*f, *list);
-      if (!parsed.ok()) return graph_error(ctx, 400, "invalidRequest", parsed.error().message);
-      filter = std::move(parsed).value();
-      bool honor = false;
-      for (const auto& [k, v] : request.headers) {
-        if (iequals(k, "Prefer") &&
-            to_lower(v).find("honornonindexedquerieswarningmayfailrandomly") != std::string::npos) {
-          honor = true;
-        }
-      }
-      for (int index : filter->columns) {
-        const ColumnSpec& c = list->columns[static_cast<size_t>(index)];
-        if (c.indexed) continue;
-        if (!honor) {
-          return graph_error(ctx, 400, "invalidRequest",
-                             "Field '" + c.name +
-                                 "' cannot be referenced in filter or orderby as it is not "
-                                 "indexed. Provide the 'Prefer: "
-                                 "HonorNonIndexedQueriesWarningMayFailRandomly' header to allow "
-                                 "this, but be warned that such queries may fail on large lists.");
-        }
-        if (list->items.size() > kListViewThreshold) {
-          return graph_error(ctx, 400, "invalidRequest",
-                             "The attempted operation is prohibited because it exceeds the list "
-                             "view threshold.");
-        }
-      }
-    }
-    int after = 0;
-    if (auto s = option(request, "skiptoken")) {
-      auto decoded = decode_skiptoken(*s);
-      if (!decoded) return graph_error(ctx, 400, "invalidRequest", "Invalid skip token.");
-      after = *decoded;
-    }
-    out += "{\"@odata.context\":";
-    append_json_string(out, ctx.base_url + "/v1.0/$metadata#" + list_context + "/items");
-    std::string values = ",\"value\":[";
-    values.reserve(std::min<size_t>(static_cast<size_t>(top), list->items.size()) * 2048);
-    auto it = std::upper_bound(list->items.begin(), list->items.end(), after,
-                               [](int v, const ItemSpec& item) { return v < item.id; });
-    int count = 0;
-    int last_id = after;
-    bool more = false;
-    for (; it != list->items.end(); ++it) {
-      if (it->deleted) continue;
-      if (filter && !filter->matches(*it, *list)) continue;
-      if (count == top) {
-        more = true;
-        break;
-      }
-      if (count > 0) values.push_back(',');
-      view.append_item(values, *it);
-      last_id = it->id;
-      ++count;
-    }
-    values += "]}";
-    if (more) {
-      std::string next = link_with(ctx, request, {"$skiptoken", "skiptoken"}, "$skiptoken",
-                                   encode_skiptoken(last_id));
-      {
-        std::lock_guard fl(fault_mu_);
-        if (fire(faults_.repeat_next_link, repeat_state_)) {
-          next = ctx.base_url + request.target;
-          ++fault_counts_["repeated_next_links"];
-        }
-      }
-      out += ",\"@odata.nextLink\":";
-      append_json_string(out, next);
-    }
-    out += values;
-    return graph_json(std::move(out));
-  }();
-
+  Response response = GraphRoutes::answer(*this, request, ctx, route);
   std::lock_guard lock(fault_mu_);
   ++graph_total_;
   ++graph_by_route_[route];

@@ -312,9 +312,10 @@ Response GraphSim::handle_admin(const Request& request, Context& ctx) {
     ListSpec* list = nullptr;
     for (auto& t : fixture_.tenants) {
       for (auto& s : t->sites) {
-        if (!iequals(s->id(), segments[2])) continue;
+        if (!equals_ignore_case(s->id(), segments[2])) continue;
         for (auto& l : s->lists) {
-          if (iequals(l->id, segments[4]) || iequals(l->display_name, segments[4])) {
+          if (equals_ignore_case(l->id, segments[4]) ||
+              equals_ignore_case(l->display_name, segments[4])) {
             tenant = t.get();
             list = l.get();
           }

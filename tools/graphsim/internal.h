@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/strings.h"
 #include "extract/json_text.h"
 
 #include "fixture.h"
@@ -18,8 +19,8 @@ struct GraphSim::Context {
 };
 
 std::string random_guid();
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
+using extdata::equals_ignore_case;
+using extdata::lower;
 
 // Appends `s` as a JSON string literal (quotes and escapes included).
 using extdata::extract::append_json_string;

@@ -135,7 +135,7 @@ std::optional<EntraError> check_assertion(const std::string& assertion, const Ap
   }
   std::string iss = claims.value("iss", "");
   std::string sub = claims.value("sub", "");
-  if (!iequals(iss, app.client_id) || !iequals(sub, app.client_id)) {
+  if (!equals_ignore_case(iss, app.client_id) || !equals_ignore_case(sub, app.client_id)) {
     return EntraError{
         401, "invalid_client", 700021,
         "Client assertion application identifier doesn't match 'client_id' "
@@ -147,7 +147,7 @@ std::optional<EntraError> check_assertion(const std::string& assertion, const Ap
   std::vector<std::string> audiences;
   std::vector<std::string> names = tenant.domains;
   names.push_back(tenant.id);
-  names.push_back(to_lower(tenant_segment));
+  names.push_back(lower(tenant_segment));
   for (const auto& name : names) {
     audiences.push_back(ctx.base_url + "/" + name + "/oauth2/v2.0/token");
     audiences.push_back("https://login.microsoftonline.com/" + name + "/oauth2/v2.0/token");
@@ -161,7 +161,7 @@ std::optional<EntraError> check_assertion(const std::string& assertion, const Ap
   }
   bool aud_ok = false;
   for (const auto& g : given) {
-    for (const auto& a : audiences) aud_ok = aud_ok || iequals(g, a);
+    for (const auto& a : audiences) aud_ok = aud_ok || equals_ignore_case(g, a);
   }
   if (!aud_ok) {
     return EntraError{
@@ -221,7 +221,7 @@ std::string GraphSim::issue_access_token(const TenantSpec& tenant, const AppSpec
 
 std::string token_request_client_id(const Request& request) {
   auto form = extdata::server::parse_query(request.body);
-  if (auto id = form_value(form, "client_id")) return to_lower(*id);
+  if (auto id = form_value(form, "client_id")) return lower(*id);
   return "(none)";
 }
 
@@ -232,7 +232,7 @@ Response GraphSim::handle_token(const Request& request, Context& ctx,
   std::optional<std::string> client_secret = form_value(form, "client_secret");
   // client_secret_basic: "Basic base64(urlencode(id):urlencode(secret))" (RFC 6749 §2.3.1).
   if (auto auth = request.header("Authorization");
-      auth && auth->size() > 6 && iequals(auth->substr(0, 6), "Basic ")) {
+      auth && auth->size() > 6 && equals_ignore_case(auth->substr(0, 6), "Basic ")) {
     if (auto decoded = base64_decode(std::string_view(*auth).substr(6))) {
       size_t colon = decoded->find(':');
       if (colon != std::string::npos) {
@@ -243,7 +243,7 @@ Response GraphSim::handle_token(const Request& request, Context& ctx,
       }
     }
   }
-  std::string counter_client = client_id ? to_lower(*client_id) : "(none)";
+  std::string counter_client = client_id ? lower(*client_id) : "(none)";
   auto fail = [&](const EntraError& e) {
     {
       std::lock_guard lock(fault_mu_);
@@ -259,7 +259,7 @@ Response GraphSim::handle_token(const Request& request, Context& ctx,
         {400, "invalid_request", 900561,
          "The endpoint only accepts POST requests. Received a " + request.method + " request."});
   }
-  std::string tenant_ref = to_lower(tenant_segment);
+  std::string tenant_ref = lower(tenant_segment);
   auto grant_type = form_value(form, "grant_type");
   bool multi_tenant_alias =
       tenant_ref == "common" || tenant_ref == "consumers" || tenant_ref == "organizations";
@@ -339,7 +339,7 @@ Response GraphSim::handle_token(const Request& request, Context& ctx,
   }
   std::string resource = resources.front();
   while (!resource.empty() && resource.back() == '/') resource.pop_back();
-  if (!iequals(resource, kGraphResource) && !iequals(resource, kGraphAppId)) {
+  if (!equals_ignore_case(resource, kGraphResource) && !equals_ignore_case(resource, kGraphAppId)) {
     return fail({400, "invalid_resource", 500011,
                  "The resource principal named " + resource +
                      " was not found in the tenant named " + tenant->display_name +
@@ -350,7 +350,7 @@ Response GraphSim::handle_token(const Request& request, Context& ctx,
 
   const AppSpec* app = nullptr;
   for (const auto& a : tenant->apps) {
-    if (iequals(a.client_id, *client_id)) app = &a;
+    if (equals_ignore_case(a.client_id, *client_id)) app = &a;
   }
   if (app == nullptr) {
     return fail({400, "unauthorized_client", 700016,

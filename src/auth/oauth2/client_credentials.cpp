@@ -9,6 +9,8 @@
 #include "auth/oauth2/base64url.h"
 #include "auth/oauth2/entra_errors.h"
 #include "core/redact.h"
+#include "core/strings.h"
+#include "core/time.h"
 #include "http/curl_client.h"
 #include "http/retry.h"
 
@@ -38,10 +40,6 @@ std::string random_uuid() {
 
 namespace {
 
-long long unix_seconds(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 Error invalid_response(std::string message, std::string hint, const http::Response& response) {
   Error e("auth.token_response_invalid", std::move(message), std::move(hint));
   e.with("http_status", std::to_string(response.status));
@@ -65,11 +63,6 @@ std::optional<double> seconds_value(const nlohmann::json& v) {
     }
   }
   return std::nullopt;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace

@@ -1,48 +1,15 @@
 #include "auth/oauth2/token_url.h"
 
-#include <curl/curl.h>
-
-#include <algorithm>
-#include <memory>
-
 #include "auth/config_fields.h"
+#include "core/strings.h"
+#include "core/url.h"
 
 namespace extdata::auth {
 
 namespace {
 
-struct ParsedUrl {
-  std::string scheme, host, path;
-};
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::optional<ParsedUrl> parse(std::string_view url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, std::string(url).c_str(), 0) != CURLUE_OK)
-    return std::nullopt;
-  ParsedUrl out;
-  auto part = [&](CURLUPart which, std::string& into) {
-    char* value = nullptr;
-    if (curl_url_get(u.get(), which, &value, 0) == CURLUE_OK && value) {
-      into = value;
-      curl_free(value);
-    }
-  };
-  part(CURLUPART_SCHEME, out.scheme);
-  part(CURLUPART_HOST, out.host);
-  part(CURLUPART_PATH, out.path);
-  out.scheme = lower(out.scheme);
-  out.host = lower(out.host);
-  return out;
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1";
+bool is_loopback(const Url& url) {
+  return url.host() == "127.0.0.1" || url.host() == "localhost" || url.host() == "[::1]";
 }
 
 bool is_microsoft_host(const std::string& host) {
@@ -64,9 +31,9 @@ bool is_valid_tenant(std::string_view tenant) {
 }  // namespace
 
 bool is_microsoft_token_url(std::string_view token_url) {
-  auto parsed = parse(token_url);
-  if (!parsed) return false;
-  return is_microsoft_host(parsed->host) || parsed->path.ends_with("/oauth2/v2.0/token");
+  auto parsed = Url::parse(token_url);
+  if (!parsed.ok()) return false;
+  return is_microsoft_host(parsed->host()) || parsed->path().ends_with("/oauth2/v2.0/token");
 }
 
 Result<std::string> resolve_token_url(std::string_view token_url, std::string_view tenant) {
@@ -85,20 +52,19 @@ Result<std::string> resolve_token_url(std::string_view token_url, std::string_vi
           "contoso.onmicrosoft.com");
     url.replace(placeholder, 8, tenant);
   }
-  auto parsed = parse(url);
-  if (!parsed || parsed->host.empty())
-    return config_error("auth.bad_token_url", "token_url",
-                        "token_url '" + url + "' is not a valid URL",
+  auto parsed = Url::parse(url);
+  if (!parsed.ok())
+    return config_error("auth.bad_token_url", "token_url", "token_url " + parsed.error().message,
                         "e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
-  if (parsed->scheme != "https" && !(parsed->scheme == "http" && is_loopback(parsed->host)))
+  if (parsed->scheme() != "https" && !(parsed->scheme() == "http" && is_loopback(*parsed)))
     return config_error(
         "auth.insecure_token_url", "token_url",
-        "token_url must use https (got " + parsed->scheme + "://" + parsed->host + ")",
+        "token_url must use https (got " + parsed->scheme() + "://" + parsed->host() + ")",
         "secrets are sent to the token endpoint; plain http is allowed only for "
         "127.0.0.1 and localhost");
   if (is_microsoft_token_url(url)) {
     // The first path segment of a Microsoft endpoint is the tenant.
-    const std::string path = parsed->path;
+    const std::string& path = parsed->path();
     const size_t start = path.find_first_not_of('/');
     const std::string segment =
         start == std::string::npos ? "" : lower(path.substr(start, path.find('/', start) - start));

@@ -1,6 +1,7 @@
 #include "sources/common/pagination.h"
 
 #include "core/redact.h"
+#include "core/strings.h"
 #include "extract/json_text.h"
 #include "http/curl_client.h"
 
@@ -9,18 +10,6 @@ namespace extdata::sources {
 using nlohmann::json;
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // The text of a JSONPath's first match: strings as they are, numbers as JSON; null → nullopt.
 std::optional<std::string> first_text(const extract::JsonPath& path, simdjson::dom::element root) {

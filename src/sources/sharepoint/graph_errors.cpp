@@ -3,16 +3,11 @@
 #include <algorithm>
 
 #include "core/redact.h"
+#include "core/strings.h"
 
 namespace extdata::sources::sharepoint {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 bool contains(const std::string& haystack_lower, std::string_view needle) {
   return haystack_lower.find(needle) != std::string::npos;

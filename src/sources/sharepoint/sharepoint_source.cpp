@@ -13,6 +13,8 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "core/strings.h"
+#include "core/url.h"
 #include "http/curl_client.h"
 
 namespace extdata::sources::sharepoint {
@@ -26,16 +28,6 @@ constexpr const char* kHonorNonIndexed = "HonorNonIndexedQueriesWarningMayFailRa
 // again this many times in all before the fetch fails.
 constexpr int kPageAttempts = 3;
 constexpr size_t kPreviewBytes = 512;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(std::string(a)) == lower(std::string(b));
-}
 
 Error config_error(std::string code, std::string key, std::string message, std::string hint = {}) {
   Error e(std::move(code), std::move(message), std::move(hint));
@@ -53,32 +45,15 @@ std::string trim_trailing_slashes(std::string s) {
   return s;
 }
 
-struct UrlParts {
-  std::string scheme, host_port, path;
-};
-
-std::optional<UrlParts> split_url(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::nullopt;
-  UrlParts p;
-  p.scheme = lower(std::string(url.substr(0, scheme_end)));
-  std::string_view rest = url.substr(scheme_end + 3);
-  const size_t slash = rest.find_first_of("/?#");
-  p.host_port = lower(std::string(rest.substr(0, slash)));
-  p.path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
-  if (p.host_port.empty()) return std::nullopt;
-  return p;
-}
-
+// Scheme, host and port (the default one left out), or "" for what is not a URL.
 std::string origin_of(std::string_view url) {
-  auto p = split_url(url);
-  return p ? p->scheme + "://" + p->host_port : std::string();
+  auto parsed = Url::parse(url);
+  return parsed.ok() ? parsed->origin() : std::string();
 }
 
-std::string host_only(const std::string& host_port) {
-  if (!host_port.empty() && host_port.front() == '[')
-    return host_port.substr(0, host_port.find(']') + 1);
-  return host_port.substr(0, host_port.find(':'));
+// Only the scheme, host and path: no query or fragment.
+bool is_bare_url(const Url& url) {
+  return !url.query() && !url.fragment();
 }
 
 // Internal column names are XML-encoded identifiers (Account_x0020_Manager).
@@ -144,9 +119,9 @@ std::optional<std::string> next_link_at(std::string_view text, size_t pos) {
 }  // namespace
 
 std::string graph_scope(std::string_view graph_base) {
-  auto parts = split_url(graph_base);
-  if (parts) {
-    const std::string host = host_only(parts->host_port);
+  auto parsed = Url::parse(graph_base);
+  if (parsed.ok()) {
+    const std::string& host = parsed->host();
     for (std::string_view known :
          {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
           "microsoftgraph.chinacloudapi.cn", "graph.microsoft.de"}) {
@@ -225,16 +200,16 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
   // Graph and authority.
   src->graph_base_ = trim_trailing_slashes(spec_string(spec, "graph"));
   if (src->graph_base_.empty()) src->graph_base_ = kDefaultGraph;
-  auto graph_parts = split_url(src->graph_base_);
-  if (!graph_parts || (graph_parts->scheme != "https" && graph_parts->scheme != "http") ||
-      graph_parts->path.empty() || graph_parts->path.find_first_of("?#") != std::string::npos)
+  auto graph_url = Url::parse(src->graph_base_);
+  if (!graph_url.ok() || !graph_url->is_http() || graph_url->path() == "/" ||
+      !is_bare_url(*graph_url))
     return config_error("sharepoint.bad_graph_url", "graph",
                         "graph '" + src->graph_base_ + "' is not a Graph base URL",
                         "give the scheme, host and version, e.g. https://graph.microsoft.com/v1.0");
-  const std::string graph_host = host_only(graph_parts->host_port);
+  const std::string& graph_host = graph_url->host();
   const bool loopback =
       graph_host == "127.0.0.1" || graph_host == "localhost" || graph_host == "[::1]";
-  if (graph_parts->scheme == "http" && !loopback)
+  if (graph_url->scheme() == "http" && !loopback)
     return config_error("sharepoint.bad_graph_url", "graph",
                         "graph must use https (http only for 127.0.0.1 and localhost)",
                         "e.g. https://graph.microsoft.com/v1.0");
@@ -243,8 +218,8 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
 
   std::string authority = trim_trailing_slashes(spec_string(spec, "authority"));
   if (authority.empty()) authority = kDefaultAuthority;
-  auto authority_parts = split_url(authority);
-  if (!authority_parts || !authority_parts->path.empty())
+  auto authority_url = Url::parse(authority);
+  if (!authority_url.ok() || authority_url->path() != "/" || !is_bare_url(*authority_url))
     return config_error("sharepoint.bad_authority", "authority",
                         "authority '" + authority + "' must be the identity platform's origin only",
                         "e.g. https://login.microsoftonline.com (national clouds: "
@@ -513,7 +488,7 @@ Error SharePointSource::list_not_found(const std::string& site_id, FetchTrace* t
     if (!l.hidden) titles.push_back(l.display_name);
   std::optional<std::string> near;
   for (const auto& t : titles)
-    if (iequals(t, list_ref_)) near = t;
+    if (equals_ignore_case(t, list_ref_)) near = t;
   if (!near) near = config::closest_match(list_ref_, titles);
   if (!near) {
     // "customer" for "Customers": a title that contains what was typed, ignoring case.

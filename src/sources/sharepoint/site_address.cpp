@@ -1,7 +1,9 @@
 #include "sources/sharepoint/site_address.h"
 
-#include <algorithm>
 #include <vector>
+
+#include "core/strings.h"
+#include "core/url.h"
 
 namespace extdata::sources::sharepoint {
 
@@ -9,41 +11,10 @@ namespace {
 
 constexpr const char* kExample = "https://contoso.sharepoint.com/sites/Sales";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 Error bad_site(std::string key, std::string message, std::string hint) {
   Error e("sharepoint.bad_site_url", std::move(message), std::move(hint));
   e.with("key", std::move(key));
   return e;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(in[i]);
-  }
-  return out;
 }
 
 bool valid_host_name(std::string_view host) {
@@ -89,19 +60,7 @@ bool is_sharepoint_online_host(std::string_view host) {
 }
 
 std::string encode_path_segment(std::string_view segment) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(segment.size());
-  for (unsigned char c : segment) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return percent_encode(segment);
 }
 
 std::string SiteAddress::graph_path() const {
@@ -122,33 +81,26 @@ std::string SiteAddress::web_url() const {
 }
 
 Result<SiteAddress> parse_site_url(std::string_view url, bool any_host) {
-  std::string_view text = url;
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  const size_t scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) {
+  const std::string_view text = trim(url);
+  // Dot segments are kept so that they can be refused below rather than silently resolved.
+  auto parsed = Url::parse(text, {.keep_dot_segments = true, .allow_spaces = true});
+  if (!parsed.ok() || text.find("://") == std::string_view::npos) {
     return bad_site("site", "site '" + std::string(text) + "' is not a URL",
                     std::string("paste the site's address from the browser, e.g. ") + kExample +
                         " (or give host and path instead of site)");
   }
-  const std::string scheme = lower(text.substr(0, scheme_end));
+  const std::string& scheme = parsed->scheme();
   if (scheme != "https" && !(scheme == "http" && any_host)) {
     return bad_site("site", "site '" + std::string(text) + "' does not start with https://",
                     std::string("SharePoint Online sites are served over https, e.g. ") + kExample);
   }
-  std::string_view rest = text.substr(scheme_end + 3);
-  const size_t authority_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, authority_end);
-  rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  if (authority.find('@') != std::string_view::npos) {
+  if (parsed->has_userinfo()) {
     return bad_site("site", "site URL must not contain a user name or password",
                     std::string("use the plain site address, e.g. ") + kExample);
   }
-  std::string host = lower(authority);
+  std::string host = parsed->authority();
   if (!any_host) {
-    if (host.find(':') != std::string::npos) {
+    if (parsed->has_explicit_port()) {
       return bad_site("site", "site '" + std::string(text) + "' has a port number",
                       std::string("SharePoint Online URLs have no port, e.g. ") + kExample);
     }
@@ -173,8 +125,7 @@ Result<SiteAddress> parse_site_url(std::string_view url, bool any_host) {
     return bad_site("site", "site '" + std::string(text) + "' has no valid host name",
                     std::string("e.g. ") + kExample);
   }
-  const size_t path_end = rest.find_first_of("?#");
-  std::string_view raw_path = rest.substr(0, path_end);
+  const std::string_view raw_path = parsed->path();
   std::vector<std::string> segments;
   size_t start = 0;
   while (start <= raw_path.size()) {
