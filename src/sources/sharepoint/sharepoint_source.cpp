@@ -40,7 +40,7 @@ bool iequals(std::string_view a, std::string_view b) {
 Error config_error(std::string code, std::string key, std::string message, std::string hint = {}) {
   Error e(std::move(code), std::move(message), std::move(hint));
   e.with("key", std::move(key));
-  return e;
+  return e.as(ErrorCategory::invalid_input);  // a setting is wrong, whatever the code's usual kind
 }
 
 std::string spec_string(const nlohmann::json& spec, const char* key) {
