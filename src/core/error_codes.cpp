@@ -303,8 +303,8 @@ ErrorCategory Error::category() const {
 std::string errors_markdown() {
   std::string out =
       "# Errors\n\n"
-      "<!-- Generated from src/core/error_codes.cpp by `extdata errors --markdown`; do not edit.\n"
-      "     Regenerate: build/test/extdata errors --markdown > docs/errors.md -->\n\n"
+      "<!-- Generated from src/core/error_codes.cpp by `extdata errors`; do not edit.\n"
+      "     Regenerate: build/test/extdata errors > docs/errors.md -->\n\n"
       "Every error extdata reports has a stable `code`, a `category`, a `message` in the user's\n"
       "words, a `hint` saying what to do (may be empty) and `upstream` details (HTTP status,\n"
       "AADSTS code, Graph error code, a trimmed body; secrets redacted). The API answers\n"

@@ -1,8 +1,8 @@
 #pragma once
 // The registry of every error code extdata raises: its category (which alone decides the HTTP
 // status and the CLI exit code) and one line saying what it means. docs/errors.md is generated
-// from it (`extdata errors --markdown`), and tests/unit/core/error_codes_test.cpp fails when a
-// code raised anywhere under src/ or tools/graphsim is missing here or the docs are stale.
+// from it (`extdata errors > docs/errors.md`), and tests/unit/core/error_codes_test.cpp fails when
+// a code raised anywhere under src/ or tools/graphsim is missing here or the docs are stale.
 #include <span>
 #include <string>
 #include <string_view>
