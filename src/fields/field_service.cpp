@@ -30,9 +30,12 @@ void append_timestamp(std::string& out, std::int64_t seconds) {
   out += buffer;
 }
 
-// Only when a refresh failed and stale records answer: not the hot path.
+// Only when a refresh failed and stale records answer: not the hot path. Options and values
+// go to readers (forms, widgets): the upstream details stay with admins (source status, logs).
 void append_error(std::string& out, const Error& error) {
-  out += extdata::to_json(error).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  Error shown = error;
+  shown.details.clear();
+  out += extdata::to_json(shown).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void append_freshness(std::string& out, bool stale, std::int64_t fetched_at, double age_seconds) {
