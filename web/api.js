@@ -11,24 +11,18 @@ export function setToken(value) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-// An error the server explained: message, hint and the upstream details it chose to share.
+// An error the server explained. Every failed answer is {"ok": false, "error": {code,
+// category, message, hint, upstream}} (docs/errors.md): message, hint and the upstream details.
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
     super(e.message || `HTTP ${status}`);
     this.status = status;
     this.code = e.code || "http." + status;
+    this.category = e.category || "";
     this.hint = e.hint || "";
     this.upstream = e.upstream || {};
   }
-}
-
-// Some answers wrap the error twice ({"ok":false,"error":{"ok":false,"error":{…}}}):
-// always hand the innermost {code, message, hint, upstream} to the page.
-export function innerError(e) {
-  let cur = e;
-  while (cur && cur.error && typeof cur.error === "object") cur = cur.error;
-  return cur || {};
 }
 
 export async function api(method, path, body) {

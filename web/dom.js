@@ -1,5 +1,4 @@
 // Small DOM helpers shared by the admin pages (no framework, no build step).
-import { innerError } from "./api.js";
 
 // h("div.card", {onclick}, child, …): element with classes, attributes/properties and children.
 export function h(tag, attrs, ...children) {
@@ -40,14 +39,14 @@ export function field(label, input, help) {
 }
 
 // An error as a person reads it: what went wrong, what to do, and the upstream details folded away.
-export function errorBox(err, title) {
-  const e = innerError(err);
+// `e` is an ApiError or the "error" object of an answer: {code, category, message, hint, upstream}.
+export function errorBox(e, title) {
   const upstream = e.upstream && Object.keys(e.upstream).length ? e.upstream : null;
   return h(
     "div.notice.error",
     { role: "alert" },
     h("strong", {}, title || "Error"),
-    h("p.message", {}, capitalize(e.message || String(err))),
+    h("p.message", {}, capitalize(e.message || String(e))),
     e.hint ? h("p.hint", {}, h("span.label", {}, "How to fix: "), e.hint) : null,
     upstream
       ? h(

@@ -9,11 +9,13 @@
 #include <sstream>
 #include <thread>
 
+#include "api/sharepoint_routes.h"
 #include "auth/diagnostics.h"
+#include "core/error_codes.h"
+#include "core/error_json.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "sources/common/report.h"
-#include "sources/sharepoint/sharepoint_source.h"
 
 namespace extdata::api {
 
@@ -22,51 +24,15 @@ using server::Request;
 using server::Respond;
 using server::Response;
 
-int status_for(const Error& e) {
-  const std::string& c = e.code;
-  auto starts = [&](const char* p) { return c.rfind(p, 0) == 0; };
-  if (c == "api.unauthenticated") return 401;
-  if (c == "api.forbidden") return 403;
-  if (c.ends_with(".not_found")) return 404;
-  if (c == "api.method") return 405;
-  if (c == "store.in_use" || c == "api.conflict") return 409;
-  if (c == "request.too_large") return 413;
-  if (starts("config.") || starts("template.") || starts("jsonpath.") || starts("api.") ||
-      starts("field.bad") || c == "source.missing_variable" || starts("cli."))
-    return 400;
-  if (starts("store.")) return 500;
-  // Upstream failures (auth, http, source): the gateway could not get a good answer.
-  return 502;
-}
-
 Response error_response(const Error& e) {
-  json body = {
-      {"error", {{"code", e.code}, {"message", redact(e.message)}, {"hint", redact(e.hint)}}}};
-  json upstream = json::object();
-  for (const auto& [k, v] : e.details) upstream[k] = redact(v);
-  if (!upstream.empty()) body["error"]["upstream"] = upstream;
-  return Response::json(status_for(e), body.dump(-1, ' ', false, json::error_handler_t::replace));
+  return Response::json(http_status(e),
+                        error_document(e).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 namespace {
 
 Response json_ok(const json& j, int status = 200) {
   return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : path) {
-    if (c == '/') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
 }
 
 std::string content_type_for(const std::string& path) {
@@ -82,22 +48,40 @@ std::string content_type_for(const std::string& path) {
 
 enum class Role { none, reader, admin };
 
-// The `endpoint` label of extdata_api_requests_total: a fixed, small set (never the raw
-// path, which would make one series per field or source name).
-const char* endpoint_label(const Request& req) {
-  const std::string& p = req.path;
-  if (req.method == "OPTIONS") return "preflight";
-  if (p == "/healthz") return "healthz";
-  if (p == "/metrics") return "metrics";
-  if (p.rfind("/api/v1/", 0) != 0) return "static";
-  if (p.rfind("/api/v1/fields/", 0) == 0) {
-    if (p.ends_with("/options")) return "field_options";
-    if (p.ends_with("/value")) return "field_value";
-    return "fields";
+// The values of a route's {placeholders}, in the order of the pattern.
+using Params = std::vector<std::string>;
+
+// The next non-empty '/'-separated segment of `path` from `pos`; empty at the end.
+std::string_view next_segment(std::string_view path, size_t& pos) {
+  while (pos < path.size() && path[pos] == '/') ++pos;
+  const size_t start = pos;
+  while (pos < path.size() && path[pos] != '/') ++pos;
+  return path.substr(start, pos - start);
+}
+
+// A pattern's segments match the path's one for one; "{name}" matches any one segment. Runs
+// for every request (the inline path included): no allocation unless a placeholder matches.
+bool match_path(std::string_view pattern, std::string_view path, Params* params) {
+  Params found;
+  size_t p = 0, q = 0;
+  for (;;) {
+    const std::string_view want = next_segment(pattern, p);
+    const std::string_view got = next_segment(path, q);
+    if (want.empty() || got.empty()) {
+      if (!want.empty() || !got.empty()) return false;
+      *params = std::move(found);
+      return true;
+    }
+    if (want.front() == '{')
+      found.emplace_back(got);
+    else if (want != got)
+      return false;
   }
-  if (p.rfind("/api/v1/sources", 0) == 0) return "sources";
-  if (p.rfind("/api/v1/draft/", 0) == 0) return "draft";
-  return "other";
+}
+
+bool is_api_path(std::string_view path) {
+  size_t pos = 0;
+  return next_segment(path, pos) == "api" && next_segment(path, pos) == "v1";
 }
 
 }  // namespace
@@ -117,7 +101,32 @@ struct ApiServer::Impl {
   bool stopping = false;
   Counter& inline_answers;  // looked up once: the inline path is the hot one
 
-  void count(const Request& req, int status);
+  // One row per endpoint: the whole URL space of the API in one table (routes() below).
+  struct Route {
+    std::string_view method;
+    std::string_view pattern;  // "/api/v1/sources/{name}/test"
+    Role role;                 // the least role that may call it
+    // Answers on the network thread when it can do so without waiting (nullopt: "go to the
+    // worker pool"); nullptr for routes that always run on the pool.
+    std::optional<Response> (*try_inline)(Impl&, const Request&, const Params&);
+    // The `endpoint` label of extdata_api_requests_total: a fixed, small set (never the raw
+    // path, which would make one series per field or source name).
+    std::string_view label;
+    Response (*handler)(Impl&, const Request&, const Params&);
+  };
+  static const std::vector<Route>& routes();
+
+  // The route for a request: `route` when method and path match, `path_route` when at
+  // least the path does (for the role check and a 405).
+  struct Match {
+    const Route* route = nullptr;
+    const Route* path_route = nullptr;
+    Params params;
+    std::string_view label = "other";
+  };
+  static Match find_route(const Request& req);
+
+  void count(std::string_view endpoint, int status);
 
   void start_ticker() {
     ticker = std::thread([this] {
@@ -181,6 +190,7 @@ struct ApiServer::Impl {
   }
 
   std::optional<Error> require(const Request& req, Role needed) {
+    if (needed == Role::none) return std::nullopt;
     return check_role(role_of(req), needed);
   }
 
@@ -341,19 +351,16 @@ struct ApiServer::Impl {
     return authenticate_source(**src);
   }
 
-  Response sharepoint_explore(sources::Source& src, const std::string& what) {
-    if (what == "lists") {
-      auto lists = sources::sharepoint::list_lists(src);
-      if (!lists.ok()) return error_response(lists.error());
-      return json_ok({{"lists", sources::sharepoint::to_json(*lists)}});
-    }
-    if (what == "columns") {
-      auto cols = sources::sharepoint::list_columns(src);
-      if (!cols.ok()) return error_response(cols.error());
-      return json_ok({{"columns", sources::sharepoint::to_json(*cols)}});
-    }
-    return error_response(
-        Error("api.not_found", "no SharePoint endpoint '" + what + "'", "Use lists or columns."));
+  // The SharePoint site explorer (api/sharepoint_routes.h) on a saved source.
+  Response explore_saved(const std::string& name,
+                         Result<json> (*explore)(sources::Source& source)) {
+    auto src = runtime.source(name);
+    if (!src.ok()) return error_response(src.error());
+    return answer(explore(**src));
+  }
+
+  static Response answer(const Result<json>& result) {
+    return result.ok() ? json_ok(*result) : error_response(result.error());
   }
 
   Response authenticate_source(sources::Source& src) {
@@ -364,14 +371,15 @@ struct ApiServer::Impl {
                       {"claims", json::object()},
                       {"warnings", json::array()}});
     auto report = auth::authenticate(*cred, runtime.clock());
-    if (!report.ok()) return json_ok(auth::to_json(report.error()));
+    // The call worked, the credential did not: 200 with the error, for the Authenticate button.
+    if (!report.ok()) return json_ok(error_document(report.error()));
     return json_ok(auth::to_json(*report, false));
   }
 
   // A source described in the request body, built but never stored: the wizard's steps
   // before "Save". Body: {"source": {...spec...}, "variables": {...}}.
   Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables,
-                                                        const std::string& step = {}) {
+                                                        std::string_view step) {
     json parsed = json::parse(body, nullptr, false);
     if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") ||
         !parsed["source"].is_object())
@@ -390,14 +398,7 @@ struct ApiServer::Impl {
           spec[p] = (*stored)->spec[p];
       }
     }
-    // The wizard authenticates before the site is known and lists lists before one is
-    // chosen: those steps only need the credential (and the site), so placeholders stand in.
-    if (spec.value("type", "") == "sharepoint-list") {
-      if (step == "authenticate" && !spec.contains("site") && !spec.contains("host"))
-        spec["site"] = "https://contoso.sharepoint.com/";
-      if ((step == "authenticate" || step == "sharepoint/lists") && !spec.contains("list"))
-        spec["list"] = "-";
-    }
+    sharepoint::fill_draft_placeholders(spec, step);
     EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(spec.dump(), name));
     return sources::make_source(cfg, runtime.source_deps());
   }
@@ -476,28 +477,26 @@ struct ApiServer::Impl {
                     {"warnings", warnings}});
   }
 
-  Response draft(const std::string& what, const std::string& body) {
+  // Builds the draft source of the request body for `step` and hands it to `use`.
+  template <typename Use>
+  Response with_draft(const Request& req, std::string_view step, Use use) {
     json variables;
-    auto src = draft_source(body, &variables, what);
+    auto src = draft_source(req.body, &variables, step);
     if (!src.ok()) return error_response(src.error());
-    if (what == "authenticate") return authenticate_source(**src);
-    if (what == "test") return test_source(**src, variables);
-    if (what == "sharepoint/lists") return sharepoint_explore(**src, "lists");
-    if (what == "sharepoint/columns") return sharepoint_explore(**src, "columns");
-    return error_response(
-        Error("api.not_found", "no draft endpoint '" + what + "'", "See docs/api.md."));
+    return use(**src, variables);
   }
 
   Result<fields::OptionsQuery> options_query(const Request& req) {
     fields::OptionsQuery q;
-    auto number = [](const std::string& key, const std::string& text) -> Result<std::int64_t> {
+    auto number = [](const char* code, const std::string& key,
+                     const std::string& text) -> Result<std::int64_t> {
       try {
         size_t used = 0;
         long long v = std::stoll(text, &used);
         if (used == text.size()) return static_cast<std::int64_t>(v);
       } catch (...) {
       }
-      return Error("field.bad_" + key, key + " must be a whole number, not '" + text + "'", "");
+      return Error(code, key + " must be a whole number, not '" + text + "'", "");
     };
     if (req.method == "POST") {
       json body = json::parse(req.body, nullptr, false);
@@ -523,9 +522,9 @@ struct ApiServer::Impl {
         if (k == "q")
           q.q = v;
         else if (k == "limit") {
-          EXTDATA_ASSIGN_OR_RETURN(q.limit, number("limit", v));
+          EXTDATA_ASSIGN_OR_RETURN(q.limit, number("field.bad_limit", "limit", v));
         } else if (k == "offset") {
-          EXTDATA_ASSIGN_OR_RETURN(q.offset, number("offset", v));
+          EXTDATA_ASSIGN_OR_RETURN(q.offset, number("field.bad_offset", "offset", v));
         } else if (k.rfind("ctx.", 0) == 0 && k.size() > 4)
           q.context[k.substr(4)] = v;
       }
@@ -536,18 +535,18 @@ struct ApiServer::Impl {
 
   // Options answered from memory run on the network thread: handing them to the worker pool
   // (two thread wake-ups) costs more than the answer. Whatever may wait goes to the pool.
-  std::optional<Response> answer_inline(const Request& req) {
-    if (req.method != "GET" || !req.path.starts_with("/api/v1/fields/") ||
-        !req.path.ends_with("/options"))
-      return std::nullopt;
-    const auto parts = split_path(req.path);
-    if (parts.size() != 5) return std::nullopt;
+  std::optional<Response> answer_inline(const Request& req, const Match& match) {
+    if (!match.route || !match.route->try_inline) return std::nullopt;
     auto role = known_role(req);
     if (!role) return std::nullopt;
-    if (auto e = check_role(*role, Role::reader)) return error_response(*e);
+    if (auto e = check_role(*role, match.route->role)) return error_response(*e);
+    return match.route->try_inline(*this, req, match.params);
+  }
+
+  std::optional<Response> field_options_if_ready(const std::string& name, const Request& req) {
     auto q = options_query(req);
     if (!q.ok()) return error_response(q.error());
-    auto r = runtime.fields().options_json_if_ready(parts[3], *q);
+    auto r = runtime.fields().options_json_if_ready(name, *q);
     if (!r) return std::nullopt;
     if (!r->ok()) return error_response(r->error());
     inline_answers.inc();
@@ -579,8 +578,7 @@ struct ApiServer::Impl {
     auto r = runtime.cache().refresh(name);
     if (!r.ok()) return error_response(r.error());
     json errors = json::array();
-    for (const auto& e : r->errors)
-      errors.push_back({{"code", e.code}, {"message", redact(e.message)}, {"hint", e.hint}});
+    for (const auto& e : r->errors) errors.push_back(extdata::to_json(e));
     return json_ok({{"ok", r->errors.empty()},
                     {"keys", r->keys},
                     {"records", r->records},
@@ -589,73 +587,128 @@ struct ApiServer::Impl {
 
   // ------------------------------------------------------------ dispatch
 
-  Response route(const Request& req) {
-    const auto parts = split_path(req.path);
-    const std::string& m = req.method;
-    if (req.path == "/healthz") return json_ok({{"status", "ok"}});
-    if (req.path == "/metrics")
-      return Response::text(200, runtime.metrics().prometheus_text(), "text/plain; version=0.0.4");
-    if (parts.size() < 2 || parts[0] != "api" || parts[1] != "v1") {
-      if (m != "GET" && m != "HEAD")
-        return error_response(Error("api.method", m + " is not allowed here", ""));
+  // Runs on the worker pool: the role check, then the route's handler.
+  Response route(const Request& req, const Match& match) {
+    if (!match.path_route) {
+      if (is_api_path(req.path))
+        return error_response(Error(
+            "api.not_found", "no API endpoint " + req.method + " " + req.path, "See docs/api.md."));
+      if (req.method != "GET" && req.method != "HEAD")
+        return error_response(Error("api.method", req.method + " is not allowed here", ""));
       return static_file(req.path);
     }
-    const size_t n = parts.size();
-    auto method_error = [&] {
+    if (auto e = require(req, match.path_route->role)) return error_response(*e);
+    if (!match.route)
       return error_response(
-          Error("api.method", m + " is not allowed on " + req.path, "See docs/api.md."));
-    };
-    if (n >= 3 && parts[2] == "sources") {
-      if (auto e = require(req, Role::admin)) return error_response(*e);
-      if (n == 3) return m == "GET" ? list_sources() : method_error();
-      const std::string& name = parts[3];
-      if (n == 4) {
-        if (m == "GET") return get_source(name);
-        if (m == "PUT") return put_source(name, req.body);
-        if (m == "DELETE") return delete_source(name);
-        return method_error();
-      }
-      if (n == 5 && parts[4] == "authenticate")
-        return m == "POST" ? authenticate(name) : method_error();
-      if (n == 5 && parts[4] == "refresh")
-        return m == "POST" ? refresh_source(name) : method_error();
-      if (n == 5 && parts[4] == "test")
-        return m == "POST" ? test_saved(name, req.body) : method_error();
-      if (n == 6 && parts[4] == "sharepoint") {
-        if (m != "GET") return method_error();
-        auto src = runtime.source(name);
-        if (!src.ok()) return error_response(src.error());
-        return sharepoint_explore(**src, parts[5]);
-      }
-    }
-    if (n >= 4 && parts[2] == "draft") {
-      if (auto e = require(req, Role::admin)) return error_response(*e);
-      if (m != "POST") return method_error();
-      std::string what = parts[3];
-      for (size_t i = 4; i < n; ++i) what += "/" + parts[i];
-      if (what == "field-options") return draft_field_options(req.body);
-      return draft(what, req.body);
-    }
-    if (n == 5 && parts[2] == "fields" && (parts[4] == "options" || parts[4] == "value")) {
-      if (auto e = require(req, Role::reader)) return error_response(*e);
-      if (parts[4] == "value") return m == "GET" ? field_value(parts[3], req) : method_error();
-      return m == "GET" || m == "POST" ? field_options(parts[3], req) : method_error();
-    }
-    if (n >= 3 && parts[2] == "fields") {
-      if (auto e = require(req, Role::admin)) return error_response(*e);
-      if (n == 3) return m == "GET" ? list_fields() : method_error();
-      const std::string& name = parts[3];
-      if (n == 4) {
-        if (m == "GET") return get_field(name);
-        if (m == "PUT") return put_field(name, req.body);
-        if (m == "DELETE") return delete_field(name);
-        return method_error();
-      }
-    }
-    return error_response(
-        Error("api.not_found", "no API endpoint " + m + " " + req.path, "See docs/api.md."));
+          Error("api.method", req.method + " is not allowed on " + req.path, "See docs/api.md."));
+    return match.route->handler(*this, req, match.params);
   }
 };
+
+// The API's URL space. Handlers are one-line adapters from the path to a member function.
+const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
+  using R = const Request&;
+  using P = const Params&;
+  static const std::vector<Route> table = {
+      {"GET", "/healthz", Role::none, nullptr, "healthz",
+       [](Impl&, R, P) {
+         return json_ok({{"status", "ok"}});
+       }},
+      {"HEAD", "/healthz", Role::none, nullptr, "healthz",
+       [](Impl&, R, P) {
+         return json_ok({{"status", "ok"}});
+       }},
+      {"GET", "/metrics", Role::none, nullptr, "metrics",
+       [](Impl& s, R, P) {
+         return Response::text(200, s.runtime.metrics().prometheus_text(),
+                               "text/plain; version=0.0.4");
+       }},
+      {"HEAD", "/metrics", Role::none, nullptr, "metrics",
+       [](Impl& s, R, P) {
+         return Response::text(200, s.runtime.metrics().prometheus_text(),
+                               "text/plain; version=0.0.4");
+       }},
+      {"GET", "/api/v1/sources", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P) { return s.list_sources(); }},
+      {"GET", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.get_source(p[0]); }},
+      {"PUT", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",
+       [](Impl& s, R r, P p) { return s.put_source(p[0], r.body); }},
+      {"DELETE", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.delete_source(p[0]); }},
+      {"POST", "/api/v1/sources/{name}/authenticate", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.authenticate(p[0]); }},
+      {"POST", "/api/v1/sources/{name}/refresh", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.refresh_source(p[0]); }},
+      {"POST", "/api/v1/sources/{name}/test", Role::admin, nullptr, "sources",
+       [](Impl& s, R r, P p) { return s.test_saved(p[0], r.body); }},
+      {"GET", "/api/v1/sources/{name}/sharepoint/lists", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.explore_saved(p[0], sharepoint::lists); }},
+      {"GET", "/api/v1/sources/{name}/sharepoint/columns", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.explore_saved(p[0], sharepoint::columns); }},
+      {"POST", "/api/v1/draft/authenticate", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) {
+         return s.with_draft(r, "authenticate", [&](sources::Source& src, const json&) {
+           return s.authenticate_source(src);
+         });
+       }},
+      {"POST", "/api/v1/draft/test", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) {
+         return s.with_draft(r, "test", [&](sources::Source& src, const json& variables) {
+           return s.test_source(src, variables);
+         });
+       }},
+      {"POST", "/api/v1/draft/sharepoint/lists", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) {
+         return s.with_draft(r, "sharepoint/lists", [](sources::Source& src, const json&) {
+           return answer(sharepoint::lists(src));
+         });
+       }},
+      {"POST", "/api/v1/draft/sharepoint/columns", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) {
+         return s.with_draft(r, "sharepoint/columns", [](sources::Source& src, const json&) {
+           return answer(sharepoint::columns(src));
+         });
+       }},
+      {"POST", "/api/v1/draft/field-options", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) { return s.draft_field_options(r.body); }},
+      {"GET", "/api/v1/fields/{name}/options", Role::reader,
+       [](Impl& s, R r, P p) { return s.field_options_if_ready(p[0], r); }, "field_options",
+       [](Impl& s, R r, P p) { return s.field_options(p[0], r); }},
+      {"POST", "/api/v1/fields/{name}/options", Role::reader, nullptr, "field_options",
+       [](Impl& s, R r, P p) { return s.field_options(p[0], r); }},
+      {"GET", "/api/v1/fields/{name}/value", Role::reader, nullptr, "field_value",
+       [](Impl& s, R r, P p) { return s.field_value(p[0], r); }},
+      {"GET", "/api/v1/fields", Role::admin, nullptr, "fields",
+       [](Impl& s, R, P) { return s.list_fields(); }},
+      {"GET", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
+       [](Impl& s, R, P p) { return s.get_field(p[0]); }},
+      {"PUT", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
+       [](Impl& s, R r, P p) { return s.put_field(p[0], r.body); }},
+      {"DELETE", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
+       [](Impl& s, R, P p) { return s.delete_field(p[0]); }},
+  };
+  return table;
+}
+
+ApiServer::Impl::Match ApiServer::Impl::find_route(const Request& req) {
+  Match match;
+  if (!is_api_path(req.path)) match.label = "static";
+  for (const Route& r : routes()) {
+    Params params;
+    if (!match_path(r.pattern, req.path, &params)) continue;
+    if (!match.path_route) {
+      match.path_route = &r;
+      match.label = r.label;
+    }
+    if (r.method == req.method) {
+      match.route = &r;
+      match.params = std::move(params);
+      break;
+    }
+  }
+  return match;
+}
 
 ApiServer::ApiServer(Runtime& runtime, ApiOptions options)
     : impl_(std::make_unique<Impl>(runtime, std::move(options))) {
@@ -669,10 +722,10 @@ ApiServer::~ApiServer() {
   impl_->pool.join();
 }
 
-void ApiServer::Impl::count(const Request& req, int status) {
+void ApiServer::Impl::count(std::string_view endpoint, int status) {
   runtime.metrics()
       .counter("extdata_api_requests_total",
-               {{"endpoint", endpoint_label(req)}, {"status", std::to_string(status)}},
+               {{"endpoint", std::string(endpoint)}, {"status", std::to_string(status)}},
                "API requests answered, by endpoint and HTTP status")
       .inc();
 }
@@ -686,13 +739,14 @@ void ApiServer::handle(const Request& req, Respond respond) {
       res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
       res.headers.emplace_back("Access-Control-Max-Age", "600");
     }
-    impl_->count(req, res.status);
+    impl_->count("preflight", res.status);
     return respond(std::move(res));
   }
+  Impl::Match match = Impl::find_route(req);
   try {
-    if (auto inline_response = impl_->answer_inline(req)) {
+    if (auto inline_response = impl_->answer_inline(req, match)) {
       impl_->add_cors(req, *inline_response);
-      impl_->count(req, inline_response->status);
+      impl_->count(match.label, inline_response->status);
       return respond(std::move(*inline_response));
     }
   } catch (const std::exception& ex) {
@@ -700,20 +754,20 @@ void ApiServer::handle(const Request& req, Respond respond) {
               {{"path", req.path}, {"error", ex.what()}});
   }
   // Everything else may touch the store or an upstream: run it on the worker pool.
-  boost::asio::post(impl_->pool, [this, req, respond = std::move(respond)]() mutable {
-    Response res;
-    try {
-      res = impl_->route(req);
-    } catch (const std::exception& ex) {
-      log::error("request failed", {{"path", req.path}, {"error", ex.what()}});
-      res = error_response(Error("api.internal", "internal error while handling the request",
-                                 "Look at the server log; report it if it persists."));
-      res.status = 500;
-    }
-    impl_->add_cors(req, res);
-    impl_->count(req, res.status);
-    respond(std::move(res));
-  });
+  boost::asio::post(
+      impl_->pool, [this, req, match = std::move(match), respond = std::move(respond)]() mutable {
+        Response res;
+        try {
+          res = impl_->route(req, match);
+        } catch (const std::exception& ex) {
+          log::error("request failed", {{"path", req.path}, {"error", ex.what()}});
+          res = error_response(Error("api.internal", "internal error while handling the request",
+                                     "Look at the server log; report it if it persists."));
+        }
+        impl_->add_cors(req, res);
+        impl_->count(match.label, res.status);
+        respond(std::move(res));
+      });
 }
 
 Status ApiServer::start() {

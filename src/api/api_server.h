@@ -37,8 +37,8 @@ class ApiServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// {"error":{"code","message","hint"}} with the status an Error code maps to.
+// core's error_document ({"ok": false, "error": {...}}) with the HTTP status of the error's
+// category (core/error_codes.h).
 server::Response error_response(const Error& error);
-int status_for(const Error& error);
 
 }  // namespace extdata::api

@@ -5,7 +5,7 @@ namespace extdata::auth {
 Error config_error(std::string code, std::string key, std::string message, std::string hint) {
   Error e(std::move(code), std::move(message), std::move(hint));
   e.with("key", std::move(key));
-  return e;
+  return e.as(ErrorCategory::invalid_input);  // a setting is wrong, whatever the code's usual kind
 }
 
 Result<std::string> optional_string(const nlohmann::json& auth, std::string_view key) {

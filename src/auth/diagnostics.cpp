@@ -5,7 +5,6 @@
 #include <ctime>
 
 #include "auth/oauth2/jwt.h"
-#include "core/redact.h"
 #include "core/time.h"
 
 namespace extdata::auth {
@@ -132,17 +131,6 @@ nlohmann::json to_json(const AuthReport& report, bool show_token) {
   };
   if (show_token && !report.token.empty()) out["access_token"] = report.token;
   return out;
-}
-
-nlohmann::json to_json(const Error& error) {
-  nlohmann::json upstream = nlohmann::json::object();
-  for (const auto& [k, v] : error.details) upstream[k] = redact(v);
-  return {{"ok", false},
-          {"error",
-           {{"code", error.code},
-            {"message", redact(error.message)},
-            {"hint", redact(error.hint)},
-            {"upstream", upstream}}}};
 }
 
 }  // namespace extdata::auth

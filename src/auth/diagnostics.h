@@ -16,8 +16,6 @@ Result<AuthReport> authenticate(Credential& credential, Clock& clock);
 // {"ok": true, "token_type", "expires_in", "claims", "warnings"} (+ "access_token" when
 // show_token).
 nlohmann::json to_json(const AuthReport& report, bool show_token);
-// {"ok": false, "error": {"code", "message", "hint", "upstream": {details...}}}
-nlohmann::json to_json(const Error& error);
 
 // The claims a user needs to understand a token: aud, iss, tid, appid, azp, roles, scp,
 // exp, idtyp (when present). Empty object for opaque tokens.

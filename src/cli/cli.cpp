@@ -5,6 +5,7 @@
 
 #include "cli/cli_env.h"
 #include "cli/config_commands.h"
+#include "cli/errors_command.h"
 #include "cli/query_command.h"
 #include "cli/serve_commands.h"
 #include "cli/sharepoint_commands.h"
@@ -29,6 +30,7 @@ int run(int argc, char** argv) {
   add_sharepoint_commands(app, env);
   add_source_commands(app, env);
   add_query_command(app, env.exit_code);
+  add_errors_command(app, env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -2,23 +2,16 @@
 
 #include <iostream>
 
+#include "core/error_codes.h"
+#include "core/error_json.h"
 #include "core/redact.h"
 
 namespace extdata::cli {
 
-nlohmann::json error_json(const Error& error) {
-  nlohmann::json upstream = nlohmann::json::object();
-  for (const auto& [k, v] : error.details) upstream[k] = redact(v);
-  return {{"code", error.code},
-          {"message", redact(error.message)},
-          {"hint", redact(error.hint)},
-          {"upstream", upstream}};
-}
-
 void CliEnv::fail(const Error& error) {
-  exit_code = 1;
+  exit_code = extdata::exit_code(error);
   if (json()) {
-    print({{"ok", false}, {"error", error_json(error)}});
+    print(error_document(error));
     return;
   }
   std::cerr << "error: " << redact(error.message) << "\n";

@@ -26,7 +26,8 @@ struct CliEnv {
     return store::open_sqlite_store(data_dir());
   }
 
-  // Prints an error (text on stderr, or {"ok":false,"error":{...}} on stdout) and sets exit 1.
+  // Prints an error (text on stderr, or core's error_document on stdout) and sets the exit
+  // code of its category.
   void fail(const Error& error);
   // Prints JSON on stdout (pretty).
   void print(const nlohmann::json& value) const;
@@ -35,9 +36,6 @@ struct CliEnv {
   std::deque<std::string> strings_;
   std::deque<std::vector<std::string>> lists_;
 };
-
-// {"code","message","hint","upstream":{details}} with secrets redacted.
-nlohmann::json error_json(const Error& error);
 
 // Parses repeated --var k=v options.
 Result<std::map<std::string, std::string>> parse_vars(const std::vector<std::string>& vars);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/error_codes.h"
 #include "extract/csv.h"
 #include "extract/jsonpath/jsonpath.h"
 #include "extract/xml.h"
@@ -131,7 +132,7 @@ void add_query_command(CLI::App& app, int& exit_code) {
     if (!result.ok()) {
       std::cerr << "error: " << result.error().message << "\n";
       if (!result.error().hint.empty()) std::cerr << "hint: " << result.error().hint << "\n";
-      exit_code = result.error().code == "cli.usage" ? 2 : 1;
+      exit_code = extdata::exit_code(result.error());
       return;
     }
     std::cout << *result << "\n";

@@ -109,13 +109,7 @@ void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
     return;
   }
   auto report = auth::authenticate(*cred, runtime.clock());
-  if (!report.ok()) {
-    if (env.json()) {
-      env.exit_code = 1;
-      return env.print(auth::to_json(report.error()));
-    }
-    return env.fail(report.error());
-  }
+  if (!report.ok()) return env.fail(report.error());
   json out = auth::to_json(*report, show_token);
   if (env.json()) return env.print(out);
   std::cout << "ok: " << report->method << " credential works\n";

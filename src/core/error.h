@@ -4,10 +4,30 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace extdata {
+
+// What kind of failure an Error is. The category alone decides the HTTP status and the CLI
+// exit code (core/error_codes.h; docs/errors.md lists them). "Caller" is whoever asked
+// extdata: an API client or a CLI user; an upstream is a service extdata asked in turn.
+enum class ErrorCategory {
+  invalid_input,         // the caller sent something malformed or invalid (400, exit 1)
+  usage,                 // the command line is used wrongly (400, exit 2)
+  not_found,             // the named source, field, token or page does not exist (404)
+  method_not_allowed,    // the path exists, the HTTP method does not (405)
+  conflict,              // the request clashes with what is stored, e.g. a source in use (409)
+  too_large,             // the request body is over the server's limit (413)
+  precondition,          // the server is not set up for this: master key, data dir (503)
+  unauthorized,          // the caller sent no valid API token (401)
+  forbidden,             // the caller's token lacks the role (403)
+  upstream,              // an upstream refused the request or answered something unusable (502)
+  upstream_unavailable,  // an upstream could not be reached or kept throttling (502)
+  timeout,               // an upstream did not answer in time (504)
+  internal,              // a bug or a failure inside extdata (500)
+};
 
 struct Error {
   // Stable, machine-readable code such as "config.unknown_key" or "auth.secret_expired".
@@ -23,10 +43,20 @@ struct Error {
   Error(std::string c, std::string m, std::string h = {})
       : code(std::move(c)), message(std::move(m)), hint(std::move(h)) {}
 
+  // Set only where one code serves two kinds of failure (a config check and an upstream
+  // answer); otherwise the category comes from the code's entry in the registry.
+  std::optional<ErrorCategory> explicit_category;
+
   Error& with(std::string key, std::string value) {
     details[std::move(key)] = std::move(value);
     return *this;
   }
+  Error& as(ErrorCategory c) {
+    explicit_category = c;
+    return *this;
+  }
+  // The explicit category, else the registry's for the code, else internal.
+  ErrorCategory category() const;
   // "message (hint)" style one-liner for logs and CLI output.
   std::string to_string() const;
 };

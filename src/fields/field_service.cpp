@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/error_json.h"
 #include "core/time.h"
 #include "extract/json_text.h"
 #include "extract/utf8.h"
@@ -21,16 +22,12 @@ void append_timestamp(std::string& out, std::int64_t seconds) {
   out += '"' + format_rfc3339(from_unix_seconds(seconds)) + '"';
 }
 
+// Only when a refresh failed and stale records answer: not the hot path. Options and values
+// go to readers (forms, widgets): the upstream details stay with admins (source status, logs).
 void append_error(std::string& out, const Error& error) {
-  out += "{\"code\":";
-  extract::append_json_string(out, error.code);
-  out += ",\"message\":";
-  extract::append_json_string(out, error.message);
-  if (!error.hint.empty()) {
-    out += ",\"hint\":";
-    extract::append_json_string(out, error.hint);
-  }
-  out += '}';
+  Error shown = error;
+  shown.details.clear();
+  out += extdata::to_json(shown).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void append_freshness(std::string& out, bool stale, std::int64_t fetched_at, double age_seconds) {

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/error_codes.h"
+#include "core/error_json.h"
 #include "core/log.h"
 
 namespace extdata::server {
@@ -140,11 +142,11 @@ class SessionBase {
   void on_read(beast::error_code ec) {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof) return self().do_close();
     if (ec == bhttp::error::body_limit) {
-      Response r = Response::json(
-          413,
-          R"({"error":{"code":"request.too_large","message":"The request body exceeds the limit of )" +
-              std::to_string(shared_->options.max_body_bytes) +
-              R"( bytes.","hint":"Send a smaller body."}})");
+      const Error error("request.too_large",
+                        "The request body exceeds the limit of " +
+                            std::to_string(shared_->options.max_body_bytes) + " bytes.",
+                        "Send a smaller body.");
+      Response r = Response::json(http_status(error), error_document(error).dump());
       keep_alive_ = false;
       return write_response(std::move(r), 11);
     }

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/error_json.h"
 #include "core/redact.h"
 #include "extract/json_text.h"
 
@@ -107,17 +108,6 @@ TestReport test_source(Source& source, const Variables& variables) {
   return report;
 }
 
-json error_to_json(const Error& error) {
-  json j = {{"code", error.code}, {"message", redact(error.message)}};
-  if (!error.hint.empty()) j["hint"] = error.hint;
-  if (!error.details.empty()) {
-    json upstream = json::object();
-    for (const auto& [k, v] : error.details) upstream[k] = redact(v);
-    j["upstream"] = upstream;
-  }
-  return j;
-}
-
 json to_json(const TestReport& report) {
   json steps = json::array();
   for (const auto& s : report.trace.steps) {
@@ -137,7 +127,7 @@ json to_json(const TestReport& report) {
             {"sample", report.sample},
             {"columns", report.columns},
             {"warnings", report.warnings}};
-  if (report.error) j["error"] = error_to_json(*report.error);
+  if (report.error) j["error"] = extdata::to_json(*report.error);
   return j;
 }
 
@@ -167,7 +157,7 @@ std::string render_text(const TestReport& report) {
   for (const auto& w : report.warnings) out += "warning: " + w + "\n";
   if (report.error) {
     out += "error: " + redact(report.error->message) + "\n";
-    if (!report.error->hint.empty()) out += "hint: " + report.error->hint + "\n";
+    if (!report.error->hint.empty()) out += "hint: " + redact(report.error->hint) + "\n";
     if (auto it = report.error->details.find("body"); it != report.error->details.end()) {
       out += "upstream body: " + one_line(redact(it->second)) + "\n";
     }

@@ -29,13 +29,10 @@ inline constexpr size_t kSampleRecords = 5;
 TestReport test_source(Source& source, const Variables& variables);
 
 // {"ok", "steps":[{step,method,url,status,elapsed_ms,attempts}], "pages", "records", "sample",
-//  "columns", "warnings", "error":{code,message,hint,upstream:{...}}}
+//  "columns", "warnings", "error": core/error_json.h's to_json}
 nlohmann::json to_json(const TestReport& report);
 // The report for a terminal.
 std::string render_text(const TestReport& report);
-
-// {code, message, hint, upstream: details} — the error shape of reports and the API.
-nlohmann::json error_to_json(const Error& error);
 
 // One record as JSON: its columns as an object when the set has columns, else the record.
 nlohmann::json record_to_json(extract::RecordRef record);

@@ -184,7 +184,8 @@ Result<Step> compile_step(const json& spec, const std::string& key_prefix,
       if (step.format == Format::csv) {
         return Error("source.extract", key + ": values cannot be extracted from CSV responses",
                      "use a JSON or XML step")
-            .with("key", key);
+            .with("key", key)
+            .as(ErrorCategory::invalid_input);
       }
       step.extract.push_back(std::move(e));
     }

@@ -32,7 +32,7 @@ constexpr size_t kPreviewBytes = 512;
 Error config_error(std::string code, std::string key, std::string message, std::string hint = {}) {
   Error e(std::move(code), std::move(message), std::move(hint));
   e.with("key", std::move(key));
-  return e;
+  return e.as(ErrorCategory::invalid_input);  // a setting is wrong, whatever the code's usual kind
 }
 
 std::string spec_string(const nlohmann::json& spec, const char* key) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <filesystem>
 #include <random>
 
@@ -53,6 +54,11 @@ class ApiTest : public ::testing::Test {
 
   const std::string rest_source_ = R"({"type":"rest","url":"https://api.example.com/customers",
     "records":"$.items[*]","auth":{"type":"bearer","token":"tok-SECRET-abc123"}})";
+
+  // Cannot be fetched without a country: a field must bind the variable.
+  const std::string cities_source_ = R"({"type":"rest",
+    "url":"https://api.example.com/cities?country={country}","records":"$.items[*]",
+    "variables":{"country":{"required":true}}})";
 
   fs::path dir_;
   ManualClock clock_;
@@ -203,6 +209,60 @@ TEST_F(ApiTest, EveryAnswerIsCountedByEndpointAndStatus) {
   EXPECT_EQ(requests("preflight", "204"), 1);
   // The label is the endpoint kind, never the path: no series per field name.
   EXPECT_EQ(call("GET", "/metrics").body.find("nope"), std::string::npos);
+}
+
+TEST_F(ApiTest, FieldWithAMissingRequiredVariableIs400NamingTheVariable) {
+  ASSERT_EQ(call("PUT", "/api/v1/sources/cities", admin_, cities_source_).status, 201);
+  ASSERT_EQ(
+      call("PUT", "/api/v1/fields/city", admin_, R"({"source":"cities","label":"{name}"})").status,
+      201);
+  for (const char* method : {"GET", "POST"}) {
+    auto r = call(method, "/api/v1/fields/city/options", reader_,
+                  std::string(method) == "POST" ? "{}" : "");
+    EXPECT_EQ(r.status, 400) << method << " " << r.body;
+    auto e = body(r)["error"];
+    EXPECT_EQ(e["code"], "source.variable_missing");
+    EXPECT_EQ(e["category"], "invalid_input");
+    EXPECT_NE(e["message"].get<std::string>().find("'country'"), std::string::npos) << e.dump();
+  }
+}
+
+TEST_F(ApiTest, ErrorDocumentIsIdenticalFromTheApiAndTheCli) {
+  ASSERT_EQ(call("PUT", "/api/v1/sources/cities", admin_, cities_source_).status, 201);
+  ASSERT_EQ(
+      call("PUT", "/api/v1/fields/city", admin_, R"({"source":"cities","label":"{name}"})").status,
+      201);
+  // An admin sees every detail of an error, as the CLI's user (the operator) does.
+  auto api = call("GET", "/api/v1/fields/city/options", admin_);
+  const std::string command = std::string(EXTDATA_BINARY_DIR) + "/extdata --data '" +
+                              dir_.string() + "' --output json field options city 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);  // invalid_input's exit code
+  const json cli = json::parse(out, nullptr, false);
+  ASSERT_FALSE(cli.is_discarded()) << out;
+  EXPECT_EQ(cli, body(api)) << "CLI: " << out << "\nAPI: " << api.body;
+  EXPECT_EQ(cli["ok"], false);
+  EXPECT_EQ(cli["error"]["code"], "source.variable_missing");
+  EXPECT_EQ(cli["error"]["upstream"]["variable"], "country");
+}
+
+TEST_F(ApiTest, RoleIsCheckedBeforeTheMethodAndUnknownPathsAre404) {
+  EXPECT_EQ(call("POST", "/api/v1/sources").status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/sources", reader_).status, 403);
+  auto wrong_method = call("PATCH", "/api/v1/fields/x", admin_);
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(body(wrong_method)["error"]["category"], "method_not_allowed");
+  EXPECT_EQ(call("POST", "/api/v1/draft/nothing", admin_, "{}").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/sources/a/b/c", admin_).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/fields/x/value", reader_).status, 400);  // no key parameter
+  EXPECT_EQ(call("DELETE", "/healthz").status, 405);
+  EXPECT_EQ(call("POST", "/index.html").status, 405);
 }
 
 TEST_F(ApiTest, CorsOnlyForAllowedOrigins) {

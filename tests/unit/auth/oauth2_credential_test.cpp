@@ -8,6 +8,7 @@
 #include "auth/oauth2.h"
 #include "auth/oauth2/base64url.h"
 #include "auth_test_support.h"
+#include "core/error_json.h"
 #include "core/log.h"
 
 namespace extdata::auth {
@@ -281,7 +282,7 @@ TEST(Authenticate, FailureJsonCarriesCodeHintAndUpstream) {
   };
   auto report = authenticate(*env.make(), env.clock);
   ASSERT_FALSE(report.ok());
-  const json out = to_json(report.error());
+  const json out = error_document(report.error());
   EXPECT_EQ(out["ok"], false);
   EXPECT_EQ(out["error"]["code"], "auth.invalid_secret");
   EXPECT_FALSE(out["error"]["message"].get<std::string>().empty());

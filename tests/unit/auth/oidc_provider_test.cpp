@@ -18,6 +18,7 @@
 #include "auth/oauth2/jwt.h"
 #include "auth/oauth2/token_cache.h"
 #include "auth_test_support.h"
+#include "core/error_json.h"
 #include "http/curl_client.h"
 
 extern char** environ;
@@ -257,7 +258,7 @@ TEST_F(OidcProviderTest, WrongSecretIsATranslatedInvalidClient) {
   EXPECT_EQ(report.error().details.at("error"), "invalid_client");
   EXPECT_EQ(report.error().details.at("http_status"), "401");
   EXPECT_FALSE(report.error().hint.empty());
-  EXPECT_EQ(to_json(report.error()).dump().find("not-the-right-secret"), std::string::npos);
+  EXPECT_EQ(error_document(report.error()).dump().find("not-the-right-secret"), std::string::npos);
 }
 
 TEST_F(OidcProviderTest, WrongBasicSecretKeyScopeAndResourceAreRefused) {
