@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "auth/diagnostics.h"
+#include "config/catalog.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "sources/common/report.h"
@@ -627,6 +628,10 @@ struct ApiServer::Impl {
         if (!src.ok()) return error_response(src.error());
         return sharepoint_explore(**src, parts[5]);
       }
+    }
+    if (n == 3 && parts[2] == "kinds") {
+      if (auto e = require(req, Role::admin)) return error_response(*e);
+      return m == "GET" ? json_ok(config::kinds_document()) : method_error();
     }
     if (n >= 4 && parts[2] == "draft") {
       if (auto e = require(req, Role::admin)) return error_response(*e);
