@@ -266,6 +266,7 @@ await step("a rest source is created through the generic form, with its secret k
 
 await step("editing the rest source fills the generic form and the sources page names its kind", async () => {
   await page.goto(BASE + `/#/sources/${REST_SOURCE}/edit`);
+  await page.getByRole("heading", { name: `Edit source ${REST_SOURCE}` }).waitFor();
   await wizard("url").waitFor();
   assertEq(await wizard("url").inputValue(), BASE + "/healthz", "url filled in");
   assertEq(await wizard("auth.type").inputValue(), "api_key", "auth method selected");
@@ -276,6 +277,9 @@ await step("editing the rest source fills the generic form and the sources page 
   const text = await row.innerText();
   assert(text.includes("REST API"), `row names the kind: ${text}`);
   await shot("sources-two-kinds");
+  await page.goto(BASE + `/#/sources/${REST_SOURCE}/edit`);
+  await page.getByRole("heading", { name: `Edit source ${REST_SOURCE}` }).waitFor();
+  assert(!(await page.locator("fieldset.presets").isVisible()), "editing hides the preset picker");
 });
 
 // ------------------------------------------------------------------ fields
