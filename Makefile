@@ -5,7 +5,7 @@ RELEASE_BUILD := build/release
 FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 20
 
-.PHONY: deps build build-test demo test bench fuzz format clang-check clean
+.PHONY: deps build build-test demo test bench fuzz format clang-check clean docs
 
 deps:
 	@scripts/install-deps
@@ -27,6 +27,10 @@ demo: build
 
 test: build-test
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# docs/configuration.md from the settings tables of the kinds (a unit test fails when stale).
+docs: build-test
+	$(TEST_BUILD)/extdata config-reference > docs/configuration.md
 
 bench: build
 	scripts/bench

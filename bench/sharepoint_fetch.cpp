@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/metrics.h"
+#include "sources/kinds.h"
 #include "sources/sharepoint/sharepoint_source.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   memory::map_large_buffers_separately();  // as extdata's main does
+  sources::register_builtin_kinds();
   log::init("warn");
   std::ifstream in(argv[1]);
   std::stringstream text;

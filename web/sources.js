@@ -48,7 +48,13 @@ function stateCell(source) {
   return badges;
 }
 
-function row(source, refreshPage) {
+// "SharePoint list Customers", "REST API": the kind's title from GET /api/v1/kinds.
+function kindLabel(source, titles) {
+  const title = titles[source.type] || source.type;
+  return source.type === "sharepoint-list" && source.list ? `${title} ${source.list}` : title;
+}
+
+function row(source, refreshPage, titles) {
   const st = source.status || {};
   const actions = h("div.actions", {});
   const rowStatus = h("div.row-status", { "aria-live": "polite" });
@@ -93,7 +99,7 @@ function row(source, refreshPage) {
   return h(
     "tr",
     { "data-source": source.name },
-    h("th", { scope: "row" }, h("a", { href: `#/sources/${enc(source.name)}/edit` }, source.name), h("div.muted", {}, source.type === "sharepoint-list" ? `SharePoint list ${source.list || ""}` : "REST API")),
+    h("th", { scope: "row" }, h("a", { href: `#/sources/${enc(source.name)}/edit` }, source.name), h("div.muted", {}, kindLabel(source, titles))),
     h("td", {}, stateCell(source)),
     h("td", {}, when(st.last_fetch_at), st.last_success_at && st.last_success_at !== st.last_fetch_at ? h("div.muted", {}, "last success ", when(st.last_success_at)) : null),
     h("td.num", {}, st.records ?? h("span.muted", {}, "—")),
@@ -115,7 +121,12 @@ function row(source, refreshPage) {
 export async function sourcesPage() {
   const section = h("section", { "aria-labelledby": "sources-title" });
   const body = h("div");
+  const titles = {};
   const load = async () => {
+    if (!Object.keys(titles).length) {
+      const kinds = await get("/api/v1/kinds");
+      for (const k of kinds.sources || []) titles[k.type] = k.title;
+    }
     const data = await get("/api/v1/sources");
     const sources = data.sources || [];
     clear(body);
@@ -136,7 +147,7 @@ export async function sourcesPage() {
             {},
             h("tr", {}, ["Source", "State", "Last fetch", "Records", "Expiry", "Warnings and last error", "Actions"].map((c) => h("th", { scope: "col" }, c)))
           ),
-          h("tbody", {}, sources.map((s) => row(s, load)))
+          h("tbody", {}, sources.map((s) => row(s, load, titles)))
         )
       )
     );

@@ -1,10 +1,12 @@
-// New source wizard (and editor) with two presets: SharePoint list (Microsoft Graph) and
-// REST API. The SharePoint preset follows the setup flow: app registration →
+// New source wizard (and editor). Presets: SharePoint list (Microsoft Graph), a guided flow,
+// then every source kind the server declares (GET /api/v1/kinds), each a form rendered from
+// its settings (kind_form.js), so a new kind needs no JavaScript. The SharePoint preset follows the setup flow: app registration →
 // Authenticate → site → list → columns → Save and test. Every step before saving goes
 // through the /api/v1/draft/* endpoints with the spec as typed; the secret travels
 // browser → server only and the server never sends it back.
 import { get, post, put, enc } from "./api.js";
 import { h, add, clear, errorBox, warningBox, field, uid, recordTable, capitalize, pick } from "./dom.js";
+import { kindForm } from "./kind_form.js";
 
 const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
 const DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0";
@@ -353,93 +355,28 @@ function sharepointForm(ctx) {
   return { form, spec: () => spec(true), firstInput: tenant };
 }
 
-// -------------------------------------------------------------- REST preset
+// -------------------------------------------------------------- any other kind
 
-function restForm(ctx) {
-  const ex = ctx.existing || {};
-  const exAuth = ex.auth || { type: "none" };
-  const url = input({ name: "url", type: "url", value: ex.url || "", placeholder: "https://api.example.com/v1/customers?q={q}" });
-  const method = h("select", { name: "method" }, ["GET", "POST"].map((m) => h("option", { value: m, selected: (ex.method || "GET") === m }, m)));
-  const records = input({ name: "records", value: ex.records || "", placeholder: "$.items[*]" });
-  const pagination = h("select", { name: "pagination" }, [
-    h("option", { value: "none" }, "None"),
-    h("option", { value: "next_link", selected: ex.pagination && ex.pagination.type === "next_link" }, "Next-page link in the body"),
-    h("option", { value: "link_header", selected: ex.pagination && ex.pagination.type === "link_header" }, "Link header (RFC 8288)"),
-  ]);
-  const nextPath = input({ name: "next", value: (ex.pagination && ex.pagination.next) || "", placeholder: "$['@odata.nextLink']" });
-  const authType = h("select", { name: "auth_type" }, [
-    ["none", "None"],
-    ["bearer", "Bearer token"],
-    ["api_key", "API key"],
-    ["basic", "Basic (user and password)"],
-    ["oauth2", "OAuth 2.0 client credentials"],
-  ].map(([v, l]) => h("option", { value: v, selected: exAuth.type === v }, l)));
-  const stored = (k) => exAuth[k] && typeof exAuth[k] === "object" && exAuth[k].set;
-  const secretInput = (k, label) =>
-    field(label, input({ type: "password", name: k, autocomplete: "new-password", placeholder: stored(k) ? "stored — type a new value to replace it" : "" }), stored(k) ? "Stored; never shown again. Leave empty to keep it." : "Sent to the server, never shown again.");
-  const authFields = {
-    none: [],
-    bearer: [secretInput("token", "Token")],
-    api_key: [field("Header or parameter name", input({ name: "name", value: exAuth.name || "X-Api-Key" })), secretInput("value", "Key"), field("Sent in", h("select", { name: "in" }, ["header", "query"].map((v) => h("option", { value: v, selected: exAuth.in === v }, v))))],
-    basic: [field("User name", input({ name: "username", value: exAuth.username || "" })), secretInput("password", "Password")],
-    oauth2: [
-      field("Token URL", input({ name: "token_url", type: "url", value: exAuth.token_url || "" })),
-      field("Client ID", input({ name: "client_id", value: exAuth.client_id || "" })),
-      secretInput("client_secret", "Client secret"),
-      field("Scope", input({ name: "scope", value: exAuth.scope || "" })),
-    ],
-  };
-  const authBox = h("div.auth-fields");
-  const showAuth = () => add(clear(authBox), ...authFields[authType.value]);
-  authType.addEventListener("change", showAuth);
-  showAuth();
-
-  const spec = () => {
-    const s = { ...ctx.base(), type: "rest" };
-    s.url = url.value.trim();
-    s.method = method.value;
-    if (records.value.trim()) s.records = records.value.trim();
-    else delete s.records;
-    if (pagination.value === "none") delete s.pagination;
-    else s.pagination = { ...(ex.pagination || {}), type: pagination.value, ...(pagination.value === "next_link" ? { next: nextPath.value.trim() } : {}) };
-    if (authType.value === "none") delete s.auth;
-    else {
-      const a = { ...(exAuth.type === authType.value ? exAuth : {}), type: authType.value };
-      for (const el of authBox.querySelectorAll("input, select")) {
-        if (el.type === "password") {
-          if (el.value) a[el.name] = el.value;
-          else if (stored(el.name) && exAuth.type === authType.value) a[el.name] = { set: true };
-          else delete a[el.name];
-        } else if (el.value.trim()) a[el.name] = el.value.trim();
-        else delete a[el.name];
-      }
-      s.auth = a;
-    }
-    return s;
-  };
-
+// The form of a kind from the kinds document, with an Authenticate button when the kind
+// has an `auth` setting.
+function genericForm(ctx, kind, doc) {
+  const f = kindForm(ctx, kind, doc);
+  if (!f.authenticates) return f;
   const authOut = h("div.result", { "aria-live": "polite" });
-  const authBtn = h("button", { type: "button" }, "Authenticate");
+  const authBtn = h("button", { type: "button", id: "authenticate" }, "Authenticate");
   authBtn.addEventListener("click", async () => {
     const done = busy(authBtn, "Authenticating…");
     clear(authOut);
     try {
-      add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: spec(), variables: {} })));
+      add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: f.spec(), variables: {} })));
     } catch (err) {
       add(authOut, errorBox(err, "Authentication failed"));
     } finally {
       done();
     }
   });
-
-  const form = h(
-    "div.preset",
-    {},
-    h("fieldset.step", {}, h("legend", {}, h("span.step-no", {}, "1"), " Request"), field("URL", url, "{variable} placeholders are filled from the field's context"), field("Method", method), field("Records", records, "JSONPath selecting the records; the whole body when empty"), field("Pagination", pagination), field("Next link path", nextPath, "For 'Next-page link': JSONPath to the next URL")),
-    h("fieldset.step", {}, h("legend", {}, h("span.step-no", {}, "2"), " Credentials"), field("Authentication", authType), authBox, h("div.buttons", {}, authBtn), authOut),
-    ex.steps ? h("p.muted", {}, `This source has ${ex.steps.length} preliminary steps; they are kept as configured.`) : null
-  );
-  return { form, spec, firstInput: url };
+  add(f.form.querySelector("fieldset.step"), h("div.buttons", {}, authBtn), authOut);
+  return f;
 }
 
 // -------------------------------------------------------------- page
@@ -455,7 +392,16 @@ export async function wizardPage(editName) {
   const name = input({ name: "name", value: existing ? existing.name || editName : "", required: true, pattern: "[A-Za-z0-9_-]+", disabled: !!existing });
   const ttl = input({ name: "cache_ttl", value: (existing && existing.cache_ttl) || "", placeholder: "5m" });
   const presetBox = h("div");
-  let preset = existing ? (existing.type === "sharepoint-list" ? "sharepoint" : "rest") : "sharepoint";
+  // The presets: SharePoint's guided flow, then every other kind the server knows, each
+  // rendered from its settings (GET /api/v1/kinds).
+  const doc = await get("/api/v1/kinds");
+  const kinds = (doc.sources || []).filter((k) => k.type !== "sharepoint-list");
+  const presets = [];
+  if ((doc.sources || []).some((k) => k.type === "sharepoint-list"))
+    presets.push({ value: "sharepoint", label: "SharePoint list", desc: "A list on a SharePoint site, through Microsoft Graph (app registration in Entra ID)", make: (ctx) => sharepointForm(ctx) });
+  for (const k of kinds) presets.push({ value: k.type, label: k.title, desc: k.description, make: (ctx) => genericForm(ctx, k, doc) });
+  const presetOf = (type) => (type === "sharepoint-list" ? "sharepoint" : type);
+  let preset = existing ? presetOf(existing.type) : presets[0].value;
   let current = null;
 
   const ctx = {
@@ -469,9 +415,14 @@ export async function wizardPage(editName) {
     },
   };
   const showPreset = () => {
-    if (existing && (preset === "sharepoint") !== (existing.type === "sharepoint-list")) ctx.existing = null;
-    else ctx.existing = existing;
-    current = preset === "sharepoint" ? sharepointForm(ctx) : restForm(ctx);
+    ctx.existing = existing && presetOf(existing.type) === preset ? existing : null;
+    const chosen = presets.find((p) => p.value === preset);
+    if (!chosen) {
+      add(clear(presetBox), errorBox({ message: `this server has no source kind '${existing ? existing.type : preset}'`, hint: "See extdata kinds for the kinds it knows." }, "Cannot edit this source"));
+      current = null;
+      return;
+    }
+    current = chosen.make(ctx);
     add(clear(presetBox), current.form);
   };
 
@@ -479,10 +430,7 @@ export async function wizardPage(editName) {
     "fieldset.presets",
     { hidden: !!existing },
     h("legend", {}, "Preset"),
-    [
-      ["sharepoint", "SharePoint list", "A list on a SharePoint site, through Microsoft Graph (app registration in Entra ID)"],
-      ["rest", "REST API", "Any JSON, XML or CSV HTTP API"],
-    ].map(([value, label, desc]) => {
+    presets.map(({ value, label, desc }) => {
       const id = uid("preset");
       const radio = h("input", { type: "radio", name: "preset", id, value, checked: value === preset });
       radio.addEventListener("change", () => {
@@ -499,6 +447,7 @@ export async function wizardPage(editName) {
   saveBtn.addEventListener("click", async () => {
     clear(saveOut);
     const n = name.value.trim();
+    if (!current) return;
     if (!NAME_RE.test(n)) {
       add(saveOut, errorBox({ message: "the source needs a name of letters, digits, - and _", hint: "Type a name such as sales-customers at the top of the page." }, "Cannot save"));
       name.focus();

@@ -11,6 +11,7 @@
 
 #include "api/sharepoint_routes.h"
 #include "auth/diagnostics.h"
+#include "config/catalog.h"
 #include "core/error_codes.h"
 #include "core/error_json.h"
 #include "core/log.h"
@@ -628,6 +629,8 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
          return Response::text(200, s.runtime.metrics().prometheus_text(),
                                "text/plain; version=0.0.4");
        }},
+      {"GET", "/api/v1/kinds", Role::admin, nullptr, "kinds",
+       [](Impl&, R, P) { return json_ok(config::kinds_document()); }},
       {"GET", "/api/v1/sources", Role::admin, nullptr, "sources",
        [](Impl& s, R, P) { return s.list_sources(); }},
       {"GET", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",

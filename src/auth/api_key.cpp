@@ -62,4 +62,19 @@ Result<AuthReport> ApiKeyCredential::authenticate() {
   return report;
 }
 
+namespace methods {
+const AuthMethod& api_key() {
+  static const config::Schema table{
+      .name = "api_key",
+      .settings = {
+          config::settings::string("name", "Header or query parameter name, e.g. X-Api-Key", true),
+          config::settings::secret("value", "The key", true),
+          config::settings::choice("in", {"header", "query"}, "header", "Where the key is sent")}};
+  static const AuthMethod method{
+      {"api_key", "API key", "An API key in a header or query parameter.", &table},
+      &ApiKeyCredential::create};
+  return method;
+}
+}  // namespace methods
+
 }  // namespace extdata::auth

@@ -40,4 +40,18 @@ Result<AuthReport> BasicCredential::authenticate() {
   return report;
 }
 
+namespace methods {
+const AuthMethod& basic() {
+  static const config::Schema table{
+      .name = "basic",
+      .settings = {config::settings::string("username", "User name", true),
+                   config::settings::secret("password", "Password", true)}};
+  static const AuthMethod method{
+      {"basic", "HTTP Basic", "A user name and password sent with every request (RFC 7617).",
+       &table},
+      &BasicCredential::create};
+  return method;
+}
+}  // namespace methods
+
 }  // namespace extdata::auth

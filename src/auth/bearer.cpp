@@ -49,4 +49,15 @@ std::vector<ExpiringSecret> BearerCredential::expiring_secrets() const {
   return {ExpiringSecret{"bearer token", *expires_at_, 30}};
 }
 
+namespace methods {
+const AuthMethod& bearer() {
+  static const config::Schema table{
+      .name = "bearer", .settings = {config::settings::secret("token", "The token", true)}};
+  static const AuthMethod method{
+      {"bearer", "Bearer token", "A static token sent as Authorization: Bearer.", &table},
+      &BearerCredential::create};
+  return method;
+}
+}  // namespace methods
+
 }  // namespace extdata::auth

@@ -1,7 +1,7 @@
 #pragma once
 // How a source proves who it is to an upstream. One interface, one file pair per method
-// (none, basic, bearer, api_key, custom_headers, ntlm, oauth2), one registration line in
-// credential.cpp.
+// (none, basic, bearer, api_key, custom_headers, ntlm, oauth2), each declaring its type,
+// settings table and factory (an AuthMethod); one registration line in methods.cpp.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/catalog.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/metrics.h"
@@ -68,6 +69,14 @@ class Credential {
 
   // Secrets whose expiry date is known (configured or read from a certificate / JWT).
   virtual std::vector<ExpiringSecret> expiring_secrets() const { return {}; }
+
+  // The access token apply() would send, for callers that read its claims (why Graph said
+  // 403); only token-based methods have one.
+  virtual Result<std::string> access_token() {
+    return Error("auth.no_token", "a " + std::string(type()) + " credential has no access token");
+  }
+  // The token endpoint, resolved ({tenant} filled); empty for methods without one.
+  virtual std::string token_endpoint() const { return {}; }
 };
 
 // Builds a credential from a source's `auth:` object (type: none|basic|bearer|api_key|
@@ -75,7 +84,19 @@ class Credential {
 Result<std::shared_ptr<Credential>> make_credential(const nlohmann::json& auth,
                                                     const CredentialDeps& deps);
 
-// The auth types make_credential knows, for docs and config validation.
-std::vector<std::string_view> credential_types();
+using CredentialFactory = Result<std::shared_ptr<Credential>> (*)(const nlohmann::json& auth,
+                                                                  const CredentialDeps& deps);
+
+// An auth method: what it declares to the catalog (type, title, description, settings
+// table) and how it is built. Each method defines `const AuthMethod& methods::NAME()` in its
+// own file; methods.cpp lists them.
+struct AuthMethod {
+  config::KindDecl declaration;
+  CredentialFactory create;
+};
+
+// Installs every auth method into config::catalog() (sources::register_builtin_kinds()
+// calls it).
+void register_builtin_methods();
 
 }  // namespace extdata::auth

@@ -127,4 +127,22 @@ Result<AuthReport> CustomHeadersCredential::authenticate() {
   return report;
 }
 
+namespace methods {
+const AuthMethod& headers() {
+  static const config::Schema table{
+      .name = "headers", .settings = {[] {
+                           config::Setting s =
+                               config::settings::map("headers", "Header name → value template");
+                           s.required = true;
+                           s.secret_values = true;
+                           return s;
+                         }()}};
+  static const AuthMethod method{
+      {"headers", "Custom headers",
+       "Headers sent with every request; their values are treated as secrets.", &table},
+      &CustomHeadersCredential::create};
+  return method;
+}
+}  // namespace methods
+
 }  // namespace extdata::auth

@@ -14,4 +14,13 @@ Result<AuthReport> NoCredential::authenticate() {
   return report;
 }
 
+namespace methods {
+const AuthMethod& none() {
+  static const config::Schema table{.name = "none", .settings = {}};
+  static const AuthMethod method{{"none", "No credentials", "Requests go out as they are.", &table},
+                                 &NoCredential::create};
+  return method;
+}
+}  // namespace methods
+
 }  // namespace extdata::auth

@@ -34,4 +34,18 @@ Result<AuthReport> NtlmCredential::authenticate() {
   return report;
 }
 
+namespace methods {
+const AuthMethod& ntlm() {
+  static const config::Schema table{
+      .name = "ntlm",
+      .settings = {
+          config::settings::string("username", "User name, DOMAIN\\user or user@domain", true),
+          config::settings::secret("password", "Password", true)}};
+  static const AuthMethod method{
+      {"ntlm", "NTLM", "Windows integrated authentication (NTLM) through libcurl.", &table},
+      &NtlmCredential::create};
+  return method;
+}
+}  // namespace methods
+
 }  // namespace extdata::auth

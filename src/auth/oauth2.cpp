@@ -6,6 +6,7 @@
 #include "auth/config_fields.h"
 #include "auth/diagnostics.h"
 #include "auth/oauth2/token_url.h"
+#include "auth/oauth2_settings.h"
 #include "core/log.h"
 #include "core/redact.h"
 
@@ -89,13 +90,8 @@ Result<OAuth2Settings> parse_oauth2_settings(const nlohmann::json& auth) {
   EXTDATA_ASSIGN_OR_RETURN(grant.client_secret, optional_string(auth, "client_secret"));
   const auto cert = auth.find("client_certificate");
   const bool has_cert = cert != auth.end() && !cert->is_null();
-  if (has_cert && !grant.client_secret.empty())
-    return config_error("auth.conflicting_keys", "client_certificate",
-                        "give client_secret or client_certificate, not both");
-  if (!has_cert && grant.client_secret.empty())
-    return config_error("config.missing_key", "client_secret",
-                        "client_secret (or client_certificate) is required",
-                        "paste the secret's Value from Certificates & secrets, not its ID");
+  if (auto v = client_secret_rule(!grant.client_secret.empty(), has_cert))
+    return config_error(v->code, v->key, v->message, v->hint);
   if (!grant.client_secret.empty()) {
     EXTDATA_TRY(check_header_text(grant.client_secret, "client_secret", false));
     if (std::isspace(static_cast<unsigned char>(grant.client_secret.front())) ||
@@ -254,6 +250,11 @@ Result<Token> OAuth2Credential::token() {
   return token;
 }
 
+Result<std::string> OAuth2Credential::access_token() {
+  EXTDATA_ASSIGN_OR_RETURN(Token token, this->token());
+  return token.access_token;
+}
+
 Status OAuth2Credential::apply(http::Request& request) {
   EXTDATA_ASSIGN_OR_RETURN(Token token, this->token());
   http::set_header(request.headers, "Authorization", "Bearer " + token.access_token);
@@ -291,5 +292,16 @@ std::vector<ExpiringSecret> OAuth2Credential::expiring_secrets() const {
          cert->not_after(), settings_.expiry_warning_days});
   return out;
 }
+
+namespace methods {
+const AuthMethod& oauth2() {
+  static const AuthMethod method{{"oauth2", "OAuth 2.0 client credentials",
+                                  "A token from the client-credentials grant (client secret or "
+                                  "certificate), cached and refreshed ahead of expiry.",
+                                  &oauth2_settings()},
+                                 &OAuth2Credential::create};
+  return method;
+}
+}  // namespace methods
 
 }  // namespace extdata::auth

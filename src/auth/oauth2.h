@@ -28,6 +28,8 @@ class OAuth2Credential final : public Credential {
   bool on_unauthorized(const http::Request& sent, const http::Response& response) override;
   Result<AuthReport> authenticate() override;
   std::vector<ExpiringSecret> expiring_secrets() const override;
+  Result<std::string> access_token() override;
+  std::string token_endpoint() const override { return settings_.grant.token_url; }
 
   // A token from the cache (or the endpoint); for sources that need the token itself.
   Result<Token> token();

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "api/runtime.h"
+#include "config/catalog.h"
 #include "config/config.h"
 #include "config/schema.h"
 
@@ -12,6 +13,36 @@ namespace extdata::cli {
 using nlohmann::json;
 
 namespace {
+
+// One line per setting: "  url  url, required, secret, {variables}  Request URL".
+void print_kinds(const nlohmann::json& kinds, const char* heading) {
+  std::cout << heading << "\n";
+  for (const auto& kind : kinds) {
+    std::cout << "\n"
+              << kind["type"].get<std::string>() << " — " << kind["title"].get<std::string>()
+              << "\n  " << kind["description"].get<std::string>() << "\n";
+    for (const auto& st : kind["settings"]) {
+      std::string traits = st["type"].get<std::string>();
+      if (st["required"].get<bool>()) traits += ", required";
+      if (st["secret"].get<bool>() && st["type"] != "secret") traits += ", secret";
+      if (st["variables"].get<bool>()) traits += ", {variables}";
+      std::cout << "    " << st["key"].get<std::string>() << " (" << traits << ") "
+                << st["description"].get<std::string>() << "\n";
+    }
+  }
+}
+
+void kinds_cmd(CliEnv& env, bool markdown) {
+  if (markdown) {
+    std::cout << config::schema_markdown();
+    return;
+  }
+  const nlohmann::json doc = config::kinds_document();
+  if (env.json()) return env.print(doc);
+  print_kinds(doc["sources"], "Source kinds");
+  std::cout << "\n";
+  print_kinds(doc["auth"], "Auth methods");
+}
 
 std::set<std::string> stored_source_names(store::Store& store) {
   std::set<std::string> names;
@@ -246,6 +277,15 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   auto* reference = app.add_subcommand(
       "config-reference", "Print every config key as Markdown (docs/configuration.md)");
   reference->callback([] { std::cout << config::schema_markdown(); });
+
+  static bool kinds_markdown = false;
+  auto* kinds = app.add_subcommand(
+      "kinds",
+      "Every source kind and auth method with its settings (--output json: the document "
+      "GET /api/v1/kinds answers)");
+  kinds->add_flag("--markdown", kinds_markdown,
+                  "The configuration reference (docs/configuration.md)");
+  kinds->callback([&env] { kinds_cmd(env, kinds_markdown); });
 
   auto* source = app.add_subcommand("source", "Manage data sources");
   source->require_subcommand(1);

@@ -349,9 +349,7 @@ class Validator {
             }
           } else {
             // Header values in an auth `headers` map are credentials.
-            Setting ss{.name = key,
-                       .kind = st.description.find("secrets") != std::string::npos ? Kind::secret
-                                                                                   : Kind::string};
+            Setting ss{.name = key, .kind = st.secret_values ? Kind::secret : Kind::string};
             v = scalar(ss, p, pp, kv.second);
           }
           if (v)

@@ -39,6 +39,10 @@ struct Setting {
   const Schema* object = nullptr;          // Kind::object, or Kind::list of objects
   Kind item = Kind::string;                // Kind::list of scalars
   std::optional<double> min, max;          // numbers and durations
+  bool variables = false;                  // "{variable}" placeholders may stand in the value
+  bool secret_values = false;              // Kind::string_map whose values are credentials
+
+  bool secret() const { return kind == Kind::secret || secret_values; }
 };
 
 struct Schema {
@@ -55,13 +59,42 @@ struct Schema {
   std::vector<std::string> names() const;
 };
 
+// Result of a cross-key check: the key it concerns and a message.
+using Check = std::optional<std::pair<std::string, std::string>>;
+
+// Builders for settings tables (src/sources/<kind>/*_settings.cpp, src/auth/*).
+namespace settings {
+Setting string(std::string name, std::string desc, bool required = false);
+Setting secret(std::string name, std::string desc, bool required = false);
+Setting url(std::string name, std::string desc, bool required = false);
+Setting boolean(std::string name, std::string desc, bool def);
+Setting date(std::string name, std::string desc);
+Setting choice(std::string name, std::vector<std::string> choices, std::string def,
+               std::string desc);
+Setting duration(std::string name, std::string desc, std::optional<double> def = std::nullopt);
+Setting integer(std::string name, std::string desc, std::optional<long> def, double min,
+                double max);
+Setting object(std::string name, const Schema* schema, std::string desc, bool required = false);
+Setting list_of(std::string name, const Schema* schema, std::string desc);
+Setting map(std::string name, std::string desc);
+Setting any(std::string name, std::string desc);
+Setting string_or_list(std::string name, std::string desc);
+// The same setting with {variable} placeholders allowed.
+Setting with_variables(Setting s);
+}  // namespace settings
+
 const Schema& file_schema();    // top level: sources, fields
-const Schema& source_schema();  // discriminated by `type`
+const Schema& source_schema();  // discriminated by `type`; variants from the catalog
 const Schema& field_schema();
-const Schema& auth_schema();    // discriminated by `type`
+const Schema& auth_schema();    // discriminated by `type`; variants from the catalog
+// The keys every source has, whatever its kind (name, type, cache_ttl, timeout ...).
+std::vector<Setting> common_source_settings();
+// The registered source kinds (catalog.h).
 std::vector<std::string> source_types();
 
 // Markdown reference of every setting, generated from the tables (docs/configuration.md).
 std::string schema_markdown();
+// Type name of a setting in the kinds document ("string", "url", "string_map" ...).
+const char* kind_id(Kind kind);
 
 }  // namespace extdata::config

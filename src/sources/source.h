@@ -1,7 +1,8 @@
 #pragma once
 // The Source seam: a configured upstream that produces a RecordSet for a set of
-// variable values. One folder per kind (rest/, sharepoint/), one registration line
-// in registry.cpp. The cache and field service only see this interface.
+// variable values. One folder per kind (rest/, sharepoint/), each declaring its type,
+// settings table and factory (a SourceKind); one registration line in kinds.cpp. The cache
+// and field service only see this interface.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "auth/credential.h"
+#include "config/catalog.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -76,6 +78,17 @@ struct SourceDeps {
   // Builds the HTTP client for a source (tests inject fakes); by default CurlHttpClient
   // with the source's timeout and CA bundle.
   std::function<std::shared_ptr<http::HttpClient>(const config::SourceConfig&)> http_factory;
+};
+
+using SourceFactory = Result<std::shared_ptr<Source>> (*)(const config::SourceConfig& config,
+                                                         const SourceDeps& deps);
+
+// A source kind: what it declares to the catalog (type, title, description, settings table)
+// and how it is built. Each kind defines `const SourceKind& kinds::NAME()` in its folder;
+// kinds.cpp lists them.
+struct SourceKind {
+  config::KindDecl declaration;
+  SourceFactory create;
 };
 
 // Builds a source of the config's type; validates what the schema cannot (templates,

@@ -222,6 +222,66 @@ await step("sources page shows the new source with its state", async () => {
   await shot("sources", "sources");
 });
 
+// ------------------------------------------------------------------ any other kind
+
+const REST_SOURCE = "server-health";
+const REST_KEY = "e2e-api-key-0123456789";
+
+await step("the wizard offers every kind of GET /api/v1/kinds with a form rendered from its settings", async () => {
+  const kinds = await apiGet("/api/v1/kinds");
+  assertEq(kinds.status, 200, "GET /api/v1/kinds");
+  await page.goto(BASE + "/#/sources/new");
+  for (const k of kinds.body.sources) await page.getByRole("radio", { name: new RegExp(k.title) }).first().waitFor();
+  await page.getByRole("radio", { name: /REST API/ }).check();
+  const rest = kinds.body.sources.find((k) => k.type === "rest");
+  for (const st of rest.settings.filter((x) => !["name", "type", "cache_ttl"].includes(x.key)))
+    assertEq(await page.locator(`form.card [data-key="${st.key}"]`).count(), 1, `one control for ${st.key}`);
+  assertEq(await wizard("url").getAttribute("type"), "url", "url is a URL input");
+  assertEq(await wizard("method").evaluate((e) => e.tagName), "SELECT", "method is a choice");
+});
+
+await step("a rest source is created through the generic form, with its secret kept on the server", async () => {
+  await page.locator('form.card [name="name"]').fill(REST_SOURCE);
+  await wizard("url").fill(BASE + "/healthz");
+  await wizard("records").fill("$");
+  await wizard("auth.type").selectOption("api_key");
+  await wizard("auth.name").fill("X-Api-Key");
+  await wizard("auth.value").fill(REST_KEY);
+  assertEq(await wizard("auth.value").getAttribute("type"), "password", "the key is a password input");
+  await shot("wizard-generic-rest", "wizard-generic-rest");
+  await page.getByRole("button", { name: "Save and test" }).click();
+  const result = page.locator("#save-result .test-result");
+  await result.waitFor({ timeout: 30000 });
+  assertEq(await result.getAttribute("data-ok"), "true", "test result ok");
+  const { status, body } = await apiGet(`/api/v1/sources/${REST_SOURCE}`);
+  assertEq(status, 200, "GET saved rest source");
+  assertEq(body.type, "rest", "type");
+  assertEq(body.url, BASE + "/healthz", "url as typed");
+  assertEq(body.auth.type, "api_key", "auth method");
+  assertEq(body.auth.name, "X-Api-Key", "key name");
+  assertEq(JSON.stringify(body.auth.value), '{"set":true}', "the key as the API shows it");
+  const bodies = await Promise.all(apiBodies);
+  for (const { url, body: text } of bodies) assert(!text.includes(REST_KEY), `the API key came back from ${url}`);
+});
+
+await step("editing the rest source fills the generic form and the sources page names its kind", async () => {
+  await page.goto(BASE + `/#/sources/${REST_SOURCE}/edit`);
+  await page.getByRole("heading", { name: `Edit source ${REST_SOURCE}` }).waitFor();
+  await wizard("url").waitFor();
+  assertEq(await wizard("url").inputValue(), BASE + "/healthz", "url filled in");
+  assertEq(await wizard("auth.type").inputValue(), "api_key", "auth method selected");
+  assert(/stored/.test(await wizard("auth.value").getAttribute("placeholder")), "the stored key is not shown");
+  await page.getByRole("navigation").getByRole("link", { name: "Sources", exact: true }).click();
+  const row = page.locator(`tr[data-source="${REST_SOURCE}"]`);
+  await row.waitFor();
+  const text = await row.innerText();
+  assert(text.includes("REST API"), `row names the kind: ${text}`);
+  await shot("sources-two-kinds");
+  await page.goto(BASE + `/#/sources/${REST_SOURCE}/edit`);
+  await page.getByRole("heading", { name: `Edit source ${REST_SOURCE}` }).waitFor();
+  assert(!(await page.locator("fieldset.presets").isVisible()), "editing hides the preset picker");
+});
+
 // ------------------------------------------------------------------ fields
 
 await step("fields page creates a field with a live options preview", async () => {

@@ -10,7 +10,9 @@
 #include "extract/xml.h"
 #include "sources/common/pagination.h"
 #include "sources/common/request_template.h"
+#include "sources/common/transport.h"
 #include "sources/common/upstream.h"
+#include "sources/rest/rest_settings.h"
 
 namespace extdata::sources {
 
@@ -121,10 +123,12 @@ class RestSource final : public Source {
   Result<std::shared_ptr<const extract::RecordSet>> fetch(const FetchRequest& request,
                                                           FetchTrace* trace) override;
   std::vector<std::string> variable_names() const override;
-  std::shared_ptr<auth::Credential> credential() const override { return credential_; }
+  std::shared_ptr<auth::Credential> credential() const override {
+    return transport_ ? transport_->credential() : nullptr;
+  }
   std::vector<std::string> static_warnings() const override {
-    return credential_ ? auth::expiry_warnings(*credential_, clock_.now())
-                       : std::vector<std::string>{};
+    return transport_ ? auth::expiry_warnings(*transport_->credential(), clock_.now())
+                      : std::vector<std::string>{};
   }
 
  private:
@@ -140,9 +144,7 @@ class RestSource final : public Source {
   config::SourceConfig config_;
   Clock& clock_;
   Metrics& metrics_;
-  std::shared_ptr<http::HttpClient> http_;
-  std::shared_ptr<auth::Credential> credential_;
-  std::unique_ptr<auth::AuthenticatedHttpClient> auth_client_;
+  std::optional<Transport> transport_;
   VariableDecls decls_;
   std::vector<Step> steps_;
   Step final_;
@@ -295,28 +297,9 @@ Result<std::shared_ptr<Source>> RestSource::create(const config::SourceConfig& c
   source->timeout_ =
       std::chrono::milliseconds(static_cast<long long>(spec.value("timeout", 60.0) * 1000));
 
-  source->http_ = deps.http_factory
-                      ? deps.http_factory(source->config_)
-                      : default_http_client(source->config_, deps.clock, deps.metrics);
-  if (!source->http_)
-    return Error("source.http", "no HTTP client for source '" + config.name + "'");
-  const json auth_spec = spec.contains("auth") ? spec["auth"] : json{{"type", "none"}};
-  auth::CredentialDeps cred_deps{*source->http_,   deps.clock, deps.metrics,
-                                 deps.token_cache, false,      config.name};
-  auto credential = auth::make_credential(auth_spec, cred_deps);
-  if (!credential.ok()) {
-    Error e = std::move(credential).error();
-    if (auto it = e.details.find("key"); it != e.details.end()) {
-      e.details["key"] = "auth." + it->second;
-      if (e.message.rfind(it->second, 0) == 0) e.message = "auth." + e.message;
-    }
-    return e;
-  }
-  source->credential_ = std::move(credential).value();
-  if (spec.contains("auth") && source->credential_->type() != "none") {
-    source->auth_client_ = std::make_unique<auth::AuthenticatedHttpClient>(
-        *source->http_, source->credential_, deps.metrics, config.name);
-  }
+  EXTDATA_ASSIGN_OR_RETURN(source->transport_, Transport::build(source->config_, deps,
+                                                                {.auth = spec.value("auth", json()),
+                                                                 .key_prefix = "auth."}));
   return std::shared_ptr<Source>(std::move(source));
 }
 
@@ -338,7 +321,7 @@ std::vector<std::string> RestSource::variable_names() const {
 Result<http::Response> RestSource::send(const std::string& step, http::Request request,
                                         FetchTrace& trace) {
   request.timeout = timeout_;
-  http::HttpClient& client = auth_client_ ? static_cast<http::HttpClient&>(*auth_client_) : *http_;
+  http::HttpClient& client = transport_->client();
   auto response = client.send(request);
   if (!response.ok()) {
     StepTrace t;
@@ -508,15 +491,7 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::fetch(const FetchR
                                                                     FetchTrace* trace) {
   FetchTrace local;
   FetchTrace& t = trace ? *trace : local;
-  metrics_.counter("extdata_source_fetches_total", {{"source", config_.name}}).inc();
-  auto result = run(request, t);
-  if (!result.ok()) {
-    metrics_.counter("extdata_source_errors_total", {{"source", config_.name}}).inc();
-    log::warn("source.fetch_failed", {{"source", config_.name},
-                                      {"code", result.error().code},
-                                      {"message", result.error().message}});
-  }
-  return result;
+  return count_fetch(metrics_, config_.name, [&] { return run(request, t); });
 }
 
 }  // namespace
@@ -525,5 +500,16 @@ Result<std::shared_ptr<Source>> make_rest_source(const config::SourceConfig& con
                                                  const SourceDeps& deps) {
   return RestSource::create(config, deps);
 }
+
+namespace kinds {
+const SourceKind& rest() {
+  static const SourceKind kind{{"rest", "REST API",
+                                "Any HTTP API answering JSON, XML or CSV, with optional steps "
+                                "before the request, pagination and any auth method.",
+                                &rest_settings()},
+                               &make_rest_source};
+  return kind;
+}
+}  // namespace kinds
 
 }  // namespace extdata::sources

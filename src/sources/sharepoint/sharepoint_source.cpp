@@ -16,6 +16,7 @@
 #include "core/strings.h"
 #include "core/url.h"
 #include "http/curl_client.h"
+#include "sources/sharepoint/sharepoint_settings.h"
 
 namespace extdata::sources::sharepoint {
 
@@ -186,6 +187,70 @@ Result<std::optional<std::string>> find_next_link(std::string_view page) {
 
 // ------------------------------------------------------------------ construction
 
+namespace {
+
+// `select`: a string or a list, entries "a,b" split as well; internal names only.
+Result<std::vector<std::string>> parse_select(const nlohmann::json& spec) {
+  std::vector<std::string> out;
+  auto sel = spec.find("select");
+  if (sel == spec.end() || sel->is_null()) return out;
+  std::vector<std::string> names;
+  if (sel->is_string()) {
+    names.push_back(sel->get<std::string>());
+  } else if (sel->is_array()) {
+    for (const auto& n : *sel)
+      if (n.is_string()) names.push_back(n.get<std::string>());
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    // "a,b" in one entry is split as well.
+    std::string_view all = names[i];
+    size_t start = 0;
+    while (start <= all.size()) {
+      size_t end = all.find(',', start);
+      if (end == std::string_view::npos) end = all.size();
+      std::string one(all.substr(start, end - start));
+      one.erase(0, one.find_first_not_of(' '));
+      one.erase(one.find_last_not_of(' ') + 1);
+      if (!one.empty()) {
+        if (!is_internal_name(one))
+          return config_error(
+              "sharepoint.bad_select", "select[" + std::to_string(i) + "]",
+              "select '" + one + "' is not an internal column name",
+              "internal names contain letters, digits and _ only (a display name 'Account "
+              "manager' is Account_x0020_Manager); `extdata sharepoint columns SOURCE` lists "
+              "them");
+        out.push_back(std::move(one));
+      }
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+// `columns`: name → JSONPath relative to an item ("fields.Title" reads as $.fields.Title).
+Result<std::vector<extract::ColumnSpec>> compile_columns(const nlohmann::json& spec) {
+  std::vector<extract::ColumnSpec> out;
+  auto cols = spec.find("columns");
+  if (cols == spec.end() || !cols->is_object()) return out;
+  for (const auto& [name, expr] : cols->items()) {
+    if (!expr.is_string())
+      return config_error("config.wrong_type", "columns." + name, "a column is a JSONPath string");
+    std::string text = expr.get<std::string>();
+    if (!text.empty() && text.front() != '$') text = text.front() == '[' ? "$" + text : "$." + text;
+    auto path = extract::JsonPath::compile(text);
+    if (!path.ok()) {
+      Error e = path.error();
+      e.with("key", "columns." + name);
+      e.message = "columns." + name + ": " + e.message;
+      return e;
+    }
+    out.push_back({name, std::move(path).value()});
+  }
+  return out;
+}
+
+}  // namespace
+
 SharePointSource::SharePointSource(const config::SourceConfig& config, const SourceDeps& deps)
     : config_(config), clock_(deps.clock), metrics_(deps.metrics) {}
 
@@ -244,99 +309,30 @@ Result<std::shared_ptr<SharePointSource>> SharePointSource::create(
     return config_error("config.missing_key", "list", "list is required",
                         "the list's title as shown in SharePoint, or its id; `extdata sharepoint "
                         "lists SOURCE` shows them");
-  if (auto sel = spec.find("select"); sel != spec.end() && !sel->is_null()) {
-    std::vector<std::string> names;
-    if (sel->is_string()) {
-      names.push_back(sel->get<std::string>());
-    } else if (sel->is_array()) {
-      for (const auto& n : *sel)
-        if (n.is_string()) names.push_back(n.get<std::string>());
-    }
-    for (size_t i = 0; i < names.size(); ++i) {
-      // "a,b" in one entry is split as well.
-      std::string_view all = names[i];
-      size_t start = 0;
-      while (start <= all.size()) {
-        size_t end = all.find(',', start);
-        if (end == std::string_view::npos) end = all.size();
-        std::string one(all.substr(start, end - start));
-        one.erase(0, one.find_first_not_of(' '));
-        one.erase(one.find_last_not_of(' ') + 1);
-        if (!one.empty()) {
-          if (!is_internal_name(one))
-            return config_error(
-                "sharepoint.bad_select", "select[" + std::to_string(i) + "]",
-                "select '" + one + "' is not an internal column name",
-                "internal names contain letters, digits and _ only (a display name 'Account "
-                "manager' is Account_x0020_Manager); `extdata sharepoint columns SOURCE` lists "
-                "them");
-          src->select_.push_back(std::move(one));
-        }
-        start = end + 1;
-      }
-    }
-  }
+  EXTDATA_ASSIGN_OR_RETURN(src->select_, parse_select(spec));
   src->filter_ = spec_string(spec, "filter");
   if (auto ps = spec.find("page_size"); ps != spec.end() && ps->is_number_integer())
     src->page_size_ = std::clamp(ps->get<int>(), 1, 5000);
 
   // Records and columns.
   EXTDATA_ASSIGN_OR_RETURN(src->records_path_, extract::JsonPath::compile("$.value[*]"));
-  if (auto cols = spec.find("columns"); cols != spec.end() && cols->is_object()) {
-    for (const auto& [name, expr] : cols->items()) {
-      if (!expr.is_string())
-        return config_error("config.wrong_type", "columns." + name,
-                            "a column is a JSONPath string");
-      std::string text = expr.get<std::string>();
-      if (!text.empty() && text.front() != '$')
-        text = text.front() == '[' ? "$" + text : "$." + text;
-      auto path = extract::JsonPath::compile(text);
-      if (!path.ok()) {
-        Error e = path.error();
-        e.with("key", "columns." + name);
-        e.message = "columns." + name + ": " + e.message;
-        return e;
-      }
-      src->columns_.push_back({name, std::move(path).value()});
-    }
-  }
+  EXTDATA_ASSIGN_OR_RETURN(src->columns_, compile_columns(spec));
 
-  // HTTP client and credential.
-  src->http_ = deps.http_factory ? deps.http_factory(config) : nullptr;
-  if (!src->http_) {
-    http::CurlOptions options;
-    if (auto t = spec.find("timeout"); t != spec.end() && t->is_number() && t->get<double>() > 0)
-      options.total_timeout =
-          std::chrono::milliseconds(static_cast<long long>(t->get<double>() * 1000));
-    if (std::string ca = spec_string(spec, "ca_bundle"); !ca.empty()) options.ca_bundle = ca;
-    options.metrics_label = config.name;
-    src->http_ = std::make_shared<http::CurlHttpClient>(options, &deps.clock, &deps.metrics);
-  }
-  src->token_url_ = authority + "/{tenant}/oauth2/v2.0/token";
+  // Transport: the app registration's keys as an oauth2 credential against the authority.
   src->scope_ = graph_scope(src->graph_base_);
   nlohmann::json auth = {{"type", "oauth2"},
-                         {"token_url", src->token_url_},
-                         {"tenant", spec_string(spec, "tenant")},
-                         {"client_id", spec_string(spec, "client_id")},
+                         {"token_url", authority + "/{tenant}/oauth2/v2.0/token"},
                          {"scope", src->scope_}};
-  for (const char* key :
-       {"client_secret", "client_certificate", "client_secret_expires", "expiry_warning_days"}) {
+  for (const char* key : {"tenant", "client_id", "client_secret", "client_certificate",
+                          "client_secret_expires", "expiry_warning_days"}) {
     if (auto it = spec.find(key); it != spec.end() && !it->is_null()) auth[key] = *it;
   }
-  auth::CredentialDeps cred_deps{*src->http_,         deps.clock, deps.metrics, deps.token_cache,
-                                 /*sharepoint=*/true, config.name};
-  auto credential = auth::make_credential(auth, cred_deps);
-  if (!credential.ok()) {
-    Error e = credential.error();
-    if (auto k = e.details.find("key"); k != e.details.end() && k->second == "token_url")
-      k->second = "authority";
-    return e;
-  }
-  src->credential_ = std::move(credential).value();
-  if (auto* oauth = dynamic_cast<auth::OAuth2Credential*>(src->credential_.get()))
-    src->token_url_ = oauth->settings().grant.token_url;
-  src->graph_http_ = std::make_unique<auth::AuthenticatedHttpClient>(*src->http_, src->credential_,
-                                                                     deps.metrics, config.name);
+  EXTDATA_ASSIGN_OR_RETURN(src->transport_,
+                           Transport::build(config, deps,
+                                            {.auth = std::move(auth),
+                                             .key_renames = {{"token_url", "authority"}},
+                                             .sharepoint = true}));
+  src->token_url_ = src->transport_->credential()->token_endpoint();
   return src;
 }
 
@@ -347,8 +343,24 @@ Result<std::shared_ptr<Source>> make_sharepoint_source(const config::SourceConfi
   return std::shared_ptr<Source>(std::move(src));
 }
 
+}  // namespace extdata::sources::sharepoint
+
+namespace extdata::sources::kinds {
+const SourceKind& sharepoint() {
+  static const SourceKind kind{
+      {"sharepoint-list", "SharePoint list",
+       "A list on a SharePoint site, read through Microsoft Graph with an app registration "
+       "(client secret or certificate) in Entra ID.",
+       &sharepoint::sharepoint_settings()},
+      &sharepoint::make_sharepoint_source};
+  return kind;
+}
+}  // namespace extdata::sources::kinds
+
+namespace extdata::sources::sharepoint {
+
 std::vector<std::string> SharePointSource::static_warnings() const {
-  return auth::expiry_warnings(*credential_, clock_.now());
+  return auth::expiry_warnings(*transport_->credential(), clock_.now());
 }
 
 // ------------------------------------------------------------------ requests
@@ -378,7 +390,7 @@ Result<http::Response> SharePointSource::get(const std::string& url, const char*
   request.headers.emplace_back("Accept", "application/json");
   if (!filter_.empty()) request.headers.emplace_back("Prefer", kHonorNonIndexed);
   const auto started = std::chrono::steady_clock::now();
-  auto response = graph_http_->send(request);
+  auto response = transport_->client().send(request);
   if (trace) {
     StepTrace s;
     s.step = step;
@@ -415,17 +427,10 @@ Error SharePointSource::graph_error(const http::Response& response, GraphStep st
   ctx.list = list_ref_;
   ctx.filtered = !filter_.empty();
   if (response.status == 403) {
-    if (auto* oauth = dynamic_cast<auth::OAuth2Credential*>(credential_.get())) {
-      if (auto token = oauth->token(); token.ok())
-        ctx.claims = auth::token_claims(token->access_token);
-    }
+    if (auto token = transport_->credential()->access_token(); token.ok())
+      ctx.claims = auth::token_claims(*token);
   }
-  Error e = translate_graph_error(response, ctx);
-  metrics_
-      .counter("extdata_source_errors_total", {{"source", config_.name}, {"code", e.code}},
-               "Failed source fetches by error code")
-      .inc();
-  return e;
+  return translate_graph_error(response, ctx);
 }
 
 Result<SiteInfo> SharePointSource::site(FetchTrace* trace) {
@@ -578,6 +583,11 @@ Result<std::vector<ColumnInfo>> SharePointSource::columns(FetchTrace* trace) {
 // ------------------------------------------------------------------ items
 
 Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch(
+    const FetchRequest& request, FetchTrace* trace) {
+  return count_fetch(metrics_, config_.name, [&] { return fetch_items(request, trace); });
+}
+
+Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch_items(
     const FetchRequest& request, FetchTrace* trace) {
   if (trace) {
     for (auto& w : static_warnings()) trace->warnings.push_back(std::move(w));

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "auth/authenticated_client.h"
+#include "sources/common/transport.h"
 #include "sources/sharepoint/graph_errors.h"
 #include "sources/sharepoint/site_address.h"
 #include "sources/source.h"
@@ -55,7 +55,9 @@ class SharePointSource final : public Source {
   Result<std::shared_ptr<const extract::RecordSet>> fetch(const FetchRequest& request,
                                                           FetchTrace* trace = nullptr) override;
   std::vector<std::string> variable_names() const override { return {}; }
-  std::shared_ptr<auth::Credential> credential() const override { return credential_; }
+  std::shared_ptr<auth::Credential> credential() const override {
+    return transport_->credential();
+  }
   std::vector<std::string> static_warnings() const override;
 
   // The site, resolved once per source object and cached.
@@ -69,6 +71,7 @@ class SharePointSource final : public Source {
   const std::string& graph_base() const { return graph_base_; }
   const std::string& token_url() const { return token_url_; }
   const std::string& scope() const { return scope_; }
+  const Transport& transport() const { return *transport_; }
   // The first items page for a resolved site and list id.
   std::string items_url(const std::string& site_id, const std::string& list_id) const;
 
@@ -79,6 +82,8 @@ class SharePointSource final : public Source {
   SharePointSource(const config::SourceConfig& config, const SourceDeps& deps);
 
   struct Page;
+  Result<std::shared_ptr<const extract::RecordSet>> fetch_items(const FetchRequest& request,
+                                                                FetchTrace* trace);
   Result<http::Response> get(const std::string& url, const char* step, FetchTrace* trace,
                              bool keep_preview);
   Error graph_error(const http::Response& response, GraphStep step);
@@ -90,9 +95,7 @@ class SharePointSource final : public Source {
   config::SourceConfig config_;
   Clock& clock_;
   Metrics& metrics_;
-  std::shared_ptr<http::HttpClient> http_;
-  std::shared_ptr<auth::Credential> credential_;
-  std::unique_ptr<auth::AuthenticatedHttpClient> graph_http_;
+  std::optional<Transport> transport_;
 
   SiteAddress site_address_;
   std::string site_text_;   // as configured, for messages

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <filesystem>
 #include <random>
+#include <set>
 
+#include "config/catalog.h"
 #include "http/curl_client.h"
 
 namespace extdata::api {
@@ -68,6 +70,22 @@ class ApiTest : public ::testing::Test {
   http::CurlHttpClient client_{http::CurlOptions{.retry = {.max_attempts = 1}}, nullptr, &metrics_};
   std::string admin_, reader_;
 };
+
+TEST_F(ApiTest, KindsDocumentIsForAdminsAndListsEveryKindAndMethod) {
+  EXPECT_EQ(call("GET", "/api/v1/kinds").status, 401);
+  auto reader = call("GET", "/api/v1/kinds", reader_);
+  EXPECT_EQ(reader.status, 403);
+  EXPECT_EQ(body(reader)["error"]["code"], "api.forbidden");
+  auto admin = call("GET", "/api/v1/kinds", admin_);
+  ASSERT_EQ(admin.status, 200);
+  const json doc = body(admin);
+  EXPECT_EQ(doc, config::kinds_document());
+  std::set<std::string> types;
+  for (const auto& k : doc["sources"]) types.insert(k["type"].get<std::string>());
+  EXPECT_EQ(types, (std::set<std::string>{"rest", "sharepoint-list"}));
+  EXPECT_EQ(doc["auth"].size(), 7u);
+  EXPECT_EQ(call("POST", "/api/v1/kinds", admin_).status, 405);
+}
 
 TEST_F(ApiTest, HealthAndMetricsNeedNoToken) {
   auto h = call("GET", "/healthz");

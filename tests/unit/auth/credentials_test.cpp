@@ -37,7 +37,7 @@ std::string key_of(const Result<std::shared_ptr<Credential>>& r) {
 }
 
 TEST(MakeCredential, KnowsEveryType) {
-  EXPECT_EQ(credential_types().size(), 7u);
+  EXPECT_EQ(config::catalog().auth().size(), 7u);
   auto unknown = make({{"type", "kerberos"}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(key_of(unknown), "type");

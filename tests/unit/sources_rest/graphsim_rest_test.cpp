@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "graphsim.h"
 #include "sources/common/report.h"
-#include "sources/registry.h"
+#include "sources/kinds.h"
 
 namespace extdata::sources {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 #include "sources/common/report.h"
-#include "sources/registry.h"
+#include "sources/kinds.h"
 #include "unit/sources_rest/scripted_server.h"
 
 namespace extdata::sources {
@@ -163,7 +163,9 @@ TEST(RestVariables, MissingVariableIsNamedWithWhereItIsUsed) {
   EXPECT_EQ(r.error().code, "source.variable_missing");
   EXPECT_EQ(r.error().message, "missing required variable 'country' (used in url)");
   EXPECT_TRUE(srv.received().empty());
-  EXPECT_EQ(f.metrics.counter_value("extdata_source_errors_total", {{"source", "src"}}), 1);
+  EXPECT_EQ(f.metrics.counter_value("extdata_source_errors_total",
+                                    {{"source", "src"}, {"code", "source.variable_missing"}}),
+            1);
 }
 
 TEST(RestVariables, DeclaredRequiredVariableMissing) {
