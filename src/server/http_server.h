@@ -92,5 +92,8 @@ class HttpServer {
 // Percent-decoding for paths and query strings ('+' → space only in queries).
 std::string percent_decode(std::string_view in, bool plus_is_space);
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+// Why a request target is refused (400 before any handler runs), or nullopt: it must be in
+// origin form ("/path?query") and its path may not hold NUL, raw or percent-encoded.
+std::optional<std::string> target_problem(std::string_view target);
 
 }  // namespace extdata::server

@@ -39,7 +39,7 @@ std::string run_case(const nlohmann::json& test) {
   nlohmann::json values = nlohmann::json::array();
   for (auto e : path->select(root)) values.push_back(to_json(e));
   nlohmann::json paths = nlohmann::json::array();
-  for (auto& p : path->select_paths(root)) paths.push_back(p);
+  for (auto& p : path->select_paths(root).value()) paths.push_back(p);
 
   if (test.contains("result")) {
     if (values != test["result"])
