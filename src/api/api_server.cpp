@@ -306,6 +306,7 @@ struct ApiServer::Impl {
   }
 
   Response put_field(const std::string& name, const std::string& body) {
+    if (auto deep = check_request_depth(body); !deep.ok()) return error_response(deep.error());
     auto existed = runtime.store().get_field(name);
     if (!existed.ok()) return error_response(existed.error());
     auto cfg = config::parse_field(body, name, source_names());

@@ -27,7 +27,7 @@ std::optional<size_t> json_depth_exceeded_at(std::string_view text, size_t max_d
   return std::nullopt;
 }
 
-Result<nlohmann::json> parse_request_json(std::string_view body) {
+Status check_request_depth(std::string_view body) {
   if (auto at = json_depth_exceeded_at(body, limits().json_max_depth))
     return Error("api.json_too_deep",
                  "the request body nests deeper than " +
@@ -36,6 +36,11 @@ Result<nlohmann::json> parse_request_json(std::string_view body) {
                  "Send a flatter document; the server refuses it by " +
                      describe_limit(&Limits::json_max_depth) + ".")
         .with("limit", "json_max_depth");
+  return ok_status();
+}
+
+Result<nlohmann::json> parse_request_json(std::string_view body) {
+  EXTDATA_TRY(check_request_depth(body));
   auto parsed = nlohmann::json::parse(body, nullptr, false);
   if (parsed.is_discarded())
     return Error("api.bad_json", "the request body is not valid JSON",

@@ -14,6 +14,10 @@ namespace extdata {
 // strings do not count; the scan is linear and allocates nothing.
 std::optional<size_t> json_depth_exceeded_at(std::string_view text, size_t max_depth);
 
+// api.json_too_deep (naming the limit) when the body nests deeper than the limit; for bodies
+// that are parsed by another parser (a field's JSON or YAML goes to the config loader).
+Status check_request_depth(std::string_view body);
+
 // The body as JSON, or api.json_too_deep (naming the limit) / api.bad_json.
 Result<nlohmann::json> parse_request_json(std::string_view body);
 

@@ -298,6 +298,31 @@ class TlsSession : public SessionBase<beast::ssl_stream<beast::tcp_stream>, TlsS
 
 }  // namespace
 
+// ---------------------------------------------------------------- raw requests
+
+std::variant<Request, Response> read_raw_request(std::string_view bytes,
+                                                 const ServerOptions& options) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.body_limit(options.max_body_bytes);
+  parser.header_limit(64 * 1024);
+  parser.eager(true);
+  beast::error_code ec;
+  size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+  (void)used;
+  if (ec == bhttp::error::body_limit)
+    return Response::json(413, R"({"error":{"code":"request.too_large"}})");
+  if (ec == bhttp::error::need_more) {
+    ec = {};
+    parser.put_eof(ec);
+  }
+  if (ec || !parser.is_done())
+    return Response::json(400, R"({"error":{"code":"request.malformed"}})");
+  auto msg = parser.release();
+  if (auto problem = target_problem({msg.target().data(), msg.target().size()}))
+    return bad_target_response(*problem);
+  return to_request(msg, "127.0.0.1", false);
+}
+
 // ---------------------------------------------------------------- server
 
 struct HttpServer::Impl {
