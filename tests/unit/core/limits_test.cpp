@@ -40,12 +40,12 @@ TEST(BoundedJson, DepthIsCheckedBeforeParsingAndBracketsInStringsDoNotCount) {
 
 // redact() sees upstream text: it must not recurse per character (std::regex did).
 TEST(Redact, LongTokenRunsAreScrubbedInLinearTime) {
-  const std::string token(1 << 20, 'A');
+  const std::string token(1 << 18, 'A');  // std::regex overflowed the stack far below this
   const std::string out = redact("Authorization: Bearer " + token + "\nBearer " + token +
                                  " https://u:" + token + "@h/ eyJ" + token + "." + token + ".x");
   EXPECT_EQ(out.find("AAAA"), std::string::npos) << out.substr(0, 200);
   EXPECT_NE(out.find("https://u:[REDACTED]@h/"), std::string::npos) << out.substr(0, 200);
-  EXPECT_EQ(redact("{\"token\": \"" + std::string(1 << 20, 'x')).size(), (1u << 20) + 11);
+  EXPECT_EQ(redact("{\"token\": \"" + std::string(1 << 18, 'x')).size(), (1u << 18) + 11);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ std::string run_case(const nlohmann::json& test) {
   if (parser.parse(document).get(root) != simdjson::SUCCESS) return "test document did not parse";
 
   nlohmann::json values = nlohmann::json::array();
-  for (auto e : path->select(root)) values.push_back(to_json(e));
+  for (auto e : path->select(root).value()) values.push_back(to_json(e));
   nlohmann::json paths = nlohmann::json::array();
   for (auto& p : path->select_paths(root).value()) paths.push_back(p);
 
