@@ -15,7 +15,8 @@ simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& j
 
 std::vector<std::string> values(const JsonPath& path, simdjson::dom::element root) {
   std::vector<std::string> out;
-  for (auto e : path.select(root).value()) out.push_back(simdjson::minify(e));
+  const auto selected = path.select(root).value();
+  for (auto e : selected) out.push_back(simdjson::minify(e));
   return out;
 }
 
