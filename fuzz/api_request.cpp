@@ -27,8 +27,8 @@ struct World {
     setenv("ALL_PROXY", "http://127.0.0.1:9", 1);
     setenv("NO_PROXY", "", 1);
     unsetenv("EXTDATA_MASTER_KEY");
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("extdata-fuzz-api-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("extdata-fuzz-api-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     auto store = store::open_sqlite_store(dir.string());
     if (!store.ok()) __builtin_trap();

@@ -505,7 +505,8 @@ struct ApiServer::Impl {
       EXTDATA_ASSIGN_OR_RETURN(
           json body,
           parse_request_object(
-              req.body, "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}."));
+              req.body,
+              "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}."));
       if (body.contains("q") && body["q"].is_string()) q.q = body["q"];
       if (body.contains("limit")) {
         if (!body["limit"].is_number_integer())

@@ -116,9 +116,7 @@ bool starts_with_icase(std::string_view text, std::string_view prefix) {
 // http(s)://authority[/?#rest]: a non-empty authority, no whitespace anywhere. One pass over
 // the text (a regex here overflowed the stack on a 60,000-character URL).
 bool is_http_url(std::string_view url) {
-  size_t start = starts_with_icase(url, "https://")  ? 8
-                 : starts_with_icase(url, "http://") ? 7
-                                                      : 0;
+  size_t start = starts_with_icase(url, "https://") ? 8 : starts_with_icase(url, "http://") ? 7 : 0;
   if (start == 0 || start == url.size()) return false;
   const char first = url[start];
   if (first == '/' || first == '?' || first == '#') return false;

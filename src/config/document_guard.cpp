@@ -27,7 +27,11 @@ std::optional<int> first_bad_utf8_line(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c == '\n') ++line;
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     if (len == 0 || i + len > text.size()) return line;
     for (size_t k = 1; k < len; ++k)
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
@@ -93,8 +97,8 @@ class Guard : public YAML::EventHandler {
   struct Frame {
     YAML::anchor_t anchor;
     bool is_map;
-    size_t nodes = 1;          // this collection and everything in it, aliases expanded
-    size_t children = 0;       // to tell keys (even) from values (odd) in a map
+    size_t nodes = 1;     // this collection and everything in it, aliases expanded
+    size_t children = 0;  // to tell keys (even) from values (odd) in a map
     std::set<std::string> keys;
   };
 

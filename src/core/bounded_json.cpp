@@ -30,9 +30,8 @@ std::optional<size_t> json_depth_exceeded_at(std::string_view text, size_t max_d
 Status check_request_depth(std::string_view body) {
   if (auto at = json_depth_exceeded_at(body, limits().json_max_depth))
     return Error("api.json_too_deep",
-                 "the request body nests deeper than " +
-                     std::to_string(limits().json_max_depth) + " levels (at byte " +
-                     std::to_string(*at) + ")",
+                 "the request body nests deeper than " + std::to_string(limits().json_max_depth) +
+                     " levels (at byte " + std::to_string(*at) + ")",
                  "Send a flatter document; the server refuses it by " +
                      describe_limit(&Limits::json_max_depth) + ".")
         .with("limit", "json_max_depth");

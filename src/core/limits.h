@@ -39,9 +39,9 @@ Limits& mutable_limits();
 
 // One row per limit: what docs/limits.md, `--help` and error messages name.
 struct LimitSetting {
-  const char* name;         // json_max_depth
-  const char* flag;         // --max-json-depth
-  const char* env;          // EXTDATA_MAX_JSON_DEPTH
+  const char* name;  // json_max_depth
+  const char* flag;  // --max-json-depth
+  const char* env;   // EXTDATA_MAX_JSON_DEPTH
   size_t Limits::*member;
   const char* description;  // one sentence for people
 };

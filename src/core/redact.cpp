@@ -31,7 +31,6 @@ std::set<std::string, std::greater<>>& secrets() {
   return values;
 }
 
-
 // The scrubbers below are hand-written single passes (no std::regex: its recursive matcher
 // overflowed the stack on long runs of token characters, and redact() sees upstream text).
 
@@ -57,8 +56,8 @@ size_t replace_span(std::string& out, std::string_view text, size_t& copied, siz
 
 // "Authorization: anything" (and other credential headers) up to the end of the line.
 std::string redact_header_lines(std::string_view text) {
-  static constexpr std::array<std::string_view, 5> names = {
-      "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"};
+  static constexpr std::array<std::string_view, 5> names = {"authorization", "proxy-authorization",
+                                                            "cookie", "x-api-key", "api-key"};
   std::string out;
   size_t copied = 0;
   for (size_t line = 0; line < text.size();) {
@@ -152,8 +151,8 @@ std::string redact_form_pairs(std::string_view text) {
   std::string out;
   size_t copied = 0;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (i > 0 && !(text[i - 1] == '?' || text[i - 1] == '&' || text[i - 1] == ';' ||
-                   is_space(text[i - 1])))
+    if (i > 0 &&
+        !(text[i - 1] == '?' || text[i - 1] == '&' || text[i - 1] == ';' || is_space(text[i - 1])))
       continue;
     for (auto key : kFormKeys) {
       if (!istarts_with(text, i, key) || i + key.size() >= text.size() ||
@@ -216,8 +215,7 @@ std::string redact_url_passwords(std::string_view text) {
       continue;
     }
     size_t end = colon + 1;
-    while (end < text.size() && text[end] != '@' && !is_space(text[end]) && text[end] != '/')
-      ++end;
+    while (end < text.size() && text[end] != '@' && !is_space(text[end]) && text[end] != '/') ++end;
     if (end == colon + 1 || end >= text.size() || text[end] != '@') {
       at = end;
       continue;

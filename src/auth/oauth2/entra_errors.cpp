@@ -1,7 +1,7 @@
 #include "auth/oauth2/entra_errors.h"
 
-#include <nlohmann/json.hpp>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "core/redact.h"
 

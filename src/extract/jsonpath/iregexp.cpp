@@ -542,8 +542,7 @@ Result<IRegexp> IRegexp::compile(std::string_view pattern) {
 
 Result<bool> IRegexp::match(std::string_view text, bool full) const {
   const size_t cost = std::max<size_t>(text.size(), 1) * program_->size();
-  if (cost / program_->size() != std::max<size_t>(text.size(), 1) ||
-      cost > limits().regex_max_cost)
+  if (cost / program_->size() != std::max<size_t>(text.size(), 1) || cost > limits().regex_max_cost)
     return Error("iregexp.too_costly",
                  "matching this I-Regexp against a text of " + std::to_string(text.size()) +
                      " bytes would take up to " + std::to_string(cost) + " steps",

@@ -328,8 +328,7 @@ class Evaluator {
           }
         } else if (node.value.get_object().get(object) == simdjson::SUCCESS) {
           for (auto field : object) {
-            if (test(*selector.filter, field.value))
-              add(out, node.with(field.value, field.key));
+            if (test(*selector.filter, field.value)) add(out, node.with(field.value, field.key));
           }
         }
         return;

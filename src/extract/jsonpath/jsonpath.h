@@ -14,8 +14,8 @@
 // Limits (reported as errors, never a crash): expressions longer than kMaxExpressionLength
 // bytes, nesting (parentheses, filters inside filters, function calls) deeper than
 // kMaxNesting, and evaluations that select or visit more than limits().jsonpath_max_nodes
-// nodes (core/limits.h). Evaluation recursion is bounded by the document depth, which simdjson caps at
-// its parser's max depth (1024 by default).
+// nodes (core/limits.h). Evaluation recursion is bounded by the document depth, which simdjson caps
+// at its parser's max depth (1024 by default).
 //
 // A JsonPath is immutable and cheap to copy (shared compiled form); select() is const and may
 // run concurrently on different documents.

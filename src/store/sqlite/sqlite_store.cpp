@@ -1,7 +1,7 @@
 // The embedded store: one SQLite file in WAL mode, numbered migrations, secrets sealed.
+#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

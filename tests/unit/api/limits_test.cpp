@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -84,8 +84,7 @@ class ApiLimitsTest : public ::testing::Test {
     addr.sin_port = htons(server_->port());
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::send(fd, request.data(), request.size(), 0),
-              static_cast<ssize_t>(request.size()));
+    EXPECT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
     std::string out;
     char buffer[4096];
     for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) out.append(buffer, n);
@@ -198,8 +197,8 @@ TEST_F(ApiLimitsTest, DirectoriesServeTheirIndexOr404AndNeverAnEmpty200) {
 }
 
 TEST(StaticFiles, ResolvesOnlyFilesInsideTheWebDirectory) {
-  const fs::path dir = fs::temp_directory_path() / ("extdata-static-" +
-                                                    std::to_string(std::random_device{}()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("extdata-static-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir / "web" / "sub");
   fs::create_directories(dir / "web-private");
   std::ofstream(dir / "web" / "a.js") << "a";
@@ -229,8 +228,8 @@ TEST_F(ApiLimitsTest, ReaderErrorsCarryNoUpstreamUrlsOrBodiesWhileAdminsSeeThem)
   testing::RecordingServer upstream([](int, const server::Request&) {
     return server::Response::json(500, R"({"internal":"stack trace at db-7.corp"})");
   });
-  json source = {{"type", "rest"}, {"url", upstream.url("/internal/customers")},
-                 {"records", "$.items[*]"}};
+  json source = {
+      {"type", "rest"}, {"url", upstream.url("/internal/customers")}, {"records", "$.items[*]"}};
   ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, source.dump()).status, 201);
   ASSERT_EQ(call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm"})").status, 201);
   for (const std::string& token : {std::string(), reader_}) {
@@ -273,18 +272,17 @@ TEST_F(ApiLimitsTest, HealthzIsAnsweredWhileEveryWorkerIsBusy) {
   // The only worker waits on the upstream.
   std::thread held([&] {
     http::CurlHttpClient own{http::CurlOptions{.retry = {.max_attempts = 1}}};
-    http::Request req{.method = "POST",
-                      .url = server_->url() + "/api/v1/sources/slow/test",
-                      .body = "{}"};
+    http::Request req{
+        .method = "POST", .url = server_->url() + "/api/v1/sources/slow/test", .body = "{}"};
     req.headers.emplace_back("Authorization", "Bearer " + admin_);
     (void)own.send(req);
   });
   for (int i = 0; i < 2000 && slow.received().empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // waits for arrival, not time
   EXPECT_EQ(slow.received().size(), 1u);
-  http::CurlHttpClient quick{
-      http::CurlOptions{.total_timeout = std::chrono::milliseconds(2000), .retry = {.max_attempts = 1}},
-      nullptr, &metrics_};
+  http::CurlHttpClient quick{http::CurlOptions{.total_timeout = std::chrono::milliseconds(2000),
+                                               .retry = {.max_attempts = 1}},
+                             nullptr, &metrics_};
   auto h = quick.send(http::Request{.method = "GET", .url = server_->url() + "/healthz"});
   auto m = quick.send(http::Request{.method = "GET", .url = server_->url() + "/metrics"});
   {

@@ -123,7 +123,8 @@ TEST(ConfigRegexFree, LongUrlsAndUnclosedReferencesAreCheckedLinearly) {
   EXPECT_EQ(bad.error().code, "config.invalid");
   const std::string unclosed = "${env:" + std::string(500000, 'x');
   auto ref = parse_source(R"({"type":"rest","records":"$","url":"https://a.example.com/",)"
-                          R"("description":")" + unclosed + "\"}",
+                          R"("description":")" +
+                              unclosed + "\"}",
                           "s");
   ASSERT_TRUE(ref.ok()) << ref.error().message.substr(0, 200);
   EXPECT_EQ(ref->spec["description"], unclosed);  // not a reference: kept as written

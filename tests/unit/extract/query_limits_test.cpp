@@ -51,8 +51,7 @@ TEST(IRegexpLimits, QuantifierCountsAboveTheCapAreRefusedNamingTheLimit) {
   EXPECT_TRUE(IRegexp::compile("a{0,1000}c").ok());
   auto big = IRegexp::compile("a{0,6000}c");
   ASSERT_FALSE(big.ok());
-  EXPECT_NE(big.error().message.find("regex_max_repeat"), std::string::npos)
-      << big.error().message;
+  EXPECT_NE(big.error().message.find("regex_max_repeat"), std::string::npos) << big.error().message;
   auto in_path = JsonPath::compile("$[?search(@, 'a{0,6000}c')]");
   ASSERT_FALSE(in_path.ok());
   EXPECT_NE(in_path.error().message.find("regex_max_repeat"), std::string::npos)
