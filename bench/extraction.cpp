@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
 
     start = Clock::now();
     std::vector<simdjson::dom::element> items;
-    records.select(root, items);
+    if (!records.select(root, items).ok()) std::abort();
     size_t values_found = 0;
     for (const auto& item : items) {
       for (const auto& column : specs) values_found += column.path.first(item).has_value();

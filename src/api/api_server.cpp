@@ -9,9 +9,12 @@
 #include <sstream>
 #include <thread>
 
+#include "api/access.h"
 #include "api/sharepoint_routes.h"
+#include "api/static_files.h"
 #include "auth/diagnostics.h"
 #include "config/catalog.h"
+#include "core/bounded_json.h"
 #include "core/error_codes.h"
 #include "core/error_json.h"
 #include "core/log.h"
@@ -36,15 +39,6 @@ Response json_ok(const json& j, int status = 200) {
   return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-std::string content_type_for(const std::string& path) {
-  auto ext = std::filesystem::path(path).extension().string();
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".json") return "application/json";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".png") return "image/png";
-  return "application/octet-stream";
 }
 
 enum class Role { none, reader, admin };
@@ -162,13 +156,13 @@ struct ApiServer::Impl {
   std::optional<Result<Role>> known_role(const Request& req) {
     auto header = req.header("Authorization");
     if (!header) return Result<Role>(Role::none);
-    const std::string prefix = "Bearer ";
-    if (header->rfind(prefix, 0) != 0)
+    auto token = bearer_token(*header);
+    if (!token)
       return Result<Role>(Error("api.unauthenticated",
                                 "the Authorization header is not a Bearer token",
                                 "Send Authorization: Bearer <token from 'extdata token create'>."));
     std::lock_guard lock(token_mu);
-    auto it = token_cache.find(header->substr(prefix.size()));
+    auto it = token_cache.find(std::string(*token));
     if (it != token_cache.end() &&
         runtime.clock().now() - it->second.second < std::chrono::seconds(30))
       return Result<Role>(it->second.first);
@@ -177,7 +171,7 @@ struct ApiServer::Impl {
 
   Result<Role> role_of(const Request& req) {
     if (auto known = known_role(req)) return std::move(*known);
-    std::string secret = req.header("Authorization")->substr(std::string("Bearer ").size());
+    std::string secret(*bearer_token(*req.header("Authorization")));
     auto now = runtime.clock().now();
     EXTDATA_ASSIGN_OR_RETURN(auto token, runtime.store().find_token(secret));
     if (!token)
@@ -211,6 +205,13 @@ struct ApiServer::Impl {
     return std::nullopt;
   }
 
+  // An error on a reader endpoint, trimmed to what the caller's role may see (access.h).
+  Response reader_error(const Request& req, const Error& e) {
+    auto role = role_of(req);
+    const bool admin = role.ok() && *role == Role::admin;
+    return error_response(visible_error(e, admin ? ErrorAudience::admin : ErrorAudience::reader));
+  }
+
   void add_cors(const Request& req, Response& res) {
     auto origin = req.header("Origin");
     if (!origin || !options.cors_origins.count(*origin)) return;
@@ -221,17 +222,15 @@ struct ApiServer::Impl {
   Response static_file(const std::string& path) {
     if (options.web_dir.empty())
       return error_response(Error("api.not_found", "no such page: " + path, ""));
-    std::string rel = path == "/" ? "/index.html" : path;
-    if (rel == "/demo/form") rel = "/demo/form.html";
-    if (rel.find("..") != std::string::npos)
-      return error_response(Error("api.not_found", "no such page: " + path, ""));
-    std::ifstream in(options.web_dir + rel, std::ios::binary);
-    if (!in)
+    const std::string file =
+        resolve_static_file(options.web_dir, path == "/demo/form" ? "/demo/form.html" : path);
+    std::ifstream in(file, std::ios::binary);
+    if (file.empty() || !in)
       return error_response(
           Error("api.not_found", "no such page: " + path, "See / for the admin UI."));
     std::stringstream ss;
     ss << in.rdbuf();
-    auto res = Response::text(200, ss.str(), content_type_for(rel));
+    auto res = Response::text(200, ss.str(), static_content_type(file));
     res.headers.emplace_back("Cache-Control", "no-cache");
     return res;
   }
@@ -264,11 +263,10 @@ struct ApiServer::Impl {
   }
 
   Response put_source(const std::string& name, const std::string& body) {
-    json parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object())
-      return error_response(
-          Error("api.bad_json", "the request body is not a JSON object",
-                "Send the source as JSON, e.g. {\"type\": \"rest\", \"url\": ...}."));
+    auto body_json = parse_request_object(
+        body, "Send the source as JSON, e.g. {\"type\": \"rest\", \"url\": ...}.");
+    if (!body_json.ok()) return error_response(body_json.error());
+    json parsed = std::move(*body_json);
     // A secret sent back as {"set": true} (as GET shows it) keeps the stored value.
     auto existing = runtime.store().get_source(name);
     if (!existing.ok()) return error_response(existing.error());
@@ -321,6 +319,7 @@ struct ApiServer::Impl {
   }
 
   Response put_field(const std::string& name, const std::string& body) {
+    if (auto deep = check_request_depth(body); !deep.ok()) return error_response(deep.error());
     auto existed = runtime.store().get_field(name);
     if (!existed.ok()) return error_response(existed.error());
     auto cfg = config::parse_field(body, name, source_names());
@@ -381,9 +380,9 @@ struct ApiServer::Impl {
   // before "Save". Body: {"source": {...spec...}, "variables": {...}}.
   Result<std::shared_ptr<sources::Source>> draft_source(const std::string& body, json* variables,
                                                         std::string_view step) {
-    json parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("source") ||
-        !parsed["source"].is_object())
+    const char* shape = "Send the source spec under \"source\".";
+    EXTDATA_ASSIGN_OR_RETURN(json parsed, parse_request_object(body, shape));
+    if (!parsed.contains("source") || !parsed["source"].is_object())
       return Error("api.bad_json",
                    "the request body must be {\"source\": {...}, \"variables\": {...}}",
                    "Send the source spec under \"source\".");
@@ -410,8 +409,12 @@ struct ApiServer::Impl {
     if (!j.is_object())
       return Error("api.bad_json", "variables must be an object of strings",
                    "Send {\"variables\": {\"country\": \"DE\"}}.");
-    for (auto it = j.begin(); it != j.end(); ++it)
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it->is_structured())  // a scalar's text, never a dump of a caller's tree
+        return Error("api.bad_json", "variables." + it.key() + " must be a string",
+                     "Send {\"variables\": {\"country\": \"DE\"}}.");
       vars[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    }
     return vars;
   }
 
@@ -424,19 +427,19 @@ struct ApiServer::Impl {
   }
 
   Response test_saved(const std::string& name, const std::string& body) {
-    json parsed = body.empty() ? json::object() : json::parse(body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object())
-      return error_response(Error("api.bad_json", "the request body must be a JSON object",
-                                  "Send {\"variables\": {...}}."));
+    auto body_json = parse_request_object(body, "Send {\"variables\": {...}}.", true);
+    if (!body_json.ok()) return error_response(body_json.error());
+    const json& parsed = *body_json;
     auto src = runtime.source(name);
     if (!src.ok()) return error_response(src.error());
     return test_source(**src, parsed.value("variables", json::object()));
   }
 
   Response draft_field_options(const std::string& body) {
-    json parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("field") ||
-        !parsed["field"].is_object())
+    auto body_json = parse_request_object(body, "Send {\"field\": {...}}.");
+    if (!body_json.ok()) return error_response(body_json.error());
+    json& parsed = *body_json;
+    if (!parsed.contains("field") || !parsed["field"].is_object())
       return error_response(
           Error("api.bad_json",
                 "the request body must be {\"field\": {...}, \"q\": .., \"context\": {..}}", ""));
@@ -451,7 +454,8 @@ struct ApiServer::Impl {
     std::map<std::string, std::string, std::less<>> context;
     if (parsed.contains("context") && parsed["context"].is_object())
       for (auto it = parsed["context"].begin(); it != parsed["context"].end(); ++it)
-        context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+        if (!it->is_structured())  // a scalar's text, never a dump of a caller's tree
+          context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
     extract::MapContext ctx(context);
     sources::Variables vars;
     for (const auto& [var, tmpl] : mapping->variables) vars[var] = tmpl.render(ctx);
@@ -500,10 +504,11 @@ struct ApiServer::Impl {
       return Error(code, key + " must be a whole number, not '" + text + "'", "");
     };
     if (req.method == "POST") {
-      json body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object())
-        return Error("api.bad_json", "the request body must be a JSON object",
-                     "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}.");
+      EXTDATA_ASSIGN_OR_RETURN(
+          json body,
+          parse_request_object(
+              req.body,
+              "Send {\"q\": \"..\", \"limit\": 20, \"context\": {\"country\": \"DE\"}}."));
       if (body.contains("q") && body["q"].is_string()) q.q = body["q"];
       if (body.contains("limit")) {
         if (!body["limit"].is_number_integer())
@@ -516,7 +521,7 @@ struct ApiServer::Impl {
         q.offset = body["offset"].get<std::int64_t>();
       }
       if (body.contains("context")) {
-        EXTDATA_ASSIGN_OR_RETURN(q.context, fields::parse_context_json(body["context"].dump()));
+        EXTDATA_ASSIGN_OR_RETURN(q.context, fields::context_from_json(body["context"]));
       }
     } else {
       for (const auto& [k, v] : req.query) {
@@ -538,6 +543,7 @@ struct ApiServer::Impl {
   // (two thread wake-ups) costs more than the answer. Whatever may wait goes to the pool.
   std::optional<Response> answer_inline(const Request& req, const Match& match) {
     if (!match.route || !match.route->try_inline) return std::nullopt;
+    if (match.route->role == Role::none) return match.route->try_inline(*this, req, match.params);
     auto role = known_role(req);
     if (!role) return std::nullopt;
     if (auto e = check_role(*role, match.route->role)) return error_response(*e);
@@ -549,7 +555,7 @@ struct ApiServer::Impl {
     if (!q.ok()) return error_response(q.error());
     auto r = runtime.fields().options_json_if_ready(name, *q);
     if (!r) return std::nullopt;
-    if (!r->ok()) return error_response(r->error());
+    if (!r->ok()) return reader_error(req, r->error());
     inline_answers.inc();
     return Response::json(200, std::move(**r));
   }
@@ -558,7 +564,7 @@ struct ApiServer::Impl {
     auto q = options_query(req);
     if (!q.ok()) return error_response(q.error());
     auto r = runtime.fields().options_json(name, *q);
-    if (!r.ok()) return error_response(r.error());
+    if (!r.ok()) return reader_error(req, r.error());
     return Response::json(200, std::move(*r));
   }
 
@@ -571,7 +577,7 @@ struct ApiServer::Impl {
     for (const auto& [k, v] : req.query)
       if (k.rfind("ctx.", 0) == 0 && k.size() > 4) context[k.substr(4)] = v;
     auto r = runtime.fields().value(name, *key, context);
-    if (!r.ok()) return error_response(r.error());
+    if (!r.ok()) return reader_error(req, r.error());
     return Response::json(200, fields::to_json(*r));
   }
 
@@ -610,25 +616,22 @@ struct ApiServer::Impl {
 const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
   using R = const Request&;
   using P = const Params&;
+  static constexpr auto healthz = [](Impl&, R, P) { return json_ok({{"status", "ok"}}); };
+  static constexpr auto healthz_inline = [](Impl& s, R r, P p) -> std::optional<Response> {
+    return healthz(s, r, p);
+  };
+  static constexpr auto metrics = [](Impl& s, R, P) {
+    return Response::text(200, s.runtime.metrics().prometheus_text(), "text/plain; version=0.0.4");
+  };
+  static constexpr auto metrics_inline = [](Impl& s, R r, P p) -> std::optional<Response> {
+    return metrics(s, r, p);
+  };
   static const std::vector<Route> table = {
-      {"GET", "/healthz", Role::none, nullptr, "healthz",
-       [](Impl&, R, P) {
-         return json_ok({{"status", "ok"}});
-       }},
-      {"HEAD", "/healthz", Role::none, nullptr, "healthz",
-       [](Impl&, R, P) {
-         return json_ok({{"status", "ok"}});
-       }},
-      {"GET", "/metrics", Role::none, nullptr, "metrics",
-       [](Impl& s, R, P) {
-         return Response::text(200, s.runtime.metrics().prometheus_text(),
-                               "text/plain; version=0.0.4");
-       }},
-      {"HEAD", "/metrics", Role::none, nullptr, "metrics",
-       [](Impl& s, R, P) {
-         return Response::text(200, s.runtime.metrics().prometheus_text(),
-                               "text/plain; version=0.0.4");
-       }},
+      // Health and metrics never wait behind the worker pool.
+      {"GET", "/healthz", Role::none, healthz_inline, "healthz", healthz},
+      {"HEAD", "/healthz", Role::none, healthz_inline, "healthz", healthz},
+      {"GET", "/metrics", Role::none, metrics_inline, "metrics", metrics},
+      {"HEAD", "/metrics", Role::none, metrics_inline, "metrics", metrics},
       {"GET", "/api/v1/kinds", Role::admin, nullptr, "kinds",
        [](Impl&, R, P) { return json_ok(config::kinds_document()); }},
       {"GET", "/api/v1/sources", Role::admin, nullptr, "sources",

@@ -6,6 +6,7 @@
 #include "cli/cli_env.h"
 #include "cli/config_commands.h"
 #include "cli/errors_command.h"
+#include "cli/limit_options.h"
 #include "cli/query_command.h"
 #include "cli/serve_commands.h"
 #include "cli/sharepoint_commands.h"
@@ -23,6 +24,7 @@ int run(int argc, char** argv) {
   app.add_option("--data", env.data_flag,
                  "Data directory (default: $EXTDATA_DATA or ./extdata-data)");
   app.add_option("--output", env.output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  add_limit_options(app);
   log::init("warn", "text");
 
   add_config_commands(app, env);

@@ -56,7 +56,8 @@ Result<std::string> json_query(const extract::JsonPath& path, std::string docume
     out += item;
   };
   if (paths) {
-    for (const std::string& p : path.select_paths(root)) {
+    EXTDATA_ASSIGN_OR_RETURN(auto selected, path.select_paths(root));
+    for (const std::string& p : selected) {
       std::string quoted = "\"";
       for (char c : p) {
         if (c == '"' || c == '\\') quoted += '\\';
@@ -65,7 +66,8 @@ Result<std::string> json_query(const extract::JsonPath& path, std::string docume
       add(quoted + "\"");
     }
   } else {
-    for (const auto& e : path.select(root)) add(simdjson::minify(e));
+    EXTDATA_ASSIGN_OR_RETURN(auto selected, path.select(root));
+    for (const auto& e : selected) add(simdjson::minify(e));
   }
   out += first ? "]" : "\n]";
   return out;

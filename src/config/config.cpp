@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
+#include "config/document_guard.h"
 #include "config/schema.h"
 #include "core/redact.h"
 #include "core/time.h"
@@ -78,6 +78,57 @@ std::optional<std::string> closest_match(std::string_view word,
 
 namespace {
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool starts_with_icase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  return true;
+}
+
+// http(s)://authority[/?#rest]: a non-empty authority, no whitespace anywhere. One pass over
+// the text (a regex here overflowed the stack on a 60,000-character URL).
+bool is_http_url(std::string_view url) {
+  size_t start = starts_with_icase(url, "https://") ? 8 : starts_with_icase(url, "http://") ? 7 : 0;
+  if (start == 0 || start == url.size()) return false;
+  const char first = url[start];
+  if (first == '/' || first == '?' || first == '#') return false;
+  return std::none_of(url.begin() + start, url.end(), is_space);
+}
+
+// YYYY-MM-DD with a month 1-12 and a day 1-31.
+bool is_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  int month = (text[5] - '0') * 10 + (text[6] - '0');
+  int day = (text[8] - '0') * 10 + (text[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// One ${env:NAME} or ${file:PATH} reference found in a string.
+struct Reference {
+  size_t begin = 0, end = 0;  // [begin, end) covers "${...}"
+  std::string kind, arg;
+};
+
+// The next reference at or after `from`; linear in the text.
+std::optional<Reference> next_reference(const std::string& text, size_t from) {
+  for (size_t at = text.find("${", from); at != std::string::npos; at = text.find("${", at + 2)) {
+    std::string_view rest = std::string_view(text).substr(at + 2);
+    std::string kind = rest.starts_with("env:") ? "env" : rest.starts_with("file:") ? "file" : "";
+    if (kind.empty()) continue;
+    size_t arg_begin = at + 2 + kind.size() + 1;
+    size_t close = text.find('}', arg_begin);
+    if (close == std::string::npos) return std::nullopt;  // no later reference can close either
+    return Reference{at, close + 1, kind, text.substr(arg_begin, close - arg_begin)};
+  }
+  return std::nullopt;
+}
+
 std::string pointer_escape(const std::string& key) {
   std::string out;
   for (char c : key) {
@@ -112,15 +163,13 @@ class Validator {
   // Resolves ${env:NAME} and ${file:PATH} references inside a string.
   std::optional<std::string> resolve_refs(const std::string& path, const YAML::Node& node,
                                           const std::string& text, bool is_secret) {
-    static const std::regex ref(R"(\$\{(env|file):([^}]*)\})");
     std::string out;
-    auto begin = std::sregex_iterator(text.begin(), text.end(), ref);
     size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-      const auto& m = *it;
-      out += text.substr(last, m.position() - last);
-      last = m.position() + m.length();
-      std::string kind = m[1], arg = m[2];
+    for (auto m = next_reference(text, 0); m; m = next_reference(text, last)) {
+      out += text.substr(last, m->begin - last);
+      last = m->end;
+      const std::string& kind = m->kind;
+      const std::string& arg = m->arg;
       if (arg.empty()) {
         add(path, node, "${" + kind + ":} needs a name",
             "Write ${env:NAME} or ${file:/path/to/file}.");
@@ -177,8 +226,7 @@ class Validator {
       case Kind::url: {
         auto v = resolve_refs(path, node, raw, false);
         if (!v) return std::nullopt;
-        static const std::regex url_re(R"(^https?://[^\s/?#]+([/?#]\S*)?$)", std::regex::icase);
-        if (!std::regex_match(*v, url_re)) {
+        if (!is_http_url(*v)) {
           add(path, node, "not a valid URL: '" + redact(*v) + "'",
               "Write an absolute URL starting with https:// (or http:// for local servers).");
           return std::nullopt;
@@ -228,10 +276,7 @@ class Validator {
         return json(*d);
       }
       case Kind::date: {
-        static const std::regex date_re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
-        std::smatch m;
-        if (!std::regex_match(raw, m, date_re) || std::stoi(m[2]) < 1 || std::stoi(m[2]) > 12 ||
-            std::stoi(m[3]) < 1 || std::stoi(m[3]) > 31) {
+        if (!is_date(raw)) {
           add(path, node, "not a date: '" + raw + "'",
               "Write the date as YYYY-MM-DD, e.g. 2027-05-31.");
           return std::nullopt;
@@ -510,9 +555,12 @@ Error invalid(const std::vector<Issue>& issues) {
 }
 
 Result<YAML::Node> parse_yaml(std::string_view text) {
+  // Limits, aliases, duplicate keys and encoding first: building nodes from a hostile
+  // document could exhaust memory or the stack.
+  EXTDATA_TRY(check_document(text));
   try {
     return YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& ex) {
+  } catch (const YAML::Exception& ex) {
     return Error("config.syntax",
                  "line " + std::to_string(ex.mark.line + 1) + ", column " +
                      std::to_string(ex.mark.column + 1) + ": " + ex.msg,

@@ -203,7 +203,7 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
     for (const ColumnSpec& column : columns) column_names_.push_back(column.name);
   }
   const size_t first_new = records_.size();
-  records.select(page.document->root(), records_);
+  EXTDATA_TRY(records.select(page.document->root(), records_));
   const size_t width = columns.size();
   values_.resize(records_.size() * width);
   present_.resize(records_.size() * width);

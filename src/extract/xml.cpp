@@ -2,9 +2,11 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
+#include "core/limits.h"
 #include "extract/json_text.h"
 #include "extract/utf8.h"
 
@@ -132,6 +134,27 @@ Status validate_xpath(std::string_view expression) {
 }
 
 namespace {
+// The deepest element nesting, walked without recursion (pugixml parses deep documents
+// iteratively; XPath's `//` over them is quadratic in the depth, so depth is capped).
+size_t element_depth(const pugi::xml_document& document) {
+  size_t depth = 0, deepest = 0;
+  pugi::xml_node node = document.first_child();
+  while (node) {
+    if (node.type() == pugi::node_element) deepest = std::max(deepest, depth + 1);
+    if (node.first_child()) {
+      node = node.first_child();
+      ++depth;
+      continue;
+    }
+    while (node && !node.next_sibling() && node.parent() != document) {
+      node = node.parent();
+      --depth;
+    }
+    node = node ? node.next_sibling() : node;
+  }
+  return deepest;
+}
+
 Status load_document(pugi::xml_document& document, std::string_view xml_text,
                      const std::vector<std::pair<std::string, std::string>>& namespaces) {
   if (const size_t bad = utf8::find_invalid(xml_text); bad != std::string_view::npos) {
@@ -156,6 +179,12 @@ Status load_document(pugi::xml_document& document, std::string_view xml_text,
     error.with("line", std::to_string(line));
     return error;
   }
+  if (element_depth(document) > limits().xml_max_depth)
+    return Error("xml.too_deep",
+                 "the XML nests elements deeper than " + std::to_string(limits().xml_max_depth) +
+                     " levels",
+                 "The document is refused by " + describe_limit(&Limits::xml_max_depth) + ".")
+        .with("limit", "xml_max_depth");
   apply_namespace_prefixes(document, namespaces);
   return ok_status();
 }

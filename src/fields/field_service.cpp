@@ -5,6 +5,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/bounded_json.h"
 #include "core/error_json.h"
 #include "core/time.h"
 #include "extract/json_text.h"
@@ -211,8 +212,13 @@ std::string to_json(const ValueResult& result) {
 }
 
 Result<Context> parse_context_json(std::string_view text) {
-  const auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
+  auto parsed = parse_request_json(text);
+  if (!parsed.ok() && parsed.error().code != "api.bad_json") return parsed.error();
+  return context_from_json(parsed.ok() ? *parsed : nlohmann::json());
+}
+
+Result<Context> context_from_json(const nlohmann::json& parsed) {
+  if (!parsed.is_object()) {
     return Error("field.bad_context", "the context is not a JSON object",
                  "send {\"country\": \"DE\"}: an object of strings");
   }

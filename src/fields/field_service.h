@@ -87,6 +87,8 @@ std::string to_json(const ValueResult& result);
 // A context sent as a JSON object of strings (numbers and booleans are taken as their text).
 // Error "field.bad_context" for anything else.
 Result<Context> parse_context_json(std::string_view text);
+// The same from a parsed body (its depth already bounded by parse_request_json).
+Result<Context> context_from_json(const nlohmann::json& parsed);
 
 // Budget of the rendered options pages kept for repeated queries (see RenderedOptions).
 inline constexpr size_t kDefaultRenderedOptionsBytes = 64u << 20;

@@ -156,7 +156,9 @@ Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
                    std::string("could not evaluate the filter: ") + simdjson::error_message(error));
     }
     size_t last = SIZE_MAX;
-    for (const std::string& path : filter.select_paths(root)) {
+    auto selected = filter.select_paths(root);
+    if (!selected.ok()) return selected.error();
+    for (const std::string& path : *selected) {
       if (path.size() < 4 || path.compare(0, 2, "$[") != 0) continue;
       size_t position = 0;
       const auto [ptr, ec] = std::from_chars(path.data() + 2, path.data() + path.size(), position);

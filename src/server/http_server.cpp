@@ -62,6 +62,16 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
   return out;
 }
 
+std::optional<std::string> target_problem(std::string_view target) {
+  if (target.empty() || target.front() != '/')
+    return "the request target must start with '/' (origin form)";
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (target.find('\0') != std::string_view::npos ||
+      percent_decode(path, false).find('\0') != std::string::npos)
+    return "the request path contains a NUL character";
+  return std::nullopt;
+}
+
 std::optional<std::string> Request::query_param(std::string_view name) const {
   for (const auto& [k, v] : query)
     if (k == name) return v;
@@ -120,6 +130,11 @@ Request to_request(const bhttp::request<bhttp::string_body>& msg, const std::str
   return req;
 }
 
+Response bad_target_response(const std::string& problem) {
+  return Response::json(400, R"({"error":{"code":"request.bad_target","message":")" + problem +
+                                 R"(.","hint":"Send a path such as /api/v1/... ."}})");
+}
+
 template <class Stream, class Derived>
 class SessionBase {
  public:
@@ -155,6 +170,10 @@ class SessionBase {
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
     head_ = msg.method() == bhttp::verb::head;
+    if (auto problem = target_problem({msg.target().data(), msg.target().size()})) {
+      keep_alive_ = false;
+      return write_response(bad_target_response(*problem), version_);
+    }
     Request req = to_request(msg, remote_, Derived::kTls);
     auto self_ptr = self().shared_from_this();
     // The handler may answer from another thread: hop back onto this connection's strand.
@@ -280,6 +299,31 @@ class TlsSession : public SessionBase<beast::ssl_stream<beast::tcp_stream>, TlsS
 };
 
 }  // namespace
+
+// ---------------------------------------------------------------- raw requests
+
+std::variant<Request, Response> read_raw_request(std::string_view bytes,
+                                                 const ServerOptions& options) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.body_limit(options.max_body_bytes);
+  parser.header_limit(64 * 1024);
+  parser.eager(true);
+  beast::error_code ec;
+  size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+  (void)used;
+  if (ec == bhttp::error::body_limit)
+    return Response::json(413, R"({"error":{"code":"request.too_large"}})");
+  if (ec == bhttp::error::need_more) {
+    ec = {};
+    parser.put_eof(ec);
+  }
+  if (ec || !parser.is_done())
+    return Response::json(400, R"({"error":{"code":"request.malformed"}})");
+  auto msg = parser.release();
+  if (auto problem = target_problem({msg.target().data(), msg.target().size()}))
+    return bad_target_response(*problem);
+  return to_request(msg, "127.0.0.1", false);
+}
 
 // ---------------------------------------------------------------- server
 

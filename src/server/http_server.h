@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "core/error.h"
@@ -92,5 +93,14 @@ class HttpServer {
 // Percent-decoding for paths and query strings ('+' → space only in queries).
 std::string percent_decode(std::string_view in, bool plus_is_space);
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+// One raw HTTP/1.x request read as a connection reads it (body and header limits, the target
+// check): the Request for the handler, or the Response the transport answers itself (400,
+// 413). For fuzzing and tests without sockets.
+std::variant<Request, Response> read_raw_request(std::string_view bytes,
+                                                 const ServerOptions& options);
+
+// Why a request target is refused (400 before any handler runs), or nullopt: it must be in
+// origin form ("/path?query") and its path may not hold NUL, raw or percent-encoded.
+std::optional<std::string> target_problem(std::string_view target);
 
 }  // namespace extdata::server

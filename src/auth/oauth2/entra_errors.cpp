@@ -1,7 +1,7 @@
 #include "auth/oauth2/entra_errors.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/redact.h"
 
@@ -109,10 +109,16 @@ std::optional<long long> code_from(const nlohmann::json& j) {
   if (codes != j.end() && codes->is_array() && !codes->empty() &&
       codes->front().is_number_integer())
     return codes->front().get<long long>();
-  static const std::regex aadsts(R"(AADSTS(\d{1,10}))");
+  // The first "AADSTS" followed by 1-10 digits (a linear scan of the upstream's text).
   const std::string description = string_field(j, "error_description");
-  std::smatch m;
-  if (std::regex_search(description, m, aadsts)) return std::stoll(m[1].str());
+  for (size_t at = description.find("AADSTS"); at != std::string::npos;
+       at = description.find("AADSTS", at + 6)) {
+    size_t end = at + 6;
+    while (end < description.size() && end - (at + 6) < 10 &&
+           std::isdigit(static_cast<unsigned char>(description[end])))
+      ++end;
+    if (end > at + 6) return std::stoll(description.substr(at + 6, end - (at + 6)));
+  }
   return std::nullopt;
 }
 

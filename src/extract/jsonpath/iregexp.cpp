@@ -125,8 +125,9 @@ class Parser {
     long long parsed = 0;
     while (!at_end() && peek() >= '0' && peek() <= '9') {
       parsed = parsed * 10 + (peek() - '0');
-      if (parsed > 100000) {
-        fail("quantifier too large");
+      if (parsed > static_cast<long long>(limits().regex_max_repeat)) {
+        fail("quantifier count above " + std::to_string(limits().regex_max_repeat) + " (" +
+             describe_limit(&Limits::regex_max_repeat) + ")");
         return false;
       }
       ++pos_;
@@ -539,11 +540,26 @@ Result<IRegexp> IRegexp::compile(std::string_view pattern) {
   return regexp;
 }
 
+Result<bool> IRegexp::match(std::string_view text, bool full) const {
+  const size_t cost = std::max<size_t>(text.size(), 1) * program_->size();
+  if (cost / program_->size() != std::max<size_t>(text.size(), 1) || cost > limits().regex_max_cost)
+    return Error("iregexp.too_costly",
+                 "matching this I-Regexp against a text of " + std::to_string(text.size()) +
+                     " bytes would take up to " + std::to_string(cost) + " steps",
+                 "Use a simpler pattern (smaller {n,m} counts) or shorter values; the match is "
+                 "refused by " +
+                     describe_limit(&Limits::regex_max_cost) + ".")
+        .with("limit", "regex_max_cost");
+  return run(text, full);
+}
+
 bool IRegexp::full_match(std::string_view text) const {
-  return run(text, true);
+  auto r = match(text, true);
+  return r.ok() && *r;
 }
 bool IRegexp::search(std::string_view text) const {
-  return run(text, false);
+  auto r = match(text, false);
+  return r.ok() && *r;
 }
 
 bool IRegexp::run(std::string_view text, bool anchored) const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/limits.h"
 
 namespace extdata::extract {
 
@@ -23,10 +24,17 @@ class IRegexp {
   // Error code "iregexp.syntax", message "I-Regexp error at N: ..." (N = byte offset).
   static Result<IRegexp> compile(std::string_view pattern);
 
-  // True when the whole of text matches (JSONPath match()). text must be valid UTF-8.
-  bool full_match(std::string_view text) const;
-  // True when some substring of text matches (JSONPath search()).
-  bool search(std::string_view text) const;
+  // Quantifier counts above limits().regex_max_repeat are refused at compile time
+  // ("iregexp.too_large", naming the limit).
+
+  // Whether the whole of text (full) or some substring of it matches. text must be valid
+  // UTF-8. Error "iregexp.too_costly" when text length × program size exceeds
+  // limits().regex_max_cost: matching is linear, but a{0,999}a{0,999}… over a megabyte is
+  // still billions of steps.
+  Result<bool> match(std::string_view text, bool full) const;
+  // match() for callers that treat an over-budget match as no match.
+  bool full_match(std::string_view text) const;  // JSONPath match()
+  bool search(std::string_view text) const;      // JSONPath search()
 
   struct ClassItem {
     char32_t first = 0, last = 0;  // a code point range, when category_mask == 0

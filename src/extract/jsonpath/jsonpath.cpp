@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/limits.h"
 #include "extract/jsonpath/jsonpath_ast.h"
 #include "extract/jsonpath/jsonpath_parse.h"
 #include "extract/utf8.h"
@@ -216,6 +217,15 @@ bool walk_singular(const Query& query, element node, element& out) {
   return true;
 }
 
+// What one node costs against limits().jsonpath_max_nodes: one, plus one per 32 bytes of its
+// normalized path (select_paths() keeps a path per node).
+size_t cost(const PlainNode&) {
+  return 1;
+}
+size_t cost(const PathNode& node) {
+  return 1 + node.path.size() / 32;
+}
+
 class Evaluator {
  public:
   explicit Evaluator(element root) : root_(root) {}
@@ -226,6 +236,7 @@ class Evaluator {
     for (const Segment& segment : query.segments) {
       next.clear();
       for (const Node& node : nodes) {
+        if (exceeded_) break;
         if (segment.descendant) {
           descend(segment, node, next);
         } else {
@@ -233,13 +244,32 @@ class Evaluator {
         }
       }
       nodes.swap(next);
+      if (exceeded_) nodes.clear();
       if (nodes.empty()) return;
     }
   }
 
+  // The evaluation stopped at limits().jsonpath_max_nodes or at a regex over its budget
+  // (failure()); its result is empty.
+  bool exceeded() const { return exceeded_; }
+  const std::optional<Error>& failure() const { return failure_; }
+
  private:
+  // Counts `units` of work; false (and exceeded() from then on) past the limit.
+  bool spend(size_t units) const {
+    spent_ += units;
+    if (spent_ > limits().jsonpath_max_nodes) exceeded_ = true;
+    return !exceeded_;
+  }
+
+  template <typename Node>
+  void add(std::vector<Node>& out, Node&& node) const {
+    if (spend(cost(node))) out.push_back(std::move(node));
+  }
+
   template <typename Node>
   void descend(const Segment& segment, const Node& node, std::vector<Node>& out) const {
+    if (!spend(cost(node))) return;
     for (const Selector& selector : segment.selectors) apply(selector, node, out);
     simdjson::dom::array array;
     simdjson::dom::object object;
@@ -259,7 +289,7 @@ class Evaluator {
         element child;
         if (node.value.get_object().get(object) == simdjson::SUCCESS &&
             object.at_key(selector.name).get(child) == simdjson::SUCCESS) {
-          out.push_back(node.with(child, std::string_view(selector.name)));
+          add(out, node.with(child, std::string_view(selector.name)));
         }
         return;
       }
@@ -268,9 +298,9 @@ class Evaluator {
         simdjson::dom::object object;
         if (node.value.get_array().get(array) == simdjson::SUCCESS) {
           size_t i = 0;
-          for (element child : array) out.push_back(node.with(child, i++));
+          for (element child : array) add(out, node.with(child, i++));
         } else if (node.value.get_object().get(object) == simdjson::SUCCESS) {
-          for (auto field : object) out.push_back(node.with(field.value, field.key));
+          for (auto field : object) add(out, node.with(field.value, field.key));
         }
         return;
       }
@@ -280,7 +310,7 @@ class Evaluator {
         size_t index;
         if (node.value.get_array().get(array) == simdjson::SUCCESS &&
             array_at(array, selector.index, child, index)) {
-          out.push_back(node.with(child, index));
+          add(out, node.with(child, index));
         }
         return;
       }
@@ -293,13 +323,12 @@ class Evaluator {
         if (node.value.get_array().get(array) == simdjson::SUCCESS) {
           size_t i = 0;
           for (element child : array) {
-            if (test(*selector.filter, child)) out.push_back(node.with(child, i));
+            if (test(*selector.filter, child)) add(out, node.with(child, i));
             ++i;
           }
         } else if (node.value.get_object().get(object) == simdjson::SUCCESS) {
           for (auto field : object) {
-            if (test(*selector.filter, field.value))
-              out.push_back(node.with(field.value, field.key));
+            if (test(*selector.filter, field.value)) add(out, node.with(field.value, field.key));
           }
         }
         return;
@@ -322,14 +351,14 @@ class Evaluator {
       const int64_t lower = std::min(std::max(start, int64_t{0}), length);
       const int64_t upper = std::min(std::max(end, int64_t{0}), length);
       for (int64_t i = lower; i < upper; i += step)
-        out.push_back(node.with(items[i], static_cast<size_t>(i)));
+        add(out, node.with(items[i], static_cast<size_t>(i)));
     } else {
       const int64_t start = normalize_index(selector.start.value_or(length - 1));
       const int64_t end = normalize_index(selector.end.value_or(-length - 1));
       const int64_t upper = std::min(std::max(start, int64_t{-1}), length - 1);
       const int64_t lower = std::min(std::max(end, int64_t{-1}), length - 1);
       for (int64_t i = upper; lower < i; i += step)
-        out.push_back(node.with(items[i], static_cast<size_t>(i)));
+        add(out, node.with(items[i], static_cast<size_t>(i)));
     }
   }
 
@@ -433,13 +462,21 @@ class Evaluator {
     const bool full = expr.function == Function::kMatch;
     if (expr.regex_literal) {
       if (!expr.regex) return false;
-      return full ? expr.regex->full_match(subject.string) : expr.regex->search(subject.string);
+      return checked(expr.regex->match(subject.string, full));
     }
     const Value pattern = normalize(value(expr.children[1], current));
     if (pattern.kind != Value::kString) return false;
     auto compiled = IRegexp::compile(pattern.string);
     if (!compiled.ok()) return false;
-    return full ? compiled->full_match(subject.string) : compiled->search(subject.string);
+    return checked(compiled->match(subject.string, full));
+  }
+
+  // A match over its budget stops the evaluation with that error.
+  bool checked(Result<bool> matched) const {
+    if (matched.ok()) return *matched;
+    if (!failure_) failure_ = std::move(matched).error();
+    exceeded_ = true;
+    return false;
   }
 
  public:
@@ -474,7 +511,19 @@ class Evaluator {
 
  private:
   element root_;
+  mutable size_t spent_ = 0;
+  mutable bool exceeded_ = false;
+  mutable std::optional<Error> failure_;
 };
+
+Error too_many_nodes(const std::string& expression) {
+  return Error("jsonpath.too_many_nodes",
+               "the JSONPath " + expression.substr(0, 200) + " selects or visits more than " +
+                   std::to_string(limits().jsonpath_max_nodes) + " nodes",
+               "Select less (fewer descendant segments '..'); evaluation stops at " +
+                   describe_limit(&Limits::jsonpath_max_nodes) + ".")
+      .with("limit", "jsonpath_max_nodes");
+}
 
 }  // namespace
 
@@ -542,24 +591,27 @@ std::optional<std::vector<JsonPath::Step>> JsonPath::singular_steps() const {
   return steps;
 }
 
-void JsonPath::select(element root, std::vector<element>& out) const {
+Status JsonPath::select(element root, std::vector<element>& out) const {
   if (query_->singular) {
     element found;
     if (walk_singular(*query_, root, found)) out.push_back(found);
-    return;
+    return ok_status();
   }
   std::vector<PlainNode> nodes{PlainNode{root}};
-  Evaluator(root).run(*query_, nodes);
+  Evaluator evaluator(root);
+  evaluator.run(*query_, nodes);
+  if (evaluator.exceeded()) return evaluator.failure().value_or(too_many_nodes(text_));
   // Geometric growth: a RecordSet appends page after page to the same vector, and an exact
   // reserve would copy it whole for every page.
   if (out.capacity() < out.size() + nodes.size())
     out.reserve(std::max(out.size() + nodes.size(), 2 * out.capacity()));
   for (const PlainNode& node : nodes) out.push_back(node.value);
+  return ok_status();
 }
 
-std::vector<element> JsonPath::select(element root) const {
+Result<std::vector<element>> JsonPath::select(element root) const {
   std::vector<element> out;
-  select(root, out);
+  EXTDATA_TRY(select(root, out));
   return out;
 }
 
@@ -570,14 +622,15 @@ std::optional<element> JsonPath::first(element root) const {
     return std::nullopt;
   }
   std::vector<element> out;
-  select(root, out);
-  if (out.empty()) return std::nullopt;
+  if (!select(root, out).ok() || out.empty()) return std::nullopt;
   return out.front();
 }
 
-std::vector<std::string> JsonPath::select_paths(element root) const {
+Result<std::vector<std::string>> JsonPath::select_paths(element root) const {
   std::vector<PathNode> nodes{PathNode{root, "$"}};
-  Evaluator(root).run(*query_, nodes);
+  Evaluator evaluator(root);
+  evaluator.run(*query_, nodes);
+  if (evaluator.exceeded()) return evaluator.failure().value_or(too_many_nodes(text_));
   std::vector<std::string> paths;
   paths.reserve(nodes.size());
   for (PathNode& node : nodes) paths.push_back(std::move(node.path));

@@ -12,9 +12,10 @@
 // length(), count(), match(), search() and value() (I-Regexp, RFC 9485).
 //
 // Limits (reported as errors, never a crash): expressions longer than kMaxExpressionLength
-// bytes, and nesting (parentheses, filters inside filters, function calls) deeper than
-// kMaxNesting. Evaluation recursion is bounded by the document depth, which simdjson caps at
-// its parser's max depth (1024 by default).
+// bytes, nesting (parentheses, filters inside filters, function calls) deeper than
+// kMaxNesting, and evaluations that select or visit more than limits().jsonpath_max_nodes
+// nodes (core/limits.h). Evaluation recursion is bounded by the document depth, which simdjson caps
+// at its parser's max depth (1024 by default).
 //
 // A JsonPath is immutable and cheap to copy (shared compiled form); select() is const and may
 // run concurrently on different documents.
@@ -62,15 +63,19 @@ class JsonPath {
 
   // Appends the matched nodes to `out`, in RFC 9535 order. Nothing is copied: the elements
   // refer to the document that `root` belongs to, which must outlive them.
-  void select(simdjson::dom::element root, std::vector<simdjson::dom::element>& out) const;
-  std::vector<simdjson::dom::element> select(simdjson::dom::element root) const;
+  // Error "jsonpath.too_many_nodes" (nothing appended) when the evaluation selects or visits
+  // more than limits().jsonpath_max_nodes nodes: `$..*..*..*` over a deep document would
+  // otherwise grow cubically.
+  Status select(simdjson::dom::element root, std::vector<simdjson::dom::element>& out) const;
+  Result<std::vector<simdjson::dom::element>> select(simdjson::dom::element root) const;
 
   // The first matched node, if any. Allocation-free for singular paths (the hot path of
-  // record columns).
+  // record columns). A non-singular path over the node limit finds nothing.
   std::optional<simdjson::dom::element> first(simdjson::dom::element root) const;
 
   // The normalized paths (RFC 9535 section 2.7) of the matched nodes, same order as select().
-  std::vector<std::string> select_paths(simdjson::dom::element root) const;
+  // Each node counts against the node limit with one more unit per 32 bytes of its path.
+  Result<std::vector<std::string>> select_paths(simdjson::dom::element root) const;
 
  private:
   std::shared_ptr<const jsonpath_detail::Query> query_;

@@ -1,7 +1,12 @@
 // The embedded store: one SQLite file in WAL mode, numbered migrations, secrets sealed.
+#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <mutex>
@@ -506,6 +511,40 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
   return open_sqlite_store(data_dir, SqliteOptions{});
 }
 
+namespace {
+
+// A store whose key file is gone must not get a fresh key: its secrets would be lost for
+// good, silently. The operator restores the key instead.
+Status check_key_not_lost(const std::string& data_dir) {
+  if (const char* env = std::getenv("EXTDATA_MASTER_KEY"); env && *env) return ok_status();
+  std::error_code ec;
+  const std::string key = data_dir + "/master.key", db = data_dir + "/extdata.db";
+  if (std::filesystem::exists(key, ec) || !std::filesystem::exists(db, ec)) return ok_status();
+  return Error("store.master_key_missing",
+               "the data directory " + data_dir + " has a store (extdata.db) but no master.key",
+               "Restore master.key from your backup (or set EXTDATA_MASTER_KEY to the key); a "
+               "new key could not decrypt the stored secrets, so none is made.");
+}
+
+// The store and SQLite's -wal and -shm files (created with the database's mode) are 0600:
+// they hold sealed secrets, tokens' hashes and upstream data.
+Status make_private(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Error("store.data_dir", "cannot create " + path + ": " + std::strerror(errno),
+                 "Check that the data directory is writable.");
+  ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = path + suffix;
+    if (::chmod(file.c_str(), 0600) != 0 && errno != ENOENT)
+      return Error("store.data_dir", "cannot make " + file + " private: " + std::strerror(errno),
+                   "Run: chmod 600 " + file);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir,
                                                  const SqliteOptions& options) {
   std::error_code ec;
@@ -514,9 +553,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir,
     return Error("store.data_dir",
                  "cannot create the data directory " + data_dir + ": " + ec.message(),
                  "Pass --data DIR (or set EXTDATA_DATA) to a writable directory.");
+  EXTDATA_TRY(check_key_not_lost(data_dir));
   EXTDATA_ASSIGN_OR_RETURN(SecretBox box, SecretBox::open(data_dir + "/master.key"));
   sqlite3* db = nullptr;
   const std::string path = data_dir + "/extdata.db";
+  EXTDATA_TRY(make_private(path));
   if (sqlite3_open_v2(path.c_str(), &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {

@@ -37,9 +37,11 @@ std::string run_case(const nlohmann::json& test) {
   if (parser.parse(document).get(root) != simdjson::SUCCESS) return "test document did not parse";
 
   nlohmann::json values = nlohmann::json::array();
-  for (auto e : path->select(root)) values.push_back(to_json(e));
+  const auto selected = path->select(root).value();
+  for (auto e : selected) values.push_back(to_json(e));
   nlohmann::json paths = nlohmann::json::array();
-  for (auto& p : path->select_paths(root)) paths.push_back(p);
+  const auto selected_paths = path->select_paths(root).value();
+  for (auto& p : selected_paths) paths.push_back(p);
 
   if (test.contains("result")) {
     if (values != test["result"])

@@ -15,7 +15,8 @@ simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& j
 
 std::vector<std::string> values(const JsonPath& path, simdjson::dom::element root) {
   std::vector<std::string> out;
-  for (auto e : path.select(root)) out.push_back(simdjson::minify(e));
+  const auto selected = path.select(root).value();
+  for (auto e : selected) out.push_back(simdjson::minify(e));
   return out;
 }
 
@@ -71,7 +72,7 @@ TEST(JsonPath, SelectsGraphListItemsAndColumns) {
     {"id":"2","fields":{"Title":"Globex","Country":"US"}}]})");
   auto records = JsonPath::compile("$.value[*]").value();
   EXPECT_FALSE(records.is_singular());
-  const auto items = records.select(root);
+  const auto items = records.select(root).value();
   ASSERT_EQ(items.size(), 2u);
   auto title = JsonPath::compile("$.fields.Title").value();
   EXPECT_TRUE(title.is_singular());
@@ -80,7 +81,7 @@ TEST(JsonPath, SelectsGraphListItemsAndColumns) {
 
   auto german = JsonPath::compile("$.value[?@.fields.Country == 'DE'].fields.Title").value();
   EXPECT_EQ(values(german, root), std::vector<std::string>{"\"Acme\""});
-  EXPECT_EQ(german.select_paths(root),
+  EXPECT_EQ(german.select_paths(root).value(),
             std::vector<std::string>{"$['value'][0]['fields']['Title']"});
 }
 
@@ -97,7 +98,7 @@ TEST(JsonPath, NormalizedPathsEscapeNames) {
   simdjson::dom::parser parser;
   const auto root = parse(parser, R"({"it's":{"\u0001":1}})");
   auto path = JsonPath::compile("$..*").value();
-  EXPECT_EQ(path.select_paths(root),
+  EXPECT_EQ(path.select_paths(root).value(),
             (std::vector<std::string>{"$['it\\'s']", "$['it\\'s']['\\u0001']"}));
 }
 

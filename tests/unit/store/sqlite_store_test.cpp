@@ -95,6 +95,42 @@ TEST_F(StoreTest, KeyFileIsCreatedWithMode0600) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// Issue 15, row 12: extdata.db, -wal and -shm were 0644.
+TEST_F(StoreTest, StoreFilesAreCreatedWithMode0600) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->apply(sample("secret-for-mode")).ok());  // the WAL exists now
+  for (const char* name : {"extdata.db", "extdata.db-wal", "extdata.db-shm"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((dir_ / name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+  }
+}
+
+TEST_F(StoreTest, ExistingStoreFilesAreMadePrivateOnOpen) {
+  ASSERT_TRUE(open_sqlite_store(dir_.string()).ok());
+  ASSERT_EQ(chmod((dir_ / "extdata.db").c_str(), 0644), 0);
+  ASSERT_TRUE(open_sqlite_store(dir_.string()).ok());
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "extdata.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// Issue 15, row 12: a missing master.key next to a store was silently replaced.
+TEST_F(StoreTest, MissingKeyFileNextToAStoreIsAnErrorNotANewKey) {
+  {
+    auto store = open_sqlite_store(dir_.string());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->apply(sample("secret-for-lost-key")).ok());
+  }
+  fs::remove(dir_ / "master.key");
+  auto reopened = open_sqlite_store(dir_.string());
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.error().code, "store.master_key_missing");
+  EXPECT_NE(reopened.error().hint.find("Restore master.key"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "master.key"));  // no new key was made
+}
+
 TEST_F(StoreTest, WrongMasterKeyIsRefusedClearly) {
   setenv("EXTDATA_MASTER_KEY", std::string(64, 'a').c_str(), 1);
   {

@@ -1,0 +1,50 @@
+#include "core/limits.h"
+
+namespace extdata {
+
+Limits& mutable_limits() {
+  static Limits current;
+  return current;
+}
+
+const Limits& limits() {
+  return mutable_limits();
+}
+
+const std::vector<LimitSetting>& limit_settings() {
+  static const std::vector<LimitSetting> table = {
+      {"json_max_depth", "--max-json-depth", "EXTDATA_MAX_JSON_DEPTH", &Limits::json_max_depth,
+       "Deepest nesting of objects and arrays in a JSON request body."},
+      {"config_max_depth", "--max-config-depth", "EXTDATA_MAX_CONFIG_DEPTH",
+       &Limits::config_max_depth, "Deepest nesting of maps and lists in a config document."},
+      {"config_max_aliases", "--max-config-aliases", "EXTDATA_MAX_CONFIG_ALIASES",
+       &Limits::config_max_aliases, "Most YAML alias uses (*name) in one config document."},
+      {"config_max_nodes", "--max-config-nodes", "EXTDATA_MAX_CONFIG_NODES",
+       &Limits::config_max_nodes,
+       "Most nodes in one config document once every alias is expanded."},
+      {"regex_max_repeat", "--max-regex-repeat", "EXTDATA_MAX_REGEX_REPEAT",
+       &Limits::regex_max_repeat,
+       "Largest count in an I-Regexp quantifier {n,m} (match() and search() in JSONPath)."},
+      {"regex_max_cost", "--max-regex-cost", "EXTDATA_MAX_REGEX_COST", &Limits::regex_max_cost,
+       "Most steps of one I-Regexp match: text length times compiled program size."},
+      {"jsonpath_max_nodes", "--max-jsonpath-nodes", "EXTDATA_MAX_JSONPATH_NODES",
+       &Limits::jsonpath_max_nodes, "Most nodes one JSONPath evaluation may select or visit."},
+      {"xml_max_depth", "--max-xml-depth", "EXTDATA_MAX_XML_DEPTH", &Limits::xml_max_depth,
+       "Deepest element nesting of an XML document queried with XPath."},
+  };
+  return table;
+}
+
+const LimitSetting& limit_setting(size_t Limits::*member) {
+  for (const auto& s : limit_settings())
+    if (s.member == member) return s;
+  return limit_settings().front();  // unreachable: every member has a row (tested)
+}
+
+std::string describe_limit(size_t Limits::*member) {
+  const LimitSetting& s = limit_setting(member);
+  return std::string("the limit ") + s.name + " (" + std::to_string(limits().*member) +
+         "; raise with " + s.flag + " or " + s.env + ")";
+}
+
+}  // namespace extdata
