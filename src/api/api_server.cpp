@@ -39,8 +39,6 @@ Response json_ok(const json& j, int status = 200) {
   return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-}
-
 enum class Role { none, reader, admin };
 
 // The values of a route's {placeholders}, in the order of the pattern.
