@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/api_server.h"
+#include "sources/kinds.h"
 
 namespace {
 
@@ -61,6 +62,12 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 }
 
 }  // namespace
+
+// Source kinds and auth methods are registered once, as every main() does.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  extdata::sources::register_builtin_kinds();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World world;

@@ -8,6 +8,13 @@
 
 #include "config/config.h"
 #include "core/bounded_json.h"
+#include "sources/kinds.h"
+
+// Source kinds and auth methods are registered once, as every main() does.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  extdata::sources::register_builtin_kinds();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
