@@ -179,6 +179,8 @@ class Combobox {
           if (!this.unchosenText()) return;
           ev.preventDefault();
           ev.stopImmediatePropagation();
+          this.cancelQuery();
+          this.close();
           this.updateValidity(true);
           this.input.focus();
         },

@@ -438,6 +438,7 @@ await step("widget: a form with typed but unchosen text is not submitted", async
   await page.getByRole("button", { name: "Create ticket" }).click();
   assertEq(await submittedText(), "(submit the form)", "submission blocked");
   assertEq(await customer.getAttribute("aria-invalid"), "true", "marked invalid");
+  assertEq(await customer.getAttribute("aria-expanded"), "false", "the list closes so the message shows");
   const status = await page.locator("#customer-status").innerText();
   assert(/not one of the options/.test(status), `the status says why: ${status}`);
   await shot("widget-unchosen-text");
