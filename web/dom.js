@@ -38,25 +38,58 @@ export function field(label, input, help) {
   return h("div.field", {}, h("label", { for: input.id }, label), input, helpEl);
 }
 
-// An error as a person reads it: what went wrong, what to do, and the upstream details folded away.
-// `e` is an ApiError or the "error" object of an answer: {code, category, message, hint, upstream}.
+// Detail keys that exist only when an upstream service answered (status, its error, its IDs).
+const UPSTREAM_ANSWER_KEYS = new Set(["http_status", "body", "error", "error_description", "aadsts", "trace_id", "correlation_id", "request_id", "client_request_id", "graph_code", "graph_message", "upstream_code", "upstream_message", "error_uri", "timestamp", "date", "retry_after"]);
+
+// An error as a person reads it: what went wrong, what to do, and the details folded away —
+// titled "Details from the upstream service" only when an upstream answered.
+// `e` is an ApiError or the "error" object of an answer: {code, category, message, hint, upstream};
+// `e.items` (from inFormTerms) lists one problem per entry.
 export function errorBox(e, title) {
-  const upstream = e.upstream && Object.keys(e.upstream).length ? e.upstream : null;
+  const details = Object.entries(e.upstream || {}).filter(([k]) => k !== "issues");
+  const fromUpstream = details.some(([k]) => UPSTREAM_ANSWER_KEYS.has(k));
+  const items = Array.isArray(e.items) && e.items.length > 1 ? e.items : null;
   return h(
     "div.notice.error",
     { role: "alert" },
     h("strong", {}, title || "Error"),
-    h("p.message", {}, capitalize(e.message || String(e))),
-    e.hint ? h("p.hint", {}, h("span.label", {}, "How to fix: "), e.hint) : null,
-    upstream
+    items ? h("ul.issues", {}, items.map((i) => h("li", {}, capitalize(i)))) : h("p.message", {}, capitalize(e.message || String(e))),
+    e.hint ? h("p.hint", {}, h("span.label", {}, "How to fix: "), capitalize(e.hint)) : null,
+    details.length
       ? h(
           "details.upstream",
           {},
-          h("summary", {}, "Details from the upstream service"),
-          h("dl", {}, Object.entries(upstream).map(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "string" ? v : JSON.stringify(v))]))
+          h("summary", {}, fromUpstream ? "Details from the upstream service" : "Details"),
+          h("dl", {}, details.map(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "string" ? v : JSON.stringify(v))]))
         )
       : null
   );
+}
+
+// A configuration error (config.invalid) in the words of the form on screen: each problem
+// names the control's label ("Client secret is required") instead of the config key and line,
+// and the control is marked invalid. Other errors, and keys with no control, pass unchanged.
+export function inFormTerms(e, root) {
+  if (!e || e.code !== "config.invalid" || !root) return e;
+  const lines = String((e.upstream && e.upstream.issues) || e.message || "").split("\n").filter(Boolean);
+  let named = false;
+  const items = lines.map((line) => {
+    const m = line.match(/^([A-Za-z0-9_.\[\]-]+)(?: \(line \d+\))?: (.*)$/);
+    if (!m) return line;
+    const [, key, text] = m;
+    const control = [...root.querySelectorAll("[name]")].find((el) => el.getAttribute("name") === key);
+    const label = control && control.labels && control.labels[0] ? control.labels[0].textContent.trim() : "";
+    if (!label) return line;
+    named = true;
+    control.setAttribute("aria-invalid", "true");
+    control.addEventListener("input", () => control.removeAttribute("aria-invalid"), { once: true });
+    const leaf = key.split(".").pop();
+    const what = text.split(" — ")[0];
+    if (what.startsWith(`needs ${leaf}`) || what === `${leaf} is required` || what === "is required") return `${label} is required`;
+    return `${label}: ${what.startsWith(leaf + " ") ? what.slice(leaf.length + 1) : what}`;
+  });
+  if (!named) return e;
+  return { ...e, message: items.join("; "), items, hint: lines.length === 1 ? e.hint : "" };
 }
 
 export function warningBox(warnings, title) {

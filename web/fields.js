@@ -1,6 +1,6 @@
 // Fields page: list, create and edit fields with a live preview of their options.
 import { get, post, put, del, enc } from "./api.js";
-import { h, add, clear, errorBox, warningBox, field, debounce, recordTable } from "./dom.js";
+import { h, add, clear, errorBox, warningBox, field, debounce, recordTable, inFormTerms } from "./dom.js";
 
 function input(attrs) {
   return h("input", { type: "text", spellcheck: "false", autocomplete: "off", ...attrs });
@@ -22,13 +22,26 @@ const toLines = (obj) =>
     .map(([k, v]) => `${k} = ${v}`)
     .join("\n");
 
+const LOOKUP_TYPES = new Set(["personOrGroup", "lookup"]);
+
+// Context keys a field's variable templates read: {country}, {+path}, {country|DE}.
+export function contextKeysOf(variables) {
+  const keys = new Set();
+  for (const template of Object.values(variables || {}))
+    for (const m of String(template).matchAll(/\{[+#]?([A-Za-z0-9_.-]+)/g)) keys.add(m[1]);
+  return [...keys];
+}
+
 // Column names a template may use, from the source's SharePoint columns or, failing
 // that, from the data of the previewed options.
 async function columnSuggestions(source) {
   if (source && source.type === "sharepoint-list") {
     try {
       const answer = await get(`/api/v1/sources/${enc(source.name)}/sharepoint/columns`);
-      return ["id", ...(answer.columns || []).map((c) => "fields." + c.name)];
+      // Graph sends person and lookup columns as <name>LookupId (the column itself is empty
+      // unless expanded), so that is what a template can use.
+      const path = (c) => "fields." + c.name + (LOOKUP_TYPES.has(c.type) ? "LookupId" : "");
+      return ["id", ...(answer.columns || []).map(path)];
     } catch {
       /* fall back to the preview's data */
     }
@@ -126,6 +139,8 @@ function editor(spec, sources, onSaved) {
       if (mine !== seq) return;
       const options = answer.options || [];
       if (!suggestions.childElementCount && options.length) showSuggestions(["id", ...keysOf(options[0].data || {})]);
+      const given = parseLines(context.value);
+      const missing = contextKeysOf(s.variables).filter((k) => !given[k]);
       add(clear(preview), 
         answer.stale ? h("p.notice.warning", {}, "Stale: the source could not be reached; showing saved records.") : null,
         options.length
@@ -137,11 +152,13 @@ function editor(spec, sources, onSaved) {
               options,
               `${answer.total ?? options.length} options${q.value ? ` matching “${q.value}”` : ""}, first ${options.length} shown`
             )
-          : h("p.empty", {}, "No options."),
+          : missing.length
+            ? h("p.notice.warning", { "data-missing": missing.join(",") }, `No options: this field depends on ${missing.join(" and ")}. Type ${missing.map((k) => `${k} = …`).join(", ")} under Context for the preview.`)
+            : h("p.empty", {}, "No options."),
         warningBox(answer.warnings)
       );
     } catch (err) {
-      if (mine === seq) add(clear(preview), errorBox(err, "Preview failed"));
+      if (mine === seq) add(clear(preview), errorBox(inFormTerms(err, form), "Preview failed"));
     }
   }, 300);
 
@@ -161,10 +178,12 @@ function editor(spec, sources, onSaved) {
         const s = build();
         try {
           await put(`/api/v1/fields/${enc(s.name)}`, s);
-          add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), h("p", {}, `Field ${s.name} is saved.`)));
+          const keys = contextKeysOf(s.variables);
+          const tryUrl = `/demo/form?field=${enc(s.name)}${keys.length ? "&context=" + enc(keys.join(",")) : ""}`;
+          add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), h("p", {}, `Field ${s.name} is saved. `, h("a", { href: tryUrl, target: "_blank", rel: "noopener", id: "try-field-link" }, "Try it in the demo form"))));
           onSaved(s.name);
         } catch (err) {
-          add(saveOut, errorBox(err, "Could not save the field"));
+          add(saveOut, errorBox(inFormTerms(err, form), "Could not save the field"));
         }
       },
     },

@@ -54,7 +54,12 @@ function kindLabel(source, titles) {
   return source.type === "sharepoint-list" && source.list ? `${title} ${source.list}` : title;
 }
 
-function row(source, refreshPage, titles) {
+// Sources whose credential is a token from a token endpoint (the others have no expiry to show).
+function usesTokens(source) {
+  return source.type === "sharepoint-list" || (source.auth && source.auth.type === "oauth2");
+}
+
+function row(source, refreshPage, titles, fieldsUsing) {
   const st = source.status || {};
   const actions = h("div.actions", {});
   const rowStatus = h("div.row-status", { "aria-live": "polite" });
@@ -85,14 +90,21 @@ function row(source, refreshPage, titles) {
       await refreshPage();
     }),
     act("Delete", async () => {
-      if (!confirm(`Delete source ${source.name}? Fields using it stop working.`)) return clear(rowStatus);
+      // The server refuses to delete a source that fields use (409): say so before asking.
+      const users = await fieldsUsing(source.name);
+      if (users.length) {
+        const list = users.join(", ");
+        add(clear(rowStatus), errorBox({ message: `source ${source.name} is used by the field${users.length === 1 ? "" : "s"} ${list}`, hint: `Delete those fields or point them at another source first (Fields page).` }, "Cannot delete"));
+        return;
+      }
+      if (!confirm(`Delete source ${source.name}? No field uses it. Its cached records are dropped; this cannot be undone.`)) return clear(rowStatus);
       await del(`/api/v1/sources/${enc(source.name)}`);
       await refreshPage();
     })
   );
   const secretExpires = source.client_secret_expires || (source.auth && source.auth.client_secret_expires);
   const tokenExpiry = [
-    h("div", {}, "Token: ", st.token_expires_at ? when(st.token_expires_at) : h("span.muted", {}, "none cached")),
+    usesTokens(source) ? h("div", {}, "Token: ", st.token_expires_at ? ["expires ", when(st.token_expires_at)] : h("span.muted", {}, "not requested yet")) : null,
     secretExpires ? h("div", { class: secretWarnings(source).length ? "warn-text" : "" }, "Secret: ", secretExpires) : null,
   ];
   const warnings = source.warnings || [];
@@ -103,7 +115,7 @@ function row(source, refreshPage, titles) {
     h("td", {}, stateCell(source)),
     h("td", {}, when(st.last_fetch_at), st.last_success_at && st.last_success_at !== st.last_fetch_at ? h("div.muted", {}, "last success ", when(st.last_success_at)) : null),
     h("td.num", {}, st.records ?? h("span.muted", {}, "—")),
-    h("td", {}, tokenExpiry),
+    h("td", {}, tokenExpiry.some(Boolean) ? tokenExpiry : h("span.muted", {}, "—")),
     h(
       "td.problems",
       {},
@@ -122,6 +134,7 @@ export async function sourcesPage() {
   const section = h("section", { "aria-labelledby": "sources-title" });
   const body = h("div");
   const titles = {};
+  const fieldsUsing = async (name) => ((await get("/api/v1/fields")).fields || []).filter((f) => f.source === name).map((f) => f.name);
   const load = async () => {
     if (!Object.keys(titles).length) {
       const kinds = await get("/api/v1/kinds");
@@ -147,7 +160,7 @@ export async function sourcesPage() {
             {},
             h("tr", {}, ["Source", "State", "Last fetch", "Records", "Expiry", "Warnings and last error", "Actions"].map((c) => h("th", { scope: "col" }, c)))
           ),
-          h("tbody", {}, sources.map((s) => row(s, load, titles)))
+          h("tbody", {}, sources.map((s) => row(s, load, titles, fieldsUsing)))
         )
       )
     );

@@ -5,7 +5,7 @@
 // through the /api/v1/draft/* endpoints with the spec as typed; the secret travels
 // browser → server only and the server never sends it back.
 import { get, post, put, enc } from "./api.js";
-import { h, add, clear, errorBox, warningBox, field, uid, recordTable, capitalize, pick } from "./dom.js";
+import { h, add, clear, errorBox, warningBox, field, uid, recordTable, capitalize, pick, inFormTerms } from "./dom.js";
 import { kindForm } from "./kind_form.js";
 
 const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
@@ -91,16 +91,32 @@ export function authResult(answer) {
   );
 }
 
+// "0.89 ms", "10 ms", "1.2 s": times as people read them.
+export function formatMs(ms) {
+  if (typeof ms !== "number" || !isFinite(ms)) return "";
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10000 ? 0 : 1)} s`;
+  if (ms >= 10) return `${Math.round(ms)} ms`;
+  return `${ms.toFixed(ms >= 1 ? 1 : 2)} ms`;
+}
+
+// Graph item metadata, shown after the list's own columns (or not at all when space runs out).
+const GRAPH_METADATA = new Set(["@odata.etag", "eTag", "createdBy", "lastModifiedBy", "parentReference", "contentType", "webUrl", "createdDateTime", "lastModifiedDateTime"]);
+
 function previewColumns(result) {
   const sample = result.sample || [];
+  const first = sample[0] || {};
   let names = (result.columns || []).map((c) => (typeof c === "string" ? c : c.name || c.display_name)).filter(Boolean);
-  if (!names.length && sample.length) {
-    const first = sample[0];
-    for (const k of Object.keys(first)) {
-      if (k === "fields" && first.fields && typeof first.fields === "object") names.push(...Object.keys(first.fields).map((f) => "fields." + f));
-      else names.push(k);
-    }
+  if (!names.length) names = Object.keys(first);
+  // The list's own columns first (id, then each of `fields`), Graph's item metadata last.
+  const own = [];
+  const metadata = [];
+  for (const k of names) {
+    if (k === "fields" && first.fields && typeof first.fields === "object") own.push(...Object.keys(first.fields).filter((f) => !f.startsWith("@odata.")).map((f) => "fields." + f));
+    else if (GRAPH_METADATA.has(k)) metadata.push(k);
+    else if (k === "id") own.unshift(k);
+    else own.push(k);
   }
+  names = [...own, ...metadata];
   return names.slice(0, 12).map((n) => ({
     label: n,
     get: (r) => {
@@ -123,16 +139,16 @@ export function testResult(result) {
   if (steps.length) {
     add(out, 
       h("h3", {}, "Steps"),
-      recordTable(
+      h("div.steps", {}, recordTable(
         [
           { label: "Step", get: (s) => s.step },
           { label: "Request", get: (s) => `${s.method || "GET"} ${s.url || ""}` },
-          { label: "Status", get: (s) => s.status },
-          { label: "Time (ms)", get: (s) => s.elapsed_ms },
+          { label: "Status", get: (s) => s.status || (result.error && result.error.code) || "no answer" },
+          { label: "Time", get: (s) => formatMs(s.elapsed_ms) },
           { label: "Attempts", get: (s) => s.attempts },
         ],
         steps
-      )
+      ))
     );
     out.querySelectorAll("table.records tbody tr").forEach((tr, i) => {
       const st = steps[i].status;
@@ -227,6 +243,13 @@ function sharepointForm(ctx) {
 
   const site = input({ name: "site", type: "url", value: ex.site || "", placeholder: "https://contoso.sharepoint.com/sites/Sales" });
   const listSelect = h("select", { name: "list", disabled: !ex.list }, ex.list ? h("option", { value: ex.list }, ex.list) : h("option", { value: "" }, "Find the site's lists first"));
+  // After a failed lookup the previous site's lists must not stay choosable.
+  const forgetLists = () => {
+    add(clear(listSelect), h("option", { value: "" }, "Find the site's lists first"));
+    listSelect.disabled = true;
+    clear(columnsOut);
+    columnsBox.hidden = true;
+  };
   const columnsBox = h("fieldset.columns", { hidden: true }, h("legend", {}, "Columns to fetch (none ticked = all)"));
   const selected = new Set(Array.isArray(ex.select) ? ex.select : ex.select ? String(ex.select).split(",").map((s) => s.trim()) : []);
 
@@ -263,7 +286,7 @@ function sharepointForm(ctx) {
     try {
       add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: spec(true), variables: {} })));
     } catch (err) {
-      add(authOut, errorBox(err, "Authentication failed"));
+      add(authOut, errorBox(inFormTerms(err, form), "Authentication failed"));
     } finally {
       done();
     }
@@ -271,6 +294,7 @@ function sharepointForm(ctx) {
 
   // Step 2: site → lists → columns
   const listsOut = h("div.result", { "aria-live": "polite" });
+  const columnsOut = h("div.result", { "aria-live": "polite" });
   const findBtn = h("button", { type: "button", id: "find-lists" }, "Find lists");
   findBtn.addEventListener("click", async () => {
     const done = busy(findBtn, "Looking up the site…");
@@ -283,12 +307,12 @@ function sharepointForm(ctx) {
       add(listsOut, h("p.muted", {}, `${lists.length} lists found on the site.`));
       listSelect.focus();
     } catch (err) {
-      add(listsOut, errorBox(err, "Could not read the site's lists"));
+      forgetLists();
+      add(listsOut, errorBox(inFormTerms(err, form), "Could not read the site's lists"));
     } finally {
       done();
     }
   });
-  const columnsOut = h("div.result", { "aria-live": "polite" });
   const loadColumns = async () => {
     clear(columnsOut);
     columnsBox.hidden = true;
@@ -370,7 +394,7 @@ function genericForm(ctx, kind, doc) {
     try {
       add(authOut, authResult(await post("/api/v1/draft/authenticate", { source: f.spec(), variables: {} })));
     } catch (err) {
-      add(authOut, errorBox(err, "Authentication failed"));
+      add(authOut, errorBox(inFormTerms(err, f.form), "Authentication failed"));
     } finally {
       done();
     }
@@ -389,7 +413,8 @@ export async function wizardPage(editName) {
     delete existing.status;
   }
   const section = h("section.wizard", { "aria-labelledby": "wizard-title" });
-  const name = input({ name: "name", value: existing ? existing.name || editName : "", required: true, pattern: "[A-Za-z0-9_-]+", disabled: !!existing });
+  // "-" escaped: Chromium compiles `pattern` with the v flag, where a bare "-" is invalid.
+  const name = input({ name: "name", value: existing ? existing.name || editName : "", required: true, pattern: "[A-Za-z0-9_\\-]+", disabled: !!existing });
   const ttl = input({ name: "cache_ttl", value: (existing && existing.cache_ttl) || "", placeholder: "5m" });
   const presetBox = h("div");
   // The presets: SharePoint's guided flow, then every other kind the server knows, each
@@ -456,10 +481,12 @@ export async function wizardPage(editName) {
     const done = busy(saveBtn, "Saving…");
     try {
       const saved = await put(`/api/v1/sources/${enc(n)}`, current.spec());
-      add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), h("p", {}, `Source ${n} is saved. Testing it…`)));
+      const savedText = h("p", {}, `Source ${n} is saved. Testing it…`);
+      add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), savedText));
       add(saveOut, warningBox(saved.warnings));
       saveBtn.textContent = "Testing…";
       const result = await post(`/api/v1/sources/${enc(n)}/test`, { variables: {} });
+      savedText.textContent = `Source ${n} is saved.`;
       add(saveOut, testResult(result));
       add(saveOut, h("p", {}, h("a", { href: "#/sources" }, "Back to sources"), " · ", h("a", { href: `#/fields?source=${enc(n)}` }, "Create a field from this source")));
       if (!existing) {
@@ -469,7 +496,7 @@ export async function wizardPage(editName) {
         name.disabled = true;
       }
     } catch (err) {
-      add(saveOut, errorBox(err, "Save and test failed"));
+      add(saveOut, errorBox(inFormTerms(err, section), "Save and test failed"));
     } finally {
       done();
     }

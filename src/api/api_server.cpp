@@ -242,8 +242,7 @@ struct ApiServer::Impl {
     for (const auto& s : *list) {
       json item = s.masked();
       item["warnings"] = source_warnings(runtime, s.name);
-      if (auto st = runtime.store().get_status(s.name); st.ok() && st->has_value())
-        item["status"] = status_json(**st);
+      if (json status = runtime.status_of(s.name); !status.is_null()) item["status"] = status;
       out.push_back(item);
     }
     return json_ok({{"sources", out}});
@@ -255,8 +254,7 @@ struct ApiServer::Impl {
     if (!*s) return error_response(source_not_found(runtime.store(), name));
     json item = (*s)->masked();
     item["warnings"] = source_warnings(runtime, name);
-    if (auto st = runtime.store().get_status(name); st.ok() && st->has_value())
-      item["status"] = status_json(**st);
+    if (json status = runtime.status_of(name); !status.is_null()) item["status"] = status;
     return json_ok(item);
   }
 

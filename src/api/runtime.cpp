@@ -2,6 +2,7 @@
 
 #include "auth/diagnostics.h"
 #include "config/config.h"
+#include "core/time.h"
 
 namespace extdata::api {
 
@@ -66,6 +67,20 @@ Result<std::shared_ptr<sources::Source>> Runtime::source(const std::string& name
   auto& slot = sources_[name];
   if (!slot.second) slot = {cfg->spec.dump(), std::move(built)};  // a concurrent build won
   return slot.second;
+}
+
+nlohmann::json Runtime::status_of(const std::string& name) {
+  nlohmann::json out;
+  if (auto st = store_->get_status(name); st.ok() && st->has_value()) out = status_json(**st);
+  std::shared_ptr<sources::Source> built;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sources_.find(name); it != sources_.end()) built = it->second.second;
+  }
+  if (auto credential = built ? built->credential() : nullptr)
+    if (auto expiry = credential->cached_token_expiry())
+      out["token_expires_at"] = unix_seconds(*expiry);
+  return out;
 }
 
 void Runtime::sync_with_store() {

@@ -40,6 +40,10 @@ class Runtime {
   // Drops the built instance (after put/delete) so the next call rebuilds it.
   void forget_source(const std::string& name);
 
+  // The source's last fetch (store) and, when its credential holds a token, the token's
+  // expiry ("token_expires_at", Unix seconds); null when there is neither. Builds nothing.
+  nlohmann::json status_of(const std::string& name);
+
   // Picks up configuration another process committed (`extdata apply` next to a running
   // server): sources whose stored spec changed or vanished are rebuilt and their records
   // dropped, fields recompiled. Cheap when nothing changed; the server calls it once a second.

@@ -77,6 +77,9 @@ class Credential {
   }
   // The token endpoint, resolved ({tenant} filled); empty for methods without one.
   virtual std::string token_endpoint() const { return {}; }
+  // When the token apply() would send now expires; nullopt when no token is cached (or the
+  // method has none). Never asks for a token.
+  virtual std::optional<Clock::time_point> cached_token_expiry() const { return std::nullopt; }
 };
 
 // Builds a credential from a source's `auth:` object (type: none|basic|bearer|api_key|

@@ -282,6 +282,12 @@ Result<AuthReport> OAuth2Credential::authenticate() {
   return report;
 }
 
+std::optional<Clock::time_point> OAuth2Credential::cached_token_expiry() const {
+  auto token = cache_->peek(cache_key_);
+  if (!token || token->expires_at <= clock_.now()) return std::nullopt;
+  return token->expires_at;
+}
+
 std::vector<ExpiringSecret> OAuth2Credential::expiring_secrets() const {
   std::vector<ExpiringSecret> out;
   if (settings_.secret_expires)

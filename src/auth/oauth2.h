@@ -30,6 +30,7 @@ class OAuth2Credential final : public Credential {
   std::vector<ExpiringSecret> expiring_secrets() const override;
   Result<std::string> access_token() override;
   std::string token_endpoint() const override { return settings_.grant.token_url; }
+  std::optional<Clock::time_point> cached_token_expiry() const override;
 
   // A token from the cache (or the endpoint); for sources that need the token itself.
   Result<Token> token();

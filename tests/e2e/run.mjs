@@ -63,7 +63,11 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 });
 context.setDefaultTimeout(TIMEOUT);
 const page = context.pages()[0] || (await context.newPage());
-page.on("dialog", (d) => d.accept());
+const dialogs = [];
+page.on("dialog", (d) => {
+  dialogs.push(d.message());
+  d.accept();
+});
 const consoleErrors = [];
 page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
@@ -113,6 +117,7 @@ await step("sign-in rejects an unknown token with the server's hint", async () =
   const text = await alert.innerText();
   assert(/not valid/i.test(text), `error should say the token is not valid: ${text}`);
   assert(/extdata token create/.test(text), `error should carry the hint: ${text}`);
+  assert(await page.locator("#nav").isHidden(), "no navigation (with Sign out) before signing in");
   await shot("signin-error", "signin");
 });
 
@@ -129,7 +134,11 @@ await step("wizard pre-fills the token URL and scope and maps edits back", async
   await page.getByRole("navigation").getByRole("link", { name: "New source", exact: true }).click();
   await page.getByRole("heading", { name: "New source" }).waitFor();
   assert(await page.getByLabel("SharePoint list").isChecked(), "the SharePoint preset is the default");
+  // Chromium compiles `pattern` with the v flag: an invalid one would check nothing.
+  await page.getByLabel("Source name").fill("not a name");
+  assert(await wizard("name").evaluate((el) => el.validity.patternMismatch), "the name pattern rejects spaces");
   await page.getByLabel("Source name").fill(SOURCE);
+  assert(!(await wizard("name").evaluate((el) => el.validity.patternMismatch)), "the name pattern accepts a valid name");
   await page.getByLabel("Tenant", { exact: true }).fill(TENANT);
   assertEq(await wizard("token_url").inputValue(), `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`, "token URL");
   assertEq(await wizard("scope").inputValue(), "https://graph.microsoft.com/.default", "scope");
@@ -162,6 +171,32 @@ await step("authenticate with an expired secret shows the error and its hint", a
   await shot("wizard-expired-secret", "wizard-expired-secret");
 });
 
+await step("a missing secret is named as the form names it, and marked", async () => {
+  await page.getByLabel("Client ID").fill(VALID_APP);
+  await page.getByLabel("Client secret").fill("");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  const alert = page.locator("#auth-result [role=alert]");
+  await alert.waitFor();
+  const text = await alert.innerText();
+  assert(text.includes("Client secret is required"), `the form's label, not the config key: ${text}`);
+  assert(!/line 1|client_secret/.test(text), `no config key or line: ${text}`);
+  assert(!text.includes("Details from the upstream service"), `no upstream answered: ${text}`);
+  assertEq(await page.getByLabel("Client secret").getAttribute("aria-invalid"), "true", "the control is marked invalid");
+});
+
+await step("a rejected secret blames a pasted secret ID only when it looks like one", async () => {
+  const alert = page.locator("#auth-result [role=alert]");
+  await page.getByLabel("Client secret").fill("Abc8Q~thisIsNotTheRightValue.0000xYz2");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  await alert.waitFor();
+  let hint = await alert.locator(".hint").innerText();
+  assert(/wrong or the secret was deleted/.test(hint) && !/secret ID/.test(hint), `a wrong value: ${hint}`);
+  assert((await alert.innerText()).includes("Details from the upstream service"), "Entra answered: its details are offered");
+  await page.getByLabel("Client secret").fill("9d2c7a51-3e8f-4b6a-9c1d-0e5f4a3b2c10");
+  await page.getByRole("button", { name: "Authenticate" }).click();
+  await page.locator("#auth-result [role=alert] .hint", { hasText: "secret ID" }).waitFor();
+});
+
 await step("authenticate with a valid secret shows the token's roles", async () => {
   await page.getByLabel("Client ID").fill(VALID_APP);
   await page.getByLabel("Client secret").fill(VALID_SECRET);
@@ -177,6 +212,15 @@ await step("site URL → list picker → column picker", async () => {
   await page.getByLabel("Site URL").fill(SITE);
   await page.getByRole("button", { name: "Find lists" }).click();
   const list = page.getByLabel("List", { exact: true });
+  await list.locator("option", { hasText: "Customers" }).waitFor({ state: "attached" });
+  // A failed lookup for another site must not leave this site's lists choosable.
+  await page.getByLabel("Site URL").fill("https://contoso.sharepoint.com/sites/NoSuchSite");
+  await page.getByRole("button", { name: "Find lists" }).click();
+  await page.locator("[role=alert]", { hasText: "Could not read the site's lists" }).waitFor();
+  assertEq(JSON.stringify(await list.locator("option").allInnerTexts()), JSON.stringify(["Find the site's lists first"]), "lists after a failed lookup");
+  assert(await list.isDisabled(), "the list picker is disabled again");
+  await page.getByLabel("Site URL").fill(SITE);
+  await page.getByRole("button", { name: "Find lists" }).click();
   await list.locator("option", { hasText: "Customers" }).waitFor({ state: "attached" });
   const titles = await list.locator("option").allInnerTexts();
   for (const t of ["Customers", "Countries", "Cities"]) assert(titles.some((x) => x.startsWith(t)), `list ${t} offered: ${titles}`);
@@ -194,6 +238,16 @@ await step("save and test shows steps, a record preview and raw responses", asyn
   assert(preview.includes("Nordlicht Logistik AG"), `preview shows records: ${preview.slice(0, 200)}`);
   const stepRows = await page.locator("#save-result .test-result table.records").first().locator("tbody tr").count();
   assert(stepRows >= 1, "at least one request step is listed");
+  const saved = await page.locator("#save-result .notice.ok").first().innerText();
+  assert(!saved.includes("Testing it"), `the saved notice is final once the test is done: ${saved}`);
+  const times = await page.locator("#save-result .test-result table.records").first().locator("tbody tr td:nth-child(4)").allInnerTexts();
+  for (const t of times) assert(/^\d+(\.\d{1,2})? (ms|s)$/.test(t), `a time as people read it: ${t}`);
+  const headers = await page.locator(".record-preview th").allInnerTexts();
+  assert(headers[0] === "id" || headers[0].startsWith("fields."), `the list's columns come first: ${headers.join(", ")}`);
+  const title = headers.indexOf("fields.Title");
+  assert(title >= 0 && (!headers.includes("eTag") || title < headers.indexOf("eTag")), `Title before Graph metadata: ${headers.join(", ")}`);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(width <= 1280, `the results fit the 1280 px window (page is ${width} px wide)`);
   const raw = page.locator("details.raw");
   assert(!(await raw.evaluate((d) => d.open)), "raw responses start collapsed");
   await raw.locator("summary").click();
@@ -219,7 +273,19 @@ await step("sources page shows the new source with its state", async () => {
   await row.waitFor();
   const text = await row.innerText();
   assert(text.includes("SharePoint list Customers"), `row describes the source: ${text}`);
+  assert(/Token: expires in/.test(text), `the token the test obtained is shown with its expiry: ${text}`);
   await shot("sources", "sources");
+});
+
+await step("deleting a source that fields use says which fields, without a dialog", async () => {
+  const before = dialogs.length;
+  await page.getByRole("button", { name: "Delete customers" }).click();
+  const alert = page.locator('tr[data-source="customers"] [role=alert]');
+  await alert.waitFor();
+  const text = await alert.innerText();
+  assert(/used by the fields? .*customer/.test(text), `names the fields: ${text}`);
+  assertEq(dialogs.length, before, "no confirmation dialog for a delete that cannot happen");
+  assertEq((await apiGet("/api/v1/sources/customers")).status, 200, "the source is still there");
 });
 
 // ------------------------------------------------------------------ any other kind
@@ -306,6 +372,26 @@ await step("fields page creates a field with a live options preview", async () =
   const { status, body } = await apiGet(`/api/v1/fields/${FIELD}`);
   assertEq(status, 200, "GET field");
   assertEq(body.label, "{fields.Title} ({fields.Country})", "saved label");
+  const tryLink = page.locator("#try-field-link");
+  assertEq(await tryLink.getAttribute("href"), `/demo/form?field=${FIELD}`, "the saved field can be tried in the demo form");
+});
+
+await step("column chips offer the LookupId of person columns (what records carry)", async () => {
+  await page.getByRole("button", { name: "Edit customer" }).click();
+  const chips = page.getByRole("group", { name: "Column suggestions" });
+  await chips.getByRole("button", { name: "fields.Account_x0020_ManagerLookupId" }).waitFor();
+  const names = await chips.getByRole("button").allInnerTexts();
+  assert(!names.includes("fields.Account_x0020_Manager"), `the empty person column is not offered: ${names.join(", ")}`);
+});
+
+await step("a dependent field's preview names the context it waits for", async () => {
+  await page.getByRole("button", { name: "Edit city" }).click();
+  const waiting = page.locator("#field-preview [data-missing]");
+  await waiting.waitFor({ timeout: 30000 });
+  assertEq(await waiting.getAttribute("data-missing"), "country", "the missing context key");
+  assert((await waiting.innerText()).includes("country = …"), "says how to give it");
+  await page.getByLabel("Context for the preview").fill("country = Germany");
+  await page.locator("#field-preview table").waitFor({ timeout: 30000 });
 });
 
 // ------------------------------------------------------------------ demo form and widget
@@ -500,6 +586,24 @@ await step("widget: an answer arriving after Tab does not reopen the list", asyn
   assertEq(await customer.getAttribute("aria-expanded"), "false", "the customer list stays closed");
   assert(await page.getByRole("listbox", { name: "Customer" }).isHidden(), "listbox hidden");
   await shot("widget-tab-away");
+});
+
+await step("demo form: any field can be tried with the field picker", async () => {
+  await page.goto(`${BASE}/demo/form?field=city&context=country`);
+  const country = page.getByLabel("country", { exact: true });
+  await country.waitFor();
+  await country.fill("Germany");
+  const city = page.getByRole("combobox", { name: "city", exact: true });
+  await city.focus();
+  await page.keyboard.type("ber");
+  await page.getByRole("listbox", { name: "city", exact: true }).getByRole("option", { name: /Berlin/ }).waitFor();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await page.locator("#try-form").getByRole("button", { name: "Submit" }).click();
+  const submitted = JSON.parse(await page.locator("#try-submitted").innerText());
+  assertEq(submitted.country, "Germany", "context submitted");
+  assert(submitted.city, `the chosen city's value is submitted: ${JSON.stringify(submitted)}`);
+  await shot("demo-form-picker");
 });
 
 await step("no JavaScript errors in the console", async () => {

@@ -222,7 +222,13 @@ Result<Token> request_token(const ClientCredentialsConfig& config, http::HttpCli
       clock.sleep_for(http::backoff_delay(policy, attempt, rng));
       continue;
     }
-    return parse_token_response(*response, requested_at);
+    auto token = parse_token_response(*response, requested_at);
+    if (!token.ok()) {
+      Error e = token.error();
+      explain_rejected_secret(e, config.client_secret);
+      return e;
+    }
+    return token;
   }
 }
 

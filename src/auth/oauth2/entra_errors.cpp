@@ -19,8 +19,8 @@ struct Explanation {
 // Codes a user meets while setting up a data source (reference §1).
 constexpr Explanation kEntra[] = {
     {7000215, "auth.invalid_secret", "Microsoft Entra ID rejected the client secret",
-     "the secret ID was probably pasted instead of the secret value: copy the Value column "
-     "under Certificates & secrets (it is shown only once; create a new secret if needed)"},
+     "the secret value is wrong or the secret was deleted: under Certificates & secrets, create "
+     "a new client secret and copy its Value (it is shown only once)"},
     {7000222, "auth.secret_expired", "the client secret has expired",
      "create a new client secret under Certificates & secrets in the app registration and "
      "update this source (client_secret and client_secret_expires)"},
@@ -122,7 +122,27 @@ std::optional<long long> code_from(const nlohmann::json& j) {
   return std::nullopt;
 }
 
+constexpr std::string_view kSecretIdHint =
+    "the secret ID was probably pasted instead of the secret value: copy the Value column "
+    "under Certificates & secrets (it is shown only once; create a new secret if needed)";
+
+// Entra shows a secret's ID as a GUID (8-4-4-4-12 hex digits) beside its value, which never
+// has that shape.
+bool looks_like_guid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+void explain_rejected_secret(Error& error, std::string_view sent_secret) {
+  if (error.code == "auth.invalid_secret" && looks_like_guid(sent_secret))
+    error.hint = std::string(kSecretIdHint);
+}
 
 std::optional<long long> aadsts_code(std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, false);

@@ -22,6 +22,10 @@ namespace extdata::auth {
 // correlation_id, timestamp, error_uri — each only when upstream sent it.
 Error translate_token_error(long http_status, std::string_view body);
 
+// An auth.invalid_secret error says the secret ID was pasted only when the secret sent has
+// the shape of one (a GUID); otherwise the value is wrong or revoked.
+void explain_rejected_secret(Error& error, std::string_view sent_secret);
+
 // The first AADSTS code of an Entra error body (error_codes[0], else "AADSTSnnnn" in
 // error_description); nullopt when there is none.
 std::optional<long long> aadsts_code(std::string_view body);

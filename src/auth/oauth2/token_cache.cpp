@@ -85,6 +85,13 @@ void TokenCache::invalidate(const std::string& key, const std::string& access_to
   }
 }
 
+std::optional<Token> TokenCache::peek(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second->token;
+}
+
 void TokenCache::clear() {
   std::lock_guard lock(mu_);
   for (auto& [key, entry] : entries_) entry->token.reset();

@@ -56,6 +56,9 @@ class TokenCache {
   // Drops every cached token (e.g. after a source's credential changed).
   void clear();
 
+  // The token cached for `key`, without asking for one (for status pages).
+  std::optional<Token> peek(const std::string& key);
+
  private:
   struct Entry {
     std::optional<Token> token;
