@@ -11,9 +11,49 @@
 #include "cli/serve_commands.h"
 #include "cli/sharepoint_commands.h"
 #include "cli/source_commands.h"
+#include "config/config.h"
 #include "core/log.h"
 
 namespace extdata::cli {
+
+namespace {
+
+// For a mistyped command ("extdata source lsit"): the closest command at the level where the
+// words stopped matching, by the same edit distance as config keys. Empty when the words
+// are commands all the way, or nothing is close.
+std::string command_suggestion(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* level = &app;
+  std::string path = "extdata";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.starts_with("-")) {  // an option, and its value when it takes one
+      const CLI::Option* option = level->get_option_no_throw(word);
+      if (!option) option = app.get_option_no_throw(word);
+      if (option && option->get_items_expected_min() > 0 && word.find('=') == std::string::npos)
+        ++i;
+      continue;
+    }
+    std::vector<std::string> names;
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : level->get_subcommands({})) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == word) next = sub;
+    }
+    if (next) {
+      level = next;
+      path += " " + word;
+      continue;
+    }
+    if (names.empty()) return {};
+    auto near = config::closest_match(word, names);
+    if (!near) return {};
+    return "'" + word + "' is not a command of `" + path + "`. Did you mean `" + path + " " +
+           *near + "`?";
+  }
+  return {};
+}
+
+}  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"extdata: connects form fields to external data sources"};
@@ -23,7 +63,10 @@ int run(int argc, char** argv) {
   CliEnv env;
   app.add_option("--data", env.data_flag,
                  "Data directory (default: $EXTDATA_DATA or ./extdata-data)");
-  app.add_option("--output", env.output, "Output format")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--output", env.output,
+                 "Output format: text (lists as tab-separated lines), table (aligned, with "
+                 "headers) or json")
+      ->check(CLI::IsMember({"text", "table", "json"}));
   add_limit_options(app);
   log::init("warn", "text");
 
@@ -42,6 +85,10 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (auto suggestion = command_suggestion(app, argc, argv); !suggestion.empty()) {
+      std::cerr << "error: " << suggestion << "\n";
+      return 2;
+    }
     app.exit(e);
     return 2;
   }

@@ -21,10 +21,20 @@ struct CliEnv {
   std::vector<std::string>* list_slot() { return &lists_.emplace_back(); }
 
   bool json() const { return output == "json"; }
+  bool table() const { return output == "table"; }
   std::string data_dir() const { return store::resolve_data_dir(data_flag); }
-  Result<std::unique_ptr<store::Store>> open_store() const {
+  // The store in data_dir(); error store.not_found when there is none (a mistyped --data
+  // must not leave an empty store and a new key behind). Only `init` and `apply` create one.
+  Result<std::unique_ptr<store::Store>> open_store() const;
+  Result<std::unique_ptr<store::Store>> open_or_create_store() const {
     return store::open_sqlite_store(data_dir());
   }
+
+  // A list: a JSON array of `rows` (objects) with --output json; aligned columns under a
+  // header with --output table; one tab-separated line per row otherwise (for scripts).
+  // `columns` are (key, header) pairs; `empty` is printed on stderr when there are no rows.
+  void print_rows(const std::vector<std::pair<std::string, std::string>>& columns,
+                  const nlohmann::json& rows, const std::string& empty) const;
 
   // Prints an error (text on stderr, or core's error_document on stdout) and sets the exit
   // code of its category.

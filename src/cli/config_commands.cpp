@@ -1,12 +1,15 @@
 #include "cli/config_commands.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "api/runtime.h"
 #include "config/catalog.h"
 #include "config/config.h"
 #include "config/schema.h"
+#include "core/time.h"
 
 namespace extdata::cli {
 
@@ -77,7 +80,7 @@ void validate_cmd(CliEnv& env, const std::string& file) {
 }
 
 void apply_cmd(CliEnv& env, const std::string& file) {
-  auto store = env.open_store();
+  auto store = env.open_or_create_store();
   if (!store.ok()) return env.fail(store.error());
   auto cfg = config::load_config_file(file, stored_source_names(**store));
   if (!cfg.ok()) return env.fail(cfg.error());
@@ -104,15 +107,54 @@ void source_list(CliEnv& env) {
   if (!store.ok()) return env.fail(store.error());
   auto list = (*store)->list_sources();
   if (!list.ok()) return env.fail(list.error());
-  if (env.json()) {
-    json out = json::array();
-    for (const auto& s : *list)
-      out.push_back({{"name", s.name}, {"type", s.type}, {"target", describe_source(s)}});
-    return env.print(out);
-  }
-  if (list->empty()) std::cout << "no sources (add some with: extdata apply -f FILE)\n";
+  json out = json::array();
   for (const auto& s : *list)
-    std::cout << s.name << "\t" << s.type << "\t" << describe_source(s) << "\n";
+    out.push_back({{"name", s.name}, {"type", s.type}, {"target", describe_source(s)}});
+  env.print_rows({{"name", "SOURCE"}, {"type", "TYPE"}, {"target", "READS"}}, out,
+                 "No sources yet: add some with `extdata apply FILE`.");
+}
+
+// "2026-12-01T18:05:39Z" for Unix seconds; "" for 0 (never).
+std::string utc_time(std::int64_t unix_time) {
+  return unix_time > 0 ? format_rfc3339(from_unix_seconds(unix_time)) : std::string();
+}
+
+// Every source's (or one source's) last fetch, records and last error: what a server using
+// this store last saw. `extdata source show NAME` has the configuration too.
+void source_status(CliEnv& env, const std::string& name) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  auto list = (*store)->list_sources();
+  if (!list.ok()) return env.fail(list.error());
+  json rows = json::array();
+  for (const auto& s : *list) {
+    if (!name.empty() && s.name != name) continue;
+    json row = {{"name", s.name}, {"type", s.type}};
+    auto st = (*store)->get_status(s.name);
+    if (!st.ok()) return env.fail(st.error());
+    if (st->has_value()) {
+      const auto& status = **st;
+      row["last_fetch"] = utc_time(status.last_fetch_at);
+      row["last_success"] = utc_time(status.last_success_at);
+      row["records"] = status.records;
+      row["state"] = status.last_error.empty() ? "ok" : "failing";
+      if (!status.last_error.empty()) {
+        row["last_error"] = status.last_error;
+        row["hint"] = status.last_error_hint;
+      }
+    } else {
+      row["state"] = "not fetched yet";
+    }
+    rows.push_back(std::move(row));
+  }
+  if (!name.empty() && rows.empty()) return env.fail(api::source_not_found(**store, name));
+  env.print_rows({{"name", "SOURCE"},
+                  {"state", "STATE"},
+                  {"last_fetch", "LAST FETCH"},
+                  {"last_success", "LAST SUCCESS"},
+                  {"records", "RECORDS"},
+                  {"last_error", "LAST ERROR"}},
+                 rows, "No sources yet: add some with `extdata apply FILE`.");
 }
 
 void source_show(CliEnv& env, const std::string& name) {
@@ -147,16 +189,12 @@ void field_list(CliEnv& env) {
   if (!store.ok()) return env.fail(store.error());
   auto list = (*store)->list_fields();
   if (!list.ok()) return env.fail(list.error());
-  if (env.json()) {
-    json out = json::array();
-    for (const auto& f : *list)
-      out.push_back(
-          {{"name", f.name}, {"type", f.spec.value("type", "select")}, {"source", f.source}});
-    return env.print(out);
-  }
-  if (list->empty()) std::cout << "no fields (add some with: extdata apply -f FILE)\n";
+  json out = json::array();
   for (const auto& f : *list)
-    std::cout << f.name << "\t" << f.spec.value("type", "select") << "\t" << f.source << "\n";
+    out.push_back(
+        {{"name", f.name}, {"type", f.spec.value("type", "select")}, {"source", f.source}});
+  env.print_rows({{"name", "FIELD"}, {"type", "TYPE"}, {"source", "SOURCE"}}, out,
+                 "No fields yet: add some with `extdata apply FILE`.");
 }
 
 void field_show(CliEnv& env, const std::string& name) {
@@ -178,6 +216,15 @@ void field_rm(CliEnv& env, const std::string& name) {
   std::cout << "deleted field " << name << "\n";
 }
 
+// A dependent field's missing context value is passed with --var on the command line (the
+// API's hint names its ctx.NAME parameter).
+Error with_cli_hint(Error error) {
+  if (auto missing = error.details.find("missing");
+      error.code == "field.bad_context" && missing != error.details.end())
+    error.hint = "Pass --var " + missing->second + "=VALUE (the value of the field it depends on).";
+  return error;
+}
+
 void field_options(CliEnv& env, const std::string& name, const std::string& q,
                    const std::vector<std::string>& vars, std::int64_t limit, std::int64_t offset) {
   auto parsed = parse_vars(vars);
@@ -191,9 +238,11 @@ void field_options(CliEnv& env, const std::string& name, const std::string& q,
   if (limit > 0) query.limit = limit;
   for (const auto& [k, v] : *parsed) query.context[k] = v;
   auto r = runtime.fields().options(name, query);
-  if (!r.ok()) return env.fail(r.error());
+  if (!r.ok()) return env.fail(with_cli_hint(r.error()));
   if (env.json()) return env.print(json::parse(fields::to_json(*r)));
-  for (const auto& o : r->options) std::cout << o.value << "\t" << o.label << "\n";
+  json rows = json::array();
+  for (const auto& o : r->options) rows.push_back({{"value", o.value}, {"label", o.label}});
+  env.print_rows({{"value", "VALUE"}, {"label", "LABEL"}}, rows, "No options.");
   std::cerr << r->options.size() << " of " << r->total << " options" << (r->stale ? " (stale)" : "")
             << "\n";
 }
@@ -207,7 +256,7 @@ void field_value(CliEnv& env, const std::string& name, const std::string& key,
   api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
   fields::Context context(parsed->begin(), parsed->end());
   auto r = runtime.fields().value(name, key, context);
-  if (!r.ok()) return env.fail(r.error());
+  if (!r.ok()) return env.fail(with_cli_hint(r.error()));
   if (env.json()) {
     if (!r->found) env.exit_code = 1;
     return env.print(json::parse(fields::to_json(*r)));
@@ -244,7 +293,9 @@ void token_list(CliEnv& env) {
     out.push_back(
         {{"id", t.id}, {"role", t.role}, {"label", t.label}, {"created_at", t.created_at}});
   if (env.json()) return env.print(out);
-  for (const auto& t : *list) std::cout << t.id << "\t" << t.role << "\t" << t.label << "\n";
+  for (auto& t : out) t["created"] = utc_time(t["created_at"].get<std::int64_t>());
+  env.print_rows({{"id", "ID"}, {"role", "ROLE"}, {"label", "LABEL"}, {"created", "CREATED"}}, out,
+                 "No API tokens: create one with `extdata token create --role admin`.");
 }
 
 void token_rm(CliEnv& env, const std::string& id) {
@@ -261,7 +312,29 @@ void token_rm(CliEnv& env, const std::string& id) {
 
 }  // namespace
 
+// Creates the store deliberately; every other command but `apply` needs one to exist.
+void init_cmd(CliEnv& env) {
+  const std::string dir = env.data_dir();
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(dir + "/extdata.db", ec);
+  auto store = env.open_or_create_store();
+  if (!store.ok()) return env.fail(store.error());
+  const bool key_in_env = std::getenv("EXTDATA_MASTER_KEY") && *std::getenv("EXTDATA_MASTER_KEY");
+  if (env.json()) return env.print({{"ok", true}, {"data_dir", dir}, {"created", !existed}});
+  if (existed) {
+    std::cout << "A store already exists in " << dir << "; nothing changed.\n";
+    return;
+  }
+  std::cout << "Created a store in " << dir << ".\n";
+  if (!key_in_env)
+    std::cout << "Back up " << dir
+              << "/master.key with the store: stored secrets cannot be read without it.\n";
+}
+
 void add_config_commands(CLI::App& app, CliEnv& env) {
+  app.add_subcommand("init", "Create an empty store in the data directory (--data)")
+      ->callback([&env] { init_cmd(env); });
+
   auto* validate = app.add_subcommand(
       "validate", "Check a config file (YAML or JSON) without touching the store");
   auto* validate_file = env.slot();
@@ -290,6 +363,11 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   auto* source = app.add_subcommand("source", "Manage data sources");
   source->require_subcommand(1);
   source->add_subcommand("list", "List sources")->callback([&env] { source_list(env); });
+  auto* status_name = env.slot();
+  auto* status = source->add_subcommand(
+      "status", "Last fetch, records and last error of every source (or of NAME)");
+  status->add_option("NAME", *status_name, "Only this source");
+  status->callback([&env, status_name] { source_status(env, *status_name); });
   auto* name = env.slot();
   auto* show =
       source->add_subcommand("show", "Show a source (secrets masked), its status and warnings");

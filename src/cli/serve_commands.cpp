@@ -9,6 +9,7 @@
 #include "api/api_server.h"
 #include "auth/diagnostics.h"
 #include "core/log.h"
+#include "core/time.h"
 
 namespace extdata::cli {
 
@@ -92,6 +93,16 @@ void serve(CliEnv& env, const ServeOptions& o) {
   waiter.join();
 }
 
+// "59 minutes", "2 hours", "45 seconds".
+std::string duration_words(std::int64_t seconds) {
+  auto words = [](std::int64_t n, const char* unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+  };
+  if (seconds < 120) return words(seconds, "second");
+  if (seconds < 7200) return words(seconds / 60, "minute");
+  return words(seconds / 3600, "hour");
+}
+
 void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
   auto store = env.open_store();
   if (!store.ok()) return env.fail(store.error());
@@ -114,10 +125,20 @@ void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
   if (env.json()) return env.print(out);
   std::cout << "ok: " << report->method << " credential works\n";
   std::cout << "token type: " << report->token_type << "\n";
-  if (report->expires_in) std::cout << "expires in: " << *report->expires_in << " s\n";
-  for (auto it = report->claims.begin(); it != report->claims.end(); ++it)
-    std::cout << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump())
-              << "\n";
+  const auto now = runtime.clock().now();
+  if (report->expires_in)
+    std::cout << "expires: " << format_rfc3339(now + std::chrono::seconds(*report->expires_in))
+              << " (in " << duration_words(*report->expires_in) << ")\n";
+  for (auto it = report->claims.begin(); it != report->claims.end(); ++it) {
+    std::cout << it.key() << ": ";
+    // JWT times (RFC 7519 §4.1.4-6) are Unix seconds: shown as times.
+    const bool is_time = it.key() == "exp" || it.key() == "iat" || it.key() == "nbf";
+    if (is_time && it->is_number())
+      std::cout << format_rfc3339(from_unix_seconds(it->get<std::int64_t>()));
+    else
+      std::cout << (it->is_string() ? it->get<std::string>() : it->dump());
+    std::cout << "\n";
+  }
   for (const auto& w : report->warnings) std::cout << "warning: " << w << "\n";
   if (show_token && !report->token.empty()) std::cout << "token: " << report->token << "\n";
 }

@@ -2,37 +2,33 @@
 
 #include <iostream>
 
-#include "api/runtime.h"
+#include "cli/load_source.h"
 #include "sources/sharepoint/sharepoint_source.h"
 
 namespace extdata::cli {
 
 namespace {
 
-void run(CliEnv& env, const std::string& name, bool columns) {
-  auto store = env.open_store();
-  if (!store.ok()) return env.fail(store.error());
-  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
-  auto src = runtime.source(name);
-  if (!src.ok()) return env.fail(src.error());
+void run(CliEnv& env, const std::string& name, const std::string& config_file, bool columns) {
+  auto loaded = load_source(env, name, config_file);
+  if (!loaded.ok()) return env.fail(loaded.error());
+  sources::Source& source = *loaded->source;
   if (columns) {
-    auto cols = sources::sharepoint::list_columns(**src);
+    auto cols = sources::sharepoint::list_columns(source);
     if (!cols.ok()) return env.fail(cols.error());
-    if (env.json()) return env.print(sources::sharepoint::to_json(*cols));
-    std::cout << "DISPLAY NAME\tINTERNAL NAME\tTYPE\tINDEXED\n";
-    for (const auto& c : sources::sharepoint::to_json(*cols))
-      std::cout << c.value("display_name", "") << "\t" << c.value("name", "") << "\t"
-                << c.value("type", "") << "\t" << (c.value("indexed", false) ? "yes" : "no")
-                << "\n";
-    return;
+    nlohmann::json rows = sources::sharepoint::to_json(*cols);
+    if (!env.json())
+      for (auto& c : rows) c["indexed"] = c.value("indexed", false) ? "yes" : "no";
+    return env.print_rows({{"display_name", "DISPLAY NAME"},
+                           {"name", "INTERNAL NAME"},
+                           {"type", "TYPE"},
+                           {"indexed", "INDEXED"}},
+                          rows, "The list has no columns.");
   }
-  auto lists = sources::sharepoint::list_lists(**src);
+  auto lists = sources::sharepoint::list_lists(source);
   if (!lists.ok()) return env.fail(lists.error());
-  if (env.json()) return env.print(sources::sharepoint::to_json(*lists));
-  std::cout << "TITLE\tID\tTEMPLATE\n";
-  for (const auto& l : sources::sharepoint::to_json(*lists))
-    std::cout << l.value("title", l.value("displayName", "")) << "\t" << l.value("id", "") << "\t"
-              << l.value("template", "") << "\n";
+  env.print_rows({{"title", "TITLE"}, {"id", "ID"}, {"template", "TEMPLATE"}},
+                 sources::sharepoint::to_json(*lists), "The site has no lists.");
 }
 
 }  // namespace
@@ -42,13 +38,17 @@ void add_sharepoint_commands(CLI::App& app, CliEnv& env) {
       app.add_subcommand("sharepoint", "Explore the SharePoint site of a sharepoint-list source");
   sp->require_subcommand(1);
   auto* name = env.slot();
+  auto* file = env.slot();
+  const char* file_help = "Take the source from this config file (before it is applied)";
   auto* lists = sp->add_subcommand("lists", "The site's lists (system lists left out)");
   lists->add_option("SOURCE", *name)->required();
-  lists->callback([&env, name] { run(env, *name, false); });
+  lists->add_option("--file,--config", *file, file_help);
+  lists->callback([&env, name, file] { run(env, *name, *file, false); });
   auto* cols = sp->add_subcommand("columns",
                                   "The list's columns: display name, internal name, type, indexed");
   cols->add_option("SOURCE", *name)->required();
-  cols->callback([&env, name] { run(env, *name, true); });
+  cols->add_option("--file,--config", *file, file_help);
+  cols->callback([&env, name, file] { run(env, *name, *file, true); });
 }
 
 }  // namespace extdata::cli

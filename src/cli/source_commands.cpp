@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "api/runtime.h"
+#include "cli/load_source.h"
 #include "config/config.h"
 #include "sources/common/report.h"
 
@@ -21,38 +22,8 @@ struct RunOptions {
   std::string* output;
 };
 
-// Builds the source from --config FILE when given, else from the store (through the runtime,
-// so the CLI and the API build sources alike).
-struct LoadedSource {
-  std::unique_ptr<api::Runtime> runtime;
-  std::shared_ptr<auth::TokenCache> token_cache;
-  std::shared_ptr<sources::Source> source;
-};
-
 Result<LoadedSource> load(CliEnv& env, const RunOptions& o) {
-  LoadedSource out;
-  if (!o.config_file->empty()) {
-    EXTDATA_ASSIGN_OR_RETURN(auto file, config::load_config_file(*o.config_file));
-    const config::SourceConfig* found = nullptr;
-    std::vector<std::string> names;
-    for (const auto& s : file.sources) {
-      names.push_back(s.name);
-      if (s.name == *o.name) found = &s;
-    }
-    if (!found) {
-      auto near = config::closest_match(*o.name, names);
-      return Error("source.not_found", "no source named '" + *o.name + "' in " + *o.config_file,
-                   near ? "did you mean '" + *near + "'?" : "the file declares no such source");
-    }
-    sources::SourceDeps deps{SystemClock::instance(), Metrics::global(), nullptr, {}};
-    EXTDATA_ASSIGN_OR_RETURN(out.source, sources::make_source(*found, deps));
-    return out;
-  }
-  EXTDATA_ASSIGN_OR_RETURN(auto store, env.open_store());
-  out.runtime =
-      std::make_unique<api::Runtime>(std::move(store), SystemClock::instance(), Metrics::global());
-  EXTDATA_ASSIGN_OR_RETURN(out.source, out.runtime->source(*o.name));
-  return out;
+  return load_source(env, *o.name, *o.config_file);
 }
 
 void run_test(CliEnv& env, const RunOptions& o) {

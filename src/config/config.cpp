@@ -46,18 +46,24 @@ std::optional<double> parse_duration(std::string_view text) {
 
 std::optional<std::string> closest_match(std::string_view word,
                                          const std::vector<std::string>& candidates) {
+  // Optimal string alignment distance: Levenshtein plus swapped neighbours as one edit, the
+  // commonest typing slip ("lsit" is one edit from "list", two from "site").
   auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    auto same = [](char x, char y) {
+      return std::tolower(static_cast<unsigned char>(x)) ==
+             std::tolower(static_cast<unsigned char>(y));
+    };
+    std::vector<size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
       cur[0] = i;
       for (size_t j = 1; j <= b.size(); ++j) {
-        size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                              std::tolower(static_cast<unsigned char>(b[j - 1]))
-                          ? 0
-                          : 1;
+        size_t cost = same(a[i - 1], b[j - 1]) ? 0 : 1;
         cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+        if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1]))
+          cur[j] = std::min(cur[j], before[j - 2] + 1);
       }
+      std::swap(before, prev);
       std::swap(prev, cur);
     }
     return prev[b.size()];

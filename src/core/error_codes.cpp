@@ -87,7 +87,7 @@ constexpr std::array kCodes = {
                   "The scope is rejected: by the token endpoint, or (as invalid input) by the "
                   "config check."},
     ErrorCodeInfo{"auth.invalid_secret", C::upstream,
-                  "Entra ID rejected the client secret (often the secret ID pasted instead)."},
+                  "Entra ID rejected the client secret (a wrong or deleted value, or the secret ID pasted)."},
     ErrorCodeInfo{"auth.invalid_target", C::upstream,
                   "The token endpoint rejected the requested resource or audience."},
     ErrorCodeInfo{"auth.invalid_tenant", C::upstream,
@@ -281,6 +281,9 @@ constexpr std::array kCodes = {
                   "The master key is missing, malformed, unsafe or not the data directory's."},
     ErrorCodeInfo{"store.master_key_missing", C::precondition,
                   "The store exists but its master.key is missing: restore the key, never a new one."},
+    ErrorCodeInfo{"store.not_found", C::precondition,
+                  "No store in the data directory named (--data / EXTDATA_DATA); `extdata init` "
+                  "or `apply` creates one."},
     ErrorCodeInfo{"store.sqlite", C::internal, "A database error."},
     ErrorCodeInfo{"store.unknown_source", C::invalid_input,
                   "A field names a source that does not exist."},

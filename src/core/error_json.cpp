@@ -2,6 +2,7 @@
 
 #include "core/error_codes.h"
 #include "core/redact.h"
+#include "core/strings.h"
 
 namespace extdata {
 
@@ -11,7 +12,7 @@ nlohmann::json to_json(const Error& error) {
   return {{"code", error.code},
           {"category", std::string(category_name(error.category()))},
           {"message", redact(error.message)},
-          {"hint", redact(error.hint)},
+          {"hint", as_sentence(redact(error.hint))},
           {"upstream", std::move(upstream)}};
 }
 

@@ -1,5 +1,8 @@
 #include "core/strings.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace extdata {
 
 namespace {
@@ -58,6 +61,19 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
 bool ends_with_ignore_case(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          equals_ignore_case(s.substr(s.size() - suffix.size()), suffix);
+}
+
+std::string as_sentence(std::string_view s) {
+  std::string out(s);
+  const size_t word_end = std::min(s.find(' '), s.size());
+  if (word_end == 0 || !std::islower(static_cast<unsigned char>(s[0]))) return out;
+  for (size_t i = 0; i < word_end; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool last = i + 1 == word_end;
+    if (!std::isalpha(c) && c != '\'' && !(last && (c == ':' || c == ',' || c == ';'))) return out;
+  }
+  out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
 }
 
 }  // namespace extdata

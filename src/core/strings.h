@@ -26,4 +26,9 @@ bool equals_ignore_case(std::string_view a, std::string_view b);
 // Case-insensitive (ASCII) suffix test.
 bool ends_with_ignore_case(std::string_view s, std::string_view suffix);
 
+// `s` as a sentence: its first letter upper case when its first word is a plain word
+// ("check the URL" → "Check the URL"), unchanged when it starts with a key, a command or a
+// value ("client_id is…", "--var …", "`extdata …`"), which must be quoted as written.
+std::string as_sentence(std::string_view s);
+
 }  // namespace extdata

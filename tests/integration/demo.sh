@@ -87,6 +87,11 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' "$URL/api/v1/sources")
 [[ $status == 401 ]]
 check "the sources API needs the token" $? "status $status"
 
+status_json=$("$BUILD/extdata" --data "$WORK/demo/data" --output json source status customers 2>&1)
+jq -e '.[0] | .state == "ok" and .records == 60 and (.last_fetch | test("^20[0-9]{2}-[0-9]{2}-[0-9]{2}T"))' \
+  <<<"$status_json" >/dev/null
+check "source status shows the server's fetch of customers: ok, 60 records, when" $? "$status_json"
+
 form=$(curl -sS --fail "$URL/demo/form")
 grep -qi "<form" <<<"$form"
 check "the demo form is served" $? "$(head -c 300 <<<"$form")"

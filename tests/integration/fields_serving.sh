@@ -346,7 +346,7 @@ graphsim_reset
 http GET "$API/fields/custmer/options?q=a" "$R"
 expect_eq "unknown field → 404 field.not_found" "$CODE $(j "$BODY" 'j.error.code')" '404 field.not_found'
 expect_eq "  ... names the field and suggests the closest one" \
-  "$(j "$BODY" '[j.error.message, j.error.hint]')" "[\"no field named 'custmer'\",\"did you mean 'customer'?\"]"
+  "$(j "$BODY" '[j.error.message, j.error.hint]')" "[\"no field named 'custmer'\",\"Did you mean 'customer'?\"]"
 http GET "$API/fields/nope/value?key=1" "$R"
 expect_eq "unknown field on value → 404" "$CODE $(j "$BODY" 'j.error.code')" '404 field.not_found'
 for limit in 0 1001 -5; do
@@ -369,7 +369,7 @@ http GET "$API/fields/city/options" "$R"
 expect_eq "city without ctx.country → 400 field.bad_context" "$CODE $(j "$BODY" 'j.error.code')" '400 field.bad_context'
 expect_eq "  ... the message names the missing key, the hint how to pass it" \
   "$(j "$BODY" '[/context value .country./.test(j.error.message), j.error.hint]')" \
-  '[true,"pass ctx.country=VALUE (the value of the field it depends on)"]'
+  '[true,"Pass ctx.country=VALUE (the value of the field it depends on)"]'
 http GET "$API/fields/city/options?ctx.%7Bcountry%7D=Germany" "$R"
 expect_eq "ctx key with braces → 400 field.bad_context" "$CODE $(j "$BODY" 'j.error.code')" '400 field.bad_context'
 http GET "$API/fields/city/options?ctx.coun%01try=Germany" "$R"

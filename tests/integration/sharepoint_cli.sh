@@ -423,7 +423,7 @@ run fetch expired_secret
 expect_eq "exit code (text)" "$RC" 1
 expect_contains "text error" "$ERR" "error: the client secret has expired"
 expect_contains "text error" "$ERR" "AADSTS7000222"
-expect_contains "text hint" "$ERR" "hint: create a new client secret"
+expect_contains "text hint" "$ERR" "hint: Create a new client secret"
 counters
 expect_eq "failed token requests" "$(c ".token_requests.by_client[\"$EXPIRED_CLIENT\"].errors[\"7000222\"]")" 2
 expect_eq "tokens issued" "$(c .token_requests.issued)" 0
@@ -474,7 +474,7 @@ expect_eq "error code" "$(out .error.code)" "sharepoint.list_not_found"
 expect_eq "suggestion" "$(out .error.upstream.suggestion)" "Customers"
 [[ "$(out .error.message)" == *"did you mean 'Customers'?"* ]] ||
   fail "message has no suggestion: $(out .error.message)"
-expect_eq "hint lists the visible lists" "$(out .error.hint)" "lists on this site: Customers, Countries, Cities"
+expect_eq "hint lists the visible lists" "$(out .error.hint)" "Lists on this site: Customers, Countries, Cities"
 run fetch unknown_list
 expect_contains "text error" "$ERR" "error: list 'Custmers' was not found on site 'https://contoso.sharepoint.com/sites/Sales'; did you mean 'Customers'?"
 counters
@@ -549,6 +549,47 @@ expect_eq "no Graph request" "$(c .graph_requests.total)" 0
 run fetch cities --var country=Germany --output json
 expect_eq "exit code (with --var)" "$RC" 0
 expect_eq "cities of Germany" "$(out '[.[].fields.Country] | unique | join(",")')" "Germany"
+end
+
+begin 6i "the CLI: lists as tables, source status, a missing store, typos, lists from a file"
+run --output table source list
+expect_eq "exit code (table)" "$RC" 0
+expect_eq "table header" "$(head -1 "$OUT" | tr -s ' ')" "SOURCE TYPE READS"
+expect_eq "a row per source, aligned with the header" \
+  "$(grep '^customers ' "$OUT" | awk '{print $2}') $(head -1 "$OUT" | grep -bo TYPE | cut -d: -f1)" \
+  "sharepoint-list $(grep '^customers ' "$OUT" | grep -bo sharepoint-list | cut -d: -f1)"
+# `source test` and `fetch` are trials: the status is what serving fetched (tests/integration/
+# demo.sh checks a fetched one).
+run source status customers --output json
+expect_eq "status of a source no server fetched yet" "$(out '[.[] | "\(.name) \(.state)"] | join(",")')" \
+  "customers not fetched yet"
+run source status nosuchsource
+expect_eq "status of an unknown source → exit 1" "$RC" 1
+"$EXTDATA_BIN" --data "$WORK/no-store-here" source list >"$WORK/nostore.txt" 2>&1
+expect_eq "a --data without a store → exit 1" "$?" 1
+expect_contains "  ... saying so and how to create one" "$WORK/nostore.txt" "extdata init"
+expect_eq "  ... and nothing was created" "$([[ -e $WORK/no-store-here ]] && echo made || echo none)" none
+"$EXTDATA_BIN" --data "$WORK/new-store" init >"$WORK/init.txt" 2>&1
+expect_eq "init creates a store" "$?:$([[ -e $WORK/new-store/extdata.db ]] && echo db)" "0:db"
+expect_contains "  ... and says to back up the key" "$WORK/init.txt" "master.key"
+"$EXTDATA_BIN" --data "$WORK/new-store" source list >"$WORK/empty.txt" 2>&1
+expect_eq "an empty store lists nothing, exit 0" "$?" 0
+"$EXTDATA_BIN" --data "$WORK/data" source lsit >"$WORK/typo.txt" 2>&1
+expect_eq "a mistyped command → exit 2" "$?" 2
+expect_contains "  ... suggests the command" "$WORK/typo.txt" 'Did you mean `extdata source list`?'
+run --output json auth customers
+EXP=$(out .claims.exp)
+run auth customers
+grep -qE '^exp: 20[0-9]{2}-[0-9]{2}-[0-9]{2}T' "$OUT" || fail "auth does not show exp as a time"
+expect_not_contains "  ... not as a number" "$OUT" "exp: $EXP"
+# A source explored from its file before it is applied.
+sed 's/name: customers$/name: unapplied/' "$WORK/sources.yaml" >"$WORK/unapplied.yaml"
+SP_SECRET=$VALID_SECRET SP_EXPIRED_SECRET=$EXPIRED_SECRET SP_NOCONSENT_SECRET=$NOCONSENT_SECRET \
+  SP_USERREAD_SECRET=$USERREAD_SECRET run sharepoint lists unapplied --file "$WORK/unapplied.yaml"
+expect_eq "sharepoint lists --file: exit code" "$RC" 0
+expect_contains "  ... lists the site's lists" "$OUT" $'Customers\t5f3c2b1a-9e8d-4c7b-a6f5-e4d3c2b1a005'
+run --output json source show unapplied
+expect_eq "  ... and nothing was stored" "$(out .error.code)" "source.not_found"
 end
 
 begin 6h "no secret in any output or in the store"

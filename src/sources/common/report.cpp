@@ -134,8 +134,12 @@ json to_json(const TestReport& report) {
 std::string render_text(const TestReport& report) {
   std::string out;
   for (const auto& s : report.trace.steps) {
-    char line[96];
-    std::snprintf(line, sizeof line, "  %-4s %3ld  %8.1f ms", s.method.c_str(), s.status,
+    // A step without an HTTP answer (status 0) shows why: the error's code, not "0".
+    const std::string status = s.status       ? std::to_string(s.status)
+                               : report.error ? report.error->code
+                                              : std::string("no answer");
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-4s %3s  %8.1f ms", s.method.c_str(), status.c_str(),
                   s.elapsed_ms);
     out += s.step + "\n" + line + "  " + s.url;
     if (s.attempts > 1) out += "  (" + std::to_string(s.attempts) + " attempts)";

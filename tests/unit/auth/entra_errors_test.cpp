@@ -55,7 +55,8 @@ TEST_P(EntraCodes, TranslatesToAnErrorWithHintAndUpstreamIds) {
 INSTANTIATE_TEST_SUITE_P(
     AllIssueCodes, EntraCodes,
     ::testing::Values(
-        Case{7000215, "invalid_client", 401, "auth.invalid_secret", "secret ID"},
+        Case{7000215, "invalid_client", 401, "auth.invalid_secret",
+             "wrong or the secret was deleted"},
         Case{7000222, "invalid_client", 401, "auth.secret_expired", "Certificates & secrets"},
         Case{700016, "unauthorized_client", 400, "auth.unknown_client", "client_id"},
         Case{90002, "invalid_tenant", 400, "auth.unknown_tenant", "tenant"},
@@ -126,6 +127,23 @@ TEST(TokenErrors, SecretsInUpstreamTextAreRedacted) {
       400,
       R"({"error":"invalid_request","error_description":"bad request client_secret=abc123xyz&x=1"})");
   EXPECT_EQ(e.details.at("error_description").find("abc123xyz"), std::string::npos);
+}
+
+TEST(EntraErrors, RejectedSecretBlamesAPastedSecretIdOnlyWhenTheSecretIsShapedLikeOne) {
+  const std::string body = entra_body("invalid_client", 7000215, "Invalid client secret provided.");
+  Error pasted_id = translate_token_error(401, body);
+  explain_rejected_secret(pasted_id, "9d2c7a51-3e8f-4b6a-9c1d-0e5f4a3b2c10");
+  EXPECT_NE(pasted_id.hint.find("secret ID was probably pasted"), std::string::npos);
+
+  Error wrong_value = translate_token_error(401, body);
+  explain_rejected_secret(wrong_value, "Abc8Q~notTheRightValue.0001xYz2");
+  EXPECT_EQ(wrong_value.hint.find("secret ID"), std::string::npos);
+  EXPECT_NE(wrong_value.hint.find("wrong or the secret was deleted"), std::string::npos);
+
+  Error other = translate_token_error(401, entra_body("invalid_client", 7000222, "Expired."));
+  const std::string before = other.hint;
+  explain_rejected_secret(other, "9d2c7a51-3e8f-4b6a-9c1d-0e5f4a3b2c10");
+  EXPECT_EQ(other.hint, before) << "only auth.invalid_secret is refined";
 }
 
 }  // namespace

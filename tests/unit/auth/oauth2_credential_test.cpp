@@ -286,7 +286,8 @@ TEST(Authenticate, FailureJsonCarriesCodeHintAndUpstream) {
   EXPECT_EQ(out["ok"], false);
   EXPECT_EQ(out["error"]["code"], "auth.invalid_secret");
   EXPECT_FALSE(out["error"]["message"].get<std::string>().empty());
-  EXPECT_NE(out["error"]["hint"].get<std::string>().find("secret ID"), std::string::npos);
+  EXPECT_NE(out["error"]["hint"].get<std::string>().find("wrong"), std::string::npos)
+      << "the secret sent is not shaped like a secret ID";
   EXPECT_EQ(out["error"]["upstream"]["aadsts"], "7000215");
   EXPECT_EQ(out["error"]["upstream"]["trace_id"], "t-1");
   EXPECT_EQ(out["error"]["upstream"]["correlation_id"], "c-1");

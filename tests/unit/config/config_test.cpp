@@ -61,6 +61,14 @@ TEST(Config, UnknownKeySuggestsTheClosestAndNamesTheLine) {
   EXPECT_EQ(r.error().hint, "Did you mean 'records'?");
 }
 
+TEST(Config, ClosestMatchCountsSwappedNeighboursAsOneEdit) {
+  const std::vector<std::string> keys{"name", "site", "list", "select", "timeout"};
+  EXPECT_EQ(closest_match("lsit", keys), "list");
+  EXPECT_EQ(closest_match("tiemout", keys), "timeout");
+  EXPECT_EQ(closest_match("SITE", keys), "site");
+  EXPECT_EQ(closest_match("zzzzzz", keys), std::nullopt);
+}
+
 TEST(Config, InvalidUrlNamesKeyPathAndLine) {
   const char* text = R"(sources:
   - name: a

@@ -23,6 +23,18 @@ TEST(Strings, SplitKeepsEmptyPieces) {
   EXPECT_EQ(split(",", ','), (std::vector<std::string_view>{"", ""}));
 }
 
+TEST(Strings, AsSentenceCapitalisesAPlainFirstWordOnly) {
+  EXPECT_EQ(as_sentence("check the URL"), "Check the URL");
+  EXPECT_EQ(as_sentence("lists on this site: A, B"), "Lists on this site: A, B");
+  EXPECT_EQ(as_sentence("Already a sentence"), "Already a sentence");
+  EXPECT_EQ(as_sentence("client_id is the Application ID"), "client_id is the Application ID");
+  EXPECT_EQ(as_sentence("scope must end in /.default"), "Scope must end in /.default");
+  EXPECT_EQ(as_sentence("--var country=DE"), "--var country=DE");
+  EXPECT_EQ(as_sentence("`extdata token create`"), "`extdata token create`");
+  EXPECT_EQ(as_sentence("ctx.country=VALUE"), "ctx.country=VALUE");
+  EXPECT_EQ(as_sentence(""), "");
+}
+
 TEST(Strings, CaseInsensitiveComparison) {
   EXPECT_TRUE(equals_ignore_case("Bearer", "bEARER"));
   EXPECT_FALSE(equals_ignore_case("Bearer", "Bearer "));
