@@ -193,7 +193,8 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"http.connect", C::upstream_unavailable, "The upstream could not be reached."},
     ErrorCodeInfo{"http.internal", C::internal, "libcurl could not be set up."},
     ErrorCodeInfo{"http.redirect", C::upstream,
-                  "Too many redirects, or a redirect to a scheme that is not followed."},
+                  "Too many redirects, a redirect to a scheme that is not followed, or one to "
+                  "another origin that the source does not follow."},
     ErrorCodeInfo{"http.timeout", C::timeout, "The upstream did not answer in time."},
     ErrorCodeInfo{"http.tls", C::upstream, "The TLS handshake with the upstream failed."},
     ErrorCodeInfo{"http.too_large", C::upstream, "An upstream response is over the size limit."},
@@ -212,6 +213,13 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"jsonpath.type", C::invalid_input, "A JSONPath breaks RFC 9535's type rules."},
     ErrorCodeInfo{"jwt.malformed", C::upstream, "A token is not a readable JWT."},
     ErrorCodeInfo{"jwt.sign_failed", C::internal, "A JWT could not be signed."},
+    ErrorCodeInfo{"network.bad_allow_entry", C::usage,
+                  "An --allow-host / EXTDATA_ALLOW_HOSTS entry is not a host, *.domain, "
+                  "host:port, IP address or CIDR network."},
+    ErrorCodeInfo{"network.blocked", C::forbidden,
+                  "The network policy refuses the address a request would connect to (loopback, "
+                  "private, link-local, extdata's own ...); the operator allows hosts with "
+                  "--allow-host."},
     ErrorCodeInfo{"request.bad_target", C::invalid_input,
                   "The request target does not start with / or contains a NUL."},
     ErrorCodeInfo{"request.too_large", C::too_large, "The request body is over the limit."},
@@ -272,6 +280,8 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"source.unknown_type", C::invalid_input, "The source type is not known."},
     ErrorCodeInfo{"source.variable_missing", C::invalid_input,
                   "A required variable of the source was not given (the message names it)."},
+    ErrorCodeInfo{"source.variable_value", C::invalid_input,
+                  "A variable's value would make a '.' or '..' segment in a URL path."},
     ErrorCodeInfo{"source.xpath", C::invalid_input, "An XPath setting of a source is invalid."},
     ErrorCodeInfo{"store.corrupt", C::internal, "A stored source or secret is damaged."},
     ErrorCodeInfo{"store.crypto", C::internal, "libsodium could not initialise."},

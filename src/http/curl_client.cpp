@@ -1,7 +1,11 @@
 #include "http/curl_client.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
 
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -77,6 +81,57 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     value.remove_suffix(1);
   t->headers.emplace_back(std::string(name), std::string(value));
   return bytes;
+}
+
+// What the opensocket callback checks each connection against, and what it refused.
+struct ConnectGuard {
+  const NetworkPolicy* policy = nullptr;
+  std::string host;  // as in the URL
+  bool proxied = false;
+  std::optional<Error> refused;
+};
+
+std::optional<std::pair<IpAddress, int>> address_of(const curl_sockaddr& a) {
+  IpAddress ip;
+  if (a.family == AF_INET && a.addrlen >= sizeof(sockaddr_in)) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a.addr);
+    std::memcpy(ip.bytes.data(), &in->sin_addr, 4);
+    return std::pair{ip, static_cast<int>(ntohs(in->sin_port))};
+  }
+  if (a.family == AF_INET6 && a.addrlen >= sizeof(sockaddr_in6)) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.addr);
+    ip.family = IpAddress::Family::v6;
+    std::memcpy(ip.bytes.data(), &in6->sin6_addr, 16);
+    return std::pair{ip, static_cast<int>(ntohs(in6->sin6_port))};
+  }
+  return std::nullopt;
+}
+
+// libcurl calls this with the address it is about to connect to (after DNS, for every address
+// it tries); refusing returns CURL_SOCKET_BAD, which ends in CURLE_COULDNT_CONNECT.
+curl_socket_t open_checked_socket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* guard = static_cast<ConnectGuard*>(user);
+  if (!guard->proxied) {
+    auto target = address_of(*address);
+    std::optional<Error> refusal =
+        target ? guard->policy->check(guard->host, target->second, target->first)
+               : Error("network.blocked", "connecting to " + guard->host +
+                                              " over an unknown address family is not allowed");
+    if (refusal) {
+      if (!guard->refused) guard->refused = std::move(refusal);
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
+// Headers that describe the request's content rather than who sends it; the only ones kept
+// when a redirect leaves the origin.
+bool is_portable_header(std::string_view name) {
+  for (std::string_view keep : {"accept", "accept-language", "content-type"})
+    if (name.size() == keep.size() && strncasecmp(name.data(), keep.data(), keep.size()) == 0)
+      return true;
+  return false;
 }
 
 Error curl_error(CURLcode code, const std::string& url, const char* detail) {
@@ -199,8 +254,22 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
     return Error("http.bad_url", "'" + redact(url) + "' is not a valid absolute URL",
                  "Use an absolute http:// or https:// URL.");
   Url current = *first;
+  const std::shared_ptr<const NetworkPolicy> policy =
+      options_.policy ? options_.policy : NetworkPolicy::process();
+  curl_slist* resolve = nullptr;
+  for (const auto& entry : options_.resolve) resolve = curl_slist_append(resolve, entry.c_str());
+  struct FreeList {
+    curl_slist* list;
+    ~FreeList() { curl_slist_free_all(list); }
+  } free_resolve{resolve};
 
   for (int redirects = 0;; ++redirects) {
+    ConnectGuard guard{policy.get(), current.host(), false, std::nullopt};
+    const std::string proxy = proxy_for(current);
+    if (!proxy.empty()) {
+      guard.proxied = true;
+      if (auto refusal = policy->check_proxied(current)) return *refusal;
+    }
     CURL* h = pool_->take();
     if (!h) return Error("http.internal", "could not create an HTTP handle", "");
     curl_easy_reset(h);
@@ -226,6 +295,12 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &guard);
+    // The proxy decided above (empty: none), so that what was checked is what is used.
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+    if (resolve) curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
     if (method == "GET") {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {
@@ -264,6 +339,7 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
                    "Narrow the request (select fewer columns, page through the data) or raise "
                    "the maximum response size.")
           .with("limit_bytes", std::to_string(options_.max_response_bytes));
+    if (code != CURLE_OK && guard.refused) return *guard.refused;
     if (code != CURLE_OK) return curl_error(code, url, errbuf);
 
     Response r;
@@ -286,9 +362,23 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
       return Error("http.redirect", "refused a redirect to '" + redact(*location) + "'",
                    "Only http and https redirects are followed.");
     if (!next->same_origin(*first)) {
-      // Never carry credentials to another origin.
-      for (auto it = headers.begin(); it != headers.end();)
-        it = is_sensitive_header(it->first) ? headers.erase(it) : it + 1;
+      if (options_.follow_redirects != CurlOptions::Redirects::any)
+        return Error("http.redirect",
+                     "refused a redirect from " + current.origin() + " to another origin, " +
+                         next->origin() + " (" + redact(request.url) + ")",
+                     "point the source at the final URL, or set follow_redirects: any to follow "
+                     "it (credentials and the source's headers are not sent to another origin)")
+            .with("location", redact(next->str()));
+      if ((status == 307 || status == 308) && !body.empty())
+        return Error("http.redirect",
+                     "refused a " + std::to_string(status) +
+                         " redirect that would resend the "
+                         "request body to another origin, " +
+                         next->origin(),
+                     "point the source at the final URL; a body may hold credentials");
+      // Credentials and the caller's headers are bound to the first origin, whatever their
+      // names: only the content-negotiation headers go on.
+      std::erase_if(headers, [](const auto& h) { return !is_portable_header(h.first); });
       http_auth.reset();
     }
     if (status == 303 || ((status == 301 || status == 302) && method == "POST")) {

@@ -2,14 +2,27 @@
 // HttpClient over libcurl: connection reuse per host, timeouts, response size cap,
 // safe redirects, proxies from the environment, TLS verification, retries with
 // backoff honouring Retry-After, and counters.
+//
+// Every connection is checked against the network policy (network_policy.h) on the address
+// libcurl is about to connect to, for the first request and for every redirect hop; a refused
+// address ends the request with "network.blocked" (never retried).
+//
+// Redirects are followed by this client (libcurl's own following is off). One to another
+// origin (scheme, host, port) is refused unless follow_redirects is `any`; when it is followed,
+// every header the caller set except the content-negotiation ones (Accept, Accept-Language,
+// Content-Type) and the HTTP auth username/password stay behind: credentials and a source's
+// headers are bound to the origin the request was made for, whatever their names. A 307/308
+// that would resend a request body to another origin is refused.
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "http/http_client.h"
+#include "http/network_policy.h"
 #include "http/retry.h"
 
 namespace extdata::http {
@@ -25,6 +38,13 @@ struct CurlOptions {
   std::string user_agent = "extdata/0.1";
   // Label for counters (e.g. the source name).
   std::string metrics_label = "default";
+  // The network policy; null: NetworkPolicy::process() as it is at each request.
+  std::shared_ptr<const NetworkPolicy> policy;
+  enum class Redirects { same_origin, any };
+  Redirects follow_redirects = Redirects::same_origin;
+  // libcurl resolve overrides, "host:port:address" (CURLOPT_RESOLVE); tests use them to make a
+  // name resolve to a chosen address.
+  std::vector<std::string> resolve;
 };
 
 class CurlHttpClient final : public HttpClient {

@@ -178,7 +178,7 @@ TEST(CurlHttpClient, RedirectToAnotherHostDropsCredentials) {
     return with_header(server::Response::text(302, ""), "Location", target);
   });
   Metrics metrics;
-  CurlHttpClient client({}, nullptr, &metrics);
+  CurlHttpClient client({.follow_redirects = CurlOptions::Redirects::any}, nullptr, &metrics);
   Request req{.url = first.url("/start")};
   req.headers = {{"Authorization", "Bearer secret-token-value"},
                  {"X-Api-Key", "k-123456"},
