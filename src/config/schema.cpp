@@ -111,6 +111,9 @@ std::vector<Setting> common_source_settings() {
       duration("refresh", "Refresh in the background at this interval (optional)"),
       duration("timeout", "Total timeout of one request", 60),
       string("ca_bundle", "PEM file of CA certificates to trust for this source (private CAs)"),
+      choice("follow_redirects", {"same-origin", "any"}, "same-origin",
+             "Which redirects to follow: same-origin (scheme, host and port of the request), or "
+             "any (credentials and the source's headers are then not sent to another origin)"),
       {.name = "columns",
        .kind = Kind::string_map,
        .description = "Column name → expression relative to each record"},
@@ -220,7 +223,9 @@ const char* kind_name(Kind k) {
 
 std::string description_of(const Setting& st) {
   if (!st.variables) return st.description;
-  return st.description + (st.description.empty() ? "" : "; ") + "{variables} allowed";
+  const char* where =
+      st.kind == Kind::url ? "{variables} allowed in the path and query" : "{variables} allowed";
+  return st.description + (st.description.empty() ? "" : "; ") + where;
 }
 
 void schema_table(std::ostringstream& out, const Schema& s, const std::string& intro = {}) {

@@ -15,6 +15,9 @@ http::CurlOptions curl_options(const config::SourceConfig& config) {
   const auto ca = config.spec.find("ca_bundle");
   if (ca != config.spec.end() && ca->is_string() && !ca->get<std::string>().empty())
     options.ca_bundle = ca->get<std::string>();
+  const auto redirects = config.spec.find("follow_redirects");
+  if (redirects != config.spec.end() && redirects->is_string() && *redirects == "any")
+    options.follow_redirects = http::CurlOptions::Redirects::any;
   options.metrics_label = config.name;
   return options;
 }

@@ -20,7 +20,7 @@
 namespace extdata::sources {
 
 // CurlOptions from a source's settings: timeout (default 60 s; the connect timeout never
-// exceeds it), ca_bundle, and the source name as the counters' label.
+// exceeds it), ca_bundle, follow_redirects, and the source name as the counters' label.
 http::CurlOptions curl_options(const config::SourceConfig& config);
 
 struct TransportOptions {
