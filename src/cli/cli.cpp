@@ -7,6 +7,7 @@
 #include "cli/config_commands.h"
 #include "cli/errors_command.h"
 #include "cli/limit_options.h"
+#include "cli/network_options.h"
 #include "cli/query_command.h"
 #include "cli/serve_commands.h"
 #include "cli/sharepoint_commands.h"
@@ -68,6 +69,7 @@ int run(int argc, char** argv) {
                  "headers) or json")
       ->check(CLI::IsMember({"text", "table", "json"}));
   add_limit_options(app);
+  add_network_options(app);
   log::init("warn", "text");
 
   add_config_commands(app, env);

@@ -8,6 +8,7 @@
 
 #include "api/api_server.h"
 #include "auth/diagnostics.h"
+#include "cli/network_options.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -81,6 +82,7 @@ void serve(CliEnv& env, const ServeOptions& o) {
   options.web_dir = o.web_dir.empty() ? default_web_dir() : o.web_dir;
   api::ApiServer server(runtime, options);
   if (auto s = server.start(); !s.ok()) return env.fail(s.error());
+  refuse_own_address(server.url());
   std::cout << "extdata listening on " << server.url() << std::endl;
   log::info("serving", {{"url", server.url()}, {"data", env.data_dir()}, {"web", options.web_dir}});
   std::thread waiter([&] {

@@ -1,0 +1,17 @@
+#pragma once
+// The operator's network policy on the command line: the repeatable global --allow-host flag
+// and EXTDATA_ALLOW_HOSTS (comma-separated), see src/http/network_policy.h and
+// docs/network.md. Never taken from a config document or the API.
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace extdata::cli {
+
+// Adds --allow-host to `app` and installs the process-wide policy once the command line is
+// parsed, before any command runs; an invalid entry is a usage error naming it.
+void add_network_options(CLI::App& app);
+
+// Called by `serve` once it listens: connections to `server_url`'s address and port are refused.
+void refuse_own_address(const std::string& server_url);
+
+}  // namespace extdata::cli
