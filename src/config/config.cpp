@@ -11,6 +11,7 @@
 #include "config/schema.h"
 #include "core/redact.h"
 #include "core/time.h"
+#include "core/url.h"
 
 namespace extdata::config {
 
@@ -235,6 +236,14 @@ class Validator {
         if (!is_http_url(*v)) {
           add(path, node, "not a valid URL: '" + redact(*v) + "'",
               "Write an absolute URL starting with https:// (or http:// for local servers).");
+          return std::nullopt;
+        }
+        if (auto brace = brace_in_origin(*v)) {
+          add(path, node,
+              "variables may not stand in the scheme, host or port of a URL (a brace at position " +
+                  std::to_string(*brace) + " of '" + redact(*v) + "')",
+              "Write the origin literally and put variables in the path or query: "
+              "https://api.example.com/{path}");
           return std::nullopt;
         }
         return json(*v);

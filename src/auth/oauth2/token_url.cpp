@@ -38,6 +38,11 @@ bool is_microsoft_token_url(std::string_view token_url) {
 
 Result<std::string> resolve_token_url(std::string_view token_url, std::string_view tenant) {
   std::string url(token_url);
+  if (brace_in_origin(url))
+    return config_error("auth.bad_token_url", "token_url",
+                        "token_url: variables may not stand in the scheme, host or port",
+                        "write the token endpoint's origin literally; {tenant} belongs in the "
+                        "path: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
   const size_t placeholder = url.find("{tenant}");
   if (placeholder != std::string::npos) {
     if (tenant.empty())

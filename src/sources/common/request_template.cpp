@@ -1,5 +1,8 @@
 #include "sources/common/request_template.h"
 
+#include <algorithm>
+
+#include "core/url.h"
 #include "extract/json_text.h"
 #include "http/curl_client.h"
 
@@ -193,6 +196,20 @@ Result<RequestTemplate> RequestTemplate::compile(const json& spec, const std::st
   t.method_ = spec.value("method", std::string("GET"));
 
   const std::string url = spec.value("url", std::string());
+  if (auto brace = brace_in_origin(url)) {
+    const std::string key = key_prefix + "url";
+    return Error("source.template",
+                 key + ": variables may not stand in the scheme, host or port (position " +
+                     std::to_string(*brace) + ")",
+                 "write the origin literally and put variables in the path or query: "
+                 "https://api.example.com/{path}")
+        .with("key", key)
+        .with("position", std::to_string(*brace));
+  }
+  t.path_start_ = std::min(
+      url.find_first_of("/?#", url.find("://") == std::string::npos ? 0 : url.find("://") + 3),
+      url.size());
+  t.literal_dot_segment_ = has_dot_segment(std::string_view(url).substr(t.path_start_));
   const size_t q = query_start(url);
   EXTDATA_ASSIGN_OR_RETURN(
       t.url_path_,
@@ -309,6 +326,14 @@ Result<http::Request> RequestTemplate::render(const ValueMap& values,
   request.retryable =
       method_ == "GET" || method_ == "HEAD" || method_ == "PUT" || method_ == "DELETE";
   EXTDATA_ASSIGN_OR_RETURN(request.url, render_piece(*url_path_, values, decls));
+  // The origin is literal (compile checks it); a value must not climb out of its path either.
+  if (!literal_dot_segment_ &&
+      has_dot_segment(
+          std::string_view(request.url).substr(std::min(path_start_, request.url.size()))))
+    return Error("source.variable_value",
+                 url_path_->key + ": a variable's value makes a '.' or '..' path segment",
+                 "values in a URL path cannot move up or across the path; check the value passed")
+        .with("key", url_path_->key);
   if (url_query_) {
     EXTDATA_ASSIGN_OR_RETURN(std::string query, render_piece(*url_query_, values, decls));
     request.url += '?';

@@ -10,6 +10,12 @@
 //   headers       as they are; CR or LF is an error
 //
 // A variable declared `raw: true` is inserted with reserved expansion everywhere in the URL.
+//
+// The origin stays literal: a placeholder in the scheme, userinfo, host or port is a compile
+// error ("source.template"), and a rendered path in which a value makes a "." or ".." segment
+// (also %2e-encoded) is refused ("source.variable_value"), so no value can send the request
+// elsewhere: '/', '@', '\' and '%' are encoded in path segments, and a {+reserved} value can
+// only add path, query or fragment after the literal origin.
 // Placeholder defaults ({name|fallback}) are inserted as written.
 #include <map>
 #include <nlohmann/json.hpp>
@@ -74,6 +80,8 @@ class RequestTemplate {
 
   std::string key_prefix_;
   std::string method_ = "GET";
+  size_t path_start_ = 0;             // where the path starts in the URL (after the origin)
+  bool literal_dot_segment_ = false;  // the template itself has a "." or ".." segment
   std::optional<Piece> url_path_;
   std::optional<Piece> url_query_;  // the text after the first '?'
   std::vector<std::pair<std::string, Piece>> headers_;
