@@ -8,6 +8,8 @@
 #   bench/run-field-options.sh         (after `make build`; DURATION=15s RUNS=3 BIG=1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# graphsim listens on 127.0.0.1: the network policy allows exactly that (docs/network.md).
+export EXTDATA_ALLOW_HOSTS=127.0.0.1
 BUILD=${BUILD:-build/release}
 DURATION=${DURATION:-15s}
 RUNS=${RUNS:-3}

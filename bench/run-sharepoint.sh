@@ -8,6 +8,8 @@
 #   bench/run-sharepoint.sh            (after `make build`; RUNS=3 ITEMS=100000 PAGE_SIZE=5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# graphsim listens on 127.0.0.1: the network policy allows exactly that (docs/network.md).
+export EXTDATA_ALLOW_HOSTS=127.0.0.1
 BUILD=${BUILD:-build/release}
 RUNS=${RUNS:-3}
 ITEMS=${ITEMS:-100000}

@@ -3,10 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "http/network_policy.h"
 #include "sources/kinds.h"
 
 int main(int argc, char** argv) {
   extdata::sources::register_builtin_kinds();
+  extdata::http::NetworkPolicy::set_process(std::make_shared<const extdata::http::NetworkPolicy>(
+      extdata::http::NetworkPolicy::parse("127.0.0.1").value()));
   testing::InitGoogleMock(&argc, argv);
   return RUN_ALL_TESTS();
 }
