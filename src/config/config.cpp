@@ -11,7 +11,7 @@
 #include "config/schema.h"
 #include "core/redact.h"
 #include "core/time.h"
-#include "core/url.h"
+#include "core/url_template.h"
 
 namespace extdata::config {
 

@@ -124,15 +124,6 @@ class Url {
   bool explicit_port_ = false;
 };
 
-// For a URL template ("https://api.example.com/users/{id}"): the byte position of the first
-// brace ('{' or '}') in its scheme, userinfo, host or port — the part before the first '/',
-// '?' or '#' after "://" — or nullopt when they are literal. Variables may not stand there:
-// a value could otherwise send the request, and its credentials, to another host.
-std::optional<size_t> brace_in_origin(std::string_view url_template);
-
-// True when a path has a "." or ".." segment, also percent-encoded ("%2e%2E").
-bool has_dot_segment(std::string_view path);
-
 // RFC 3986 percent-encoding: everything but unreserved characters (A-Z a-z 0-9 - . _ ~).
 std::string percent_encode(std::string_view text);
 // Decodes %XX sequences; malformed ones are kept as written. '+' stays '+'.

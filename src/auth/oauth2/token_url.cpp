@@ -3,6 +3,7 @@
 #include "auth/config_fields.h"
 #include "core/strings.h"
 #include "core/url.h"
+#include "core/url_template.h"
 
 namespace extdata::auth {
 

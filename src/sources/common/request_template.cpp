@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/url.h"
+#include "core/url_template.h"
 #include "extract/json_text.h"
 #include "http/curl_client.h"
 

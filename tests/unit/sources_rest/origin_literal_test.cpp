@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "core/url.h"
+#include "core/url_template.h"
 #include "sources/common/request_template.h"
 #include "sources/kinds.h"
 #include "unit/sources_rest/scripted_server.h"
