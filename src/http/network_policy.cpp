@@ -172,8 +172,8 @@ Result<NetworkPolicy::Entry> parse_entry(std::string_view text) {
   e.text = std::string(text);
   if (size_t slash = text.find('/'); slash != std::string_view::npos) {
     auto ip = IpAddress::parse(text.substr(0, slash));
-    const int bits = ip && ip->is_v4() ? 32 : 128;
-    if (!ip || !parse_number(text.substr(slash + 1), bits, e.prefix))
+    if (!ip) return bad_entry(text, "not a host name, address or network (no scheme or path)");
+    if (!parse_number(text.substr(slash + 1), ip->is_v4() ? 32 : 128, e.prefix))
       return bad_entry(text, "a network is an address and a prefix length (10.20.0.0/16)");
     e.kind = NetworkPolicy::Entry::Kind::network;
     e.network = *ip;

@@ -9,6 +9,7 @@
 #include "core/url_template.h"
 #include "sources/common/request_template.h"
 #include "sources/kinds.h"
+#include "sources/rest/rest_source.h"
 #include "unit/sources_rest/scripted_server.h"
 
 namespace extdata::sources {
