@@ -92,11 +92,11 @@ run --output json apply --dry-run "$WORK/v2.yaml"
 expect_eq "JSON: dry_run and the changes" \
   "$(jq -c '[.dry_run, .sources[0].change, .fields[0].change]' <<<"$OUT")" '[true,"updated","updated"]'
 expect_eq "JSON: the secret's key without values" \
-  "$(jq -c '.sources[0].keys[] | select(.key == "client_secret")' <<<"$OUT")" \
-  '{"key":"client_secret","change":"changed","secret":true}'
+  "$(jq -cS '.sources[0].keys[] | select(.key == "client_secret")' <<<"$OUT")" \
+  '{"change":"changed","key":"client_secret","secret":true}'
 expect_eq "JSON: the list's values" \
-  "$(jq -c '.sources[0].keys[] | select(.key == "list")' <<<"$OUT")" \
-  '{"key":"list","change":"changed","before":"Customers","after":"Countries"}'
+  "$(jq -cS '.sources[0].keys[] | select(.key == "list")' <<<"$OUT")" \
+  '{"after":"Countries","before":"Customers","change":"changed","key":"list"}'
 expect_lacks "no secret in the JSON" "$OUT" "Q~apply-test-secret"
 run --output json source show customers
 expect_eq "the stored source is unchanged" "$(jq -r .list <<<"$OUT")" "Customers"

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -340,6 +341,39 @@ TEST_F(StoreTest, OfTwoWritersExpectingTheSameVersionOneWins) {
   tb.join();
   EXPECT_EQ(wins.load(), 1);
   EXPECT_EQ(mismatches.load(), 1);
+}
+
+// A data directory written before versions existed (schema 3): its items get version 0 and
+// their first write a fresh one.
+TEST_F(StoreTest, AStoreFromBeforeVersionsIsMigratedAndItsItemsVersioned) {
+  {
+    auto store = open_sqlite_store(dir_.string());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->apply(sample("Qx8~migrated-secret")).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "extdata.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE sources DROP COLUMN version; "
+                         "ALTER TABLE fields DROP COLUMN version; "
+                         "DELETE FROM meta WHERE key='revision'; "
+                         "UPDATE meta SET value='3' WHERE key='schema_version';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto source = (*store)->get_source_versioned("customers");
+  ASSERT_TRUE(source.ok() && source->has_value());
+  EXPECT_EQ((*source)->version, "0");
+  EXPECT_EQ((*source)->value.spec["client_secret"], "Qx8~migrated-secret");
+  config::SourceConfig changed = (*source)->value;
+  changed.spec["list"] = "Countries";
+  auto written = (*store)->put_source(changed, Expect::one_of({"0"}));
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_EQ(written->version, "1");
 }
 
 TEST_F(StoreTest, TokensAreStoredHashed) {
