@@ -25,8 +25,9 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+// The answer's JSON and its ETag (the stored version of a source or field).
+async function send(method, path, body, extraHeaders) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   const t = token();
   if (t) headers.Authorization = "Bearer " + t;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -44,8 +45,20 @@ export async function api(method, path, body) {
     json = { error: { message: `the server answered HTTP ${res.status} with a body that is not JSON`, hint: "" } };
   }
   if (!res.ok) throw new ApiError(res.status, json);
-  return json;
+  return { json, etag: res.headers.get("ETag") };
 }
+
+export async function api(method, path, body) {
+  return (await send(method, path, body)).json;
+}
+
+// Sources and fields are versioned: GET answers an ETag; "New" creates only when the name is
+// free (If-None-Match: *) and "Edit" replaces only the version it read (If-Match). Either
+// fails with 412 (store.exists, store.version_mismatch) instead of overwriting.
+// Each resolves to {json, etag}.
+export const getVersioned = (p) => send("GET", p);
+export const create = (p, b) => send("PUT", p, b, { "If-None-Match": "*" });
+export const replace = (p, b, etag) => send("PUT", p, b, { "If-Match": etag || "*" });
 
 export const get = (p) => api("GET", p);
 export const post = (p, b) => api("POST", p, b === undefined ? {} : b);

@@ -1,6 +1,7 @@
 // Fields page: list, create and edit fields with a live preview of their options.
-import { get, post, put, del, enc } from "./api.js";
+import { get, post, del, enc, getVersioned, create, replace } from "./api.js";
 import { h, add, clear, errorBox, warningBox, field, debounce, recordTable, inFormTerms } from "./dom.js";
+import { conflictNotice } from "./conflict.js";
 
 function input(attrs) {
   return h("input", { type: "text", spellcheck: "false", autocomplete: "off", ...attrs });
@@ -54,8 +55,10 @@ function keysOf(data, prefix = "", depth = 0) {
   return Object.entries(data).flatMap(([k, v]) => (v && typeof v === "object" && !Array.isArray(v) ? keysOf(v, prefix + k + ".", depth + 1) : [prefix + k]));
 }
 
-function editor(spec, sources, onSaved) {
-  const isNew = !spec || !spec.name;
+// `etag`: the stored version being edited (saves replace only it); none for a new field, which
+// is only created while its name is free. `openStored(name)` opens a stored field afresh.
+function editor(spec, sources, { etag, onSaved, openStored }) {
+  let isNew = !spec || !spec.name;
   spec = spec || { type: "select", value: "{id}", label: "{fields.Title}" };
   const name = input({ name: "name", value: spec.name || "", required: true, disabled: !isNew });
   const type = h("select", { name: "type" }, ["select", "multiselect", "text", "number"].map((t) => h("option", { value: t, selected: spec.type === t }, t)));
@@ -168,6 +171,7 @@ function editor(spec, sources, onSaved) {
   }
 
   const saveBtn = h("button.primary", { type: "submit" }, "Save field");
+  const heading = h("h2", {}, isNew ? "New field" : `Edit field ${spec.name}`);
   const form = h(
     "form.card.field-editor",
     {
@@ -177,17 +181,35 @@ function editor(spec, sources, onSaved) {
         clear(saveOut);
         const s = build();
         try {
-          await put(`/api/v1/fields/${enc(s.name)}`, s);
+          const path = `/api/v1/fields/${enc(s.name)}`;
+          ({ etag } = isNew ? await create(path, s) : await replace(path, s, etag));
           const keys = contextKeysOf(s.variables);
           const tryUrl = `/demo/form?field=${enc(s.name)}${keys.length ? "&context=" + enc(keys.join(",")) : ""}`;
           add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), h("p", {}, `Field ${s.name} is saved. `, h("a", { href: tryUrl, target: "_blank", rel: "noopener", id: "try-field-link" }, "Try it in the demo form"))));
+          if (isNew) {
+            // Further saves update the field that now exists.
+            isNew = false;
+            spec = s;
+            name.disabled = true;
+            heading.textContent = `Edit field ${s.name}`;
+            form.setAttribute("aria-label", `Field ${s.name}`);
+          }
           onSaved(s.name);
         } catch (err) {
-          add(saveOut, errorBox(inFormTerms(err, form), "Could not save the field"));
+          const conflict = conflictNotice("field", s.name, err, {
+            open: () => openStored(s.name),
+            rename: () => {
+              clear(saveOut);
+              name.focus();
+              name.select();
+            },
+            reload: () => openStored(s.name),
+          });
+          add(saveOut, conflict || errorBox(inFormTerms(err, form), "Could not save the field"));
         }
       },
     },
-    h("h2", {}, isNew ? "New field" : `Edit field ${spec.name}`),
+    heading,
     h(
       "div.columns2",
       {},
@@ -223,9 +245,18 @@ export async function fieldsPage() {
   const [fieldsAnswer, sourcesAnswer] = await Promise.all([get("/api/v1/fields"), get("/api/v1/sources")]);
   const sources = sourcesAnswer.sources || [];
 
-  const open = (spec) => {
-    add(clear(editorBox), editor(spec, sources, reload));
+  const open = (spec, etag) => {
+    add(clear(editorBox), editor(spec, sources, { etag, onSaved: reload, openStored }));
     editorBox.querySelector("input:not([disabled])")?.focus();
+  };
+  // An existing field is edited as stored now, with its version (not as the list showed it).
+  const openStored = async (name) => {
+    try {
+      const { json, etag } = await getVersioned(`/api/v1/fields/${enc(name)}`);
+      open(json, etag);
+    } catch (err) {
+      add(clear(editorBox), errorBox(err, `Could not open field ${name}`));
+    }
   };
   const reload = async () => {
     const answer = await get("/api/v1/fields");
@@ -253,7 +284,7 @@ export async function fieldsPage() {
         h(
           "td",
           {},
-          h("button.small", { type: "button", "aria-label": `Edit ${f.name}`, onclick: () => open(f) }, "Edit"),
+          h("button.small", { type: "button", "aria-label": `Edit ${f.name}`, onclick: () => openStored(f.name) }, "Edit"),
           " ",
           h(
             "button.small",

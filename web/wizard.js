@@ -4,9 +4,10 @@
 // Authenticate → site → list → columns → Save and test. Every step before saving goes
 // through the /api/v1/draft/* endpoints with the spec as typed; the secret travels
 // browser → server only and the server never sends it back.
-import { get, post, put, enc } from "./api.js";
+import { get, post, enc, getVersioned, create, replace } from "./api.js";
 import { h, add, clear, errorBox, warningBox, field, uid, recordTable, capitalize, pick, inFormTerms } from "./dom.js";
 import { kindForm } from "./kind_form.js";
+import { conflictNotice } from "./conflict.js";
 
 const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
 const DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0";
@@ -407,8 +408,11 @@ function genericForm(ctx, kind, doc) {
 
 export async function wizardPage(editName) {
   let existing = null;
+  // The version being edited: saves replace only it (If-Match); a new source is only created
+  // when its name is free (If-None-Match: *).
+  let etag = null;
   if (editName) {
-    existing = await get(`/api/v1/sources/${enc(editName)}`);
+    ({ json: existing, etag } = await getVersioned(`/api/v1/sources/${enc(editName)}`));
     delete existing.warnings;
     delete existing.status;
   }
@@ -480,7 +484,10 @@ export async function wizardPage(editName) {
     }
     const done = busy(saveBtn, "Saving…");
     try {
-      const saved = await put(`/api/v1/sources/${enc(n)}`, current.spec());
+      const path = `/api/v1/sources/${enc(n)}`;
+      const answer = existing ? await replace(path, current.spec(), etag) : await create(path, current.spec());
+      const saved = answer.json;
+      etag = answer.etag;
       const savedText = h("p", {}, `Source ${n} is saved. Testing it…`);
       add(saveOut, h("div.notice.ok", { role: "status" }, h("strong", {}, "Saved"), savedText));
       add(saveOut, warningBox(saved.warnings));
@@ -496,7 +503,17 @@ export async function wizardPage(editName) {
         name.disabled = true;
       }
     } catch (err) {
-      add(saveOut, errorBox(inFormTerms(err, section), "Save and test failed"));
+      const conflict = conflictNotice("source", n, err, {
+        open: () => (location.hash = `#/sources/${enc(n)}/edit`),
+        rename: () => {
+          clear(saveOut);
+          name.focus();
+          name.select();
+        },
+        // Renders this page again from the stored source (the route of the same hash).
+        reload: () => window.dispatchEvent(new HashChangeEvent("hashchange")),
+      });
+      add(saveOut, conflict || errorBox(inFormTerms(err, section), "Save and test failed"));
     } finally {
       done();
     }

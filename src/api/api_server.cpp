@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/access.h"
+#include "api/preconditions.h"
 #include "api/sharepoint_routes.h"
 #include "api/static_files.h"
 #include "auth/diagnostics.h"
@@ -37,6 +38,11 @@ namespace {
 
 Response json_ok(const json& j, int status = 200) {
   return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Response with_etag(Response res, const std::string& version) {
+  res.headers.emplace_back("ETag", etag_of(version));
+  return res;
 }
 
 enum class Role { none, reader, admin };
@@ -75,6 +81,15 @@ bool match_path(std::string_view pattern, std::string_view path, Params* params)
 bool is_api_path(std::string_view path) {
   size_t pos = 0;
   return next_segment(path, pos) == "api" && next_segment(path, pos) == "v1";
+}
+
+// Runs a PUT or DELETE with what its If-Match / If-None-Match headers expect (400 when they
+// are malformed).
+template <typename Write>
+Response conditional(const Request& req, AllowNoneMatch none_match, Write write) {
+  auto expect = expect_of(req, none_match);
+  if (!expect.ok()) return error_response(expect.error());
+  return write(*expect);
 }
 
 }  // namespace
@@ -249,16 +264,33 @@ struct ApiServer::Impl {
   }
 
   Response get_source(const std::string& name) {
-    auto s = runtime.store().get_source(name);
+    auto s = runtime.store().get_source_versioned(name);
     if (!s.ok()) return error_response(s.error());
     if (!*s) return error_response(source_not_found(runtime.store(), name));
-    json item = (*s)->masked();
+    json item = (*s)->value.masked();
     item["warnings"] = source_warnings(runtime, name);
     if (json status = runtime.status_of(name); !status.is_null()) item["status"] = status;
-    return json_ok(item);
+    return with_etag(json_ok(item), (*s)->version);
   }
 
-  Response put_source(const std::string& name, const std::string& body) {
+  // Answers a PUT or DELETE whose If-Match / If-None-Match the stored item does not meet
+  // before its body is read (RFC 9110 §13.2.2); the store checks again as it writes.
+  template <typename Versioned>
+  std::optional<Response> unmet(std::string_view kind, const std::string& name,
+                                const store::Expect& expect, const Result<Versioned>& stored) {
+    if (!stored.ok()) return error_response(stored.error());
+    std::optional<std::string> version;
+    if (*stored) version = (*stored)->version;
+    if (auto met = store::check_expected(kind, name, version, expect); !met.ok())
+      return error_response(with_current_etag(met.error()));
+    return std::nullopt;
+  }
+
+  Response put_source(const std::string& name, const std::string& body,
+                      const store::Expect& expect) {
+    if (expect.kind != store::Expect::Kind::any)
+      if (auto early = unmet("source", name, expect, runtime.store().get_source_versioned(name)))
+        return *early;
     auto body_json = parse_request_object(
         body, "Send the source as JSON, e.g. {\"type\": \"rest\", \"url\": ...}.");
     if (!body_json.ok()) return error_response(body_json.error());
@@ -276,16 +308,18 @@ struct ApiServer::Impl {
     auto cfg = config::parse_source(parsed.dump(), name);
     if (!cfg.ok()) return error_response(cfg.error());
     if (auto checked = check_source(*cfg); !checked.ok()) return error_response(checked.error());
-    if (auto s = runtime.store().put_source(*cfg); !s.ok()) return error_response(s.error());
+    auto written = runtime.store().put_source(*cfg, expect);
+    if (!written.ok()) return error_response(with_current_etag(written.error()));
     runtime.source_changed(name);
     json out = cfg->masked();
     out["warnings"] = source_warnings(runtime, name);
-    return json_ok(out, *existing ? 200 : 201);
+    return with_etag(json_ok(out, written->change == store::Change::created ? 201 : 200),
+                     written->version);
   }
 
-  Response delete_source(const std::string& name) {
-    auto removed = runtime.store().delete_source(name);
-    if (!removed.ok()) return error_response(removed.error());
+  Response delete_source(const std::string& name, const store::Expect& expect) {
+    auto removed = runtime.store().delete_source(name, expect);
+    if (!removed.ok()) return error_response(with_current_etag(removed.error()));
     if (!*removed) return error_response(source_not_found(runtime.store(), name));
     runtime.source_changed(name);
     runtime.metrics().drop_gauges(auth::kSecretExpiryGauge, {"source", name});
@@ -308,19 +342,22 @@ struct ApiServer::Impl {
   }
 
   Response get_field(const std::string& name) {
-    auto f = runtime.store().get_field(name);
+    auto f = runtime.store().get_field_versioned(name);
     if (!f.ok()) return error_response(f.error());
     if (!*f) return error_response(field_not_found(runtime.store(), name));
-    return json_ok((*f)->spec);
+    return with_etag(json_ok((*f)->value.spec), (*f)->version);
   }
 
-  Response put_field(const std::string& name, const std::string& body) {
+  Response put_field(const std::string& name, const std::string& body,
+                     const store::Expect& expect) {
+    if (expect.kind != store::Expect::Kind::any)
+      if (auto early = unmet("field", name, expect, runtime.store().get_field_versioned(name)))
+        return *early;
     if (auto deep = check_request_depth(body); !deep.ok()) return error_response(deep.error());
-    auto existed = runtime.store().get_field(name);
-    if (!existed.ok()) return error_response(existed.error());
     auto cfg = config::parse_field(body, name, source_names());
     if (!cfg.ok()) return error_response(cfg.error());
-    if (auto s = runtime.store().put_field(*cfg); !s.ok()) return error_response(s.error());
+    auto written = runtime.store().put_field(*cfg, expect);
+    if (!written.ok()) return error_response(with_current_etag(written.error()));
     runtime.fields().invalidate_field(name);
     json out = cfg->spec;
     // Templates naming columns no record has are saved, with a warning listing what exists.
@@ -330,12 +367,13 @@ struct ApiServer::Impl {
     else
       out["warnings"].push_back("could not check the templates against records: " +
                                 redact(warnings.error().message));
-    return json_ok(out, *existed ? 200 : 201);
+    return with_etag(json_ok(out, written->change == store::Change::created ? 201 : 200),
+                     written->version);
   }
 
-  Response delete_field(const std::string& name) {
-    auto removed = runtime.store().delete_field(name);
-    if (!removed.ok()) return error_response(removed.error());
+  Response delete_field(const std::string& name, const store::Expect& expect) {
+    auto removed = runtime.store().delete_field(name, expect);
+    if (!removed.ok()) return error_response(with_current_etag(removed.error()));
     if (!*removed) return error_response(field_not_found(runtime.store(), name));
     runtime.fields().invalidate_field(name);
     return json_ok({{"deleted", name}});
@@ -635,9 +673,15 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
       {"GET", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",
        [](Impl& s, R, P p) { return s.get_source(p[0]); }},
       {"PUT", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",
-       [](Impl& s, R r, P p) { return s.put_source(p[0], r.body); }},
+       [](Impl& s, R r, P p) {
+         return conditional(r, AllowNoneMatch::yes,
+                            [&](const store::Expect& e) { return s.put_source(p[0], r.body, e); });
+       }},
       {"DELETE", "/api/v1/sources/{name}", Role::admin, nullptr, "sources",
-       [](Impl& s, R, P p) { return s.delete_source(p[0]); }},
+       [](Impl& s, R r, P p) {
+         return conditional(r, AllowNoneMatch::no,
+                            [&](const store::Expect& e) { return s.delete_source(p[0], e); });
+       }},
       {"POST", "/api/v1/sources/{name}/authenticate", Role::admin, nullptr, "sources",
        [](Impl& s, R, P p) { return s.authenticate(p[0]); }},
       {"POST", "/api/v1/sources/{name}/refresh", Role::admin, nullptr, "sources",
@@ -686,9 +730,15 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
       {"GET", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
        [](Impl& s, R, P p) { return s.get_field(p[0]); }},
       {"PUT", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
-       [](Impl& s, R r, P p) { return s.put_field(p[0], r.body); }},
+       [](Impl& s, R r, P p) {
+         return conditional(r, AllowNoneMatch::yes,
+                            [&](const store::Expect& e) { return s.put_field(p[0], r.body, e); });
+       }},
       {"DELETE", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
-       [](Impl& s, R, P p) { return s.delete_field(p[0]); }},
+       [](Impl& s, R r, P p) {
+         return conditional(r, AllowNoneMatch::no,
+                            [&](const store::Expect& e) { return s.delete_field(p[0], e); });
+       }},
   };
   return table;
 }

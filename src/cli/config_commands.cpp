@@ -1,14 +1,17 @@
 #include "cli/config_commands.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "api/runtime.h"
 #include "config/catalog.h"
 #include "config/config.h"
 #include "config/schema.h"
+#include "core/redact.h"
 #include "core/time.h"
 
 namespace extdata::cli {
@@ -62,6 +65,16 @@ std::string describe_source(const config::SourceConfig& s) {
   return s.spec.value("url", "(steps)");
 }
 
+// The one shape `validate` and `apply` print with --output json: {"ok", "file", "sources":
+// [{"name", "type"}], "fields": [{"name", "source"}]}; apply adds to each item what it did.
+json config_summary(const std::string& file, const config::ConfigFile& cfg) {
+  json out = {{"ok", true}, {"file", file}, {"sources", json::array()}, {"fields", json::array()}};
+  for (const auto& s : cfg.sources) out["sources"].push_back({{"name", s.name}, {"type", s.type}});
+  for (const auto& f : cfg.fields)
+    out["fields"].push_back({{"name", f.name}, {"source", f.source}});
+  return out;
+}
+
 void validate_cmd(CliEnv& env, const std::string& file) {
   auto cfg = config::load_config_file(file);
   if (!cfg.ok()) return env.fail(cfg.error());
@@ -72,15 +85,86 @@ void validate_cmd(CliEnv& env, const std::string& file) {
     if (!built.ok()) return env.fail(config::locate_source_error(file, s, built.error()));
   }
   if (env.json()) {
-    env.print({{"ok", true}, {"sources", cfg->sources.size()}, {"fields", cfg->fields.size()}});
+    env.print(config_summary(file, *cfg));
   } else {
     std::cout << file << ": valid (" << cfg->sources.size() << " sources, " << cfg->fields.size()
               << " fields)\n";
   }
 }
 
-void apply_cmd(CliEnv& env, const std::string& file) {
-  auto store = env.open_or_create_store();
+// A value in a key's diff line: compact JSON, redacted, at most 80 characters.
+std::string shown(const json& value) {
+  std::string text = redact(value.dump(-1, ' ', false, json::error_handler_t::replace));
+  return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+}
+
+std::string diff_line(const config::KeyChange& k) {
+  using Kind = config::KeyChange::Kind;
+  const char mark = k.kind == Kind::added ? '+' : k.kind == Kind::removed ? '-' : '~';
+  std::string line = std::string(1, mark) + " " + k.key;
+  if (k.secret) return line + ": secret " + std::string(config::kind_name(k.kind)) + " (not shown)";
+  if (k.kind == Kind::added) return line + ": " + shown(k.after);
+  if (k.kind == Kind::removed) return line + " (was " + shown(k.before) + ")";
+  return line + ": " + shown(k.before) + " → " + shown(k.after);
+}
+
+// "created   source customers", then one line per changed key; dry runs say "would create".
+void print_applied(const store::AppliedItem& item, bool dry_run) {
+  std::string verb(store::change_name(item.written.change));
+  if (dry_run && item.written.change == store::Change::created) verb = "would create";
+  if (dry_run && item.written.change == store::Change::updated) verb = "would update";
+  verb.resize(std::max<size_t>(verb.size(), dry_run ? 14 : 10), ' ');
+  std::cout << verb << item.kind << " " << item.name << "\n";
+  for (const auto& k : item.written.keys)
+    std::cout << std::string(verb.size() + 2, ' ') << diff_line(k) << "\n";
+}
+
+void print_apply_summary(const std::string& file, const std::vector<store::AppliedItem>& items,
+                         bool dry_run) {
+  std::map<store::Change, size_t> count;
+  for (const auto& item : items) ++count[item.written.change];
+  const size_t created = count[store::Change::created], updated = count[store::Change::updated];
+  const size_t unchanged = count[store::Change::unchanged];
+  if (dry_run)
+    std::cout << "dry run of " << file << ": " << created << " to create, " << updated
+              << " to update, " << unchanged << " unchanged; nothing was written\n";
+  else
+    std::cout << "applied " << file << ": " << created << " created, " << updated << " updated, "
+              << unchanged << " unchanged\n";
+}
+
+// A value of a key's diff as JSON, with anything that looks like a secret scrubbed.
+json redacted(const json& value) {
+  if (value.is_string()) return redact(value.get<std::string>());
+  const std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string clean = redact(text);
+  return clean == text ? value : json(clean);
+}
+
+// config_summary with "change" (and the changed "keys") added to each item.
+json apply_json(const std::string& file, const config::ConfigFile& cfg,
+                const std::vector<store::AppliedItem>& items, bool dry_run) {
+  json out = config_summary(file, cfg);
+  out["dry_run"] = dry_run;
+  size_t s = 0, f = 0;
+  for (const auto& item : items) {
+    json& entry = item.kind == "source" ? out["sources"][s++] : out["fields"][f++];
+    entry["change"] = std::string(store::change_name(item.written.change));
+    if (item.written.change != store::Change::updated) continue;
+    entry["keys"] = json::array();
+    for (const auto& k : item.written.keys) {
+      json key = config::to_json(k);
+      for (const char* side : {"before", "after"})
+        if (key.contains(side)) key[side] = redacted(key[side]);
+      entry["keys"].push_back(std::move(key));
+    }
+  }
+  return out;
+}
+
+void apply_cmd(CliEnv& env, const std::string& file, bool dry_run) {
+  // A dry run writes nothing, not even a new empty store.
+  auto store = dry_run ? env.open_store() : env.open_or_create_store();
   if (!store.ok()) return env.fail(store.error());
   auto cfg = config::load_config_file(file, stored_source_names(**store));
   if (!cfg.ok()) return env.fail(cfg.error());
@@ -92,14 +176,22 @@ void apply_cmd(CliEnv& env, const std::string& file) {
       return env.fail(e);
     }
   }
-  auto applied = (*store)->apply(*cfg);
+  auto applied = (*store)->apply(*cfg, {.dry_run = dry_run});
   if (!applied.ok()) return env.fail(applied.error());
-  json out = {{"ok", true}, {"sources", json::array()}, {"fields", json::array()}};
-  for (const auto& s : cfg->sources) out["sources"].push_back(s.name);
-  for (const auto& f : cfg->fields) out["fields"].push_back(f.name);
-  if (env.json()) return env.print(out);
-  std::cout << "applied " << cfg->sources.size() << " sources, " << cfg->fields.size()
-            << " fields from " << file << "\n";
+  if (env.json()) return env.print(apply_json(file, *cfg, *applied, dry_run));
+  for (const auto& item : *applied) print_applied(item, dry_run);
+  print_apply_summary(file, *applied, dry_run);
+}
+
+// `apply FILE` as `validate FILE` takes it; `apply -f FILE` as before.
+void apply_files(CliEnv& env, const std::string& positional, const std::string& flag,
+                 bool dry_run) {
+  if (positional.empty() == flag.empty())
+    return env.fail(Error(
+        "cli.usage",
+        positional.empty() ? "apply needs a config file" : "apply takes one config file, not two",
+        "Run: extdata apply FILE (or --dry-run FILE to see what would change)"));
+  apply_cmd(env, positional.empty() ? flag : positional, dry_run);
 }
 
 void source_list(CliEnv& env) {
@@ -342,10 +434,20 @@ void add_config_commands(CLI::App& app, CliEnv& env) {
   validate->callback([&env, validate_file] { validate_cmd(env, *validate_file); });
 
   auto* apply = app.add_subcommand(
-      "apply", "Create or update sources and fields from a file (all or nothing)");
+      "apply",
+      "Create or update sources and fields from a file (all or nothing); says per item "
+      "created, updated or unchanged");
   auto* apply_file = env.slot();
-  apply->add_option("-f,--file", *apply_file, "Config file")->required();
-  apply->callback([&env, apply_file] { apply_cmd(env, *apply_file); });
+  auto* apply_flag_file = env.slot();
+  static bool dry_run = false;
+  apply->add_option("FILE", *apply_file, "Config file");
+  apply->add_option("-f,--file", *apply_flag_file, "Config file (the same as FILE)");
+  apply->add_flag("--dry-run", dry_run,
+                  "Show what would be created or updated, key by key (secrets masked); write "
+                  "nothing");
+  apply->callback([&env, apply_file, apply_flag_file] {
+    apply_files(env, *apply_file, *apply_flag_file, dry_run);
+  });
 
   auto* reference = app.add_subcommand(
       "config-reference", "Print every config key as Markdown (docs/configuration.md)");

@@ -19,6 +19,7 @@ enum class ErrorCategory {
   not_found,             // the named source, field, token or page does not exist (404)
   method_not_allowed,    // the path exists, the HTTP method does not (405)
   conflict,              // the request clashes with what is stored, e.g. a source in use (409)
+  version_mismatch,      // the stored item is not the version the request expects (412)
   too_large,             // the request body is over the server's limit (413)
   precondition,          // the server is not set up for this: master key, data dir (503)
   unauthorized,          // the caller sent no valid API token (401)

@@ -20,6 +20,10 @@ constexpr std::array kCategories = {
                  "The path exists, but not with this HTTP method."},
     CategoryInfo{C::conflict, "conflict", 409, 1,
                  "The request clashes with what is stored, e.g. deleting a source a field uses."},
+    CategoryInfo{C::version_mismatch, "version_mismatch", 412, 1,
+                 "The stored source or field is not the version the request expects: it exists "
+                 "although If-None-Match: * said create, or it changed since the If-Match "
+                 "version was read."},
     CategoryInfo{C::too_large, "too_large", 413, 1, "The request body is over the server's limit."},
     CategoryInfo{C::precondition, "precondition", 500, 1,
                  "The server is not set up for this (master key, data directory, listen "
@@ -42,6 +46,8 @@ constexpr std::array kCategories = {
 constexpr std::array kCodes = {
     ErrorCodeInfo{"api.bad_json", C::invalid_input,
                   "The request body is not the JSON object the endpoint expects."},
+    ErrorCodeInfo{"api.bad_precondition", C::invalid_input,
+                  "An If-Match or If-None-Match header is malformed or not supported there."},
     ErrorCodeInfo{"api.forbidden", C::forbidden, "The endpoint needs an admin token."},
     ErrorCodeInfo{"api.internal", C::internal, "A handler failed unexpectedly."},
     ErrorCodeInfo{"api.json_too_deep", C::invalid_input,
@@ -286,6 +292,8 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"store.corrupt", C::internal, "A stored source or secret is damaged."},
     ErrorCodeInfo{"store.crypto", C::internal, "libsodium could not initialise."},
     ErrorCodeInfo{"store.data_dir", C::precondition, "The data directory cannot be created."},
+    ErrorCodeInfo{"store.exists", C::version_mismatch,
+                  "A source or field of this name exists already (If-None-Match: *)."},
     ErrorCodeInfo{"store.in_use", C::conflict, "The source is used by fields."},
     ErrorCodeInfo{"store.master_key", C::precondition,
                   "The master key is missing, malformed, unsafe or not the data directory's."},
@@ -299,6 +307,8 @@ constexpr std::array kCodes = {
                   "A field names a source that does not exist."},
     ErrorCodeInfo{"store.version", C::precondition,
                   "The data directory was written by a newer extdata."},
+    ErrorCodeInfo{"store.version_mismatch", C::version_mismatch,
+                  "The source or field was changed or deleted since the version If-Match names."},
     ErrorCodeInfo{"template.syntax", C::invalid_input, "A template is malformed."},
     ErrorCodeInfo{"template.too_long", C::invalid_input, "A template is over the length limit."},
     ErrorCodeInfo{"time.bad_timestamp", C::invalid_input,

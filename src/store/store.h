@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/diff.h"
 #include "core/error.h"
 
 namespace extdata::store {
@@ -36,23 +37,88 @@ struct SourceStatus {
   std::string last_error_hint;
 };
 
+// Every stored source and field has a version: an opaque string that changes with each write
+// that changes the item and never repeats in the store (a store-wide counter), so it names one
+// version even across a delete and a re-create. The API shows it as the item's ETag.
+template <typename T>
+struct Versioned {
+  T value;
+  std::string version;
+};
+
+// What a write or delete requires of the stored item: HTTP's If-None-Match: * (absent) and
+// If-Match (present, or one of some versions). `any` is an upsert (config as code).
+struct Expect {
+  enum class Kind { any, absent, present, one_of };
+  Kind kind = Kind::any;
+  std::vector<std::string> versions;  // for one_of
+
+  static Expect absent() { return {Kind::absent, {}}; }
+  static Expect one_of(std::vector<std::string> versions) {
+    return {Kind::one_of, std::move(versions)};
+  }
+  // `current`: the stored version, nullopt when there is no such item.
+  bool allows(const std::optional<std::string>& current) const;
+};
+
+// The error of a write whose expectation the stored item does not meet: store.exists (it
+// exists, absent was expected) or store.version_mismatch (changed or deleted since the version
+// named), with details["current_version"] when the item exists. `kind`: "source" | "field".
+Status check_expected(std::string_view kind, const std::string& name,
+                      const std::optional<std::string>& current, const Expect& expect);
+
+enum class Change { created, updated, unchanged };
+std::string_view change_name(Change change);  // "created" | "updated" | "unchanged"
+
+// What a write did. An item written as it is stored already is left alone: `unchanged`, and
+// its version stays.
+struct Written {
+  Change change = Change::created;
+  std::string version;                  // the version stored now
+  std::vector<config::KeyChange> keys;  // for `updated`: what changed (secrets: only that)
+};
+
+struct AppliedItem {
+  std::string kind;  // "source" | "field"
+  std::string name;
+  Written written;
+};
+
+struct ApplyOptions {
+  // Everything is checked and compared as for a real apply, then rolled back: nothing is
+  // written, the versions returned are not stored.
+  bool dry_run = false;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
   virtual Result<std::vector<config::SourceConfig>> list_sources() = 0;
   virtual Result<std::optional<config::SourceConfig>> get_source(const std::string& name) = 0;
-  virtual Status put_source(const config::SourceConfig& source) = 0;
-  // Fails with store.in_use when fields still use the source.
-  virtual Result<bool> delete_source(const std::string& name) = 0;
+  // The source and its version, read together (a body and its ETag).
+  virtual Result<std::optional<Versioned<config::SourceConfig>>> get_source_versioned(
+      const std::string& name) = 0;
+  // The check of `expect` and the write are one transaction: of two writers expecting the same
+  // version, one wins and the other gets store.version_mismatch.
+  virtual Result<Written> put_source(const config::SourceConfig& source,
+                                     const Expect& expect = {}) = 0;
+  // Fails with store.in_use when fields still use the source. False when there is none (and
+  // `expect` allows that).
+  virtual Result<bool> delete_source(const std::string& name, const Expect& expect = {}) = 0;
 
   virtual Result<std::vector<config::FieldConfig>> list_fields() = 0;
   virtual Result<std::optional<config::FieldConfig>> get_field(const std::string& name) = 0;
-  virtual Status put_field(const config::FieldConfig& field) = 0;
-  virtual Result<bool> delete_field(const std::string& name) = 0;
+  virtual Result<std::optional<Versioned<config::FieldConfig>>> get_field_versioned(
+      const std::string& name) = 0;
+  virtual Result<Written> put_field(const config::FieldConfig& field,
+                                    const Expect& expect = {}) = 0;
+  virtual Result<bool> delete_field(const std::string& name, const Expect& expect = {}) = 0;
 
-  // Creates or updates everything in one transaction: all or nothing.
-  virtual Status apply(const config::ConfigFile& file) = 0;
+  // Creates or updates everything in one transaction: all or nothing. Says per item (sources
+  // first, in file order, then fields) whether it was created, updated or unchanged.
+  virtual Result<std::vector<AppliedItem>> apply(const config::ConfigFile& file,
+                                                 const ApplyOptions& options = {}) = 0;
 
   // API tokens are stored as SHA-256 hashes; the secret is returned once.
   virtual Result<std::string> create_token(const std::string& role, const std::string& label,

@@ -101,7 +101,18 @@ async function step(name, fn) {
 
 async function apiGet(path) {
   const res = await fetch(BASE + path, { headers: { Authorization: "Bearer " + ADMIN_TOKEN } });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await res.json(), etag: res.headers.get("ETag") };
+}
+async function apiPut(path, body) {
+  const res = await fetch(BASE + path, { method: "PUT", headers: { Authorization: "Bearer " + ADMIN_TOKEN, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json(), etag: res.headers.get("ETag") };
+}
+// What GET answers, as a PUT takes it back (secrets stay {"set": true}: the server keeps them).
+async function storedSpec(path) {
+  const { body } = await apiGet(path);
+  delete body.warnings;
+  delete body.status;
+  return body;
 }
 
 const wizard = (name) => page.locator(`form.card [name="${name}"]`);
@@ -394,6 +405,112 @@ await step("a dependent field's preview names the context it waits for", async (
   assert((await waiting.innerText()).includes("country = …"), "says how to give it");
   await page.getByLabel("Context for the preview").fill("country = Germany");
   await page.locator("#field-preview table").waitFor({ timeout: 30000 });
+});
+
+// ------------------------------------------------------------------ create is not replace
+
+const conflict = (kind) => page.locator(`[data-conflict="${kind}"]`);
+
+await step("wizard: New source with a taken name offers to open it or rename, and replaces nothing", async () => {
+  const before = await apiGet("/api/v1/sources/customers");
+  assertEq(before.status, 200, "the demo's customers source exists");
+  assert(before.etag, "GET answers an ETag");
+  await page.goto(BASE + "/#/sources/new");
+  await page.getByRole("heading", { name: "New source" }).waitFor();
+  await page.getByRole("radio", { name: /REST API/ }).check();
+  await page.locator('form.card [name="name"]').fill("customers");
+  await wizard("url").fill(BASE + "/healthz");
+  await wizard("records").fill("$");
+  await page.getByRole("button", { name: "Save and test" }).click();
+  const notice = conflict("exists");
+  await notice.waitFor();
+  const text = await notice.innerText();
+  assert(/customers exists already/.test(text) && /Nothing was saved/.test(text), `the notice says what happened: ${text}`);
+  assertEq(await page.locator("#save-result .test-result").count(), 0, "no test ran");
+  await shot("wizard-name-taken", "wizard-name-taken");
+  const after = await apiGet("/api/v1/sources/customers");
+  assertEq(after.etag, before.etag, "the stored version is the same");
+  assertEq(after.body.type, "sharepoint-list", "still the demo's SharePoint source");
+  assertEq(after.body.list, before.body.list, "list");
+  assertEq(after.body.client_secret_expires, before.body.client_secret_expires, "client_secret_expires kept");
+  await notice.getByRole("button", { name: "Choose another name" }).click();
+  assert(await page.locator('form.card [name="name"]').evaluate((el) => el === document.activeElement), "the name box has the focus");
+  assertEq(await conflict("exists").count(), 0, "the notice is gone");
+  await page.getByRole("button", { name: "Save and test" }).click();
+  await conflict("exists").getByRole("button", { name: "Open the existing one" }).click();
+  await page.getByRole("heading", { name: "Edit source customers" }).waitFor();
+  assertEq(await page.getByLabel("Tenant", { exact: true }).inputValue(), TENANT, "the stored source is shown");
+});
+
+await step("wizard: saving over someone else's change is refused and offers Reload", async () => {
+  await page.goto(BASE + `/#/sources/${REST_SOURCE}/edit`);
+  await page.getByRole("heading", { name: `Edit source ${REST_SOURCE}` }).waitFor();
+  await wizard("url").waitFor();
+  // Another admin saves the source while this page is open.
+  const theirs = await storedSpec(`/api/v1/sources/${REST_SOURCE}`);
+  theirs.url = BASE + "/healthz?changed=by-someone-else";
+  const other = await apiPut(`/api/v1/sources/${REST_SOURCE}`, theirs);
+  assertEq(other.status, 200, "the other save");
+  await wizard("url").fill(BASE + "/healthz?changed=by-me");
+  await page.getByRole("button", { name: "Save and test" }).click();
+  const notice = conflict("changed");
+  await notice.waitFor();
+  assert(/Someone else changed the source/.test(await notice.innerText()), "the notice names the cause");
+  await shot("wizard-changed-meanwhile", "wizard-changed-meanwhile");
+  const stored = await apiGet(`/api/v1/sources/${REST_SOURCE}`);
+  assertEq(stored.body.url, theirs.url, "their change is kept");
+  assertEq(stored.etag, other.etag, "the version is theirs");
+  await notice.getByRole("button", { name: "Reload" }).click();
+  await page.waitForFunction((url) => document.querySelector('form.card [name="url"]')?.value === url, theirs.url);
+  await page.getByRole("button", { name: "Save and test" }).click();
+  await page.locator("#save-result .test-result").waitFor({ timeout: 30000 });
+  assertEq(await conflict("changed").count(), 0, "after Reload the save goes through");
+});
+
+await step("field editor: New field with a taken name offers to open it or rename, and replaces nothing", async () => {
+  const before = await apiGet("/api/v1/fields/customer");
+  assertEq(before.status, 200, "the demo's customer field exists");
+  await page.goto(BASE + "/#/fields");
+  await page.getByRole("button", { name: "New field" }).click();
+  const form = page.locator("form.field-editor");
+  await form.getByLabel("Name", { exact: true }).fill("customer");
+  await form.getByLabel("Source", { exact: true }).selectOption("customers");
+  await form.getByLabel("Label template").fill("{fields.Title} (overwritten)");
+  await form.getByRole("button", { name: "Save field" }).click();
+  const notice = conflict("exists");
+  await notice.waitFor();
+  assert(/field named customer exists already/.test(await notice.innerText()), "the notice names the field");
+  await shot("field-name-taken", "field-name-taken");
+  const after = await apiGet("/api/v1/fields/customer");
+  assertEq(after.etag, before.etag, "the stored version is the same");
+  assertEq(after.body.label, before.body.label, "the demo's label is kept");
+  await notice.getByRole("button", { name: "Choose another name" }).click();
+  assert(await form.getByLabel("Name", { exact: true }).evaluate((el) => el === document.activeElement), "the name box has the focus");
+  await form.getByRole("button", { name: "Save field" }).click();
+  await conflict("exists").getByRole("button", { name: "Open the existing one" }).click();
+  const opened = page.locator("form.field-editor");
+  await opened.getByRole("heading", { name: "Edit field customer" }).waitFor();
+  assertEq(await opened.getByLabel("Label template").inputValue(), before.body.label, "the stored field is shown");
+  assert(await opened.getByLabel("Name", { exact: true }).isDisabled(), "its name is fixed");
+});
+
+await step("field editor: saving over someone else's change is refused and offers Reload", async () => {
+  await page.locator(`tr[data-field="${FIELD}"]`).getByRole("button", { name: `Edit ${FIELD}` }).click();
+  const form = page.locator("form.field-editor");
+  await form.getByRole("heading", { name: `Edit field ${FIELD}` }).waitFor();
+  const theirs = await storedSpec(`/api/v1/fields/${FIELD}`);
+  theirs.label = "{fields.Title} [{fields.Country}]";
+  assertEq((await apiPut(`/api/v1/fields/${FIELD}`, theirs)).status, 200, "the other save");
+  await form.getByLabel("Label template").fill("{fields.Title} — mine");
+  await form.getByRole("button", { name: "Save field" }).click();
+  const notice = conflict("changed");
+  await notice.waitFor();
+  assert(/Someone else changed the field/.test(await notice.innerText()), "the notice names the cause");
+  assertEq((await apiGet(`/api/v1/fields/${FIELD}`)).body.label, theirs.label, "their change is kept");
+  await notice.getByRole("button", { name: "Reload" }).click();
+  await page.waitForFunction((label) => document.querySelector('form.field-editor [name="label"]')?.value === label, theirs.label);
+  await page.locator("form.field-editor").getByRole("button", { name: "Save field" }).click();
+  await page.locator("form.field-editor .notice.ok", { hasText: "Saved" }).waitFor();
 });
 
 // ------------------------------------------------------------------ demo form and widget

@@ -47,6 +47,12 @@ const std::vector<std::string> kMigrations = {
     CREATE TABLE snapshot_chunks (key TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,
                                   PRIMARY KEY (key, seq));
     )sql",
+    // Versions (the API's ETags): each write takes the next value of meta.revision, so a
+    // version never repeats. Rows from before keep 0 until they are next written.
+    R"sql(
+    ALTER TABLE sources ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE fields ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 Error db_error(sqlite3* db, const std::string& what) {
@@ -183,20 +189,28 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<config::SourceConfig>> get_source(const std::string& name) override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT spec FROM sources WHERE name=?");
-    s.bind(1, name);
-    if (s.step() != SQLITE_ROW) return std::optional<config::SourceConfig>{};
-    EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(0)));
-    return std::optional<config::SourceConfig>(std::move(src));
+    EXTDATA_ASSIGN_OR_RETURN(auto found, get_source_versioned(name));
+    if (!found) return std::optional<config::SourceConfig>{};
+    return std::optional<config::SourceConfig>(std::move(found->value));
   }
 
-  Status put_source(const config::SourceConfig& source) override {
+  Result<std::optional<Versioned<config::SourceConfig>>> get_source_versioned(
+      const std::string& name) override {
     std::lock_guard lock(mu_);
-    return in_transaction([&] { return write_source(source); });
+    return read_source(name);
   }
 
-  Result<bool> delete_source(const std::string& name) override {
+  Result<Written> put_source(const config::SourceConfig& source, const Expect& expect) override {
+    std::lock_guard lock(mu_);
+    Written written;
+    EXTDATA_TRY(in_transaction([&]() -> Status {
+      EXTDATA_ASSIGN_OR_RETURN(written, write_source(source, expect));
+      return ok_status();
+    }));
+    return written;
+  }
+
+  Result<bool> delete_source(const std::string& name, const Expect& expect) override {
     std::lock_guard lock(mu_);
     {
       Stmt users(db_, "SELECT name FROM fields WHERE source=? ORDER BY name");
@@ -209,6 +223,7 @@ class SqliteStore final : public Store {
     }
     bool existed = false;
     Status s = in_transaction([&]() -> Status {
+      EXTDATA_TRY(check_stored("source", "sources", name, expect));
       Stmt del(db_, "DELETE FROM sources WHERE name=?");
       del.bind(1, name);
       if (del.step() != SQLITE_DONE) return db_error(db_, "deleting source");
@@ -248,34 +263,50 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<config::FieldConfig>> get_field(const std::string& name) override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT name, source, spec FROM fields WHERE name=?");
-    s.bind(1, name);
-    if (s.step() != SQLITE_ROW) return std::optional<config::FieldConfig>{};
-    config::FieldConfig f;
-    f.name = s.text(0);
-    f.source = s.text(1);
-    f.spec = json::parse(s.text(2), nullptr, false);
-    return std::optional<config::FieldConfig>(std::move(f));
+    EXTDATA_ASSIGN_OR_RETURN(auto found, get_field_versioned(name));
+    if (!found) return std::optional<config::FieldConfig>{};
+    return std::optional<config::FieldConfig>(std::move(found->value));
   }
 
-  Status put_field(const config::FieldConfig& field) override {
+  Result<std::optional<Versioned<config::FieldConfig>>> get_field_versioned(
+      const std::string& name) override {
     std::lock_guard lock(mu_);
-    return in_transaction([&] { return write_field(field); });
+    return read_field(name);
   }
 
-  Result<bool> delete_field(const std::string& name) override {
+  Result<Written> put_field(const config::FieldConfig& field, const Expect& expect) override {
     std::lock_guard lock(mu_);
-    Stmt del(db_, "DELETE FROM fields WHERE name=?");
-    del.bind(1, name);
-    if (del.step() != SQLITE_DONE) return db_error(db_, "deleting field");
-    return sqlite3_changes(db_) > 0;
+    Written written;
+    EXTDATA_TRY(in_transaction([&]() -> Status {
+      EXTDATA_ASSIGN_OR_RETURN(written, write_field(field, expect));
+      return ok_status();
+    }));
+    return written;
   }
 
-  Status apply(const config::ConfigFile& file) override {
+  Result<bool> delete_field(const std::string& name, const Expect& expect) override {
     std::lock_guard lock(mu_);
-    return in_transaction([&]() -> Status {
-      for (const auto& s : file.sources) EXTDATA_TRY(write_source(s));
+    bool existed = false;
+    EXTDATA_TRY(in_transaction([&]() -> Status {
+      EXTDATA_TRY(check_stored("field", "fields", name, expect));
+      Stmt del(db_, "DELETE FROM fields WHERE name=?");
+      del.bind(1, name);
+      if (del.step() != SQLITE_DONE) return db_error(db_, "deleting field");
+      existed = sqlite3_changes(db_) > 0;
+      return ok_status();
+    }));
+    return existed;
+  }
+
+  Result<std::vector<AppliedItem>> apply(const config::ConfigFile& file,
+                                         const ApplyOptions& options) override {
+    std::lock_guard lock(mu_);
+    std::vector<AppliedItem> items;
+    auto body = [&]() -> Status {
+      for (const auto& s : file.sources) {
+        EXTDATA_ASSIGN_OR_RETURN(Written w, write_source(s, Expect{}));
+        items.push_back({"source", s.name, std::move(w)});
+      }
       for (const auto& f : file.fields) {
         Stmt exists(db_, "SELECT 1 FROM sources WHERE name=?");
         exists.bind(1, f.source);
@@ -283,10 +314,13 @@ class SqliteStore final : public Store {
           return Error("store.unknown_source",
                        "field '" + f.name + "' uses unknown source '" + f.source + "'",
                        "Define the source in the same file or apply it first.");
-        EXTDATA_TRY(write_field(f));
+        EXTDATA_ASSIGN_OR_RETURN(Written w, write_field(f, Expect{}));
+        items.push_back({"field", f.name, std::move(w)});
       }
       return ok_status();
-    });
+    };
+    EXTDATA_TRY(options.dry_run ? rolled_back(body) : in_transaction(body));
+    return items;
   }
 
   Result<std::string> create_token(const std::string& role, const std::string& label,
@@ -437,15 +471,108 @@ class SqliteStore final : public Store {
     return exec("COMMIT");
   }
 
-  Status write_source(const config::SourceConfig& source) {
+  // Runs `body` as in_transaction does, then undoes it whatever it did: a dry run.
+  template <typename F>
+  Status rolled_back(F&& body) {
+    EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
+    Status s = body();
+    Status undone = exec("ROLLBACK");
+    return s.ok() ? undone : s;
+  }
+
+  // The next version: meta.revision + 1, stored (inside the caller's transaction).
+  Result<std::string> next_version() {
+    Stmt up(db_,
+            "INSERT INTO meta(key, value) VALUES('revision', '1') ON CONFLICT(key) DO UPDATE "
+            "SET value = CAST(value AS INTEGER) + 1 RETURNING value");
+    if (up.step() != SQLITE_ROW) return db_error(db_, "counting versions");
+    return up.text(0);
+  }
+
+  Result<std::optional<std::string>> stored_version(const char* table, const std::string& name) {
+    Stmt s(db_, (std::string("SELECT version FROM ") + table + " WHERE name=?").c_str());
+    s.bind(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>{};
+    if (rc != SQLITE_ROW) return db_error(db_, "reading a version");
+    return std::optional<std::string>(std::to_string(s.integer(0)));
+  }
+
+  Status check_stored(std::string_view kind, const char* table, const std::string& name,
+                      const Expect& expect) {
+    if (expect.kind == Expect::Kind::any) return ok_status();
+    EXTDATA_ASSIGN_OR_RETURN(auto current, stored_version(table, name));
+    return check_expected(kind, name, current, expect);
+  }
+
+  Result<std::optional<Versioned<config::SourceConfig>>> read_source(const std::string& name) {
+    Stmt s(db_, "SELECT spec, version FROM sources WHERE name=?");
+    s.bind(1, name);
+    if (s.step() != SQLITE_ROW) return std::optional<Versioned<config::SourceConfig>>{};
+    EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(0)));
+    return std::optional<Versioned<config::SourceConfig>>(
+        Versioned<config::SourceConfig>{std::move(src), std::to_string(s.integer(1))});
+  }
+
+  Result<std::optional<Versioned<config::FieldConfig>>> read_field(const std::string& name) {
+    Stmt s(db_, "SELECT name, source, spec, version FROM fields WHERE name=?");
+    s.bind(1, name);
+    if (s.step() != SQLITE_ROW) return std::optional<Versioned<config::FieldConfig>>{};
+    config::FieldConfig f;
+    f.name = s.text(0);
+    f.source = s.text(1);
+    f.spec = json::parse(s.text(2), nullptr, false);
+    return std::optional<Versioned<config::FieldConfig>>(
+        Versioned<config::FieldConfig>{std::move(f), std::to_string(s.integer(3))});
+  }
+
+  // Compares with what is stored (secrets by their plain values), then writes if different.
+  Result<Written> write_source(const config::SourceConfig& source, const Expect& expect) {
+    EXTDATA_ASSIGN_OR_RETURN(auto current, read_source(source.name));
+    EXTDATA_TRY(check_expected("source", source.name,
+                               current ? std::optional(current->version) : std::nullopt, expect));
+    Written written;
+    if (current) {
+      const config::SourceConfig& old = current->value;
+      if (old.type == source.type && old.spec == source.spec &&
+          old.secret_pointers == source.secret_pointers)
+        return Written{Change::unchanged, current->version, {}};
+      std::set<std::string> secrets = old.secret_pointers;
+      secrets.insert(source.secret_pointers.begin(), source.secret_pointers.end());
+      written.change = Change::updated;
+      written.keys = config::diff_specs(old.spec, source.spec, secrets);
+    }
+    EXTDATA_ASSIGN_OR_RETURN(written.version, next_version());
+    EXTDATA_TRY(store_source(source, written.version));
+    return written;
+  }
+
+  Result<Written> write_field(const config::FieldConfig& field, const Expect& expect) {
+    EXTDATA_ASSIGN_OR_RETURN(auto current, read_field(field.name));
+    EXTDATA_TRY(check_expected("field", field.name,
+                               current ? std::optional(current->version) : std::nullopt, expect));
+    Written written;
+    if (current) {
+      if (current->value.source == field.source && current->value.spec == field.spec)
+        return Written{Change::unchanged, current->version, {}};
+      written.change = Change::updated;
+      written.keys = config::diff_specs(current->value.spec, field.spec, {});
+    }
+    EXTDATA_ASSIGN_OR_RETURN(written.version, next_version());
+    EXTDATA_TRY(store_field(field, written.version));
+    return written;
+  }
+
+  Status store_source(const config::SourceConfig& source, const std::string& version) {
     // Secrets go to their own table sealed; the spec keeps only {"set": true}.
     Stmt up(db_,
-            "INSERT INTO sources(name, type, spec, updated_at) VALUES(?,?,?,?) "
+            "INSERT INTO sources(name, type, spec, updated_at, version) VALUES(?,?,?,?,?) "
             "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
-            "updated_at=excluded.updated_at");
+            "updated_at=excluded.updated_at, version=excluded.version");
     json stored = source.masked();
     stored["$secrets"] = json(source.secret_pointers);
     up.bind(1, source.name).bind(2, source.type).bind(3, stored.dump()).bind(4, unix_now());
+    up.bind(5, version);
     if (up.step() != SQLITE_DONE) return db_error(db_, "saving source");
     Stmt clear(db_, "DELETE FROM secrets WHERE owner=?");
     clear.bind(1, "source:" + source.name);
@@ -462,12 +589,13 @@ class SqliteStore final : public Store {
     return ok_status();
   }
 
-  Status write_field(const config::FieldConfig& field) {
+  Status store_field(const config::FieldConfig& field, const std::string& version) {
     Stmt up(db_,
-            "INSERT INTO fields(name, source, spec, updated_at) VALUES(?,?,?,?) "
+            "INSERT INTO fields(name, source, spec, updated_at, version) VALUES(?,?,?,?,?) "
             "ON CONFLICT(name) DO UPDATE SET source=excluded.source, spec=excluded.spec, "
-            "updated_at=excluded.updated_at");
+            "updated_at=excluded.updated_at, version=excluded.version");
     up.bind(1, field.name).bind(2, field.source).bind(3, field.spec.dump()).bind(4, unix_now());
+    up.bind(5, version);
     if (up.step() != SQLITE_DONE) return db_error(db_, "saving field");
     return ok_status();
   }

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "config/catalog.h"
 #include "http/curl_client.h"
@@ -165,6 +167,186 @@ TEST_F(ApiTest, FieldsNeedAnExistingSourceAndBlockItsDeletion) {
   EXPECT_EQ(call("GET", "/api/v1/fields", admin_).status, 200);
   EXPECT_EQ(call("DELETE", "/api/v1/fields/customer", admin_).status, 200);
   EXPECT_EQ(call("DELETE", "/api/v1/fields/customer", admin_).status, 404);
+}
+
+// ------------------------------------------------------------ conditional requests (ETags)
+
+std::string etag(const http::Response& r) {
+  return r.header("ETag").value_or("");
+}
+
+TEST_F(ApiTest, GetAnswersTheStoredVersionAsAStrongETagAndEveryChangingPutANewOne) {
+  auto created = call("PUT", "/api/v1/sources/crm", admin_, rest_source_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string v1 = etag(created);
+  ASSERT_GE(v1.size(), 3u);
+  EXPECT_EQ(v1.front(), '"');  // strong: quoted, no W/
+  EXPECT_EQ(v1.back(), '"');
+  auto got = call("GET", "/api/v1/sources/crm", admin_);
+  EXPECT_EQ(etag(got), v1);
+
+  // Without If-Match / If-None-Match a PUT stays an upsert (config-as-code clients).
+  json changed = json::parse(rest_source_);
+  changed["url"] = "https://api.example.com/v2/customers";
+  auto updated = call("PUT", "/api/v1/sources/crm", admin_, changed.dump());
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  const std::string v2 = etag(updated);
+  EXPECT_NE(v2, v1);
+  EXPECT_EQ(etag(call("GET", "/api/v1/sources/crm", admin_)), v2);
+  // The same spec again changes nothing, so the version stays.
+  auto same = call("PUT", "/api/v1/sources/crm", admin_, changed.dump());
+  EXPECT_EQ(same.status, 200);
+  EXPECT_EQ(etag(same), v2);
+
+  ASSERT_EQ(call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm"})").status, 201);
+  auto field = call("GET", "/api/v1/fields/customer", admin_);
+  EXPECT_FALSE(etag(field).empty());
+  EXPECT_NE(etag(field), v2);  // one counter for the whole store
+}
+
+TEST_F(ApiTest, PutWithIfNoneMatchStarCreatesButNeverReplaces) {
+  const http::Headers create = {{"If-None-Match", "*"}};
+  auto created = call("PUT", "/api/v1/sources/crm", admin_, rest_source_, create);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json other = json::parse(cities_source_);
+  auto taken = call("PUT", "/api/v1/sources/crm", admin_, other.dump(), create);
+  EXPECT_EQ(taken.status, 412);
+  auto e = body(taken)["error"];
+  EXPECT_EQ(e["code"], "store.exists");
+  EXPECT_EQ(e["category"], "version_mismatch");
+  EXPECT_EQ(e["upstream"]["current_etag"], etag(created));
+  EXPECT_FALSE(e["hint"].get<std::string>().empty());
+  // Checked before the body: an invalid body with a taken name is still 412.
+  EXPECT_EQ(call("PUT", "/api/v1/sources/crm", admin_, "{}", create).status, 412);
+  auto stored = call("GET", "/api/v1/sources/crm", admin_);
+  EXPECT_EQ(body(stored)["url"], "https://api.example.com/customers");
+  EXPECT_EQ(etag(stored), etag(created));
+
+  ASSERT_EQ(
+      call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm","label":"{a}"})", create)
+          .status,
+      201);
+  auto field_taken =
+      call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm","label":"{b}"})", create);
+  EXPECT_EQ(field_taken.status, 412);
+  EXPECT_EQ(body(field_taken)["error"]["code"], "store.exists");
+  EXPECT_EQ(body(call("GET", "/api/v1/fields/customer", admin_))["label"], "{a}");
+}
+
+TEST_F(ApiTest, PutWithIfMatchReplacesOnlyThatVersion) {
+  auto created = call("PUT", "/api/v1/sources/crm", admin_, rest_source_);
+  ASSERT_EQ(created.status, 201);
+  const std::string read = etag(call("GET", "/api/v1/sources/crm", admin_));
+  json mine = json::parse(rest_source_);
+  mine["url"] = "https://api.example.com/mine";
+  auto saved = call("PUT", "/api/v1/sources/crm", admin_, mine.dump(), {{"If-Match", read}});
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  EXPECT_NE(etag(saved), read);
+
+  // Someone who read the same version saves later: refused, told the current version.
+  json theirs = json::parse(rest_source_);
+  theirs["url"] = "https://api.example.com/theirs";
+  auto late = call("PUT", "/api/v1/sources/crm", admin_, theirs.dump(), {{"If-Match", read}});
+  EXPECT_EQ(late.status, 412);
+  EXPECT_EQ(body(late)["error"]["code"], "store.version_mismatch");
+  EXPECT_EQ(body(late)["error"]["upstream"]["current_etag"], etag(saved));
+  EXPECT_EQ(body(call("GET", "/api/v1/sources/crm", admin_))["url"],
+            "https://api.example.com/mine");
+  // A list of tags matches any of them; a weak tag never matches (strong comparison).
+  EXPECT_EQ(
+      call("PUT", "/api/v1/sources/crm", admin_, theirs.dump(), {{"If-Match", "W/" + etag(saved)}})
+          .status,
+      412);
+  EXPECT_EQ(call("PUT", "/api/v1/sources/crm", admin_, theirs.dump(),
+                 {{"If-Match", read + ", " + etag(saved)}})
+                .status,
+            200);
+  // If-Match on a name that does not exist creates nothing.
+  auto missing = call("PUT", "/api/v1/sources/nobody", admin_, rest_source_, {{"If-Match", read}});
+  EXPECT_EQ(missing.status, 412);
+  EXPECT_EQ(body(missing)["error"]["code"], "store.version_mismatch");
+  EXPECT_EQ(call("GET", "/api/v1/sources/nobody", admin_).status, 404);
+
+  ASSERT_EQ(call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm"})").status, 201);
+  const std::string field_read = etag(call("GET", "/api/v1/fields/customer", admin_));
+  auto field_saved = call("PUT", "/api/v1/fields/customer", admin_,
+                          R"({"source":"crm","label":"{x}"})", {{"If-Match", field_read}});
+  ASSERT_EQ(field_saved.status, 200) << field_saved.body;
+  EXPECT_NE(etag(field_saved), field_read);
+  auto field_late = call("PUT", "/api/v1/fields/customer", admin_,
+                         R"({"source":"crm","label":"{y}"})", {{"If-Match", field_read}});
+  EXPECT_EQ(field_late.status, 412);
+  EXPECT_EQ(body(call("GET", "/api/v1/fields/customer", admin_))["label"], "{x}");
+}
+
+TEST_F(ApiTest, DeleteWithIfMatchDeletesOnlyThatVersion) {
+  auto created = call("PUT", "/api/v1/sources/crm", admin_, rest_source_);
+  ASSERT_EQ(created.status, 201);
+  ASSERT_EQ(call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm"})").status, 201);
+  const std::string field_v1 = etag(call("GET", "/api/v1/fields/customer", admin_));
+  auto field_v2 =
+      call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm","label":"{x}"})");
+  ASSERT_EQ(field_v2.status, 200);
+  auto stale = call("DELETE", "/api/v1/fields/customer", admin_, "", {{"If-Match", field_v1}});
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(body(stale)["error"]["upstream"]["current_etag"], etag(field_v2));
+  EXPECT_EQ(call("GET", "/api/v1/fields/customer", admin_).status, 200);
+  EXPECT_EQ(
+      call("DELETE", "/api/v1/fields/customer", admin_, "", {{"If-Match", etag(field_v2)}}).status,
+      200);
+  EXPECT_EQ(call("GET", "/api/v1/fields/customer", admin_).status, 404);
+
+  auto wrong = call("DELETE", "/api/v1/sources/crm", admin_, "", {{"If-Match", field_v1}});
+  EXPECT_EQ(wrong.status, 412);
+  EXPECT_EQ(call("GET", "/api/v1/sources/crm", admin_).status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/sources/crm", admin_, "", {{"If-Match", etag(created)}}).status,
+            200);
+  // Deleted meanwhile: If-Match names a version that is gone.
+  auto gone = call("DELETE", "/api/v1/sources/crm", admin_, "", {{"If-Match", etag(created)}});
+  EXPECT_EQ(gone.status, 412);
+  EXPECT_EQ(body(gone)["error"]["upstream"].count("current_etag"), 0u);
+}
+
+TEST_F(ApiTest, MalformedOrUnsupportedPreconditionsAre400) {
+  ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, rest_source_).status, 201);
+  for (const http::Headers& headers :
+       std::vector<http::Headers>{{{"If-Match", "42"}},
+                                  {{"If-Match", "\"unclosed"}},
+                                  {{"If-None-Match", "\"42\""}},
+                                  {{"If-Match", "*"}, {"If-None-Match", "*"}}}) {
+    auto r = call("PUT", "/api/v1/sources/crm", admin_, rest_source_, headers);
+    EXPECT_EQ(r.status, 400) << headers[0].second;
+    EXPECT_EQ(body(r)["error"]["code"], "api.bad_precondition");
+  }
+  EXPECT_EQ(call("DELETE", "/api/v1/sources/crm", admin_, "", {{"If-None-Match", "*"}}).status,
+            400);
+  // If-Match: * means "any stored version": it replaces, but never creates.
+  EXPECT_EQ(call("PUT", "/api/v1/sources/crm", admin_, rest_source_, {{"If-Match", "*"}}).status,
+            200);
+  EXPECT_EQ(call("PUT", "/api/v1/sources/new", admin_, rest_source_, {{"If-Match", "*"}}).status,
+            412);
+}
+
+// Two admins who opened the same version save at once: one save wins, the other is refused.
+TEST_F(ApiTest, OfTwoConcurrentPutsWithTheSameIfMatchExactlyOneWins) {
+  ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, rest_source_).status, 201);
+  const std::string read = etag(call("GET", "/api/v1/sources/crm", admin_));
+  std::vector<long> statuses(2);
+  auto save = [&](int i) {
+    http::CurlHttpClient client{http::CurlOptions{.retry = {.max_attempts = 1}}, nullptr, nullptr};
+    json mine = json::parse(rest_source_);
+    mine["url"] = "https://api.example.com/from-" + std::to_string(i);
+    http::Request req{
+        .method = "PUT", .url = server_->url() + "/api/v1/sources/crm", .body = mine.dump()};
+    req.headers = {{"Authorization", "Bearer " + admin_}, {"If-Match", read}};
+    auto r = client.send(req);
+    statuses[i] = r.ok() ? r->status : -1;
+  };
+  std::thread a(save, 0), b(save, 1);
+  a.join();
+  b.join();
+  std::sort(statuses.begin(), statuses.end());
+  EXPECT_EQ(statuses, (std::vector<long>{200, 412}));
 }
 
 TEST_F(ApiTest, OversizeBodyIs413AndNothingIsStored) {

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "config/config.h"
 #include "store/store.h"
@@ -177,6 +180,200 @@ TEST_F(StoreTest, SourceInUseCannotBeDeleted) {
   ASSERT_TRUE((*store)->delete_field("customer").value());
   ASSERT_TRUE((*store)->delete_source("customers").value());
   EXPECT_FALSE((*store)->delete_source("customers").value());
+}
+
+config::ConfigFile with_label(config::ConfigFile file, const std::string& label) {
+  file.fields[0].spec["label"] = label;
+  return file;
+}
+
+TEST_F(StoreTest, ApplySaysPerItemWhetherItWasCreatedUpdatedOrUnchanged) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  auto first = (*store)->apply(sample("Qx8~first-secret-value"));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].kind, "source");
+  EXPECT_EQ((*first)[0].name, "customers");
+  EXPECT_EQ((*first)[0].written.change, Change::created);
+  EXPECT_EQ((*first)[1].kind, "field");
+  EXPECT_EQ((*first)[1].written.change, Change::created);
+
+  // The same file again writes nothing: the versions stay.
+  auto again = (*store)->apply(sample("Qx8~first-secret-value"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].written.change, Change::unchanged);
+  EXPECT_EQ((*again)[1].written.change, Change::unchanged);
+  EXPECT_EQ((*again)[0].written.version, (*first)[0].written.version);
+  EXPECT_EQ((*again)[1].written.version, (*first)[1].written.version);
+
+  // A new secret and a new label: updated, with the keys that changed; the secret's values
+  // are not part of the diff.
+  auto changed = (*store)->apply(with_label(sample("Qx8~second-secret-value"), "{fields.Code}"));
+  ASSERT_TRUE(changed.ok());
+  const Written& source = (*changed)[0].written;
+  EXPECT_EQ(source.change, Change::updated);
+  EXPECT_NE(source.version, (*first)[0].written.version);
+  ASSERT_EQ(source.keys.size(), 1u);
+  EXPECT_EQ(source.keys[0].key, "client_secret");
+  EXPECT_EQ(source.keys[0].kind, config::KeyChange::Kind::changed);
+  EXPECT_TRUE(source.keys[0].secret);
+  EXPECT_TRUE(source.keys[0].before.is_null() && source.keys[0].after.is_null());
+  const Written& field = (*changed)[1].written;
+  EXPECT_EQ(field.change, Change::updated);
+  ASSERT_EQ(field.keys.size(), 1u);
+  EXPECT_EQ(field.keys[0].key, "label");
+  EXPECT_EQ(field.keys[0].kind, config::KeyChange::Kind::changed);
+  EXPECT_EQ(field.keys[0].before, "{fields.Title}");  // the default
+  EXPECT_EQ(field.keys[0].after, "{fields.Code}");
+  EXPECT_EQ((*store)->get_source("customers")->value().spec["client_secret"],
+            "Qx8~second-secret-value");
+}
+
+TEST_F(StoreTest, DryRunComparesEverythingAndWritesNothing) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  auto planned = (*store)->apply(sample("Qx8~dry-run-secret"), {.dry_run = true});
+  ASSERT_TRUE(planned.ok()) << planned.error().message;
+  ASSERT_EQ(planned->size(), 2u);
+  EXPECT_EQ((*planned)[0].written.change, Change::created);
+  EXPECT_EQ((*planned)[1].written.change, Change::created);
+  EXPECT_TRUE((*store)->list_sources()->empty());
+  EXPECT_TRUE((*store)->list_fields()->empty());
+  EXPECT_EQ(slurp(dir_ / "extdata.db").find("Qx8~dry-run-secret"), std::string::npos);
+
+  auto applied = (*store)->apply(sample("Qx8~dry-run-secret"));
+  ASSERT_TRUE(applied.ok());
+  auto update =
+      (*store)->apply(with_label(sample("Qx8~dry-run-secret"), "{id}"), {.dry_run = true});
+  ASSERT_TRUE(update.ok());
+  EXPECT_EQ((*update)[0].written.change, Change::unchanged);
+  EXPECT_EQ((*update)[1].written.change, Change::updated);
+  auto stored = (*store)->get_field_versioned("customer");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->value.spec["label"], "{fields.Title}");
+  EXPECT_EQ((*stored)->version, (*applied)[1].written.version);
+  // A dry run failing (a field naming an unknown source) fails as apply would.
+  config::ConfigFile orphan = sample("Qx8~dry-run-secret");
+  orphan.fields[0].source = "nowhere";
+  auto refused = (*store)->apply(orphan, {.dry_run = true});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "store.unknown_source");
+}
+
+TEST_F(StoreTest, PutCreatesOnlyWhenAbsentAndReplacesOnlyTheExpectedVersion) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  config::ConfigFile file = sample("Qx8~expect-secret");
+  auto created = (*store)->put_source(file.sources[0], Expect::absent());
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created->change, Change::created);
+
+  config::SourceConfig other = file.sources[0];
+  other.spec["list"] = "Countries";
+  auto taken = (*store)->put_source(other, Expect::absent());
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error().code, "store.exists");
+  EXPECT_EQ(taken.error().details.at("current_version"), created->version);
+  EXPECT_EQ((*store)->get_source("customers")->value().spec["list"], "Customers");
+
+  auto stale = (*store)->put_source(other, Expect::one_of({"999", "not-a-version"}));
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, "store.version_mismatch");
+  auto replaced = (*store)->put_source(other, Expect::one_of({created->version}));
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->change, Change::updated);
+  EXPECT_EQ((*store)->get_source_versioned("customers")->value().version, replaced->version);
+  auto again = (*store)->put_source(file.sources[0], Expect::one_of({created->version}));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "store.version_mismatch");
+  EXPECT_EQ(again.error().details.at("current_version"), replaced->version);
+
+  auto missing = (*store)->delete_field("customer", Expect::one_of({"1"}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "store.version_mismatch");
+  EXPECT_EQ(missing.error().details.count("current_version"), 0u);
+  auto not_deleted = (*store)->delete_source("customers", Expect::one_of({created->version}));
+  ASSERT_FALSE(not_deleted.ok());
+  EXPECT_EQ(not_deleted.error().code, "store.version_mismatch");
+  EXPECT_TRUE((*store)->get_source("customers")->has_value());
+  EXPECT_TRUE(*(*store)->delete_source("customers", Expect::one_of({replaced->version})));
+}
+
+TEST_F(StoreTest, AVersionIsNeverUsedTwiceEvenAfterDeleteAndRecreate) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  config::SourceConfig source = sample("Qx8~recreate-secret").sources[0];
+  auto first = (*store)->put_source(source);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(*(*store)->delete_source("customers"));
+  auto second = (*store)->put_source(source);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->change, Change::created);
+  EXPECT_NE(second->version, first->version);
+  EXPECT_FALSE((*store)->put_source(source, Expect::one_of({first->version})).ok());
+}
+
+// Two processes (two connections) that read the same version and both save: one wins, the
+// other is told, whatever the interleaving, because the check and the write are one
+// transaction.
+TEST_F(StoreTest, OfTwoWritersExpectingTheSameVersionOneWins) {
+  auto a = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(a.ok());
+  auto b = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(b.ok());
+  config::SourceConfig source = sample("Qx8~race-secret").sources[0];
+  auto base = (*a)->put_source(source);
+  ASSERT_TRUE(base.ok());
+  std::atomic<int> wins{0}, mismatches{0};
+  auto writer = [&](Store& store, const std::string& list) {
+    config::SourceConfig mine = source;
+    mine.spec["list"] = list;
+    auto r = store.put_source(mine, Expect::one_of({base->version}));
+    if (r.ok())
+      ++wins;
+    else if (r.error().code == "store.version_mismatch")
+      ++mismatches;
+  };
+  std::thread ta(writer, std::ref(**a), "FromA");
+  std::thread tb(writer, std::ref(**b), "FromB");
+  ta.join();
+  tb.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(mismatches.load(), 1);
+}
+
+// A data directory written before versions existed (schema 3): its items get version 0 and
+// their first write a fresh one.
+TEST_F(StoreTest, AStoreFromBeforeVersionsIsMigratedAndItsItemsVersioned) {
+  {
+    auto store = open_sqlite_store(dir_.string());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->apply(sample("Qx8~migrated-secret")).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "extdata.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE sources DROP COLUMN version; "
+                         "ALTER TABLE fields DROP COLUMN version; "
+                         "DELETE FROM meta WHERE key='revision'; "
+                         "UPDATE meta SET value='3' WHERE key='schema_version';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto source = (*store)->get_source_versioned("customers");
+  ASSERT_TRUE(source.ok() && source->has_value());
+  EXPECT_EQ((*source)->version, "0");
+  EXPECT_EQ((*source)->value.spec["client_secret"], "Qx8~migrated-secret");
+  config::SourceConfig changed = (*source)->value;
+  changed.spec["list"] = "Countries";
+  auto written = (*store)->put_source(changed, Expect::one_of({"0"}));
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_EQ(written->version, "1");
 }
 
 TEST_F(StoreTest, TokensAreStoredHashed) {
