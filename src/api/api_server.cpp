@@ -777,6 +777,13 @@ Status ApiServer::start() {
   impl_->start_ticker();
   return ok_status();
 }
+bool ApiServer::drain(std::chrono::milliseconds grace) {
+  impl_->stop_ticker();
+  const bool finished = impl_->http && impl_->http->drain(grace);
+  stop();
+  return finished;
+}
+
 void ApiServer::stop() {
   impl_->stop_ticker();
   if (impl_->http) impl_->http->stop();

@@ -190,6 +190,8 @@ constexpr std::array kCodes = {
                   "graphsim: a generate rule names no single list."},
     ErrorCodeInfo{"graphsim.keygen", C::internal, "graphsim: the signing key cannot be made."},
     ErrorCodeInfo{"http.bad_url", C::upstream, "A source URL is not usable."},
+    ErrorCodeInfo{"http.cancelled", C::upstream_unavailable,
+                  "An upstream request was cancelled because extdata is stopping."},
     ErrorCodeInfo{"http.connect", C::upstream_unavailable, "The upstream could not be reached."},
     ErrorCodeInfo{"http.internal", C::internal, "libcurl could not be set up."},
     ErrorCodeInfo{"http.redirect", C::upstream,

@@ -79,11 +79,25 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return bytes;
 }
 
+// libcurl calls this about once a second even while nothing arrives: a stopping process
+// aborts hanging transfers here (CURLE_ABORTED_BY_CALLBACK).
+int on_transfer_progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const CancelSignal*>(cancel)->cancelled() ? 1 : 0;
+}
+
+Error cancelled_error(const std::string& url) {
+  return Error("http.cancelled",
+               "the request to " + redact(url) + " was cancelled: extdata is stopping",
+               "Send it again once the server is back.");
+}
+
 Error curl_error(CURLcode code, const std::string& url, const char* detail) {
   std::string where = redact(url);
   std::string what = detail && *detail ? detail : curl_easy_strerror(code);
   Error e;
   switch (code) {
+    case CURLE_ABORTED_BY_CALLBACK:
+      return cancelled_error(url);
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -154,6 +168,7 @@ Result<Response> CurlHttpClient::send(const Request& request) {
                                          "Upstream responses 429/503 (throttling)");
   const int max_attempts = std::max(1, options_.retry.max_attempts);
   for (int attempt = 1;; ++attempt) {
+    if (options_.cancel && options_.cancel->cancelled()) return cancelled_error(request.url);
     auto result = send_once(request);
     std::optional<std::chrono::milliseconds> wait;
     if (result.ok()) {
@@ -226,6 +241,11 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    if (options_.cancel) {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_transfer_progress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, options_.cancel);
+    }
     if (method == "GET") {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/shutdown.h"
 #include "http/http_client.h"
 #include "http/retry.h"
 
@@ -25,6 +26,8 @@ struct CurlOptions {
   std::string user_agent = "extdata/0.1";
   // Label for counters (e.g. the source name).
   std::string metrics_label = "default";
+  // Transfers abort (http.cancelled) and no retry starts once this is cancelled.
+  const CancelSignal* cancel = &process_shutdown();
 };
 
 class CurlHttpClient final : public HttpClient {
