@@ -254,6 +254,9 @@ constexpr std::array kCodes = {
                   "Microsoft Graph refused the access token even after a fresh one."},
     ErrorCodeInfo{"sharepoint.upstream", C::upstream, "Microsoft Graph answered another error."},
     ErrorCodeInfo{"source.body", C::invalid_input, "A request body setting is malformed."},
+    ErrorCodeInfo{"source.busy", C::upstream_unavailable,
+                  "The source already runs as many upstream fetches as source_max_fetches "
+                  "allows and no slot freed in time."},
     ErrorCodeInfo{"source.delimiter", C::invalid_input, "delimiter is not a CSV delimiter."},
     ErrorCodeInfo{"source.extract", C::upstream,
                   "A step's extract does not fit the response (or, as invalid input, the step's "
