@@ -63,7 +63,7 @@ std::string describe_source(const config::SourceConfig& s) {
 }
 
 void validate_cmd(CliEnv& env, const std::string& file) {
-  auto cfg = config::load_config_file(file);
+  auto cfg = config::load_config_file(file, {}, env.secrets_dir);
   if (!cfg.ok()) return env.fail(cfg.error());
   // Deeper checks (templates, JSONPaths, site URLs) need the source kinds themselves.
   std::vector<std::string> warnings;
@@ -82,7 +82,7 @@ void validate_cmd(CliEnv& env, const std::string& file) {
 void apply_cmd(CliEnv& env, const std::string& file) {
   auto store = env.open_or_create_store();
   if (!store.ok()) return env.fail(store.error());
-  auto cfg = config::load_config_file(file, stored_source_names(**store));
+  auto cfg = config::load_config_file(file, stored_source_names(**store), env.secrets_dir);
   if (!cfg.ok()) return env.fail(cfg.error());
   for (const auto& s : cfg->sources) {
     auto built = api::check_source(s);

@@ -137,11 +137,18 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"config.bad_value", C::invalid_input, "A setting has a value it cannot take."},
     ErrorCodeInfo{"config.duplicate_key", C::invalid_input,
                   "A config document gives a key twice in one object."},
+    ErrorCodeInfo{"config.host_reference", C::invalid_input,
+                  "A document sent through the API uses ${env:}, ${file:} or {{env.}}: only "
+                  "operator documents applied from the CLI may read the server's environment "
+                  "and files."},
     ErrorCodeInfo{"config.invalid", C::invalid_input,
                   "A config document has problems; details.issues lists each with its key path."},
     ErrorCodeInfo{"config.missing_key", C::invalid_input, "A required setting is missing."},
     ErrorCodeInfo{"config.multiple_documents", C::invalid_input,
                   "A config file holds more than one YAML document."},
+    ErrorCodeInfo{"config.secret_rebound", C::invalid_input,
+                  "A stored secret was kept ({\"set\": true}) while a setting that decides "
+                  "where it is sent changed: enter the secret again."},
     ErrorCodeInfo{"config.self_alias", C::invalid_input,
                   "A YAML alias refers to the node that contains it."},
     ErrorCodeInfo{"config.syntax", C::invalid_input, "The YAML or JSON of a config is malformed."},
