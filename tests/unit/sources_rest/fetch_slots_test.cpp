@@ -11,7 +11,9 @@
 
 #include "config/config.h"
 #include "core/limits.h"
+#include "http/http_client.h"
 #include "sources/kinds.h"
+#include "sources/source.h"
 
 namespace extdata::sources {
 namespace {
