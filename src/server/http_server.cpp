@@ -361,6 +361,9 @@ struct HttpServer::Impl {
   asio::io_context ioc;
   std::optional<asio::ssl::context> ssl;
   std::optional<tcp::acceptor> acceptor;
+  // Keeps the threads running while a draining server waits for answers from other threads
+  // (with the acceptor closed, nothing else may be pending).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::mutex mu;
   std::condition_variable stopped_cv;
@@ -449,6 +452,7 @@ Status HttpServer::start() {
   impl_->port = impl_->acceptor->local_endpoint().port();
   impl_->host = address.to_string();
   impl_->accept();
+  impl_->work.emplace(impl_->ioc.get_executor());
   impl_->running = true;
   int threads = std::max(1, impl_->options.threads);
   for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
@@ -473,6 +477,7 @@ void HttpServer::stop() {
     beast::error_code ec;
     if (impl_->acceptor) impl_->acceptor->close(ec);
   });
+  impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
