@@ -54,7 +54,7 @@ PORT=$(head -1 "$WORK/upstream.port")
 X=("$EXTDATA_BIN" --data "$WORK/data")
 mkdir -p "$WORK/secrets/nested"
 printf 'tok-from-secrets-dir\n' >"$WORK/secrets/nested/token"
-"${X[@]}" source list >/dev/null 2>&1 || die "the store could not be created"
+"${X[@]}" init >/dev/null 2>&1 || die "the store could not be created"
 [[ -s $WORK/data/master.key ]] || die "no master.key in the data directory"
 ln -s "$WORK/data/master.key" "$WORK/secrets/escape"
 
