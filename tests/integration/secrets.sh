@@ -79,7 +79,7 @@ apply_with() {
 apply_with '${file:nested/token}'
 expect_eq "without a secrets directory \${file:} is refused" "$STATUS" "1"
 expect_match "  ... with a hint to set it" "$OUT" 'needs a secrets directory.*--secrets-dir DIR \(or EXTDATA_SECRETS_DIR=DIR\)'
-expect_match "  ... and nothing is applied" "$("${X[@]}" source list 2>&1)" '^no sources'
+expect_match "  ... and nothing is applied" "$("${X[@]}" source list 2>&1)" '^[Nn]o sources'
 
 for ref in '${file:../data/master.key}' "\${file:$WORK/data/master.key}" '${file:escape}'; do
   apply_with "$ref" --secrets-dir "$WORK/secrets"
@@ -89,7 +89,7 @@ for ref in '${file:../data/master.key}' "\${file:$WORK/data/master.key}" '${file
   [[ $OUT != *"$(cat "$WORK/data/master.key")"* ]]
   expect_eq "  ... without showing the key" "$?" "0"
 done
-expect_match "nothing was applied" "$("${X[@]}" source list 2>&1)" '^no sources'
+expect_match "nothing was applied" "$("${X[@]}" source list 2>&1)" '^[Nn]o sources'
 
 apply_with '${file:nested/token}' --secrets-dir "$WORK/secrets"
 expect_eq "a file inside --secrets-dir is applied" "$STATUS" "0"
