@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)extdata::config::parse_config(text, {.base_dir = "/nonexistent"});
+  (void)extdata::config::parse_config(text, {.secrets_dir = "/nonexistent"});
   (void)extdata::config::parse_source(text, "fuzz");
   (void)extdata::config::parse_field(text, "fuzz", {"s"});
   if (auto body = extdata::parse_request_json(text); body.ok() && body->is_object()) {

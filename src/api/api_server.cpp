@@ -11,6 +11,7 @@
 
 #include "api/access.h"
 #include "api/preconditions.h"
+#include "api/kept_secrets.h"
 #include "api/sharepoint_routes.h"
 #include "api/static_files.h"
 #include "auth/diagnostics.h"
@@ -295,18 +296,16 @@ struct ApiServer::Impl {
         body, "Send the source as JSON, e.g. {\"type\": \"rest\", \"url\": ...}.");
     if (!body_json.ok()) return error_response(body_json.error());
     json parsed = std::move(*body_json);
-    // A secret sent back as {"set": true} (as GET shows it) keeps the stored value.
+    if (auto refused = config::refuse_host_references(parsed)) return error_response(*refused);
+    // A secret sent back as {"set": true} (as GET shows it) keeps the stored value, bound to
+    // where it was entered for (kept_secrets.h).
     auto existing = runtime.store().get_source(name);
     if (!existing.ok()) return error_response(existing.error());
-    if (*existing) {
-      for (const auto& ptr : (*existing)->secret_pointers) {
-        json::json_pointer p(ptr);
-        if (parsed.contains(p) && parsed[p] == json{{"set", true}} && (*existing)->spec.contains(p))
-          parsed[p] = (*existing)->spec[p];
-      }
-    }
+    const auto kept = restore_kept_secrets(parsed, existing->has_value() ? &**existing : nullptr);
     auto cfg = config::parse_source(parsed.dump(), name);
     if (!cfg.ok()) return error_response(cfg.error());
+    if (auto moved = *existing ? check_kept_secrets(kept, **existing, *cfg) : std::nullopt)
+      return error_response(*moved);
     if (auto checked = check_source(*cfg); !checked.ok()) return error_response(checked.error());
     auto written = runtime.store().put_source(*cfg, expect);
     if (!written.ok()) return error_response(with_current_etag(written.error()));
@@ -424,16 +423,15 @@ struct ApiServer::Impl {
     std::string name = parsed["source"].value("name", "draft");
     json& spec = parsed["source"];
     spec.erase("name");
-    // Editing a stored source: secrets the browser never saw come back as {"set": true}.
-    if (auto stored = runtime.store().get_source(name); stored.ok() && *stored) {
-      for (const auto& ptr : (*stored)->secret_pointers) {
-        json::json_pointer p(ptr);
-        if (spec.contains(p) && spec[p] == json{{"set", true}} && (*stored)->spec.contains(p))
-          spec[p] = (*stored)->spec[p];
-      }
-    }
+    if (auto refused = config::refuse_host_references(spec)) return *refused;
+    // Editing a stored source: secrets the browser never saw come back as {"set": true}, and
+    // stay bound to where they were entered for (kept_secrets.h).
+    std::optional<config::SourceConfig> stored;
+    if (auto found = runtime.store().get_source(name); found.ok() && *found) stored = **found;
+    const auto kept = restore_kept_secrets(spec, stored ? &*stored : nullptr);
     sharepoint::fill_draft_placeholders(spec, step);
     EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(spec.dump(), name));
+    if (auto moved = stored ? check_kept_secrets(kept, *stored, cfg) : std::nullopt) return *moved;
     return sources::make_source(cfg, runtime.source_deps());
   }
 
@@ -827,6 +825,13 @@ Status ApiServer::start() {
   impl_->start_ticker();
   return ok_status();
 }
+bool ApiServer::drain(std::chrono::milliseconds grace) {
+  impl_->stop_ticker();
+  const bool finished = impl_->http && impl_->http->drain(grace);
+  stop();
+  return finished;
+}
+
 void ApiServer::stop() {
   impl_->stop_ticker();
   if (impl_->http) impl_->http->stop();

@@ -2,6 +2,7 @@
 // The HTTP API (/api/v1), health, metrics and the web UI's static files, on the
 // shared Beast server layer. Handlers that may wait on an upstream run on a worker
 // pool so network threads keep answering.
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,6 +25,10 @@ class ApiServer {
   ApiServer(Runtime& runtime, ApiOptions options);
   ~ApiServer();
   Status start();
+  // A graceful stop: no new connections, requests already handed to the worker pool finish
+  // (their upstream fetches end early when process_shutdown() is cancelled), at most `grace`;
+  // then stop(). True when every request finished in time.
+  bool drain(std::chrono::milliseconds grace);
   void stop();
   void wait();
   std::string url() const;

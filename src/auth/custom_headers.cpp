@@ -29,7 +29,11 @@ Result<HeaderTemplate> HeaderTemplate::compile(std::string_view text, const std:
                           "unclosed '{{' at position " + std::to_string(open + 1),
                           "close the placeholder with '}}'");
     const std::string name(trim(text.substr(open + 2, close - open - 2)));
-    if (name.rfind("env.", 0) == 0 && name.size() > 4) {
+    if (name == "env.EXTDATA_MASTER_KEY") {
+      return config_error("auth.bad_template", key,
+                          "{{env.EXTDATA_MASTER_KEY}} is the store's master key",
+                          "never send it upstream; reference the credential's own variable");
+    } else if (name.rfind("env.", 0) == 0 && name.size() > 4) {
       const char* value = std::getenv(name.substr(4).c_str());
       if (value == nullptr)
         return config_error("auth.missing_env", key,

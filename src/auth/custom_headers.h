@@ -2,7 +2,9 @@
 // type: headers — any headers sent with every request, e.g. two API keys or a tenant
 // header. Values are templates, compiled once:
 //   {{env.NAME}}  an environment variable of the extdata process (read when the source is
-//                 loaded; a missing variable is an error)
+//                 loaded; a missing variable is an error; never EXTDATA_MASTER_KEY). Only
+//                 operator documents (`extdata apply`) may use it: the API refuses it
+//                 (config::refuse_host_references, docs/security.md)
 //   {{source}}    the source's name
 //   {{uuid}}      a fresh random UUID per request (request IDs)
 //   {{now}}       the request time, RFC 3339 UTC ("2026-11-28T14:05:00Z")

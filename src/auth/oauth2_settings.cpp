@@ -22,8 +22,11 @@ const config::Schema& oauth2_settings() {
       .name = "oauth2",
       .settings =
           {
-              s::url("token_url", "Token endpoint; may contain {tenant}", true),
-              s::string("tenant", "Fills {tenant} in token_url (directory GUID or domain)"),
+              s::binds_secrets(s::url("token_url", "Token endpoint; may contain {tenant}", true),
+                               config::SecretBinding::value),
+              s::binds_secrets(
+                  s::string("tenant", "Fills {tenant} in token_url (directory GUID or domain)"),
+                  config::SecretBinding::value),
               s::string("client_id", "Application (client) ID", true),
               s::secret("client_secret",
                         "Client secret value (Entra ID: Certificates & secrets → Value, not "

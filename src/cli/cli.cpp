@@ -64,6 +64,9 @@ int run(int argc, char** argv) {
   CliEnv env;
   app.add_option("--data", env.data_flag,
                  "Data directory (default: $EXTDATA_DATA or ./extdata-data)");
+  app.add_option("--secrets-dir", env.secrets_dir,
+                 "The only directory ${file:NAME} in config files may read (docs/security.md)")
+      ->envname("EXTDATA_SECRETS_DIR");
   app.add_option("--output", env.output,
                  "Output format: text (lists as tab-separated lines), table (aligned, with "
                  "headers) or json")

@@ -13,6 +13,7 @@ namespace extdata::cli {
 
 struct CliEnv {
   std::string data_flag;        // --data
+  std::string secrets_dir;      // --secrets-dir / EXTDATA_SECRETS_DIR: what ${file:} may read
   std::string output = "text";  // --output text|json
   int exit_code = 0;
 

@@ -76,7 +76,7 @@ json config_summary(const std::string& file, const config::ConfigFile& cfg) {
 }
 
 void validate_cmd(CliEnv& env, const std::string& file) {
-  auto cfg = config::load_config_file(file);
+  auto cfg = config::load_config_file(file, {}, env.secrets_dir);
   if (!cfg.ok()) return env.fail(cfg.error());
   // Deeper checks (templates, JSONPaths, site URLs) need the source kinds themselves.
   std::vector<std::string> warnings;
@@ -166,7 +166,7 @@ void apply_cmd(CliEnv& env, const std::string& file, bool dry_run) {
   // A dry run writes nothing, not even a new empty store.
   auto store = dry_run ? env.open_store() : env.open_or_create_store();
   if (!store.ok()) return env.fail(store.error());
-  auto cfg = config::load_config_file(file, stored_source_names(**store));
+  auto cfg = config::load_config_file(file, stored_source_names(**store), env.secrets_dir);
   if (!cfg.ok()) return env.fail(cfg.error());
   for (const auto& s : cfg->sources) {
     auto built = api::check_source(s);

@@ -8,7 +8,7 @@ Result<LoadedSource> load_source(CliEnv& env, const std::string& name,
                                  const std::string& config_file) {
   LoadedSource out;
   if (!config_file.empty()) {
-    EXTDATA_ASSIGN_OR_RETURN(auto file, config::load_config_file(config_file));
+    EXTDATA_ASSIGN_OR_RETURN(auto file, config::load_config_file(config_file, {}, env.secrets_dir));
     const config::SourceConfig* found = nullptr;
     std::vector<std::string> names;
     for (const auto& s : file.sources) {

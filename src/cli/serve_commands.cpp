@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "auth/diagnostics.h"
 #include "cli/network_options.h"
 #include "core/log.h"
+#include "core/shutdown.h"
 #include "core/time.h"
 
 namespace extdata::cli {
@@ -59,6 +61,25 @@ static void warn_anonymous_read(store::Store& store) {
             << (exposed.empty() ? "(no fields yet)" : exposed) << "\n";
 }
 
+// How long a stop may take (docs/security.md, "Stopping"): requests in flight get kDrainGrace
+// to finish once their upstream transfers are cancelled; whatever still runs after
+// kForcedExitAfter (a handler stuck outside libcurl) does not keep the process alive.
+constexpr std::chrono::seconds kDrainGrace{5};
+constexpr std::chrono::seconds kForcedExitAfter{10};
+
+void stop_within_bounds(api::ApiServer& server) {
+  process_shutdown().cancel();
+  std::thread([] {
+    std::this_thread::sleep_for(kForcedExitAfter);  // not the Clock: it wakes on shutdown
+    log::error("did not stop in time; exiting",
+               {{"after_s", std::to_string(kForcedExitAfter.count())}});
+    std::_Exit(1);
+  }).detach();
+  if (!server.drain(kDrainGrace))
+    log::warn("requests still running after the drain grace; stopping anyway",
+              {{"grace_s", std::to_string(kDrainGrace.count())}});
+}
+
 void serve(CliEnv& env, const ServeOptions& o) {
   log::init(o.log_level, o.log_format);
   // Block termination signals in every thread; one thread waits for them.
@@ -89,7 +110,7 @@ void serve(CliEnv& env, const ServeOptions& o) {
     int sig = 0;
     sigwait(&signals, &sig);
     log::info("stopping", {{"signal", std::to_string(sig)}});
-    server.stop();
+    stop_within_bounds(server);
   });
   server.wait();
   waiter.join();

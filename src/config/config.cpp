@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "core/redact.h"
 #include "core/time.h"
 #include "core/url_template.h"
+#include "core/url.h"
 
 namespace extdata::config {
 
@@ -116,6 +118,13 @@ bool is_date(std::string_view text) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
+constexpr const char* kHostReferenceMessage =
+    "${env:NAME}, ${file:NAME} and {{env.NAME}} read the server's environment and files; "
+    "documents sent through the API may not use them";
+constexpr const char* kHostReferenceHint =
+    "Send the value itself (secrets are stored sealed), or let an operator apply the document "
+    "with 'extdata apply' (${file:} reads only the secrets directory).";
+
 // One ${env:NAME} or ${file:PATH} reference found in a string.
 struct Reference {
   size_t begin = 0, end = 0;  // [begin, end) covers "${...}"
@@ -167,48 +176,90 @@ class Validator {
     return mark.line >= 0 ? mark.line + 1 : 0;
   }
 
-  // Resolves ${env:NAME} and ${file:PATH} references inside a string.
+  // Resolves ${env:NAME} and ${file:PATH} references inside a string (References::resolve);
+  // keeps the text as written otherwise.
   std::optional<std::string> resolve_refs(const std::string& path, const YAML::Node& node,
                                           const std::string& text, bool is_secret) {
+    if (options_.references == References::literal) {
+      if (is_secret) register_secret(text);
+      return text;
+    }
+    if (options_.references == References::refuse && next_reference(text, 0)) {
+      add(path, node, kHostReferenceMessage, kHostReferenceHint);
+      return std::nullopt;
+    }
     std::string out;
     size_t last = 0;
     for (auto m = next_reference(text, 0); m; m = next_reference(text, last)) {
       out += text.substr(last, m->begin - last);
       last = m->end;
-      const std::string& kind = m->kind;
-      const std::string& arg = m->arg;
-      if (arg.empty()) {
-        add(path, node, "${" + kind + ":} needs a name",
-            "Write ${env:NAME} or ${file:/path/to/file}.");
+      if (m->arg.empty()) {
+        add(path, node, "${" + m->kind + ":} needs a name",
+            "Write ${env:NAME} or ${file:NAME} (a file in the secrets directory).");
         return std::nullopt;
       }
-      if (kind == "env") {
-        const char* v = std::getenv(arg.c_str());
-        if (!v) {
-          add(path, node, "environment variable " + arg + " is not set",
-              "Export " + arg + " before running, or write the value inline.");
-          return std::nullopt;
-        }
-        out += v;
-      } else {
-        std::string file = arg.starts_with("/") ? arg : options_.base_dir + "/" + arg;
-        std::ifstream in(file, std::ios::binary);
-        if (!in) {
-          add(path, node, "cannot read file " + file + " (from ${file:" + arg + "})",
-              "Check that the file exists and is readable by extdata.");
-          return std::nullopt;
-        }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string content = ss.str();
-        while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
-          content.pop_back();
-        out += content;
+      auto value = m->kind == "env" ? env_value(m->arg) : secret_file(m->arg);
+      if (!value.ok()) {
+        add(path, node, value.error().message, value.error().hint);
+        return std::nullopt;
       }
+      out += *value;
     }
     out += text.substr(last);
     if (is_secret) register_secret(out);
     return out;
+  }
+
+  static Result<std::string> env_value(const std::string& name) {
+    // The key that unseals the store never leaves the process, whoever wrote the document.
+    if (name == "EXTDATA_MASTER_KEY")
+      return Error("config.invalid", "${env:EXTDATA_MASTER_KEY} is the store's master key",
+                   "Never send it upstream; reference the credential's own variable.");
+    const char* v = std::getenv(name.c_str());
+    if (!v)
+      return Error("config.invalid", "environment variable " + name + " is not set",
+                   "Export " + name + " before running, or write the value inline.");
+    return std::string(v);
+  }
+
+  // ${file:NAME}: a file inside the operator's secrets directory, nowhere else.
+  Result<std::string> secret_file(const std::string& arg) const {
+    namespace fs = std::filesystem;
+    const std::string ref = "${file:" + arg + "}";
+    if (options_.secrets_dir.empty())
+      return Error("config.invalid", ref + " needs a secrets directory",
+                   "Start extdata with --secrets-dir DIR (or EXTDATA_SECRETS_DIR=DIR) and put "
+                   "the file there, or use ${env:NAME}.");
+    for (const auto& part : fs::path(arg))
+      if (part == "..")
+        return Error("config.invalid", ref + ": '..' is not allowed",
+                     "Name a file inside the secrets directory " + options_.secrets_dir + ".");
+    std::error_code ec;
+    const fs::path dir = fs::canonical(options_.secrets_dir, ec);
+    if (ec)
+      return Error(
+          "config.invalid",
+          "the secrets directory " + options_.secrets_dir + " cannot be opened: " + ec.message(),
+          "Check --secrets-dir / EXTDATA_SECRETS_DIR.");
+    const fs::path written = fs::path(arg).is_absolute() ? fs::path(arg) : dir / arg;
+    const fs::path file = fs::canonical(written, ec);
+    if (ec)
+      return Error("config.invalid", "cannot read file " + written.string() + " (from " + ref + ")",
+                   "Check that the file exists in the secrets directory and is readable.");
+    const fs::path inside = file.lexically_relative(dir);
+    if (inside.empty() || *inside.begin() == ".." || inside == ".")
+      return Error("config.invalid", ref + " is outside the secrets directory " + dir.string(),
+                   "Put the file inside it (symbolic links must point inside it too).");
+    std::ifstream in(file, std::ios::binary);
+    if (!fs::is_regular_file(file, ec) || !in)
+      return Error("config.invalid", "cannot read file " + file.string() + " (from " + ref + ")",
+                   "Check that it is a readable file.");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string content = ss.str();
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
+      content.pop_back();
+    return content;
   }
 
   std::optional<json> scalar(const Setting& st, const std::string& path, const std::string& ptr,
@@ -700,7 +751,8 @@ Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& optio
   return out;
 }
 
-Result<ConfigFile> load_config_file(const std::string& path, std::set<std::string> known_sources) {
+Result<ConfigFile> load_config_file(const std::string& path, std::set<std::string> known_sources,
+                                    const std::string& secrets_dir) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Error("config.unreadable", "cannot read config file " + path,
@@ -708,8 +760,7 @@ Result<ConfigFile> load_config_file(const std::string& path, std::set<std::strin
   std::stringstream ss;
   ss << in.rdbuf();
   ParseOptions options;
-  auto slash = path.rfind('/');
-  options.base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  options.secrets_dir = secrets_dir;
   options.known_sources = std::move(known_sources);
   auto r = parse_config(ss.str(), options);
   if (!r.ok()) {
@@ -729,7 +780,7 @@ Result<SourceConfig> parse_source(std::string_view text, const std::string& name
                  "name '" + node["name"].Scalar() + "' does not match the URL's '" + name + "'",
                  "Leave name out of the body, or make it match.");
   node["name"] = name;
-  ParseOptions options;
+  const ParseOptions options{.references = References::literal};
   Validator v(options);
   auto obj = v.object(source_schema(), "", "", node);
   if (obj) check_name(v, "", node, *obj);
@@ -738,7 +789,7 @@ Result<SourceConfig> parse_source(std::string_view text, const std::string& name
 }
 
 Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
-                                const std::set<std::string>& known_sources) {
+                                const std::set<std::string>& known_sources, References references) {
   EXTDATA_ASSIGN_OR_RETURN(YAML::Node node, parse_yaml(text));
   if (!node.IsMap())
     return Error("config.invalid", "a field must be a JSON object", "Send {\"source\": ..., ...}.");
@@ -747,7 +798,7 @@ Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
                  "name '" + node["name"].Scalar() + "' does not match the URL's '" + name + "'",
                  "Leave name out of the body, or make it match.");
   node["name"] = name;
-  ParseOptions options;
+  const ParseOptions options{.references = references};
   Validator v(options);
   auto obj = v.object(field_schema(), "", "", node);
   if (obj) check_name(v, "", node, *obj);
@@ -760,6 +811,95 @@ Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
                  near ? "Did you mean '" + *near + "'?" : "Create the source first.");
   }
   return make_field(std::move(*obj));
+}
+
+namespace {
+
+// "{{env.NAME}}" (spaces allowed inside the braces, as custom_headers.cpp reads it).
+bool has_env_placeholder(std::string_view text) {
+  for (size_t at = text.find("{{"); at != std::string_view::npos; at = text.find("{{", at + 2)) {
+    size_t i = at + 2;
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (text.substr(i).starts_with("env.")) return true;
+  }
+  return false;
+}
+
+// The first key path below `path` whose string value reads the host. Request bodies are
+// depth-checked before they are parsed (core/bounded_json.h), so the recursion is bounded.
+std::optional<std::string> host_reference_at(const json& value, const std::string& path,
+                                             bool header_values) {
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (next_reference(text, 0) || (header_values && has_env_placeholder(text))) return path;
+    return std::nullopt;
+  }
+  if (!value.is_structured()) return std::nullopt;
+  size_t index = 0;
+  for (auto it = value.begin(); it != value.end(); ++it, ++index) {
+    const std::string key = value.is_object() ? it.key() : std::to_string(index);
+    const std::string below =
+        value.is_object() ? (path.empty() ? key : path + "." + key) : path + "[" + key + "]";
+    // Custom header credentials: auth: {type: headers, headers: {Name: "{{env.X}}"}}.
+    const bool headers = path == "auth" && key == "headers";
+    if (auto found = host_reference_at(*it, below, header_values || headers)) return found;
+  }
+  return std::nullopt;
+}
+
+// "https://API.example.com:443/x/{id}" → "https://api.example.com": what a URL template's
+// literal scheme and authority name (the part before the first '/', '?' or '#' after "://").
+std::string origin_of(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const size_t end = url.find_first_of("/?#", scheme_end + 3);
+  const std::string prefix = url.substr(0, end);
+  if (auto parsed = Url::parse(prefix + "/"); parsed.ok()) return parsed->origin();
+  std::string lower = prefix;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+void collect_bindings(const Schema& base, const json& object, const std::string& path,
+                      std::map<std::string, std::string>& out) {
+  auto key_path = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
+  const Schema* schema = &base;
+  if (!base.discriminator.empty()) {
+    auto kind = object.find(base.discriminator);
+    if (kind == object.end() || !kind->is_string()) return;
+    out[key_path(base.discriminator)] = kind->get<std::string>();
+    schema = base.variant(kind->get<std::string>());
+    if (!schema) return;
+  }
+  for (const Setting& st : schema->settings) {
+    auto it = object.find(st.name);
+    if (it == object.end()) continue;
+    const std::string p = key_path(st.name);
+    if (st.binds_secrets != SecretBinding::none && it->is_string())
+      out[p] = st.binds_secrets == SecretBinding::origin ? origin_of(it->get<std::string>())
+                                                         : it->get<std::string>();
+    if (!st.object) continue;
+    if (st.kind == Kind::object && it->is_object()) collect_bindings(*st.object, *it, p, out);
+    if (st.kind == Kind::list && it->is_array())
+      for (size_t i = 0; i < it->size(); ++i)
+        if ((*it)[i].is_object())
+          collect_bindings(*st.object, (*it)[i], p + "[" + std::to_string(i) + "]", out);
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> secret_bindings(const SourceConfig& source) {
+  std::map<std::string, std::string> out;
+  collect_bindings(source_schema(), source.spec, "", out);
+  return out;
+}
+
+std::optional<Error> refuse_host_references(const json& document) {
+  auto key = host_reference_at(document, "", false);
+  if (!key) return std::nullopt;
+  return Error("config.host_reference", *key + ": " + kHostReferenceMessage, kHostReferenceHint)
+      .with("key", *key);
 }
 
 Error locate_source_error(const std::string& file, const SourceConfig& source, Error e) {
@@ -779,7 +919,7 @@ Result<SourceConfig> source_from_json(const json& spec) {
 }
 
 Result<FieldConfig> field_from_json(const json& spec, const std::set<std::string>& known_sources) {
-  return parse_field(spec.dump(), spec.value("name", ""), known_sources);
+  return parse_field(spec.dump(), spec.value("name", ""), known_sources, References::literal);
 }
 
 }  // namespace extdata::config

@@ -97,6 +97,10 @@ Setting with_variables(Setting s) {
   s.variables = true;
   return s;
 }
+Setting binds_secrets(Setting s, SecretBinding binding) {
+  s.binds_secrets = binding;
+  return s;
+}
 
 }  // namespace settings
 
@@ -266,8 +270,10 @@ std::string schema_markdown() {
          "Generated from the settings tables of the source kinds (`src/sources/<kind>/`) and auth\n"
          "methods (`src/auth/`) by `extdata config-reference` (`make docs` rewrites this file; a\n"
          "unit test fails when it is out of date). Durations accept `500ms`, `30s`, `15m`, `2h`,\n"
-         "`1d` or a number of seconds; secrets accept `${env:NAME}` and `${file:PATH}` (relative\n"
-         "to the config file). `{variables}` are filled from the request context.\n";
+         "`1d` or a number of seconds. In files applied from the command line, strings accept\n"
+         "`${env:NAME}` and `${file:NAME}` (a file in the directory of `--secrets-dir` /\n"
+         "`EXTDATA_SECRETS_DIR`); the API refuses both (docs/security.md). `{variables}` are\n"
+         "filled from the request context.\n";
   auto section = [&](const KindDecl& kind, const Schema* full) {
     schema_table(out, *full, "**" + kind.title + ".** " + kind.description);
   };

@@ -29,6 +29,12 @@ enum class Kind {
 
 struct Schema;
 
+// Settings that decide where a source's credentials go. A stored secret is bound to them: an
+// API caller who keeps it ({"set": true}) while one of them changes must enter it again
+// (api/kept_secrets.h). `origin`: scheme, host and port count (request URLs, whose paths vary
+// with {variables}); `value`: any change counts (token endpoints, tenants, authorities).
+enum class SecretBinding { none, origin, value };
+
 struct Setting {
   std::string name;
   Kind kind = Kind::string;
@@ -41,6 +47,7 @@ struct Setting {
   std::optional<double> min, max;          // numbers and durations
   bool variables = false;                  // "{variable}" placeholders may stand in the value
   bool secret_values = false;              // Kind::string_map whose values are credentials
+  SecretBinding binds_secrets = SecretBinding::none;
 
   bool secret() const { return kind == Kind::secret || secret_values; }
 };
@@ -81,6 +88,8 @@ Setting any(std::string name, std::string desc);
 Setting string_or_list(std::string name, std::string desc);
 // The same setting with {variable} placeholders allowed.
 Setting with_variables(Setting s);
+// The same setting, deciding where credentials go (SecretBinding).
+Setting binds_secrets(Setting s, SecretBinding binding);
 }  // namespace settings
 
 const Schema& file_schema();    // top level: sources, fields

@@ -1,11 +1,12 @@
 #include "core/clock.h"
 
-#include <thread>
+#include "core/shutdown.h"
 
 namespace extdata {
 
+// A stopping process does not sleep out a retry's back-off (core/shutdown.h).
 void SystemClock::sleep_for(std::chrono::milliseconds d) {
-  std::this_thread::sleep_for(d);
+  process_shutdown().wait_for(d);
 }
 
 SystemClock& SystemClock::instance() {

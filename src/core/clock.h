@@ -10,7 +10,8 @@ class Clock {
   using time_point = std::chrono::system_clock::time_point;
   virtual ~Clock() = default;
   virtual time_point now() const = 0;
-  // Waits (or pretends to wait, in tests) for `d`.
+  // Waits (or pretends to wait, in tests) for `d`; SystemClock's wait ends early when the
+  // process is stopping (core/shutdown.h).
   virtual void sleep_for(std::chrono::milliseconds d) = 0;
 };
 

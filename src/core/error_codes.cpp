@@ -143,11 +143,18 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"config.bad_value", C::invalid_input, "A setting has a value it cannot take."},
     ErrorCodeInfo{"config.duplicate_key", C::invalid_input,
                   "A config document gives a key twice in one object."},
+    ErrorCodeInfo{"config.host_reference", C::invalid_input,
+                  "A document sent through the API uses ${env:}, ${file:} or {{env.}}: only "
+                  "operator documents applied from the CLI may read the server's environment "
+                  "and files."},
     ErrorCodeInfo{"config.invalid", C::invalid_input,
                   "A config document has problems; details.issues lists each with its key path."},
     ErrorCodeInfo{"config.missing_key", C::invalid_input, "A required setting is missing."},
     ErrorCodeInfo{"config.multiple_documents", C::invalid_input,
                   "A config file holds more than one YAML document."},
+    ErrorCodeInfo{"config.secret_rebound", C::invalid_input,
+                  "A stored secret was kept ({\"set\": true}) while a setting that decides "
+                  "where it is sent changed: enter the secret again."},
     ErrorCodeInfo{"config.self_alias", C::invalid_input,
                   "A YAML alias refers to the node that contains it."},
     ErrorCodeInfo{"config.syntax", C::invalid_input, "The YAML or JSON of a config is malformed."},
@@ -196,6 +203,8 @@ constexpr std::array kCodes = {
                   "graphsim: a generate rule names no single list."},
     ErrorCodeInfo{"graphsim.keygen", C::internal, "graphsim: the signing key cannot be made."},
     ErrorCodeInfo{"http.bad_url", C::upstream, "A source URL is not usable."},
+    ErrorCodeInfo{"http.cancelled", C::upstream_unavailable,
+                  "An upstream request was cancelled because extdata is stopping."},
     ErrorCodeInfo{"http.connect", C::upstream_unavailable, "The upstream could not be reached."},
     ErrorCodeInfo{"http.internal", C::internal, "libcurl could not be set up."},
     ErrorCodeInfo{"http.redirect", C::upstream,
@@ -266,6 +275,9 @@ constexpr std::array kCodes = {
                   "Microsoft Graph refused the access token even after a fresh one."},
     ErrorCodeInfo{"sharepoint.upstream", C::upstream, "Microsoft Graph answered another error."},
     ErrorCodeInfo{"source.body", C::invalid_input, "A request body setting is malformed."},
+    ErrorCodeInfo{"source.busy", C::upstream_unavailable,
+                  "The source already runs as many upstream fetches as source_max_fetches "
+                  "allows and no slot freed in time."},
     ErrorCodeInfo{"source.delimiter", C::invalid_input, "delimiter is not a CSV delimiter."},
     ErrorCodeInfo{"source.extract", C::upstream,
                   "A step's extract does not fit the response (or, as invalid input, the step's "

@@ -31,6 +31,14 @@ const std::vector<LimitSetting>& limit_settings() {
        &Limits::jsonpath_max_nodes, "Most nodes one JSONPath evaluation may select or visit."},
       {"xml_max_depth", "--max-xml-depth", "EXTDATA_MAX_XML_DEPTH", &Limits::xml_max_depth,
        "Deepest element nesting of an XML document queried with XPath."},
+      {"source_max_fetches", "--source-max-fetches", "EXTDATA_SOURCE_MAX_FETCHES",
+       &Limits::source_max_fetches, "Most upstream fetches of one source running at a time."},
+      {"source_max_queued_fetches", "--source-max-queued-fetches",
+       "EXTDATA_SOURCE_MAX_QUEUED_FETCHES", &Limits::source_max_queued_fetches,
+       "Most fetches of one source waiting for a free slot; more are refused at once."},
+      {"source_fetch_wait_ms", "--source-fetch-wait-ms", "EXTDATA_SOURCE_FETCH_WAIT_MS",
+       &Limits::source_fetch_wait_ms,
+       "Milliseconds a fetch waits for a free slot of its source before it is refused."},
   };
   return table;
 }

@@ -31,6 +31,13 @@ struct Limits {
   size_t jsonpath_max_nodes = 1'000'000;
   // Element nesting of an XML document given to XPath.
   size_t xml_max_depth = 256;
+  // Upstream fetches of one source running at the same time, so one slow source cannot hold
+  // every worker (sources/common/fetch_slots.h).
+  size_t source_max_fetches = 4;
+  // Fetches of one source waiting for a slot; one more is refused at once.
+  size_t source_max_queued_fetches = 2;
+  // How long a fetch waits for a slot before it is refused (milliseconds).
+  size_t source_fetch_wait_ms = 2000;
 };
 
 // The limits in force (process-wide, read-only after start-up).

@@ -134,11 +134,25 @@ bool is_portable_header(std::string_view name) {
   return false;
 }
 
+// libcurl calls this about once a second even while nothing arrives: a stopping process
+// aborts hanging transfers here (CURLE_ABORTED_BY_CALLBACK).
+int on_transfer_progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const CancelSignal*>(cancel)->cancelled() ? 1 : 0;
+}
+
+Error cancelled_error(const std::string& url) {
+  return Error("http.cancelled",
+               "the request to " + redact(url) + " was cancelled: extdata is stopping",
+               "Send it again once the server is back.");
+}
+
 Error curl_error(CURLcode code, const std::string& url, const char* detail) {
   std::string where = redact(url);
   std::string what = detail && *detail ? detail : curl_easy_strerror(code);
   Error e;
   switch (code) {
+    case CURLE_ABORTED_BY_CALLBACK:
+      return cancelled_error(url);
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -209,6 +223,7 @@ Result<Response> CurlHttpClient::send(const Request& request) {
                                          "Upstream responses 429/503 (throttling)");
   const int max_attempts = std::max(1, options_.retry.max_attempts);
   for (int attempt = 1;; ++attempt) {
+    if (options_.cancel && options_.cancel->cancelled()) return cancelled_error(request.url);
     auto result = send_once(request);
     std::optional<std::chrono::milliseconds> wait;
     if (result.ok()) {
@@ -301,6 +316,11 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
     curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
     curl_easy_setopt(h, CURLOPT_NOPROXY, "");
     if (resolve) curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+    if (options_.cancel) {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_transfer_progress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, options_.cancel);
+    }
     if (method == "GET") {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (method == "HEAD") {

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/shutdown.h"
 #include "http/http_client.h"
 #include "http/network_policy.h"
 #include "http/retry.h"
@@ -45,6 +46,8 @@ struct CurlOptions {
   // libcurl resolve overrides, "host:port:address" (CURLOPT_RESOLVE); tests use them to make a
   // name resolve to a chosen address.
   std::vector<std::string> resolve;
+  // Transfers abort (http.cancelled) and no retry starts once this is cancelled.
+  const CancelSignal* cancel = &process_shutdown();
 };
 
 class CurlHttpClient final : public HttpClient {

@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -111,6 +112,20 @@ struct Shared {
   Handler handler;
   ServerOptions options;
   asio::io_context* ioc = nullptr;
+  // Requests given to the handler whose answer is not written yet (drain() waits for none).
+  std::mutex mu;
+  std::condition_variable idle;
+  size_t unanswered = 0;
+  std::atomic<bool> draining{false};
+
+  void request_started() {
+    std::lock_guard lock(mu);
+    ++unanswered;
+  }
+  void request_answered() {
+    std::lock_guard lock(mu);
+    if (--unanswered == 0) idle.notify_all();
+  }
 };
 
 Request to_request(const bhttp::request<bhttp::string_body>& msg, const std::string& remote,
@@ -176,6 +191,8 @@ class SessionBase {
     }
     Request req = to_request(msg, remote_, Derived::kTls);
     auto self_ptr = self().shared_from_this();
+    shared_->request_started();
+    awaiting_answer_ = true;
     // The handler may answer from another thread: hop back onto this connection's strand.
     shared_->handler(req, [self_ptr](Response response) {
       asio::post(self_ptr->stream().get_executor(), [self_ptr, r = std::move(response)]() mutable {
@@ -200,6 +217,7 @@ class SessionBase {
   }
 
   void write_response(Response r, unsigned version) {
+    if (shared_->draining) keep_alive_ = false;
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version);
     res->result(static_cast<unsigned>(r.status));
@@ -214,6 +232,7 @@ class SessionBase {
       auto sr = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(*res);
       bhttp::async_write(self().stream(), *sr,
                          [s = self().shared_from_this(), res, sr](beast::error_code, size_t) {
+                           s->answered();
                            beast::error_code ignored;
                            beast::get_lowest_layer(s->stream())
                                .socket()
@@ -228,14 +247,23 @@ class SessionBase {
     if (head_) res->body().clear();
     bhttp::async_write(self().stream(), *res,
                        [s = self().shared_from_this(), res](beast::error_code ec, size_t) {
+                         s->answered();
                          if (ec) return;
                          if (!s->keep_alive_) return s->do_close();
                          s->do_read();
                        });
   }
 
+  // The handler's answer to the request being served is written (or failed to be).
+  void answered() {
+    if (!awaiting_answer_) return;
+    awaiting_answer_ = false;
+    shared_->request_answered();
+  }
+
  protected:
   std::shared_ptr<Shared> shared_;
+  bool awaiting_answer_ = false;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::unique_ptr<asio::steady_timer> timer_;
@@ -333,6 +361,9 @@ struct HttpServer::Impl {
   asio::io_context ioc;
   std::optional<asio::ssl::context> ssl;
   std::optional<tcp::acceptor> acceptor;
+  // Keeps the threads running while a draining server waits for answers from other threads
+  // (with the acceptor closed, nothing else may be pending).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::mutex mu;
   std::condition_variable stopped_cv;
@@ -421,10 +452,23 @@ Status HttpServer::start() {
   impl_->port = impl_->acceptor->local_endpoint().port();
   impl_->host = address.to_string();
   impl_->accept();
+  impl_->work.emplace(impl_->ioc.get_executor());
   impl_->running = true;
   int threads = std::max(1, impl_->options.threads);
   for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   return ok_status();
+}
+
+bool HttpServer::drain(std::chrono::milliseconds grace) {
+  if (!impl_ || !impl_->running) return true;
+  impl_->shared->draining = true;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    if (impl_->acceptor) impl_->acceptor->close(ec);
+  });
+  std::unique_lock lock(impl_->shared->mu);
+  return impl_->shared->idle.wait_for(lock, grace,
+                                      [this] { return impl_->shared->unanswered == 0; });
 }
 
 void HttpServer::stop() {
@@ -433,6 +477,7 @@ void HttpServer::stop() {
     beast::error_code ec;
     if (impl_->acceptor) impl_->acceptor->close(ec);
   });
+  impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();

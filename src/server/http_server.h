@@ -75,6 +75,10 @@ class HttpServer {
 
   // Binds and starts the worker threads; returns once the socket listens.
   Status start();
+  // A graceful end before stop(): closes the listening socket, answers every request already
+  // read (later answers close their connection), and returns once all are written or `grace`
+  // has passed — true when all were written.
+  bool drain(std::chrono::milliseconds grace);
   // Stops accepting, closes connections and joins the threads.
   void stop();
   // Blocks until stop() is called (from a signal handler thread or another thread).

@@ -1,6 +1,7 @@
 #include "sources/common/transport.h"
 
 #include "core/log.h"
+#include "sources/common/fetch_slots.h"
 
 namespace extdata::sources {
 
@@ -66,7 +67,9 @@ Result<std::shared_ptr<const extract::RecordSet>> count_fetch(
     Metrics& metrics, const std::string& source,
     const std::function<Result<std::shared_ptr<const extract::RecordSet>>()>& fetch) {
   metrics.counter("extdata_source_fetches_total", {{"source", source}}, "Source fetches").inc();
-  auto result = fetch();
+  auto slot = fetch_slots().acquire(source);
+  auto result =
+      slot.ok() ? fetch() : Result<std::shared_ptr<const extract::RecordSet>>(slot.error());
   if (!result.ok()) {
     const Error& e = result.error();
     metrics

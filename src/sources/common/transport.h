@@ -51,7 +51,8 @@ class Transport {
   std::unique_ptr<auth::AuthenticatedHttpClient> authenticated_;
 };
 
-// Runs one fetch and counts it: extdata_source_fetches_total{source} always,
+// Runs one fetch in one of the source's fetch slots (fetch_slots.h: "source.busy" when none
+// frees in time) and counts it: extdata_source_fetches_total{source} always,
 // extdata_source_errors_total{source, code} and a warning in the log when it fails.
 Result<std::shared_ptr<const extract::RecordSet>> count_fetch(
     Metrics& metrics, const std::string& source,

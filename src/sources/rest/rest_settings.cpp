@@ -63,7 +63,8 @@ const config::Schema& step_settings() {
       .name = "steps[]",
       .settings = {
           s::string("name", "Step name, shown in test output"),
-          s::with_variables(s::url("url", "Request URL", true)),
+          s::binds_secrets(s::with_variables(s::url("url", "Request URL", true)),
+                           config::SecretBinding::origin),
           method(),
           headers(),
           body(),
@@ -81,7 +82,8 @@ const config::Schema& rest_settings() {
       .name = "rest",
       .settings =
           {
-              s::with_variables(s::url("url", "Request URL")),
+              s::binds_secrets(s::with_variables(s::url("url", "Request URL")),
+                               config::SecretBinding::origin),
               method(),
               headers(),
               body(),

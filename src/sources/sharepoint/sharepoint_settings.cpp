@@ -51,10 +51,16 @@ const config::Schema& sharepoint_settings() {
              s::string_or_list("select", "Columns to fetch (internal names); all when absent"),
              s::string("filter", "OData filter on fields, e.g. fields/Country eq 'Germany'"),
              s::integer("page_size", "Items per page ($top)", 5000, 1, 5000),
-             with_default(s::url("authority", "Identity platform host (national clouds, graphsim)"),
-                          "https://login.microsoftonline.com"),
-             with_default(s::url("graph", "Graph base URL (national clouds, graphsim)"),
-                          "https://graph.microsoft.com/v1.0"),
+             // The client secret goes to the authority, the token it buys to graph.
+             s::binds_secrets(
+                 with_default(
+                     s::url("authority", "Identity platform host (national clouds, graphsim)"),
+                     "https://login.microsoftonline.com"),
+                 config::SecretBinding::value),
+             s::binds_secrets(
+                 with_default(s::url("graph", "Graph base URL (national clouds, graphsim)"),
+                              "https://graph.microsoft.com/v1.0"),
+                 config::SecretBinding::value),
          })
       t.settings.push_back(std::move(st));
     return t;

@@ -169,7 +169,7 @@ TEST(Config, ResolvesEnvAndFileReferences) {
     auth: {type: bearer, token: "${file:secret.txt}"}
 )";
   ParseOptions options;
-  options.base_dir = dir.string();
+  options.secrets_dir = dir.string();
   auto r = parse_config(text, options);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->sources[0].spec["client_secret"], "from-env-secret");
@@ -195,8 +195,10 @@ TEST(Config, UnsetEnvAndUnreadableFileAreClearErrors) {
           "sources[0].auth.token (line 5): environment variable EXTDATA_TEST_UNSET is not set"),
       std::string::npos)
       << issues;
-  EXPECT_NE(issues.find("sources[1].auth.token (line 9): cannot read file /nonexistent/token"),
-            std::string::npos);
+  EXPECT_NE(issues.find("sources[1].auth.token (line 9): ${file:/nonexistent/token} needs a "
+                        "secrets directory — Start extdata with --secrets-dir DIR"),
+            std::string::npos)
+      << issues;
 }
 
 TEST(Config, FieldOfASourceWithAnErrorGetsNoFollowOnError) {

@@ -122,12 +122,13 @@ TEST(ConfigRegexFree, LongUrlsAndUnclosedReferencesAreCheckedLinearly) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "config.invalid");
   const std::string unclosed = "${env:" + std::string(500000, 'x');
-  auto ref = parse_source(R"({"type":"rest","records":"$","url":"https://a.example.com/",)"
-                          R"("description":")" +
-                              unclosed + "\"}",
-                          "s");
+  // A config file resolves references (the API refuses them: refuse_host_references).
+  auto ref = parse_config(R"({"sources":[{"name":"s","type":"rest","records":"$",)"
+                          R"("url":"https://a.example.com/","description":")" +
+                          unclosed + "\"}]}");
   ASSERT_TRUE(ref.ok()) << ref.error().message.substr(0, 200);
-  EXPECT_EQ(ref->spec["description"], unclosed);  // not a reference: kept as written
+  EXPECT_EQ(ref->sources[0].spec["description"], unclosed);  // not a reference: kept as written
+  EXPECT_FALSE(refuse_host_references(nlohmann::json{{"description", unclosed}}));
 }
 
 TEST(ConfigRegexFree, UrlAndDateChecksKeepTheirMeaning) {
@@ -142,11 +143,10 @@ TEST(ConfigRegexFree, UrlAndDateChecksKeepTheirMeaning) {
   EXPECT_FALSE(url("https://a.example.com/x y"));
   EXPECT_FALSE(url("ftp://a.example.com"));
   setenv("EXTDATA_TEST_REF", "v", 1);
-  auto refs = parse_source(
-      R"({"type":"rest","records":"$","url":"https://a.example.com/","description":"${x ${env:EXTDATA_TEST_REF}-${env:EXTDATA_TEST_REF}}"})",
-      "s");
+  auto refs = parse_config(
+      R"({"sources":[{"name":"s","type":"rest","records":"$","url":"https://a.example.com/","description":"${x ${env:EXTDATA_TEST_REF}-${env:EXTDATA_TEST_REF}}"}]})");
   ASSERT_TRUE(refs.ok()) << refs.error().message;
-  EXPECT_EQ(refs->spec["description"], "${x v-v}");
+  EXPECT_EQ(refs->sources[0].spec["description"], "${x v-v}");
 }
 
 }  // namespace
