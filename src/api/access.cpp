@@ -60,6 +60,10 @@ Error visible_error(const Error& error, ErrorAudience audience) {
   if (audience == ErrorAudience::admin) return error;
   Error trimmed(error.code, without_urls(error.message), without_urls(error.hint));
   trimmed.explicit_category = error.explicit_category;  // the status stays the same
+  // When to retry (the Retry-After header) is not an upstream detail.
+  if (const auto it = error.details.find("retry_after");
+      it != error.details.end() && error.category() == ErrorCategory::rate_limited)
+    trimmed.with("retry_after", it->second);
   return trimmed;
 }
 

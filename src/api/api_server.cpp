@@ -31,8 +31,13 @@ using server::Respond;
 using server::Response;
 
 Response error_response(const Error& e) {
-  return Response::json(http_status(e),
-                        error_document(e).dump(-1, ' ', false, json::error_handler_t::replace));
+  Response r = Response::json(
+      http_status(e), error_document(e).dump(-1, ' ', false, json::error_handler_t::replace));
+  // A refusal that ends by itself (cache.rate_limited) says when (RFC 9110 §10.2.3).
+  if (const auto it = e.details.find("retry_after");
+      it != e.details.end() && e.category() == ErrorCategory::rate_limited)
+    r.headers.emplace_back("Retry-After", it->second);
+  return r;
 }
 
 namespace {

@@ -1,8 +1,10 @@
 #include "cache/record_cache.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/time.h"
@@ -41,6 +43,24 @@ std::optional<double> spec_seconds(const nlohmann::json& spec, const char* key) 
 }
 
 constexpr double kDefaultTtlSeconds = 300;
+
+// Keys worth a snapshot without being served twice: the source's variable-free key (one per
+// source) and every key of a source that declares `snapshot: true`.
+bool always_kept(const sources::Source& src, const sources::Variables& variables) {
+  if (variables.empty()) return true;
+  const auto it = src.config().spec.find("snapshot");
+  return it != src.config().spec.end() && it->is_boolean() && it->get<bool>();
+}
+
+Error rate_limited(const std::string& source, long long wait_seconds) {
+  return Error("cache.rate_limited",
+               "source '" + source + "' has fetched " +
+                   std::to_string(limits().new_keys_per_minute) +
+                   " keys that were not cached within a minute; this request needs one more",
+               "try again in " + std::to_string(wait_seconds) + " s (Retry-After). The budget is " +
+                   describe_limit(&Limits::new_keys_per_minute) + ".")
+      .with("retry_after", std::to_string(wait_seconds));
+}
 
 }  // namespace
 
@@ -86,6 +106,14 @@ struct RecordCache::Entry {
   Counter* hits = nullptr;
   Counter* misses = nullptr;
   Counter* stale_served = nullptr;
+  Counter* evictions = nullptr;
+
+  // Guarded by RecordCache::mu_.
+  std::list<Entry*>::iterator lru;  // its place in lru_
+  bool in_map = false;
+  size_t charged_bytes = 0;  // counted in the totals
+  // Written under `mu`, read under RecordCache::mu_: memory_bytes of `records`.
+  std::atomic<size_t> bytes{0};
 
   std::mutex mu;
   std::condition_variable done;
@@ -97,6 +125,10 @@ struct RecordCache::Entry {
   bool loading = false;             // a fetch is running
   bool refresh_queued = false;      // a background refresh waits on the executor
   bool snapshot_checked = false;    // the store was asked for this key's snapshot
+  size_t served = 0;                // answers given from this entry
+  bool keep_snapshot = false;       // worth a snapshot (served twice, declared, variable-free)
+  bool persisted = false;           // `records` are in the store
+  bool write_queued = false;        // a snapshot write waits on the executor
 };
 
 RecordCache::RecordCache(store::Store& store, SourceLookup lookup, Clock& clock, Metrics& metrics,
@@ -105,7 +137,11 @@ RecordCache::RecordCache(store::Store& store, SourceLookup lookup, Clock& clock,
       lookup_(std::move(lookup)),
       clock_(clock),
       metrics_(metrics),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      entries_gauge_(&metrics_.gauge("extdata_cache_entries", {},
+                                     "Record sets in the record cache, over all sources")),
+      bytes_gauge_(&metrics_.gauge("extdata_cache_bytes", {},
+                                   "Memory of the cached record sets (RecordSet::memory_bytes)")) {
   if (!options_.executor) {
     worker_ = std::thread([this] { run_worker(); });
     options_.executor = [this](std::function<void()> task) {
@@ -175,21 +211,152 @@ std::shared_ptr<RecordCache::Entry> RecordCache::entry_for(const std::string& so
                                                            const sources::Variables& variables) {
   std::string key = key_for(source, variables);
   std::lock_guard lock(mu_);
-  auto& entry = entries_[key];
-  if (!entry) {
-    entry = std::make_shared<Entry>();
-    entry->key = std::move(key);
-    entry->source = source;
-    entry->variables = variables;
-    const Labels labels{{"source", source}};
-    entry->hits =
-        &metrics_.counter("extdata_cache_hits_total", labels, "Record cache hits (fresh data)");
-    entry->misses = &metrics_.counter("extdata_cache_misses_total", labels,
-                                      "Record cache misses (nothing in memory)");
-    entry->stale_served = &metrics_.counter("extdata_cache_stale_served_total", labels,
-                                            "Requests answered with stale records");
+  auto& slot = entries_[key];
+  if (slot) {
+    touch(*slot);
+    return slot;
   }
+  auto entry = std::make_shared<Entry>();
+  slot = entry;
+  entry->key = std::move(key);
+  entry->source = source;
+  entry->variables = variables;
+  const Labels labels{{"source", source}};
+  entry->hits =
+      &metrics_.counter("extdata_cache_hits_total", labels, "Record cache hits (fresh data)");
+  entry->misses = &metrics_.counter("extdata_cache_misses_total", labels,
+                                    "Record cache misses (nothing in memory)");
+  entry->stale_served = &metrics_.counter("extdata_cache_stale_served_total", labels,
+                                          "Requests answered with stale records");
+  entry->evictions = &metrics_.counter("extdata_cache_evictions_total", labels,
+                                       "Record sets evicted from memory (LRU, over a bound)");
+  entry->in_map = true;
+  lru_.push_front(entry.get());
+  entry->lru = lru_.begin();
+  ++total_.entries;
+  ++usage_[source].entries;
+  // Evicting waits until the entry is fetched (account): a request refused before its fetch
+  // (the new-key budget) must not push cached keys out.
+  entries_gauge_->set(static_cast<double>(total_.entries));
   return entry;
+}
+
+std::shared_ptr<RecordCache::Entry> RecordCache::find_entry(const std::string& key) {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  touch(*it->second);
+  return it->second;
+}
+
+void RecordCache::touch(Entry& entry) {
+  lru_.splice(lru_.begin(), lru_, entry.lru);
+}
+
+bool RecordCache::over_bounds(const Usage& usage, bool total) const {
+  const Limits& l = limits();
+  const size_t max_entries = total ? l.cache_max_entries : l.cache_source_max_entries;
+  const size_t max_mb = total ? l.cache_max_mb : l.cache_source_max_mb;
+  if (usage.entries > max_entries) return true;
+  return max_mb <= (SIZE_MAX >> 20) && usage.bytes > (max_mb << 20);
+}
+
+// Walks from the least recently used end and evicts what no one holds (use_count 1: only the
+// map; fetches, waiters and queued tasks hold a copy, and copies are made under mu_) until
+// the totals and every source are within their bounds.
+void RecordCache::evict_over_bounds(const Entry* spare) {
+  const auto needed = [this] {
+    if (over_bounds(total_, true)) return true;
+    for (const auto& [source, usage] : usage_)
+      if (over_bounds(usage, false)) return true;
+    return false;
+  };
+  if (needed()) {
+    for (auto it = lru_.end(); it != lru_.begin();) {
+      --it;
+      Entry* entry = *it;
+      if (entry == spare) continue;
+      const bool total_over = over_bounds(total_, true);
+      if (!total_over && !over_bounds(usage_.at(entry->source), false)) {
+        if (!needed()) break;
+        continue;
+      }
+      const auto found = entries_.find(entry->key);
+      if (found == entries_.end() || found->second.use_count() > 1) continue;
+      entry->evictions->inc();
+      ++it;  // remove_entry erases `entry`'s place; carry on from its neighbour
+      remove_entry(*entry);
+    }
+  }
+  entries_gauge_->set(static_cast<double>(total_.entries));
+  bytes_gauge_->set(static_cast<double>(total_.bytes));
+}
+
+void RecordCache::remove_entry(Entry& entry) {
+  lru_.erase(entry.lru);
+  total_.entries -= 1;
+  total_.bytes -= entry.charged_bytes;
+  const auto usage = usage_.find(entry.source);
+  usage->second.entries -= 1;
+  usage->second.bytes -= entry.charged_bytes;
+  if (usage->second.entries == 0) usage_.erase(usage);
+  entry.in_map = false;
+  entry.charged_bytes = 0;
+  entries_.erase(entries_.find(entry.key));  // may destroy `entry`: last
+}
+
+void RecordCache::account(const std::shared_ptr<Entry>& entry) {
+  std::lock_guard lock(mu_);
+  if (!entry->in_map) return;
+  const size_t bytes = entry->bytes.load();
+  Usage& usage = usage_.at(entry->source);
+  total_.bytes = total_.bytes - entry->charged_bytes + bytes;
+  usage.bytes = usage.bytes - entry->charged_bytes + bytes;
+  entry->charged_bytes = bytes;
+  evict_over_bounds(entry.get());
+}
+
+void RecordCache::forget_if_empty(const std::shared_ptr<Entry>& entry) {
+  std::lock_guard lock(mu_);
+  if (!entry->in_map || entry.use_count() > 2) return;  // the map's copy and ours
+  // try_lock: mu_ stays a leaf (nobody waits for an entry while holding it).
+  std::unique_lock entry_lock(entry->mu, std::try_to_lock);
+  if (!entry_lock.owns_lock() || entry->records || entry->loading) return;
+  entry_lock.unlock();
+  remove_entry(*entry);
+  entries_gauge_->set(static_cast<double>(total_.entries));
+}
+
+size_t RecordCache::entries() const {
+  std::lock_guard lock(mu_);
+  return total_.entries;
+}
+
+size_t RecordCache::bytes() const {
+  std::lock_guard lock(mu_);
+  return total_.bytes;
+}
+
+// A token bucket kept as one time (GCRA): `full_at` is when the bucket would be full again.
+// Each fetch moves it one interval (a minute / budget) later; a fetch is allowed while that
+// stays within a minute of now. Integer clock ticks: no rounding drift.
+std::optional<long long> RecordCache::take_new_key_token(const std::string& source) {
+  using std::chrono::duration_cast;
+  const auto window = duration_cast<Clock::time_point::duration>(std::chrono::minutes(1));
+  const auto budget = static_cast<Clock::time_point::duration::rep>(
+      std::max<size_t>(1, std::min<size_t>(limits().new_keys_per_minute, window.count())));
+  const Clock::time_point::duration interval = window / budget;
+  const auto now = clock_.now();
+  std::lock_guard lock(buckets_mu_);
+  Bucket& bucket = buckets_[source];
+  const auto full_at = std::max(bucket.full_at, now) + interval;
+  if (full_at - now <= interval * budget) {
+    bucket.full_at = full_at;
+    return std::nullopt;
+  }
+  const auto wait = full_at - now - interval * budget;
+  return std::max<long long>(1,
+                             (duration_cast<std::chrono::milliseconds>(wait).count() + 999) / 1000);
 }
 
 void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
@@ -210,6 +377,9 @@ void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
   entry.records = std::make_shared<const extract::RecordSet>(std::move(records).value());
   entry.derived = std::make_shared<DerivedData>();
   entry.fetched_at = Clock::time_point{std::chrono::seconds{(*snapshot)->fetched_at}};
+  entry.bytes = entry.records->memory_bytes();
+  entry.persisted = true;
+  entry.keep_snapshot = true;  // it was kept before
   snapshot->reset();
   memory::release_free_memory();
 }
@@ -235,31 +405,77 @@ CachedRecords RecordCache::serve_in_memory(const std::shared_ptr<Entry>& entry,
   CachedRecords out = answer(*entry, ttl, now);
   if (!out.stale) {
     entry->hits->inc();
-    return out;
+  } else {
+    if (!entry->loading && !entry->refresh_queued && now >= entry->retry_after) {
+      schedule_refresh(entry, src, ttl);
+    }
+    entry->stale_served->inc();
   }
-  if (!entry->loading && !entry->refresh_queued && now >= entry->retry_after) {
-    schedule_refresh(entry, src, ttl);
-  }
-  entry->stale_served->inc();
+  note_served(entry, src);
   return out;
+}
+
+// With entry->mu held, after an answer: a key answered twice becomes worth a snapshot; when its
+// records are not in the store yet (and no fetch will write them), a write is queued.
+void RecordCache::note_served(const std::shared_ptr<Entry>& entry,
+                              const std::shared_ptr<sources::Source>& src) {
+  if (++entry->served >= 2) entry->keep_snapshot = true;
+  if (!entry->keep_snapshot || entry->persisted || !entry->records || entry->loading ||
+      entry->refresh_queued || entry->write_queued) {
+    return;
+  }
+  entry->write_queued = true;
+  options_.executor([this, entry, src, records = entry->records, fetched_at = entry->fetched_at] {
+    const bool written = write_snapshot(*entry, *src, *records, fetched_at);
+    std::lock_guard lock(entry->mu);
+    entry->write_queued = false;
+    if (written && entry->records == records) entry->persisted = true;
+  });
+}
+
+bool RecordCache::write_snapshot(const Entry& entry, const sources::Source& src,
+                                 const extract::RecordSet& records, Clock::time_point fetched_at) {
+  store::Snapshot snapshot;
+  snapshot.key = store_key(src, entry.key);
+  snapshot.source = entry.source;
+  snapshot.payload = records.to_json();
+  snapshot.fetched_at = unix_seconds(fetched_at);
+  snapshot.records = records.size();
+  const auto saved = store_.put_snapshot(snapshot);
+  snapshot = {};
+  memory::release_free_memory();
+  if (!saved.ok()) {
+    log::warn("cache.snapshot_write_failed",
+              {{"entry", entry.key}, {"error", saved.error().to_string()}});
+    return false;
+  }
+  const auto trimmed = store_.trim_snapshots(entry.source, limits().snapshot_max_per_source);
+  if (!trimmed.ok()) {
+    log::warn("cache.snapshot_trim_failed",
+              {{"source", entry.source}, {"error", trimmed.error().to_string()}});
+  }
+  return true;
 }
 
 std::optional<CachedRecords> RecordCache::peek(const std::string& source,
                                                const sources::Variables& variables,
-                                               std::optional<double> ttl_override) {
+                                               std::optional<double> ttl_override,
+                                               bool keep_snapshot) {
   auto src = lookup_(source);
   if (!src) return std::nullopt;
   const double ttl = ttl_of(*src, ttl_override);
-  auto entry = entry_for(source, variables);
+  auto entry = find_entry(key_for(source, variables));
+  if (!entry) return std::nullopt;
   // get() holds the lock while it loads a snapshot: do not wait for that here.
   std::unique_lock lock(entry->mu, std::try_to_lock);
   if (!lock.owns_lock() || !entry->records) return std::nullopt;
+  if (keep_snapshot) entry->keep_snapshot = true;
   return serve_in_memory(entry, src, ttl, clock_.now());
 }
 
 Result<CachedRecords> RecordCache::get(const std::string& source,
                                        const sources::Variables& variables,
-                                       std::optional<double> ttl_override) {
+                                       std::optional<double> ttl_override, bool keep_snapshot) {
   auto src = lookup_(source);
   if (!src) {
     return Error("source.not_found", "no source named '" + source + "'",
@@ -269,7 +485,16 @@ Result<CachedRecords> RecordCache::get(const std::string& source,
   auto entry = entry_for(source, variables);
 
   std::unique_lock lock(entry->mu);
-  if (!entry->records && !entry->snapshot_checked) load_snapshot(*entry, *src);
+  if (keep_snapshot || always_kept(*src, variables)) entry->keep_snapshot = true;
+  if (!entry->records && !entry->snapshot_checked) {
+    load_snapshot(*entry, *src);
+    if (entry->records) {
+      CachedRecords out = serve_in_memory(entry, src, ttl, clock_.now());
+      lock.unlock();
+      account(entry);
+      return out;
+    }
+  }
 
   Clock::time_point now = clock_.now();
   if (entry->records) return serve_in_memory(entry, src, ttl, now);
@@ -279,13 +504,25 @@ Result<CachedRecords> RecordCache::get(const std::string& source,
     entry->done.wait(lock, [&] { return !entry->loading; });
   } else if (entry->error && now < entry->retry_after) {
     return *entry->error;  // failed recently: do not hammer a failing upstream
+  } else if (const auto wait = take_new_key_token(source)) {
+    metrics_
+        .counter("extdata_cache_rate_limited_total", {{"source", source}},
+                 "Requests refused: the source's budget of new keys was spent")
+        .inc();
+    lock.unlock();
+    forget_if_empty(entry);
+    return rate_limited(source, *wait);
   } else {
     entry->loading = true;
     lock.unlock();
     fetch_into(entry, src, ttl);
     lock.lock();
   }
-  if (entry->records) return answer(*entry, ttl, clock_.now());
+  if (entry->records) {
+    CachedRecords out = answer(*entry, ttl, clock_.now());
+    note_served(entry, src);
+    return out;
+  }
   if (entry->error) return *entry->error;
   return Error("cache.unavailable", "no records for '" + entry->key + "'", "retry the request");
 }
@@ -316,29 +553,27 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   const auto now = clock_.now();
   if (fetched.ok()) {
     std::shared_ptr<const extract::RecordSet> records = std::move(fetched).value();
+    bool keep;
     {
-      store::Snapshot snapshot;
-      snapshot.key = store_key(*src, entry->key);
-      snapshot.source = entry->source;
-      snapshot.payload = records->to_json();
-      snapshot.fetched_at = unix_seconds(now);
-      snapshot.records = records->size();
-      if (auto saved = store_.put_snapshot(snapshot); !saved.ok()) {
-        log::warn("cache.snapshot_write_failed",
-                  {{"entry", entry->key}, {"error", saved.error().to_string()}});
-      }
+      std::lock_guard lock(entry->mu);
+      keep = entry->keep_snapshot;
     }
-    memory::release_free_memory();
+    const bool persisted = keep && write_snapshot(*entry, *src, *records, now);
     record_status(entry->source, records->size(), nullptr);
-    std::lock_guard lock(entry->mu);
-    entry->records = std::move(records);
-    entry->derived = std::make_shared<DerivedData>();
-    entry->fetched_at = now;
-    entry->error.reset();
-    entry->retry_after = {};
-    entry->snapshot_checked = true;
-    entry->loading = false;
-    entry->done.notify_all();
+    {
+      std::lock_guard lock(entry->mu);
+      entry->bytes = records->memory_bytes();
+      entry->records = std::move(records);
+      entry->derived = std::make_shared<DerivedData>();
+      entry->fetched_at = now;
+      entry->error.reset();
+      entry->retry_after = {};
+      entry->snapshot_checked = true;
+      entry->persisted = persisted;
+      entry->loading = false;
+      entry->done.notify_all();
+    }
+    account(entry);
     return;
   }
   Error error = std::move(fetched).error();
@@ -346,11 +581,14 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   record_status(entry->source, 0, &error);
   const auto backoff = std::min(std::chrono::duration<double>(options_.error_backoff),
                                 std::chrono::duration<double>(ttl));
-  std::lock_guard lock(entry->mu);
-  entry->error = std::move(error);
-  entry->retry_after = now + std::chrono::duration_cast<Clock::time_point::duration>(backoff);
-  entry->loading = false;
-  entry->done.notify_all();
+  {
+    std::lock_guard lock(entry->mu);
+    entry->error = std::move(error);
+    entry->retry_after = now + std::chrono::duration_cast<Clock::time_point::duration>(backoff);
+    entry->loading = false;
+    entry->done.notify_all();
+  }
+  account(entry);  // a failed key counts as an entry too (it holds the backoff)
 }
 
 void RecordCache::record_status(const std::string& source, size_t records, const Error* error) {
@@ -437,8 +675,13 @@ void RecordCache::tick(Clock::time_point now) {
 
 void RecordCache::invalidate(const std::string& source) {
   std::lock_guard lock(mu_);
-  std::erase_if(entries_, [&](const auto& item) { return item.second->source == source; });
+  std::vector<Entry*> gone;
+  for (const auto& [key, entry] : entries_)
+    if (entry->source == source) gone.push_back(entry.get());
+  for (Entry* entry : gone) remove_entry(*entry);
   last_scheduled_.erase(source);
+  entries_gauge_->set(static_cast<double>(total_.entries));
+  bytes_gauge_->set(static_cast<double>(total_.bytes));
 }
 
 void RecordCache::drop_derived(const std::string& prefix) {

@@ -16,8 +16,23 @@
 //  - a failed fetch keeps the old records (memory or store snapshot) and serves them stale
 //    with the error attached (stale-if-error); with nothing to serve the Error is returned.
 //    After a failure the key is not retried before `error_backoff` (at most the TTL) passes.
-//  - every successful fetch is written to the store as a snapshot (RecordSet::to_json), and
-//    the source status (last fetch, records, last error + hint) is recorded.
+//  - a successful fetch is written to the store as a snapshot (RecordSet::to_json) when the key
+//    is worth keeping: served more than once, the source's variable-free key, or declared
+//    `snapshot: true` by the source or the asking field. A key reaching its second answer is
+//    written then (in the background). Beyond limits().snapshot_max_per_source snapshots of a
+//    source, the oldest are deleted. The source status (last fetch, records, last error + hint)
+//    is recorded for every fetch.
+//
+// Bounds (core/limits.h; anonymous callers choose the keys, so nothing may grow without limit):
+//  - LRU: beyond cache_max_entries / cache_max_mb overall, or cache_source_max_entries /
+//    cache_source_max_mb for one source, the least recently used record sets are evicted
+//    (extdata_cache_evictions_total). An entry somebody holds (a fetch, its single-flight
+//    waiters, a queued refresh or snapshot write) is never evicted; records already handed
+//    out stay alive through their shared_ptr.
+//  - New keys: fetching a key with nothing in memory or in the store takes a token from the
+//    source's bucket (new_keys_per_minute, refilled continuously on the injected clock); an
+//    empty bucket fails the request with "cache.rate_limited" (429, details.retry_after).
+//    Refreshes of cached keys are not limited (the LRU bounds how many there are).
 //
 // Snapshot keys include a fingerprint of the source's configuration, so data fetched under an
 // old configuration (another URL, list or filter) is never served after the source changes.
@@ -29,6 +44,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -109,12 +125,21 @@ class RecordCache {
   // The records of `source` for `variables`. `ttl_override` (seconds) replaces the source's
   // cache_ttl (a field's own cache_ttl). Errors: "source.not_found", or the fetch's Error when
   // nothing is cached.
+  // `keep_snapshot`: the asking field declares `snapshot: true`. Error "cache.rate_limited" when
+  // the key must be fetched and the source's budget of new keys is spent.
   Result<CachedRecords> get(const std::string& source, const sources::Variables& variables,
-                            std::optional<double> ttl_override = std::nullopt);
+                            std::optional<double> ttl_override = std::nullopt,
+                            bool keep_snapshot = false);
   // get() when it would not wait: the records already in memory (fresh, or stale with the
   // background refresh started). nullopt when get() would load a snapshot, fetch or wait.
+  // Never creates an entry.
   std::optional<CachedRecords> peek(const std::string& source, const sources::Variables& variables,
-                                    std::optional<double> ttl_override = std::nullopt);
+                                    std::optional<double> ttl_override = std::nullopt,
+                                    bool keep_snapshot = false);
+
+  // Record sets in memory and their RecordSet::memory_bytes, over all sources.
+  size_t entries() const;
+  size_t bytes() const;
 
   // Refetches, now and synchronously, every cached key of `source` (the variable-free key when
   // none is cached). Error "source.not_found" for an unknown source; fetch failures are listed
@@ -135,7 +160,31 @@ class RecordCache {
 
  private:
   struct Entry;
+  struct Usage {
+    size_t entries = 0;
+    size_t bytes = 0;
+  };
+  struct Bucket {
+    Clock::time_point full_at{};  // see take_new_key_token
+  };
   std::shared_ptr<Entry> entry_for(const std::string& source, const sources::Variables& variables);
+  std::shared_ptr<Entry> find_entry(const std::string& key);
+  // With mu_ held: LRU bookkeeping.
+  void touch(Entry& entry);
+  void evict_over_bounds(const Entry* spare);
+  bool over_bounds(const Usage& usage, bool total) const;
+  void remove_entry(Entry& entry);
+  // Charges the entry's current size to the totals and evicts beyond the bounds.
+  void account(const std::shared_ptr<Entry>& entry);
+  // Drops an entry that never got records and nobody else holds (a refused request).
+  void forget_if_empty(const std::shared_ptr<Entry>& entry);
+  // nullopt when a new key of `source` may be fetched now, else the seconds until it may.
+  std::optional<long long> take_new_key_token(const std::string& source);
+  // Snapshots: the entry's records are written when the key is worth keeping.
+  void note_served(const std::shared_ptr<Entry>& entry,
+                   const std::shared_ptr<sources::Source>& src);
+  bool write_snapshot(const Entry& entry, const sources::Source& src,
+                      const extract::RecordSet& records, Clock::time_point fetched_at);
   CachedRecords answer(const Entry& entry, double ttl, Clock::time_point now) const;
   CachedRecords serve_in_memory(const std::shared_ptr<Entry>& entry,
                                 const std::shared_ptr<sources::Source>& src, double ttl,
@@ -157,8 +206,15 @@ class RecordCache {
   Metrics& metrics_;
   CacheOptions options_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;  // a leaf: nothing else is locked while it is held
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;
+  std::list<Entry*> lru_;  // front: most recently used
+  Usage total_;
+  std::unordered_map<std::string, Usage> usage_;  // per source
+  Gauge* entries_gauge_;
+  Gauge* bytes_gauge_;
+  std::mutex buckets_mu_;
+  std::unordered_map<std::string, Bucket> buckets_;          // per source: new-key fetches
   std::map<std::string, Clock::time_point> last_scheduled_;  // per source, for tick()
 
   // The default executor's worker thread.

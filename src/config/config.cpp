@@ -450,13 +450,16 @@ class Validator {
           std::string pp = ptr + "/" + pointer_escape(key);
           std::optional<json> v;
           if (st.kind == Kind::object_map) {
-            if (kv.second.IsScalar()) {
+            if (kv.second.IsScalar() && st.object->find("default")) {
               // Shorthand: `name: default value`.
               v = json{{"default", kv.second.Scalar()}, {"required", false}, {"raw", false}};
             } else if (kv.second.IsMap()) {
               v = object(*st.object, p, pp, kv.second);
             } else {
-              add(p, kv.second, "expected an object or a default value, found " + shape(kv.second));
+              add(p, kv.second,
+                  std::string(st.object->find("default") ? "expected an object or a default value"
+                                                         : "expected an object") +
+                      ", found " + shape(kv.second));
             }
           } else {
             // Header values in an auth `headers` map are credentials.

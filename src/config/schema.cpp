@@ -121,6 +121,10 @@ std::vector<Setting> common_source_settings() {
       {.name = "columns",
        .kind = Kind::string_map,
        .description = "Column name → expression relative to each record"},
+      {.name = "snapshot",
+       .kind = Kind::boolean,
+       .description = "Keep a snapshot in the store of every key fetched (default: only keys "
+                      "served more than once, and the key without variables)"},
   };
 }
 
@@ -137,6 +141,25 @@ const Schema& auth_schema() {
 const Schema& source_schema() {
   catalog().require_registered();
   return catalog().source_schema();
+}
+
+// One entry of a field's `context:` (docs/fields.md, "Context").
+static const Schema& context_rule_schema() {
+  static const Schema s{
+      .name = "fields[].context.KEY",
+      .settings = {
+          integer("max_length",
+                  "Most bytes of the value (the operator limit --max-context-length applies too)",
+                  std::nullopt, 1, 1000000),
+          string("pattern",
+                 "I-Regexp (RFC 9485) the whole value must match, e.g. [A-Z]{2}; checked when "
+                 "the field is first used"),
+          {.name = "values",
+           .kind = Kind::list,
+           .description = "The only values accepted",
+           .item = Kind::string},
+      }};
+  return s;
 }
 
 const Schema& field_schema() {
@@ -156,6 +179,16 @@ const Schema& field_schema() {
           string("filter", "JSONPath filter over records, e.g. $[?@.fields.Active == true]"),
           integer("limit", "Default number of options returned", 20, 1, 1000),
           duration("cache_ttl", "Overrides the source's cache_ttl"),
+          {.name = "context",
+           .kind = Kind::object_map,
+           .description = "Context keys the field takes besides the names its variables use: "
+                          "key → {max_length, pattern, values}. Requests with other keys are "
+                          "refused (400 field.undeclared_context)",
+           .object = &context_rule_schema()},
+          {.name = "snapshot",
+           .kind = Kind::boolean,
+           .description = "Keep a snapshot in the store of every key this field asks for "
+                          "(default: only keys served more than once)"},
           map("data",
               "What each option carries for the form besides value and label: name → template or "
               "column, e.g. account_manager: fields.Account_x0020_Manager. Default: nothing; the "
@@ -291,6 +324,9 @@ std::string schema_markdown() {
   for (const Schema* n : auth_nested)
     if (std::find(nested.begin(), nested.end(), n) == nested.end()) schema_table(out, *n);
   schema_table(out, field_schema());
+  std::vector<const Schema*> field_nested;
+  nested_tables(field_schema(), field_nested);
+  for (const Schema* n : field_nested) schema_table(out, *n);
   return out.str();
 }
 

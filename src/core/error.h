@@ -27,6 +27,7 @@ enum class ErrorCategory {
   upstream,              // an upstream refused the request or answered something unusable (502)
   upstream_unavailable,  // an upstream could not be reached or kept throttling (502)
   timeout,               // an upstream did not answer in time (504)
+  rate_limited,          // over a per-source budget of new upstream fetches; retry later (429)
   internal,              // a bug or a failure inside extdata (500)
 };
 

@@ -38,6 +38,9 @@ constexpr std::array kCategories = {
                  "An upstream could not be reached, broke off, or kept throttling: try again "
                  "later."},
     CategoryInfo{C::timeout, "timeout", 504, 1, "An upstream did not answer in time."},
+    CategoryInfo{C::rate_limited, "rate_limited", 429, 1,
+                 "Too many new upstream fetches for one source in a short time: try again after "
+                 "the Retry-After seconds."},
     CategoryInfo{C::internal, "internal", 500, 1,
                  "A failure inside extdata (or an unregistered code): look at the server log."},
 };
@@ -132,6 +135,9 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"auth.unsupported_grant_type", C::upstream,
                   "The token endpoint does not support the client-credentials grant."},
     ErrorCodeInfo{"auth.unsupported_key", C::invalid_input, "The private key is not an RSA key."},
+    ErrorCodeInfo{
+        "cache.rate_limited", C::rate_limited,
+        "A source fetched its budget of new keys this minute (--max-new-keys-per-minute)."},
     ErrorCodeInfo{"cache.unavailable", C::upstream_unavailable,
                   "No records could be fetched or loaded for this request; retry."},
     ErrorCodeInfo{"cli.bad_var", C::invalid_input, "A --var option is not name=value."},
@@ -181,6 +187,8 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"extract.snapshot", C::internal, "A stored record snapshot is malformed."},
     ErrorCodeInfo{"field.bad_context", C::invalid_input,
                   "A context value is missing, too long, not text or not UTF-8."},
+    ErrorCodeInfo{"field.bad_context_rule", C::invalid_input,
+                  "A field's context: declaration is invalid (a pattern that does not compile)."},
     ErrorCodeInfo{"field.bad_filter", C::invalid_input, "A field's filter is not a JSONPath."},
     ErrorCodeInfo{"field.bad_key", C::invalid_input, "The key parameter of /value is missing."},
     ErrorCodeInfo{"field.bad_limit", C::invalid_input, "limit is not a whole number in 1..1000."},
@@ -189,11 +197,18 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"field.bad_query", C::invalid_input, "q is too long or not UTF-8."},
     ErrorCodeInfo{"field.bad_template", C::invalid_input,
                   "A field's value, label or variable template is malformed."},
+    ErrorCodeInfo{"field.context_rejected", C::invalid_input,
+                  "A context value does not match the field's declared pattern or values."},
+    ErrorCodeInfo{"field.context_too_long", C::invalid_input,
+                  "A context value is longer than the field's max_length or "
+                  "--max-context-length."},
     ErrorCodeInfo{"field.filter_failed", C::internal,
                   "A field's filter could not be evaluated over the records."},
     ErrorCodeInfo{"field.not_found", C::not_found, "No field with this name."},
     ErrorCodeInfo{"field.too_many_records", C::upstream,
                   "The source returned more records than a field can map."},
+    ErrorCodeInfo{"field.undeclared_context", C::invalid_input,
+                  "The request sends context keys the field does not declare."},
     ErrorCodeInfo{"graphsim.admin", C::invalid_input, "graphsim: a bad /_graphsim admin request."},
     ErrorCodeInfo{"graphsim.certificate", C::invalid_input,
                   "graphsim: a certificate in the fixture is unusable."},

@@ -38,6 +38,20 @@ struct Limits {
   size_t source_max_queued_fetches = 2;
   // How long a fetch waits for a slot before it is refused (milliseconds).
   size_t source_fetch_wait_ms = 2000;
+  // Bytes of one request context value (ctx.country=…); a field's `context:` may lower it.
+  size_t context_max_length = 256;
+  // Record sets the record cache keeps in memory, over all sources and per source
+  // (least recently used ones are evicted beyond either bound).
+  size_t cache_max_entries = 10000;
+  size_t cache_source_max_entries = 1000;
+  // Memory of the cached record sets (RecordSet::memory_bytes), in MiB, overall and per source.
+  size_t cache_max_mb = 1024;
+  size_t cache_source_max_mb = 512;
+  // Snapshots kept in the store per source (the oldest are deleted beyond it).
+  size_t snapshot_max_per_source = 100;
+  // Upstream fetches of keys not in memory, per source and minute (a token bucket that
+  // allows this many at once and refills at this rate).
+  size_t new_keys_per_minute = 120;
 };
 
 // The limits in force (process-wide, read-only after start-up).

@@ -1,5 +1,6 @@
 #include "fields/field_service.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <mutex>
@@ -7,6 +8,7 @@
 
 #include "core/bounded_json.h"
 #include "core/error_json.h"
+#include "core/limits.h"
 #include "core/time.h"
 #include "extract/json_text.h"
 #include "extract/utf8.h"
@@ -16,7 +18,6 @@ namespace extdata::fields {
 namespace {
 
 constexpr size_t kMaxContextKey = 256;
-constexpr size_t kMaxContextValue = 4096;
 constexpr size_t kMaxQuery = 1024;
 
 void append_timestamp(std::string& out, std::int64_t seconds) {
@@ -56,9 +57,12 @@ Status check_context(const Context& context) {
             "context keys are names such as country or fields.country");
       }
     }
-    if (value.size() > kMaxContextValue) {
-      return Error("field.bad_context", "context value of '" + key + "' is longer than 4096 bytes",
-                   "send the stored key of the other field, not its data");
+    if (value.size() > limits().context_max_length) {
+      return Error("field.context_too_long",
+                   "context value of '" + key + "' is " + std::to_string(value.size()) +
+                       " bytes, over " + describe_limit(&Limits::context_max_length),
+                   "send the stored key of the other field, not its data")
+          .with("key", key);
     }
     if (extract::utf8::find_invalid(key) != std::string_view::npos ||
         extract::utf8::find_invalid(value) != std::string_view::npos) {
@@ -66,6 +70,70 @@ Status check_context(const Context& context) {
                    "send UTF-8 text");
     }
   }
+  return ok_status();
+}
+
+// "'a', 'b'" of at most a few names, each shortened: the names come from the caller.
+std::string quoted_names(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 5;
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i) {
+    if (i) out += ", ";
+    out += "'" + names[i].substr(0, 64) + "'";
+  }
+  if (names.size() > kShown) out += " and " + std::to_string(names.size() - kShown) + " more";
+  return out;
+}
+
+Status check_rule(const FieldMapping& mapping, const std::string& key, const ContextRule& rule,
+                  const std::string& value) {
+  const std::string where = "fields." + mapping.name + ".context." + key;
+  if (rule.max_length && value.size() > *rule.max_length) {
+    return Error("field.context_too_long",
+                 "context value of '" + key + "' is " + std::to_string(value.size()) +
+                     " bytes; field '" + mapping.name + "' takes at most " +
+                     std::to_string(*rule.max_length) + " (" + where + ".max_length)",
+                 "send the stored key of the other field, not its data")
+        .with("key", key);
+  }
+  if (!rule.values.empty() &&
+      std::find(rule.values.begin(), rule.values.end(), value) == rule.values.end()) {
+    return Error("field.context_rejected",
+                 "context value of '" + key + "' is not one of the values field '" + mapping.name +
+                     "' accepts (" + where + ".values)",
+                 "send one of the declared values")
+        .with("key", key);
+  }
+  if (rule.pattern && !rule.pattern->full_match(value)) {
+    return Error("field.context_rejected",
+                 "context value of '" + key + "' does not match " + rule.pattern_text + " (" +
+                     where + ".pattern)",
+                 "send a value the whole of which matches the pattern")
+        .with("key", key);
+  }
+  return ok_status();
+}
+
+// A field takes only the context keys it declares (its variables' names and `context:`), each
+// within its rule: callers choose these values, and every distinct one is a cache key.
+Status check_declared_context(const FieldMapping& mapping, const Context& context) {
+  std::vector<std::string> undeclared;
+  for (const auto& [key, value] : context)
+    if (!mapping.context.contains(key)) undeclared.push_back(key);
+  if (!undeclared.empty()) {
+    std::vector<std::string> declared;
+    for (const auto& [key, rule] : mapping.context) declared.push_back(key);
+    Error error(
+        "field.undeclared_context",
+        "field '" + mapping.name + "' does not take the context key" +
+            (undeclared.size() > 1 ? "s " : " ") + quoted_names(undeclared) +
+            (declared.empty() ? "; it takes no context" : "; it takes " + quoted_names(declared)),
+        "send only the keys the field declares; an admin can declare more under the "
+        "field's context:");
+    return error.with("undeclared", quoted_names(undeclared));
+  }
+  for (const auto& [key, value] : context)
+    EXTDATA_TRY(check_rule(mapping, key, mapping.context.find(key)->second, value));
   return ok_status();
 }
 
@@ -335,6 +403,7 @@ Result<sources::Variables> FieldService::resolve_variables(const std::string& fi
                                                            const Context& context) {
   EXTDATA_TRY(check_context(context));
   EXTDATA_ASSIGN_OR_RETURN(auto compiled_field, compiled(field));
+  EXTDATA_TRY(check_declared_context(compiled_field->mapping, context));
   return variables_for(compiled_field->mapping, context);
 }
 
@@ -344,8 +413,10 @@ Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
   Resolved out;
   EXTDATA_ASSIGN_OR_RETURN(out.field, compiled(name));
   const FieldMapping& mapping = out.field->mapping;
+  EXTDATA_TRY(check_declared_context(mapping, context));
   EXTDATA_ASSIGN_OR_RETURN(auto variables, variables_for(mapping, context));
-  EXTDATA_ASSIGN_OR_RETURN(out.cached, cache_.get(mapping.source, variables, mapping.cache_ttl));
+  EXTDATA_ASSIGN_OR_RETURN(
+      out.cached, cache_.get(mapping.source, variables, mapping.cache_ttl, mapping.snapshot));
   const auto records = out.cached.records;
   const auto field = out.field;
   EXTDATA_ASSIGN_OR_RETURN(
@@ -445,9 +516,11 @@ std::optional<Result<std::string>> FieldService::options_json_if_ready(const std
     resolved.field = it->second;
   }
   const FieldMapping& mapping = resolved.field->mapping;
+  if (auto checked = check_declared_context(mapping, query.context); !checked.ok())
+    return Result<std::string>(checked.error());
   auto variables = variables_for(mapping, query.context);
   if (!variables.ok()) return Result<std::string>(variables.error());
-  auto cached = cache_.peek(mapping.source, *variables, mapping.cache_ttl);
+  auto cached = cache_.peek(mapping.source, *variables, mapping.cache_ttl, mapping.snapshot);
   if (!cached) return std::nullopt;
   auto built = cached->derived->find(resolved.field->tag);
   if (!built) return std::nullopt;  // the table is built on first use, which takes a while
@@ -501,6 +574,7 @@ Result<std::vector<std::string>> FieldService::check(const config::FieldConfig& 
                                                      const Context& context) {
   EXTDATA_TRY(check_context(context));
   EXTDATA_ASSIGN_OR_RETURN(auto mapping, FieldMapping::compile(field));
+  EXTDATA_TRY(check_declared_context(mapping, context));
   if (!sources_(field.source)) {
     return Error(
         "source.not_found",
@@ -512,7 +586,7 @@ Result<std::vector<std::string>> FieldService::check(const config::FieldConfig& 
     // Without the context a dependent field cannot be sampled; the templates still compiled.
     return std::vector<std::string>{"not checked against records: " + variables.error().message};
   }
-  auto cached = cache_.get(field.source, *variables, mapping.cache_ttl);
+  auto cached = cache_.get(field.source, *variables, mapping.cache_ttl, mapping.snapshot);
   if (!cached.ok()) {
     return std::vector<std::string>{"not checked against records: " + cached.error().message};
   }

@@ -54,6 +54,43 @@ void collect_names(simdjson::dom::element value, const std::string& prefix, int 
   }
 }
 
+Result<ContextRule> compile_context_rule(const config::FieldConfig& field, const std::string& key,
+                                         const nlohmann::json& spec) {
+  ContextRule rule;
+  if (!spec.is_object()) return rule;
+  if (const auto it = spec.find("max_length"); it != spec.end() && it->is_number_integer()) {
+    rule.max_length = static_cast<size_t>(std::max<long long>(0, it->get<long long>()));
+  }
+  if (const auto it = spec.find("pattern"); it != spec.end() && it->is_string()) {
+    rule.pattern_text = it->get<std::string>();
+    auto compiled = extract::IRegexp::compile(rule.pattern_text);
+    if (!compiled.ok()) {
+      return Error(
+          "field.bad_context_rule",
+          "fields." + field.name + ".context." + key + ".pattern: " + compiled.error().message,
+          "write an I-Regexp (RFC 9485) the whole value must match, e.g. [A-Z]{2}");
+    }
+    rule.pattern = std::move(compiled).value();
+  }
+  if (const auto it = spec.find("values"); it != spec.end() && it->is_array()) {
+    for (const auto& value : *it)
+      rule.values.push_back(value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return rule;
+}
+
+// Declared context: the names the variables' templates use, then the `context:` section.
+Status compile_context(const config::FieldConfig& field, FieldMapping& mapping) {
+  for (const auto& [variable, tmpl] : mapping.variables)
+    for (const auto& name : tmpl.referenced_names()) mapping.context.try_emplace(name);
+  const auto it = field.spec.find("context");
+  if (it == field.spec.end() || !it->is_object()) return ok_status();
+  for (const auto& [key, spec] : it->items()) {
+    EXTDATA_ASSIGN_OR_RETURN(mapping.context[key], compile_context_rule(field, key, spec));
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<FieldMapping> FieldMapping::compile(const config::FieldConfig& field) {
@@ -129,6 +166,10 @@ Result<FieldMapping> FieldMapping::compile(const config::FieldConfig& field) {
   }
   if (const auto it = spec.find("cache_ttl"); it != spec.end() && it->is_number()) {
     mapping.cache_ttl = it->get<double>();
+  }
+  EXTDATA_TRY(compile_context(field, mapping));
+  if (const auto it = spec.find("snapshot"); it != spec.end() && it->is_boolean()) {
+    mapping.snapshot = it->get<bool>();
   }
   return mapping;
 }

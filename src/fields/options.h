@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "extract/jsonpath/iregexp.h"
 #include "extract/jsonpath/jsonpath.h"
 #include "extract/record_set.h"
 #include "extract/template.h"
@@ -30,6 +31,15 @@ namespace extdata::fields {
 
 constexpr int kMinLimit = 1;
 constexpr int kMaxLimit = 1000;
+
+// What a field accepts for one context key (`context:` in the field; keys its variables name
+// are declared implicitly with no rule but the global length limit).
+struct ContextRule {
+  std::optional<size_t> max_length;         // bytes; limits().context_max_length applies as well
+  std::optional<extract::IRegexp> pattern;  // the whole value must match
+  std::string pattern_text;
+  std::vector<std::string> values;  // when not empty: the only values accepted
+};
 
 struct FieldMapping {
   std::string name;
@@ -45,6 +55,9 @@ struct FieldMapping {
       variables;  // source variable → template over the context
   int limit = 20;
   std::optional<double> cache_ttl;  // seconds
+  // The context keys the field accepts: every name its variables use, and `context:`.
+  std::map<std::string, ContextRule, std::less<>> context;
+  bool snapshot = false;  // `snapshot: true`: keep a snapshot of every key it asks for
   // What an option carries besides value and label (`data:`), by name. Empty:
   // nothing — a record's other columns never leave the server unless declared.
   std::vector<std::pair<std::string, extract::Template>> data;

@@ -129,6 +129,11 @@ class Store {
 
   virtual Status put_snapshot(const Snapshot& snapshot) = 0;
   virtual Result<std::optional<Snapshot>> get_snapshot(const std::string& key) = 0;
+  // The number of snapshots stored for `source`.
+  virtual Result<size_t> count_snapshots(const std::string& source) = 0;
+  // Deletes the oldest snapshots of `source` (by fetched_at) beyond the newest `keep`;
+  // returns how many were deleted.
+  virtual Result<size_t> trim_snapshots(const std::string& source, size_t keep) = 0;
 
   virtual Status put_status(const SourceStatus& status) = 0;
   virtual Result<std::optional<SourceStatus>> get_status(const std::string& source) = 0;

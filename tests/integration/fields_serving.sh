@@ -376,8 +376,12 @@ http GET "$API/fields/city/options?ctx.coun%01try=Germany" "$R"
 expect_eq "ctx key with a control character → 400 field.bad_context" "$CODE $(j "$BODY" 'j.error.code')" '400 field.bad_context'
 http GET "$API/fields/city/options?ctx.country=%FF%FE" "$R"
 expect_eq "ctx value not UTF-8 → 400 field.bad_context" "$CODE $(j "$BODY" 'j.error.code')" '400 field.bad_context'
-http GET "$API/fields/city/options?ctx.country=$(printf 'x%.0s' $(seq 4097))" "$R"
-expect_eq "ctx value over 4096 bytes → 400 field.bad_context" "$CODE $(j "$BODY" 'j.error.code')" '400 field.bad_context'
+http GET "$API/fields/city/options?ctx.country=$(printf 'x%.0s' $(seq 257))" "$R"
+expect_eq "ctx value over 256 bytes → 400 field.context_too_long naming the limit" \
+  "$CODE $(j "$BODY" '[j.error.code, /context_max_length/.test(j.error.message)]')" '400 ["field.context_too_long",true]'
+http GET "$API/fields/city/options?ctx.country=Germany&ctx.evil=1" "$R"
+expect_eq "ctx key the field does not declare → 400 field.undeclared_context naming it" \
+  "$CODE $(j "$BODY" '[j.error.code, /'"'"'evil'"'"'/.test(j.error.message)]')" '400 ["field.undeclared_context",true]'
 http POST "$API/fields/city/options" "$R" -d '{"context": ["Germany"]}'
 expect_eq "POST context that is not an object → 400 field.bad_context" "$CODE $(j "$BODY" 'j.error.code')" '400 field.bad_context'
 http POST "$API/fields/city/options" "$R" -d '{"context": {"country": {"name": "Germany"}}}'

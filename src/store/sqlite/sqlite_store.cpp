@@ -393,6 +393,36 @@ class SqliteStore final : public Store {
     return std::optional<Snapshot>(std::move(snapshot));
   }
 
+  Result<size_t> count_snapshots(const std::string& source) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT count(*) FROM snapshots WHERE source=?");
+    s.bind(1, source);
+    if (s.step() != SQLITE_ROW) return db_error(db_, "counting snapshots");
+    return static_cast<size_t>(s.integer(0));
+  }
+
+  Result<size_t> trim_snapshots(const std::string& source, size_t keep) override {
+    std::lock_guard lock(mu_);
+    EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
+    // Ties on fetched_at (one second) go by key, so the choice is stable.
+    static constexpr const char* kOld =
+        "SELECT key FROM snapshots WHERE source=?1 ORDER BY fetched_at DESC, key DESC "
+        "LIMIT -1 OFFSET ?2";
+    Stmt chunks(db_,
+                (std::string("DELETE FROM snapshot_chunks WHERE key IN (") + kOld + ")").c_str());
+    chunks.bind(1, source).bind(2, static_cast<std::int64_t>(keep));
+    Stmt rows(db_, (std::string("DELETE FROM snapshots WHERE key IN (") + kOld + ")").c_str());
+    rows.bind(1, source).bind(2, static_cast<std::int64_t>(keep));
+    if (chunks.step() != SQLITE_DONE || rows.step() != SQLITE_DONE) {
+      Error error = db_error(db_, "deleting old snapshots");
+      (void)exec("ROLLBACK");
+      return error;
+    }
+    const auto deleted = static_cast<size_t>(sqlite3_changes(db_));
+    EXTDATA_TRY(exec("COMMIT"));
+    return deleted;
+  }
+
   Status put_status(const SourceStatus& st) override {
     std::lock_guard lock(mu_);
     Stmt s(db_,

@@ -17,6 +17,7 @@
 #include "api/access.h"
 #include "api/api_server.h"
 #include "api/static_files.h"
+#include "core/limits.h"
 #include "http/curl_client.h"
 #include "unit/sources_rest/scripted_server.h"
 
@@ -295,6 +296,92 @@ TEST_F(ApiLimitsTest, HealthzIsAnsweredWhileEveryWorkerIsBusy) {
   EXPECT_EQ(h->status, 200);
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->status, 200);
+}
+
+// Row 6: 3,300 anonymous requests with distinct ctx.country values grew RSS from 33 to 266 MB,
+// wrote 3,303 snapshot rows and sent 6,602 upstream requests; nothing was ever evicted.
+TEST_F(ApiLimitsTest, DistinctContextValuesAreBoundedInMemorySnapshotsAndUpstreamFetches) {
+  Limits bounded = limits();
+  bounded.new_keys_per_minute = 50;
+  bounded.cache_source_max_entries = 20;
+  bounded.snapshot_max_per_source = 10;
+  ScopedLimits scoped(bounded);
+  testing::RecordingServer upstream([](int, const server::Request&) {
+    return server::Response::json(200, R"({"items":[{"id":1,"fields":{"Title":"X"}}]})");
+  });
+  const json source = {{"type", "rest"},
+                       {"url", upstream.url("/cities?country={country}")},
+                       {"records", "$.items[*]"},
+                       {"variables", {{"country", {{"required", true}}}}}};
+  ASSERT_EQ(call("PUT", "/api/v1/sources/cities", admin_, source.dump()).status, 201);
+  ASSERT_EQ(call("PUT", "/api/v1/fields/city", admin_,
+                 R"({"source":"cities","variables":{"country":"{country}"}})")
+                .status,
+            201);
+  ASSERT_EQ(call("PUT", "/api/v1/fields/kept_city", admin_,
+                 R"({"source":"cities","variables":{"country":"{country}"},"snapshot":true})")
+                .status,
+            201);
+  // 15 keys through a field that keeps a snapshot of every key: the newest 10 rows stay.
+  for (int i = 0; i < 15; ++i) {
+    auto r = call("GET", "/api/v1/fields/kept_city/options?ctx.country=K" + std::to_string(i));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  EXPECT_EQ(*runtime_->store().count_snapshots("cities"), 10u);
+
+  // 300 distinct values, each asked once by an anonymous caller.
+  int answered = 0, refused = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto r = call("GET", "/api/v1/fields/city/options?ctx.country=C" + std::to_string(i));
+    if (r.status == 200) {
+      ++answered;
+    } else {
+      ++refused;
+      EXPECT_EQ(r.status, 429) << r.body;
+      EXPECT_EQ(body(r)["error"]["code"], "cache.rate_limited");
+      // 50 a minute: one more every 1.2 s, announced in whole seconds.
+      EXPECT_EQ(r.header("Retry-After").value_or(""), "2");
+    }
+  }
+  EXPECT_EQ(upstream.received().size(), 50u) << "the source's budget of new keys a minute";
+  EXPECT_EQ(answered, 35);
+  EXPECT_EQ(refused, 265);
+  EXPECT_LE(metrics_.gauge("extdata_cache_entries").value(), 20);
+  EXPECT_EQ(metrics_.counter_value("extdata_cache_evictions_total", {{"source", "cities"}}), 30);
+  EXPECT_EQ(*runtime_->store().count_snapshots("cities"), 10u)
+      << "keys served once leave no snapshot";
+
+  auto undeclared = call("GET", "/api/v1/fields/city/options?ctx.country=C1&ctx.evil=1");
+  EXPECT_EQ(undeclared.status, 400);
+  EXPECT_EQ(body(undeclared)["error"]["code"], "field.undeclared_context");
+  EXPECT_NE(body(undeclared)["error"]["message"].get<std::string>().find("'evil'"),
+            std::string::npos)
+      << undeclared.body;
+  expect_alive();
+}
+
+TEST_F(ApiLimitsTest, UndeclaredContextKeysAre400OnTheInlineAndTheWorkerPath) {
+  testing::RecordingServer upstream([](int, const server::Request&) {
+    return server::Response::json(200, R"({"items":[{"id":1,"fields":{"Title":"X"}}]})");
+  });
+  const json source = {
+      {"type", "rest"}, {"url", upstream.url("/customers")}, {"records", "$.items[*]"}};
+  ASSERT_EQ(call("PUT", "/api/v1/sources/crm", admin_, source.dump()).status, 201);
+  ASSERT_EQ(call("PUT", "/api/v1/fields/customer", admin_, R"({"source":"crm"})").status, 201);
+  auto first = call("GET", "/api/v1/fields/customer/options?ctx.country=DE", reader_);
+  EXPECT_EQ(first.status, 400) << first.body;
+  EXPECT_EQ(body(first)["error"]["code"], "field.undeclared_context");
+  ASSERT_EQ(call("GET", "/api/v1/fields/customer/options", reader_).status, 200);
+  // Now field, records and table are in memory: the answer comes from the network thread.
+  auto inline_answer = call("GET", "/api/v1/fields/customer/options?ctx.country=DE", reader_);
+  EXPECT_EQ(inline_answer.status, 400) << inline_answer.body;
+  EXPECT_NE(body(inline_answer)["error"]["message"].get<std::string>().find("'country'"),
+            std::string::npos);
+  auto posted =
+      call("POST", "/api/v1/fields/customer/options", reader_, R"({"context":{"country":"DE"}})");
+  EXPECT_EQ(posted.status, 400);
+  EXPECT_EQ(upstream.received().size(), 1u);
+  expect_alive();
 }
 
 }  // namespace

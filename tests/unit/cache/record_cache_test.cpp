@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cache_test_support.h"
+#include "core/limits.h"
 #include "extract/json_text.h"
 
 namespace extdata::cache {
@@ -41,6 +42,20 @@ class RecordCacheTest : public ::testing::Test {
     return metrics_.counter_value(name, {{"source", "cities"}});
   }
 
+  // A key answered twice is worth a snapshot; its write runs on the executor.
+  void serve_twice_and_persist(const sources::Variables& variables) {
+    ASSERT_TRUE(cache_->get("cities", variables).ok());
+    ASSERT_TRUE(cache_->get("cities", variables).ok());
+    executor_.run_all();
+    ASSERT_EQ(snapshots(), 1u);
+  }
+
+  size_t snapshots(const std::string& source = "cities") {
+    auto count = store_->count_snapshots(source);
+    EXPECT_TRUE(count.ok());
+    return count.ok() ? *count : 0;
+  }
+
   TempDir dir_;
   std::unique_ptr<store::Store> store_;
   ManualClock clock_;
@@ -65,7 +80,7 @@ TEST_F(RecordCacheTest, MissFetchesOnceThenFreshHitsComeFromMemory) {
   EXPECT_EQ(counter("extdata_cache_misses_total"), 1);
   EXPECT_EQ(counter("extdata_cache_hits_total"), 1);
   EXPECT_EQ(counter("extdata_cache_refreshes_total"), 1);
-  EXPECT_EQ(executor_.pending(), 0u);
+  EXPECT_EQ(executor_.pending(), 1u) << "only the snapshot write of the key served twice";
 }
 
 TEST_F(RecordCacheTest, DifferentVariablesAreDifferentRecordSets) {
@@ -142,7 +157,9 @@ TEST_F(RecordCacheTest, FailedRefreshServesStaleDataWithTheErrorAndRecordsStatus
   EXPECT_DOUBLE_EQ(served->age_seconds, 120);
   ASSERT_TRUE(served->error.has_value());
   EXPECT_EQ(served->error->code, "source.upstream_error");
-  EXPECT_EQ(executor_.pending(), 0u) << "no retry before the error backoff";
+  EXPECT_EQ(executor_.run_all(), 1u) << "the snapshot write of the key served thrice; no retry "
+                                        "before the error backoff";
+  EXPECT_EQ(source_->fetches, 2);
 
   auto status = store_->get_status("cities");
   ASSERT_TRUE(status.ok() && status->has_value());
@@ -188,7 +205,7 @@ TEST_F(RecordCacheTest, UnknownSourceIsAnError) {
 }
 
 TEST_F(RecordCacheTest, RestartServesTheSnapshotWithoutFetching) {
-  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  serve_twice_and_persist({{"country", "DE"}});
   cache_.reset();
   cache_ = make_cache();  // a new process over the same store
   clock_.advance(10s);
@@ -203,7 +220,7 @@ TEST_F(RecordCacheTest, RestartServesTheSnapshotWithoutFetching) {
 }
 
 TEST_F(RecordCacheTest, RestartWhileUpstreamFailsServesTheLastGoodDataStale) {
-  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  serve_twice_and_persist({{"country", "DE"}});
   cache_.reset();
   cache_ = make_cache();
   clock_.advance(3600s);
@@ -223,7 +240,7 @@ TEST_F(RecordCacheTest, RestartWhileUpstreamFailsServesTheLastGoodDataStale) {
 }
 
 TEST_F(RecordCacheTest, ChangedSourceConfigDoesNotServeOldSnapshots) {
-  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  serve_twice_and_persist({{"country", "DE"}});
   source_->mutable_config().spec["url"] = "https://example.test/other-list";
   cache_->invalidate("cities");
   source_->fail = true;
@@ -310,6 +327,188 @@ TEST_F(RecordCacheTest, DerivedDataIsBuiltOncePerRecordSet) {
   cache_->drop_derived("field#");
   ASSERT_TRUE(cache_->get("cities", {})->derived->get_or_build("field#1", build).ok());
   EXPECT_EQ(builds, 2);
+}
+
+// ---- Bounds (issue 15, row 6): LRU, snapshot retention, new-key rate limit ----
+
+Limits with(std::function<void(Limits&)> change) {
+  Limits l = limits();
+  change(l);
+  return l;
+}
+
+TEST_F(RecordCacheTest, LeastRecentlyUsedKeyIsEvictedBeyondTheSourceEntryBound) {
+  ScopedLimits bound(with([](Limits& l) { l.cache_source_max_entries = 2; }));
+  ASSERT_TRUE(cache_->get("cities", {{"country", "A"}}).ok());
+  ASSERT_TRUE(cache_->get("cities", {{"country", "B"}}).ok());
+  ASSERT_TRUE(cache_->get("cities", {{"country", "A"}}).ok());  // A is now the more recent
+  ASSERT_TRUE(cache_->get("cities", {{"country", "C"}}).ok());
+  EXPECT_EQ(cache_->entries(), 2u);
+  EXPECT_EQ(counter("extdata_cache_evictions_total"), 1);
+  EXPECT_EQ(metrics_.gauge("extdata_cache_entries").value(), 2);
+  ASSERT_TRUE(cache_->get("cities", {{"country", "A"}}).ok());
+  EXPECT_EQ(source_->fetches, 3) << "A stayed in memory";
+  ASSERT_TRUE(cache_->get("cities", {{"country", "B"}}).ok());
+  EXPECT_EQ(source_->fetches, 4) << "B was evicted and is fetched again";
+  EXPECT_EQ(cache_->entries(), 2u);
+}
+
+TEST_F(RecordCacheTest, RecordSetsBeyondTheByteBoundAreEvictedAndServedSetsStayAlive) {
+  // ~300 KB of records per key; the bound is 1 MiB per source.
+  const std::string big(300 * 1024, 'x');
+  source_ = std::make_shared<FakeSource>(
+      "cities", nlohmann::json{{"cache_ttl", 60}}, [&](const sources::Variables&, int n) {
+        return R"([{"id":)" + std::to_string(n) + R"(,"blob":")" + big + R"("}])";
+      });
+  ScopedLimits bound(with([](Limits& l) { l.cache_source_max_mb = 1; }));
+  auto first = cache_->get("cities", {{"country", "A"}});
+  ASSERT_TRUE(first.ok());
+  EXPECT_GE(cache_->bytes(), big.size());
+  for (const char* key : {"B", "C", "D", "E"})
+    ASSERT_TRUE(cache_->get("cities", {{"country", key}}).ok());
+  EXPECT_LE(cache_->bytes(), size_t{1} << 20);
+  EXPECT_LT(cache_->entries(), 5u);
+  EXPECT_EQ(counter("extdata_cache_evictions_total"),
+            5 - static_cast<long long>(cache_->entries()));
+  EXPECT_EQ(first->records->size(), 1u) << "the evicted set lives on with whoever holds it";
+  ASSERT_TRUE(cache_->get("cities", {{"country", "A"}}).ok());
+  EXPECT_EQ(source_->fetches, 6) << "A was evicted first";
+}
+
+TEST_F(RecordCacheTest, TheOverallBoundCountsEverySource) {
+  auto towns = std::make_shared<FakeSource>("towns", nlohmann::json{{"cache_ttl", 60}},
+                                            testing_support::cities_body);
+  CacheOptions options;
+  options.executor = executor_.executor();
+  RecordCache cache(
+      *store_,
+      [&](const std::string& name) -> std::shared_ptr<sources::Source> {
+        return name == "cities" ? source_ : name == "towns" ? towns : nullptr;
+      },
+      clock_, metrics_, options);
+  ScopedLimits bound(with([](Limits& l) { l.cache_max_entries = 2; }));
+  ASSERT_TRUE(cache.get("cities", {{"country", "A"}}).ok());
+  ASSERT_TRUE(cache.get("towns", {{"country", "A"}}).ok());
+  ASSERT_TRUE(cache.get("towns", {{"country", "B"}}).ok());
+  EXPECT_EQ(cache.entries(), 2u);
+  EXPECT_EQ(counter("extdata_cache_evictions_total"), 1) << "cities?country=A was the oldest";
+}
+
+TEST_F(RecordCacheTest, AnEntryWhoseFetchIsInFlightIsNotEvictedSoWaitersShareOneFetch) {
+  auto towns = std::make_shared<FakeSource>("towns", nlohmann::json{{"cache_ttl", 60}},
+                                            testing_support::cities_body);
+  CacheOptions options;
+  options.executor = executor_.executor();
+  RecordCache cache(
+      *store_,
+      [&](const std::string& name) -> std::shared_ptr<sources::Source> {
+        return name == "cities" ? source_ : name == "towns" ? towns : nullptr;
+      },
+      clock_, metrics_, options);
+  ScopedLimits bound(with([](Limits& l) { l.cache_max_entries = 1; }));
+  source_->close_gate();
+  std::shared_ptr<const extract::RecordSet> got[2];
+  std::thread first([&] { got[0] = cache.get("cities", {{"country", "DE"}})->records; });
+  source_->wait_entered();
+  std::thread second([&] { got[1] = cache.get("cities", {{"country", "DE"}})->records; });
+  while (counter("extdata_cache_misses_total") < 2) std::this_thread::yield();
+  // A new key of another source goes over the bound while DE is being fetched.
+  ASSERT_TRUE(cache.get("towns", {}).ok());
+  source_->open_gate();
+  first.join();
+  second.join();
+  EXPECT_EQ(source_->fetches, 1) << "single-flight held although the bound was exceeded";
+  ASSERT_NE(got[0], nullptr);
+  EXPECT_EQ(got[0], got[1]);
+  EXPECT_EQ(cache.entries(), 1u) << "back within the bound once the fetch is done";
+}
+
+TEST_F(RecordCacheTest, AStaleEntryWithAQueuedRefreshIsNotEvicted) {
+  ScopedLimits bound(with([](Limits& l) { l.cache_source_max_entries = 1; }));
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  clock_.advance(61s);
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}})->stale);
+  ASSERT_TRUE(cache_->get("cities", {{"country", "FR"}}).ok());
+  EXPECT_EQ(counter("extdata_cache_evictions_total"), 0) << "DE waits for its refresh";
+  EXPECT_EQ(executor_.run_all(), 1u);
+  auto fresh = cache_->get("cities", {{"country", "DE"}});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE(fresh->stale) << "stale-while-revalidate delivered the refreshed records";
+  EXPECT_EQ(first_title(*fresh), "Berlin v3");
+  EXPECT_EQ(cache_->entries(), 1u);
+  EXPECT_EQ(source_->fetches, 3);
+}
+
+TEST_F(RecordCacheTest, AKeyServedOnceLeavesNoSnapshotAndIsWrittenOnItsSecondAnswer) {
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  EXPECT_EQ(snapshots(), 0u) << "one answer: not worth keeping";
+  EXPECT_EQ(executor_.pending(), 0u);
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  EXPECT_EQ(executor_.run_all(), 1u) << "the second answer queues the write";
+  EXPECT_EQ(snapshots(), 1u);
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  EXPECT_EQ(executor_.pending(), 0u) << "written once";
+  EXPECT_EQ(source_->fetches, 1);
+}
+
+TEST_F(RecordCacheTest, VariableFreeKeysAndDeclaredSnapshotsAreWrittenWithTheirFetch) {
+  ASSERT_TRUE(cache_->get("cities", {}).ok());
+  EXPECT_EQ(snapshots(), 1u) << "one key per source: always kept";
+  ASSERT_TRUE(cache_->get("cities", {{"country", "FR"}}, std::nullopt, true).ok());
+  EXPECT_EQ(snapshots(), 2u) << "the asking field declares snapshot: true";
+  source_->mutable_config().spec["snapshot"] = true;
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  EXPECT_EQ(snapshots(), 3u) << "the source declares snapshot: true";
+  EXPECT_EQ(executor_.pending(), 0u);
+}
+
+TEST_F(RecordCacheTest, SnapshotsPerSourceAreBoundedAndTheOldestGoFirst) {
+  ScopedLimits bound(with([](Limits& l) { l.snapshot_max_per_source = 3; }));
+  source_->mutable_config().spec["snapshot"] = true;
+  for (const char* key : {"K1", "K2", "K3", "K4", "K5"}) {
+    ASSERT_TRUE(cache_->get("cities", {{"country", key}}).ok());
+    clock_.advance(1s);
+  }
+  EXPECT_EQ(snapshots(), 3u);
+  cache_.reset();
+  cache_ = make_cache();
+  source_->fail = true;
+  EXPECT_TRUE(cache_->get("cities", {{"country", "K5"}}).ok()) << "the newest are kept";
+  EXPECT_TRUE(cache_->get("cities", {{"country", "K3"}}).ok());
+  EXPECT_FALSE(cache_->get("cities", {{"country", "K2"}}).ok()) << "the oldest were deleted";
+  EXPECT_EQ(source_->fetches, 6);
+}
+
+TEST_F(RecordCacheTest, NewKeysBeyondTheBudgetAreRefusedWithRetryAfterUntilTheBucketRefills) {
+  ScopedLimits bound(with([](Limits& l) { l.new_keys_per_minute = 2; }));
+  ASSERT_TRUE(cache_->get("cities", {{"country", "A"}}).ok());
+  ASSERT_TRUE(cache_->get("cities", {{"country", "B"}}).ok());
+  auto refused = cache_->get("cities", {{"country", "C"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "cache.rate_limited");
+  EXPECT_EQ(refused.error().category(), ErrorCategory::rate_limited);
+  EXPECT_EQ(refused.error().details.at("retry_after"), "30");
+  EXPECT_NE(refused.error().hint.find("--max-new-keys-per-minute"), std::string::npos);
+  EXPECT_EQ(source_->fetches, 2);
+  EXPECT_EQ(cache_->entries(), 2u) << "a refused key leaves no entry behind";
+  EXPECT_EQ(counter("extdata_cache_rate_limited_total"), 1);
+  EXPECT_TRUE(cache_->get("cities", {{"country", "A"}}).ok()) << "cached keys need no token";
+  clock_.advance(29s);
+  EXPECT_FALSE(cache_->get("cities", {{"country", "C"}}).ok());
+  clock_.advance(1s);
+  EXPECT_TRUE(cache_->get("cities", {{"country", "C"}}).ok()) << "one token refilled in 30 s";
+  EXPECT_EQ(source_->fetches, 3);
+}
+
+TEST_F(RecordCacheTest, RefreshesOfCachedKeysDoNotSpendTheNewKeyBudget) {
+  ScopedLimits bound(with([](Limits& l) { l.new_keys_per_minute = 1; }));
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}}).ok());
+  clock_.advance(61s);
+  ASSERT_TRUE(cache_->get("cities", {{"country", "DE"}})->stale);
+  executor_.run_all();
+  ASSERT_TRUE(cache_->refresh("cities").ok());
+  EXPECT_EQ(source_->fetches, 3);
+  EXPECT_FALSE(cache_->get("cities", {{"country", "DE"}})->stale);
 }
 
 TEST(RecordCacheKey, IsCanonicalAndEscapesSeparators) {

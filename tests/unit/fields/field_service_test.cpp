@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../cache/cache_test_support.h"
+#include "core/limits.h"
 
 namespace extdata::fields {
 namespace {
@@ -178,7 +179,7 @@ TEST_F(FieldServiceTest, MalformedContextIsRejected) {
   EXPECT_EQ(r.error().code, "field.bad_context");
   r = service_->options("city", query("", {{"country", std::string(5000, 'x')}}));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "field.bad_context");
+  EXPECT_EQ(r.error().code, "field.context_too_long");
 
   EXPECT_EQ(parse_context_json(R"({"country": {"nested": 1}})").error().code, "field.bad_context");
   EXPECT_EQ(parse_context_json("[1]").error().code, "field.bad_context");
@@ -257,7 +258,10 @@ TEST_F(FieldServiceTest, StaleDataAfterUpstreamFailureIsMarkedWithItsAgeAndError
 }
 
 TEST_F(FieldServiceTest, StaleDataSurvivesARestart) {
+  // Served twice: worth a snapshot (written in the background).
   ASSERT_TRUE(service_->options("city", query("", {{"country", "FR"}})).ok());
+  ASSERT_TRUE(service_->options("city", query("l", {{"country", "FR"}})).ok());
+  executor_.run_all();
   // A new process: a new cache and service over the same store, the upstream down.
   service_.reset();
   cache::CacheOptions options;
@@ -359,6 +363,78 @@ TEST_F(FieldServiceTest, ManyOptionsRequestsReuseOneTable) {
   }
   EXPECT_EQ(source_->fetches, 1);
   EXPECT_EQ(metrics_.counter_value("extdata_cache_hits_total", {{"source", "cities"}}), 49);
+}
+
+// ---- Declared context (issue 15, row 6) ----
+
+TEST_F(FieldServiceTest, ContextKeysTheFieldDoesNotDeclareAreRefusedByName) {
+  auto r = service_->options("city", query("", {{"country", "DE"}, {"evil", "1"}, {"x", "2"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.undeclared_context");
+  EXPECT_EQ(r.error().category(), ErrorCategory::invalid_input);
+  EXPECT_NE(r.error().message.find("'evil', 'x'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("it takes 'country'"), std::string::npos) << r.error().message;
+  r = service_->options("all_cities", query("", {{"country", "DE"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("it takes no context"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(service_->value("city", "1", {{"country", "DE"}, {"evil", "1"}}).ok());
+  EXPECT_EQ(source_->fetches, 0) << "refused before anything is fetched";
+}
+
+TEST_F(FieldServiceTest, ContextDeclaredUnderContextTakesMaxLengthValuesAndPattern) {
+  put_field("town",
+            "source: cities\nvariables: {country: '{country}'}\n"
+            "context:\n  country: {max_length: 2, values: [DE, FR]}\n"
+            "  region: {pattern: '[A-Z]{2}'}\n");
+  auto ok = service_->options("town", query("", {{"country", "DE"}, {"region", "BY"}}));
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  auto r = service_->options("town", query("", {{"country", "DEU"}}));
+  EXPECT_EQ(r.error().code, "field.context_too_long");
+  EXPECT_NE(r.error().message.find("fields.town.context.country.max_length"), std::string::npos)
+      << r.error().message;
+  r = service_->options("town", query("", {{"country", "CH"}}));
+  EXPECT_EQ(r.error().code, "field.context_rejected");
+  EXPECT_NE(r.error().message.find(".values"), std::string::npos) << r.error().message;
+  r = service_->options("town", query("", {{"country", "FR"}, {"region", "BYX"}}));
+  EXPECT_EQ(r.error().code, "field.context_rejected") << "the whole value must match";
+  EXPECT_NE(r.error().message.find("[A-Z]{2}"), std::string::npos) << r.error().message;
+  EXPECT_EQ(source_->fetches, 1);
+}
+
+TEST_F(FieldServiceTest, ContextValuesOverTheOperatorLimitAreRefusedNamingIt) {
+  Limits bounded = limits();
+  bounded.context_max_length = 8;
+  ScopedLimits scoped(bounded);
+  auto r = service_->options("city", query("", {{"country", "123456789"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.context_too_long");
+  EXPECT_NE(r.error().message.find("context_max_length"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("--max-context-length"), std::string::npos);
+  EXPECT_TRUE(service_->options("city", query("", {{"country", "12345678"}})).ok());
+}
+
+TEST_F(FieldServiceTest, AContextPatternThatDoesNotCompileNamesItsKey) {
+  put_field("broken", "source: cities\ncontext: {country: {pattern: '[A-'}}\n");
+  auto r = service_->options("broken", query("", {{"country", "DE"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "field.bad_context_rule");
+  EXPECT_NE(r.error().message.find("fields.broken.context.country.pattern"), std::string::npos)
+      << r.error().message;
+}
+
+TEST_F(FieldServiceTest, ContextEntriesAreObjectsInTheConfig) {
+  auto parsed = config::parse_field("source: cities\ncontext: {country: 5}\n", "f", {"cities"});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("context.country"), std::string::npos)
+      << parsed.error().message;
+}
+
+TEST_F(FieldServiceTest, AFieldDeclaringSnapshotKeepsEveryKeyItAsksFor) {
+  put_field("kept_city", "source: cities\nvariables: {country: '{country}'}\nsnapshot: true\n");
+  ASSERT_TRUE(service_->options("city", query("", {{"country", "DE"}})).ok());
+  EXPECT_EQ(*store_->count_snapshots("cities"), 0u) << "served once: not kept";
+  ASSERT_TRUE(service_->options("kept_city", query("", {{"country", "FR"}})).ok());
+  EXPECT_EQ(*store_->count_snapshots("cities"), 1u);
 }
 
 }  // namespace
