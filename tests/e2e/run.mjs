@@ -448,10 +448,11 @@ await step("wizard: saving over someone else's change is refused and offers Relo
   await wizard("url").waitFor();
   // Another admin saves the source while this page is open.
   const theirs = await storedSpec(`/api/v1/sources/${REST_SOURCE}`);
-  theirs.url = BASE + "/healthz?changed=by-someone-else";
+  // Same origin as before: a kept secret may not follow a changed origin (config.secret_rebound).
+  theirs.url = GRAPHSIM + "/_graphsim/counters?changed=by-someone-else";
   const other = await apiPut(`/api/v1/sources/${REST_SOURCE}`, theirs);
   assertEq(other.status, 200, "the other save");
-  await wizard("url").fill(BASE + "/healthz?changed=by-me");
+  await wizard("url").fill(GRAPHSIM + "/_graphsim/counters?changed=by-me");
   await page.getByRole("button", { name: "Save and test" }).click();
   const notice = conflict("changed");
   await notice.waitFor();
