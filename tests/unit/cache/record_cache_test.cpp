@@ -38,6 +38,18 @@ class RecordCacheTest : public ::testing::Test {
         clock_, metrics_, options);
   }
 
+  // A cache over "cities" and a second source, "towns".
+  std::unique_ptr<RecordCache> make_cache_with(std::shared_ptr<FakeSource> towns) {
+    CacheOptions options;
+    options.executor = executor_.executor();
+    return std::make_unique<RecordCache>(
+        *store_,
+        [this, towns](const std::string& name) -> std::shared_ptr<sources::Source> {
+          return name == "cities" ? source_ : name == "towns" ? towns : nullptr;
+        },
+        clock_, metrics_, options);
+  }
+
   long long counter(const std::string& name) {
     return metrics_.counter_value(name, {{"source", "cities"}});
   }
@@ -378,14 +390,8 @@ TEST_F(RecordCacheTest, RecordSetsBeyondTheByteBoundAreEvictedAndServedSetsStayA
 TEST_F(RecordCacheTest, TheOverallBoundCountsEverySource) {
   auto towns = std::make_shared<FakeSource>("towns", nlohmann::json{{"cache_ttl", 60}},
                                             testing_support::cities_body);
-  CacheOptions options;
-  options.executor = executor_.executor();
-  RecordCache cache(
-      *store_,
-      [&](const std::string& name) -> std::shared_ptr<sources::Source> {
-        return name == "cities" ? source_ : name == "towns" ? towns : nullptr;
-      },
-      clock_, metrics_, options);
+  auto cache_ptr = make_cache_with(towns);
+  RecordCache& cache = *cache_ptr;
   ScopedLimits bound(with([](Limits& l) { l.cache_max_entries = 2; }));
   ASSERT_TRUE(cache.get("cities", {{"country", "A"}}).ok());
   ASSERT_TRUE(cache.get("towns", {{"country", "A"}}).ok());
@@ -397,14 +403,8 @@ TEST_F(RecordCacheTest, TheOverallBoundCountsEverySource) {
 TEST_F(RecordCacheTest, AnEntryWhoseFetchIsInFlightIsNotEvictedSoWaitersShareOneFetch) {
   auto towns = std::make_shared<FakeSource>("towns", nlohmann::json{{"cache_ttl", 60}},
                                             testing_support::cities_body);
-  CacheOptions options;
-  options.executor = executor_.executor();
-  RecordCache cache(
-      *store_,
-      [&](const std::string& name) -> std::shared_ptr<sources::Source> {
-        return name == "cities" ? source_ : name == "towns" ? towns : nullptr;
-      },
-      clock_, metrics_, options);
+  auto cache_ptr = make_cache_with(towns);
+  RecordCache& cache = *cache_ptr;
   ScopedLimits bound(with([](Limits& l) { l.cache_max_entries = 1; }));
   source_->close_gate();
   std::shared_ptr<const extract::RecordSet> got[2];
