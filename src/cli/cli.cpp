@@ -6,6 +6,7 @@
 #include "cli/cli_env.h"
 #include "cli/config_commands.h"
 #include "cli/errors_command.h"
+#include "cli/files_options.h"
 #include "cli/limit_options.h"
 #include "cli/network_options.h"
 #include "cli/query_command.h"
@@ -72,7 +73,12 @@ int run(int argc, char** argv) {
                  "headers) or json")
       ->check(CLI::IsMember({"text", "table", "json"}));
   add_limit_options(app);
-  add_network_options(app);
+  const auto apply_network_options = add_network_options(app);
+  const auto apply_files_options = add_files_options(app);
+  app.parse_complete_callback([&] {
+    apply_network_options();
+    apply_files_options();
+  });
   log::init("warn", "text");
 
   add_config_commands(app, env);

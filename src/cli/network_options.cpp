@@ -41,7 +41,7 @@ std::vector<IpAddress> addresses_of(const Url& url) {
 
 }  // namespace
 
-void add_network_options(CLI::App& app) {
+std::function<void()> add_network_options(CLI::App& app) {
   static std::vector<std::string> allowed;
   app.add_option("--allow-host", allowed,
                  "Allow connections to this host, *.domain, host:port, IP or CIDR network "
@@ -50,7 +50,7 @@ void add_network_options(CLI::App& app) {
       ->type_name("HOST")
       ->take_all()
       ->group("Network");
-  app.parse_complete_callback([] {
+  return [] {
     const char* env = std::getenv(http::kAllowHostsEnv);
     auto policy = http::NetworkPolicy::parse(env ? env : "");
     if (!policy.ok())
@@ -60,7 +60,7 @@ void add_network_options(CLI::App& app) {
         throw CLI::ValidationError("--allow-host", s.error().message);
     http::NetworkPolicy::set_process(
         std::make_shared<const http::NetworkPolicy>(std::move(policy).value()));
-  });
+  };
 }
 
 void refuse_own_address(const std::string& server_url) {

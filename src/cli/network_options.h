@@ -3,13 +3,15 @@
 // and EXTDATA_ALLOW_HOSTS (comma-separated), see src/http/network_policy.h and
 // docs/network.md. Never taken from a config document or the API.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 namespace extdata::cli {
 
-// Adds --allow-host to `app` and installs the process-wide policy once the command line is
-// parsed, before any command runs; an invalid entry is a usage error naming it.
-void add_network_options(CLI::App& app);
+// Adds --allow-host to `app`. The returned step installs the process-wide policy; run it once
+// the command line is parsed, before any command runs (cli.cpp does, in its parse-complete
+// callback); an invalid entry is a usage error naming it.
+std::function<void()> add_network_options(CLI::App& app);
 
 // Called by `serve` once it listens: connections to `server_url`'s address and port are refused.
 void refuse_own_address(const std::string& server_url);

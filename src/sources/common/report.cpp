@@ -134,9 +134,11 @@ json to_json(const TestReport& report) {
 std::string render_text(const TestReport& report) {
   std::string out;
   for (const auto& s : report.trace.steps) {
-    // A step without an HTTP answer (status 0) shows why: the error's code, not "0".
+    // A step without an HTTP status (a failed request, a file read) shows the error's code,
+    // or "ok" when the fetch succeeded, not "0".
     const std::string status = s.status       ? std::to_string(s.status)
                                : report.error ? report.error->code
+                               : report.ok    ? std::string("ok")
                                               : std::string("no answer");
     char line[160];
     std::snprintf(line, sizeof line, "  %-4s %3s  %8.1f ms", s.method.c_str(), status.c_str(),

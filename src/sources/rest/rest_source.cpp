@@ -5,10 +5,9 @@
 #include "auth/authenticated_client.h"
 #include "auth/diagnostics.h"
 #include "core/log.h"
-#include "extract/csv.h"
 #include "extract/json_text.h"
-#include "extract/xml.h"
 #include "sources/common/pagination.h"
+#include "sources/common/record_reader.h"
 #include "sources/common/request_template.h"
 #include "sources/common/transport.h"
 #include "sources/common/upstream.h"
@@ -20,82 +19,18 @@ using nlohmann::json;
 
 namespace {
 
-enum class Format { json, xml, csv, automatic };
-
-Format parse_format(const std::string& text) {
-  if (text == "json") return Format::json;
-  if (text == "xml") return Format::xml;
-  if (text == "csv") return Format::csv;
-  return Format::automatic;
-}
-
-const char* format_name(Format f) {
-  switch (f) {
-    case Format::json:
-      return "JSON";
-    case Format::xml:
-      return "XML";
-    case Format::csv:
-      return "CSV";
-    case Format::automatic:
-      break;
-  }
-  return "auto";
-}
-
-// The format of a response when the source says `auto`: Content-Type first, then the first byte.
-Format detect_format(const http::Response& response) {
-  std::string type = response.header("Content-Type").value_or("");
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (type.find("json") != std::string::npos) return Format::json;
-  if (type.find("xml") != std::string::npos) return Format::xml;
-  if (type.find("csv") != std::string::npos) return Format::csv;
-  for (char c : response.body) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    if (c == '{' || c == '[') return Format::json;
-    if (c == '<') return Format::xml;
-    break;
-  }
-  return Format::csv;
-}
-
-// "fields.Title" → $['fields']['Title']; expressions starting with '$' are JSONPath already.
-std::string dotted_to_jsonpath(const std::string& expr, bool split_dots) {
-  if (!expr.empty() && expr.front() == '$') return expr;
-  std::string path = "$";
-  size_t i = 0;
-  while (i <= expr.size()) {
-    size_t dot = split_dots ? expr.find('.', i) : std::string::npos;
-    if (dot == std::string::npos) dot = expr.size();
-    path += "[";
-    extract::append_json_string(path, expr.substr(i, dot - i));
-    path += "]";
-    i = dot + 1;
-  }
-  return path;
-}
-
-Result<extract::JsonPath> compile_jsonpath(const std::string& text, const std::string& key) {
-  auto path = extract::JsonPath::compile(text);
-  if (!path.ok()) {
-    return Error("source.jsonpath", key + ": " + path.error().message, path.error().hint)
-        .with("key", key);
-  }
-  return std::move(path).value();
-}
+using Format = BodyFormat;
 
 constexpr size_t kErrorPreviewBytes = 300;
 
+Format detect_format(const http::Response& response) {
+  return detect_body_format(response.header("Content-Type").value_or(""), response.body);
+}
+
 Error format_error(const std::string& step, Format format, const http::Response& response,
                    const Error& inner) {
-  Error e("source.format",
-          step + ": the response is not valid " + std::string(format_name(format)) + ": " +
-              inner.message,
-          "the upstream answered with something else than the declared format (Content-Type: " +
-              response.header("Content-Type").value_or("none") + "); check format and url");
-  e.details = inner.details;
-  e.with("inner_code", inner.code).with("body", body_preview(response.body, kErrorPreviewBytes));
-  return e;
+  return body_format_error(step, format, response.header("Content-Type").value_or(""),
+                           response.body, inner);
 }
 
 struct Extraction {
@@ -149,13 +84,7 @@ class RestSource final : public Source {
   std::vector<Step> steps_;
   Step final_;
   Paginator paginator_;
-  std::optional<extract::JsonPath> records_path_;  // JSON; default by the body's first byte
-  extract::JsonPath whole_array_;                  // $[*]
-  extract::JsonPath root_;                         // $
-  std::vector<extract::ColumnSpec> json_columns_;
-  std::vector<extract::ColumnSpec> named_columns_;  // CSV and XML rows: $['name']
-  extract::XmlQuery xml_query_;
-  char csv_delimiter_ = 0;
+  RecordReader reader_;
   std::chrono::milliseconds timeout_{60'000};
 };
 
@@ -164,13 +93,13 @@ Result<Step> compile_step(const json& spec, const std::string& key_prefix,
   Step step;
   step.name = spec.value("name", default_name);
   EXTDATA_ASSIGN_OR_RETURN(step.request, RequestTemplate::compile(spec, key_prefix));
-  step.format = parse_format(spec.value("format", std::string("auto")));
+  step.format = parse_body_format(spec.value("format", std::string("auto")));
   if (spec.contains("extract")) {
     for (const auto& [name, expr] : spec["extract"].items()) {
       const std::string key = key_prefix + "extract." + name;
       Extraction e{name, expr.get<std::string>(), std::nullopt};
       if (!e.expression.empty() && e.expression.front() == '$') {
-        EXTDATA_ASSIGN_OR_RETURN(e.jsonpath, compile_jsonpath(e.expression, key));
+        EXTDATA_ASSIGN_OR_RETURN(e.jsonpath, compile_source_jsonpath(e.expression, key));
       } else {
         if (step.format == Format::json) {
           return Error("source.jsonpath", key + ": '" + e.expression + "' is not a JSONPath",
@@ -224,76 +153,19 @@ Result<std::shared_ptr<Source>> RestSource::create(const config::SourceConfig& c
   if (spec.contains("url")) {
     EXTDATA_ASSIGN_OR_RETURN(source->final_.request, RequestTemplate::compile(spec, ""));
     source->final_.name = "fetch";
-    source->final_.format = parse_format(spec.value("format", std::string("auto")));
+    source->final_.format = parse_body_format(spec.value("format", std::string("auto")));
   } else {
     // No url: the last step is the request whose responses hold the records.
     const size_t last = step_specs.size() - 1;
     const std::string prefix = "steps[" + std::to_string(last) + "].";
     EXTDATA_ASSIGN_OR_RETURN(source->final_, compile_step(step_specs[last], prefix, "fetch"));
     if (spec.contains("format") && spec["format"] != "auto")
-      source->final_.format = parse_format(spec["format"]);
+      source->final_.format = parse_body_format(spec["format"]);
   }
 
   EXTDATA_ASSIGN_OR_RETURN(source->paginator_,
                            Paginator::compile(spec.value("pagination", json())));
-  EXTDATA_ASSIGN_OR_RETURN(source->whole_array_, compile_jsonpath("$[*]", "records"));
-  EXTDATA_ASSIGN_OR_RETURN(source->root_, compile_jsonpath("$", "records"));
-
-  const Format format = source->final_.format;
-  const std::string records = spec.value("records", std::string());
-  if (!records.empty() && format != Format::xml && format != Format::csv) {
-    if (records.front() == '$') {
-      EXTDATA_ASSIGN_OR_RETURN(source->records_path_, compile_jsonpath(records, "records"));
-    } else if (format == Format::json) {
-      return Error("source.jsonpath", "records: '" + records + "' is not a JSONPath",
-                   "JSONPaths start with $, e.g. $.value[*]")
-          .with("key", "records");
-    }
-  }
-  if (!records.empty() && format != Format::json && format != Format::csv &&
-      records.front() != '$') {
-    source->xml_query_.records = records;
-  }
-  if (format == Format::xml) {
-    if (auto s = extract::validate_xpath(source->xml_query_.records); !s.ok()) {
-      return Error("source.xpath", "records: " + s.error().message).with("key", "records");
-    }
-  }
-  if (spec.contains("namespaces")) {
-    for (const auto& [prefix, uri] : spec["namespaces"].items())
-      source->xml_query_.namespaces.emplace_back(prefix, uri.get<std::string>());
-  }
-  if (spec.contains("columns")) {
-    for (const auto& [name, expr_json] : spec["columns"].items()) {
-      const std::string expr = expr_json.get<std::string>();
-      const std::string key = "columns." + name;
-      if (format != Format::xml) {
-        const bool csv = format == Format::csv;
-        EXTDATA_ASSIGN_OR_RETURN(auto path, compile_jsonpath(dotted_to_jsonpath(expr, !csv), key));
-        source->json_columns_.push_back({name, path});
-      }
-      if (format == Format::xml) {
-        if (auto s = extract::validate_xpath(expr); !s.ok()) {
-          return Error("source.xpath", key + ": " + s.error().message).with("key", key);
-        }
-      }
-      source->xml_query_.columns.emplace_back(name, expr);
-      EXTDATA_ASSIGN_OR_RETURN(auto named, compile_jsonpath(dotted_to_jsonpath(name, false), key));
-      source->named_columns_.push_back({name, named});
-    }
-  }
-  if (spec.contains("delimiter")) {
-    const std::string d = spec["delimiter"].get<std::string>();
-    if (d == "," || d == ";") {
-      source->csv_delimiter_ = d[0];
-    } else if (d == "tab" || d == "\t" || d == "\\t") {
-      source->csv_delimiter_ = '\t';
-    } else {
-      return Error("source.delimiter", "delimiter: '" + d + "' is not a CSV delimiter",
-                   "use , ; or tab")
-          .with("key", "delimiter");
-    }
-  }
+  EXTDATA_ASSIGN_OR_RETURN(source->reader_, RecordReader::compile(spec, source->final_.format));
   source->timeout_ =
       std::chrono::milliseconds(static_cast<long long>(spec.value("timeout", 60.0) * 1000));
 
@@ -368,7 +240,7 @@ Status RestSource::run_step(const Step& step, ValueMap& values, FetchTrace& trac
                      "use an XPath such as //id");
       }
       auto values_json =
-          extract::xpath_values_json(response.body, e.expression, xml_query_.namespaces);
+          extract::xpath_values_json(response.body, e.expression, reader_.namespaces());
       if (!values_json.ok())
         return format_error(step.name, Format::xml, response, values_json.error());
       auto list = json::parse(*values_json, nullptr, false);
@@ -394,38 +266,8 @@ Status RestSource::run_step(const Step& step, ValueMap& values, FetchTrace& trac
 
 Result<Format> RestSource::append_page(extract::RecordSet& set, http::Response& response,
                                        const std::string& step) {
-  const Format format =
-      final_.format == Format::automatic ? detect_format(response) : final_.format;
-  if (format == Format::json) {
-    const extract::JsonPath* records = records_path_ ? &*records_path_ : nullptr;
-    if (!records) {
-      const size_t first = response.body.find_first_not_of(" \t\r\n");
-      records = first != std::string::npos && response.body[first] == '[' ? &whole_array_ : &root_;
-    }
-    // The body moves into the set (no copy of a page); its start is kept for an error's preview.
-    std::string head = response.body.substr(0, kErrorPreviewBytes + 1);  // +1: marks a cut
-    auto s = set.append_page(std::move(response.body), *records, json_columns_);
-    if (!s.ok()) {
-      if (s.error().code == "extract.columns") return s.error();
-      response.body = std::move(head);
-      return format_error(step, format, response, s.error());
-    }
-    return format;
-  }
-  if (format == Format::xml) {
-    auto converted = extract::xml_records_to_json(response.body, xml_query_);
-    if (!converted.ok()) return format_error(step, format, response, converted.error());
-    EXTDATA_TRY(set.append_page(
-        std::move(converted).value(), whole_array_,
-        xml_query_.columns.empty() ? std::vector<extract::ColumnSpec>{} : named_columns_));
-    return format;
-  }
-  extract::CsvOptions options;
-  options.delimiter = csv_delimiter_;
-  auto table = extract::parse_csv(response.body, options);
-  if (!table.ok()) return format_error(step, format, response, table.error());
-  EXTDATA_TRY(set.append_page(extract::csv_table_to_json(*table), whole_array_, json_columns_));
-  return format;
+  const std::string content_type = response.header("Content-Type").value_or("");
+  return reader_.append(set, std::move(response.body), content_type, step);
 }
 
 Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchRequest& request,
@@ -470,20 +312,7 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
     if (!next) break;
     page_request = std::move(*next);
   }
-  if (set->size() > paginator_.max_records()) {
-    // Keep exactly max_records: cut the snapshot form and restore it.
-    json snapshot = json::parse(set->to_json());
-    snapshot.erase(snapshot.begin() + static_cast<long>(paginator_.max_records()), snapshot.end());
-    auto cut = extract::RecordSet::from_json(snapshot.dump());
-    if (!cut.ok()) return cut.error();
-    if (std::find_if(trace.warnings.begin(), trace.warnings.end(), [](const std::string& w) {
-          return w.find("max_records") != std::string::npos;
-        }) == trace.warnings.end()) {
-      trace.warnings.push_back("records cut at max_records (" +
-                               std::to_string(paginator_.max_records()) + ")");
-    }
-    set = std::make_shared<extract::RecordSet>(std::move(cut).value());
-  }
+  EXTDATA_TRY(keep_first_records(set, paginator_.max_records(), trace.warnings));
   return std::shared_ptr<const extract::RecordSet>(std::move(set));
 }
 
