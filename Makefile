@@ -5,7 +5,7 @@ RELEASE_BUILD := build/release
 FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 20
 
-.PHONY: deps build build-test demo test bench fuzz format clang-check clean docs
+.PHONY: deps build build-test demo test bench fuzz format clang-check clean docs package package-check
 
 deps:
 	@scripts/install-deps
@@ -31,6 +31,14 @@ test: build-test
 # docs/configuration.md from the settings tables of the kinds (a unit test fails when stale).
 docs: build-test
 	$(TEST_BUILD)/extdata config-reference > docs/configuration.md
+
+# Debian packages (build/package/*.deb) from the release build; package-check installs them into a
+# fresh Debian 12 root (as root) and checks the service (tests/package/check.sh).
+package: build
+	scripts/package $(RELEASE_BUILD) build/package
+
+package-check: package
+	tests/package/check.sh build/package
 
 bench: build
 	scripts/bench

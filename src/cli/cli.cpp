@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/backup_commands.h"
 #include "cli/cli_env.h"
 #include "cli/config_commands.h"
 #include "cli/errors_command.h"
@@ -82,6 +83,7 @@ int run(int argc, char** argv) {
   log::init("warn", "text");
 
   add_config_commands(app, env);
+  add_backup_commands(app, env);
   add_serve_commands(app, env);
   add_sharepoint_commands(app, env);
   add_source_commands(app, env);

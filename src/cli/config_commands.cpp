@@ -13,6 +13,7 @@
 #include "config/schema.h"
 #include "core/redact.h"
 #include "core/time.h"
+#include "store/secret_box.h"
 
 namespace extdata::cli {
 
@@ -411,7 +412,7 @@ void init_cmd(CliEnv& env) {
   const bool existed = std::filesystem::exists(dir + "/extdata.db", ec);
   auto store = env.open_or_create_store();
   if (!store.ok()) return env.fail(store.error());
-  const bool key_in_env = std::getenv("EXTDATA_MASTER_KEY") && *std::getenv("EXTDATA_MASTER_KEY");
+  const bool key_in_env = store::SecretBox::key_outside_data_dir();
   if (env.json()) return env.print({{"ok", true}, {"data_dir", dir}, {"created", !existed}});
   if (existed) {
     std::cout << "A store already exists in " << dir << "; nothing changed.\n";

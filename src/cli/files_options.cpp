@@ -11,11 +11,23 @@ namespace extdata::cli {
 
 namespace {
 constexpr const char* kFilesRootEnv = "EXTDATA_FILES_ROOT";
+
+std::vector<std::string>& files_root_flags() {
+  static std::vector<std::string> flags;
+  return flags;
+}
+
+}  // namespace
+
+Result<sources::FilesRoots> operator_files_roots(std::string_view files_root) {
+  auto parsed = sources::FilesRoots::parse(files_root);
+  if (!parsed.ok()) return parsed.error();
+  for (const auto& root : files_root_flags()) EXTDATA_TRY(parsed->add(root));
+  return parsed;
 }
 
 std::function<void()> add_files_options(CLI::App& app) {
-  static std::vector<std::string> roots;
-  app.add_option("--files-root", roots,
+  app.add_option("--files-root", files_root_flags(),
                  "Allow file sources to read files under this directory (repeatable; adds to "
                  "$EXTDATA_FILES_ROOT, ':'-separated). By default no local file is read "
                  "(docs/files.md)")
@@ -24,11 +36,10 @@ std::function<void()> add_files_options(CLI::App& app) {
       ->group("Files");
   return [] {
     const char* env = std::getenv(kFilesRootEnv);
-    auto parsed = sources::FilesRoots::parse(env ? env : "");
-    if (!parsed.ok()) throw CLI::ValidationError(kFilesRootEnv, parsed.error().message);
-    for (const auto& root : roots)
-      if (auto s = parsed->add(root); !s.ok())
-        throw CLI::ValidationError("--files-root", s.error().message);
+    if (auto from_env = sources::FilesRoots::parse(env ? env : ""); !from_env.ok())
+      throw CLI::ValidationError(kFilesRootEnv, from_env.error().message);
+    auto parsed = operator_files_roots(env ? env : "");
+    if (!parsed.ok()) throw CLI::ValidationError("--files-root", parsed.error().message);
     sources::FilesRoots::set_process(
         std::make_shared<const sources::FilesRoots>(std::move(parsed).value()));
   };

@@ -41,9 +41,20 @@ std::vector<IpAddress> addresses_of(const Url& url) {
 
 }  // namespace
 
+std::vector<std::string>& allow_host_flags() {
+  static std::vector<std::string> flags;
+  return flags;
+}
+
+Result<http::NetworkPolicy> operator_network_policy(std::string_view allow_hosts) {
+  auto policy = http::NetworkPolicy::parse(allow_hosts);
+  if (!policy.ok()) return policy.error();
+  for (const auto& entry : allow_host_flags()) EXTDATA_TRY(policy->allow(entry));
+  return policy;
+}
+
 std::function<void()> add_network_options(CLI::App& app) {
-  static std::vector<std::string> allowed;
-  app.add_option("--allow-host", allowed,
+  app.add_option("--allow-host", allow_host_flags(),
                  "Allow connections to this host, *.domain, host:port, IP or CIDR network "
                  "(repeatable; adds to $EXTDATA_ALLOW_HOSTS). By default only public addresses "
                  "are reached (docs/network.md)")
@@ -52,12 +63,10 @@ std::function<void()> add_network_options(CLI::App& app) {
       ->group("Network");
   return [] {
     const char* env = std::getenv(http::kAllowHostsEnv);
-    auto policy = http::NetworkPolicy::parse(env ? env : "");
-    if (!policy.ok())
-      throw CLI::ValidationError(std::string(http::kAllowHostsEnv), policy.error().message);
-    for (const auto& entry : allowed)
-      if (auto s = policy->allow(entry); !s.ok())
-        throw CLI::ValidationError("--allow-host", s.error().message);
+    if (auto from_env = http::NetworkPolicy::parse(env ? env : ""); !from_env.ok())
+      throw CLI::ValidationError(std::string(http::kAllowHostsEnv), from_env.error().message);
+    auto policy = operator_network_policy(env ? env : "");
+    if (!policy.ok()) throw CLI::ValidationError("--allow-host", policy.error().message);
     http::NetworkPolicy::set_process(
         std::make_shared<const http::NetworkPolicy>(std::move(policy).value()));
   };

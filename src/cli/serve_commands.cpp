@@ -10,6 +10,7 @@
 #include "api/api_server.h"
 #include "auth/diagnostics.h"
 #include "cli/network_options.h"
+#include "cli/operator_settings.h"
 #include "core/log.h"
 #include "core/shutdown.h"
 #include "core/time.h"
@@ -80,6 +81,25 @@ void stop_within_bounds(api::ApiServer& server) {
               {{"grace_s", std::to_string(kDrainGrace.count())}});
 }
 
+// SIGHUP: the operator settings file is read again (operator_settings.h); connections and
+// requests in flight are not touched.
+void reload(const RunningServer& running) {
+  const char* file = std::getenv("EXTDATA_SETTINGS_FILE");
+  if (!file || !*file) {
+    log::warn("reload: nothing to reload", {{"hint",
+                                             "set EXTDATA_SETTINGS_FILE to the settings "
+                                             "file (the package sets "
+                                             "/etc/extdata/extdata.env)"}});
+    return;
+  }
+  auto changed = reload_operator_settings(file, running);
+  if (!changed.ok()) {
+    log::error("reload failed", {{"error", changed.error().to_string()}});
+    return;
+  }
+  log::info("reloaded", {{"file", file}, {"settings", *changed}});
+}
+
 void serve(CliEnv& env, const ServeOptions& o) {
   log::init(o.log_level, o.log_format);
   // Block termination signals in every thread; one thread waits for them.
@@ -87,6 +107,7 @@ void serve(CliEnv& env, const ServeOptions& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto store = env.open_store();
@@ -106,9 +127,10 @@ void serve(CliEnv& env, const ServeOptions& o) {
   refuse_own_address(server.url());
   std::cout << "extdata listening on " << server.url() << std::endl;
   log::info("serving", {{"url", server.url()}, {"data", env.data_dir()}, {"web", options.web_dir}});
+  const RunningServer running{server.url(), o.listen, env.data_dir(), o.log_format};
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload(running);
     log::info("stopping", {{"signal", std::to_string(sig)}});
     stop_within_bounds(server);
   });
@@ -171,7 +193,8 @@ void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
 void add_serve_commands(CLI::App& app, CliEnv& env) {
   static ServeOptions o;
   auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API and web UI");
-  serve_cmd->add_option("--listen", o.listen, "host:port (port 0 picks a free port)");
+  serve_cmd->add_option("--listen", o.listen, "host:port (port 0 picks a free port)")
+      ->envname("EXTDATA_LISTEN");
   serve_cmd->add_option("--threads", o.threads, "Network threads")->check(CLI::Range(1, 64));
   serve_cmd
       ->add_option("--workers", o.workers, "Worker threads for requests that may wait on upstreams")
@@ -186,6 +209,7 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
       ->check(CLI::Range(0, 65536));
   serve_cmd->add_option("--web-dir", o.web_dir, "Directory of the web UI's static files");
   serve_cmd->add_option("--log-level", o.log_level)
+      ->envname("EXTDATA_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   serve_cmd->add_option("--log-format", o.log_format)->check(CLI::IsMember({"text", "json"}));
   serve_cmd->callback([&env] { serve(env, o); });

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -188,6 +189,17 @@ Error curl_error(CURLcode code, const std::string& url, const char* detail) {
 struct CurlHttpClient::Pool {
   std::mutex mu;
   std::vector<CURL*> idle;
+  // The policy each handle's cached connections were checked against. A connection made under
+  // an older policy (before a reload narrowed it) is not reused: its socket was never checked
+  // against the current one.
+  std::map<CURL*, std::shared_ptr<const NetworkPolicy>> checked_under;
+  bool reuse_allowed(CURL* h, const std::shared_ptr<const NetworkPolicy>& policy) {
+    std::lock_guard lock(mu);
+    auto& last = checked_under[h];
+    const bool same = last == policy;
+    last = policy;
+    return same;
+  }
   std::mt19937_64 rng{std::random_device{}()};
   ~Pool() {
     for (CURL* h : idle) curl_easy_cleanup(h);
@@ -312,6 +324,7 @@ Result<Response> CurlHttpClient::send_once(const Request& request) {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &guard);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, pool_->reuse_allowed(h, policy) ? 0L : 1L);
     // The proxy decided above (empty: none), so that what was checked is what is used.
     curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
     curl_easy_setopt(h, CURLOPT_NOPROXY, "");

@@ -48,18 +48,24 @@ Result<SecretBox> SecretBox::from_key_text(const std::string& raw) {
 Result<SecretBox> SecretBox::open(const std::string& key_file) {
   if (sodium_init() < 0) return Error("store.crypto", "libsodium could not initialise", "");
   if (const char* env = std::getenv("EXTDATA_MASTER_KEY"); env && *env) return from_key_text(env);
-  std::ifstream in(key_file);
-  if (in) {
+  const std::string external = external_key_file();
+  if (!external.empty() && ::access(external.c_str(), F_OK) != 0) {
+    return Error("store.master_key", "the master key file " + external + " does not exist",
+                 "EXTDATA_MASTER_KEY_FILE must name the key file (64 hex characters)");
+  }
+  std::ifstream in(external.empty() ? key_file : external);
+  if (!external.empty() || in) {
+    const std::string& path = external.empty() ? key_file : external;
     struct stat st{};
-    if (stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-      return Error("store.master_key", "the key file " + key_file + " is readable by other users",
-                   "Run: chmod 600 " + key_file);
+    if (stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+      return Error("store.master_key", "the key file " + path + " is readable by other users",
+                   "Run: chmod 600 " + path);
     std::stringstream ss;
     ss << in.rdbuf();
     auto box = from_key_text(ss.str());
     if (!box.ok()) {
       Error e = std::move(box).error();
-      e.message = "the key file " + key_file + " is not usable: " + e.message;
+      e.message = "the key file " + path + " is not usable: " + e.message;
       return e;
     }
     return box;
@@ -82,6 +88,20 @@ Result<SecretBox> SecretBox::open(const std::string& key_file) {
   box.key_.assign(reinterpret_cast<char*>(key), sizeof key);
   sodium_memzero(key, sizeof key);
   return box;
+}
+
+std::string SecretBox::external_key_file() {
+  if (const char* file = std::getenv("EXTDATA_MASTER_KEY_FILE"); file && *file) return file;
+  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) {
+    const std::string credential = std::string(dir) + "/master.key";
+    if (::access(credential.c_str(), F_OK) == 0) return credential;
+  }
+  return {};
+}
+
+bool SecretBox::key_outside_data_dir() {
+  const char* env = std::getenv("EXTDATA_MASTER_KEY");
+  return (env && *env) || !external_key_file().empty();
 }
 
 std::string SecretBox::seal(const std::string& plaintext) const {

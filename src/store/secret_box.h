@@ -8,9 +8,15 @@ namespace extdata::store {
 
 class SecretBox {
  public:
-  // Key from EXTDATA_MASTER_KEY (64 hex chars or base64 of 32 bytes), else from
-  // `key_file`, generated with mode 0600 on first use.
+  // Key from EXTDATA_MASTER_KEY (64 hex chars or base64 of 32 bytes), else from the file
+  // external_key_file() names, else from `key_file`, generated with mode 0600 on first use.
   static Result<SecretBox> open(const std::string& key_file);
+  // A key file named outside the data directory, never generated: EXTDATA_MASTER_KEY_FILE, else
+  // master.key in systemd's $CREDENTIALS_DIRECTORY (LoadCredential=master.key:PATH) when it is
+  // there. Empty when neither applies.
+  static std::string external_key_file();
+  // True when the key comes from outside the data directory (the variable or a key file).
+  static bool key_outside_data_dir();
   static Result<SecretBox> from_key_text(const std::string& text);
 
   std::string seal(const std::string& plaintext) const;  // nonce || ciphertext

@@ -674,7 +674,7 @@ namespace {
 // A store whose key file is gone must not get a fresh key: its secrets would be lost for
 // good, silently. The operator restores the key instead.
 Status check_key_not_lost(const std::string& data_dir) {
-  if (const char* env = std::getenv("EXTDATA_MASTER_KEY"); env && *env) return ok_status();
+  if (SecretBox::key_outside_data_dir()) return ok_status();
   std::error_code ec;
   const std::string key = data_dir + "/master.key", db = data_dir + "/extdata.db";
   if (std::filesystem::exists(key, ec) || !std::filesystem::exists(db, ec)) return ok_status();
