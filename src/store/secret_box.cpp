@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "core/strings.h"
@@ -28,8 +30,8 @@ Result<SecretBox> SecretBox::from_key_text(const std::string& raw) {
   std::string key(crypto_secretbox_KEYBYTES, '\0');
   size_t len = 0;
   if (text.size() == 2 * crypto_secretbox_KEYBYTES &&
-      sodium_hex2bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), text.data(), text.size(),
-                     nullptr, &len, nullptr) == 0 &&
+      sodium_hex2bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), text.data(),
+                     text.size(), nullptr, &len, nullptr) == 0 &&
       len == key.size()) {
     SecretBox box;
     box.key_ = key;
@@ -49,14 +51,51 @@ Result<SecretBox> SecretBox::open(const std::string& key_file) {
   if (sodium_init() < 0) return Error("store.crypto", "libsodium could not initialise", "");
   if (const char* env = std::getenv("EXTDATA_MASTER_KEY"); env && *env) return from_key_text(env);
   const std::string external = external_key_file();
-  if (!external.empty() && ::access(external.c_str(), F_OK) != 0) {
+  if (!external.empty() && external != "-" && ::access(external.c_str(), F_OK) != 0) {
     return Error("store.master_key", "the master key file " + external + " does not exist",
                  "EXTDATA_MASTER_KEY_FILE must name the key file (64 hex characters)");
   }
-  std::ifstream in(external.empty() ? key_file : external);
-  if (!external.empty() || in) {
-    const std::string& path = external.empty() ? key_file : external;
-    struct stat st{};
+  if (!external.empty()) {
+    // Read once per process: the file may be a pipe (EXTDATA_MASTER_KEY_FILE=/dev/stdin with
+    // the key on the standard input, docs/operations.md).
+    static std::mutex mu;
+    static std::map<std::string, std::string> read;
+    std::lock_guard lock(mu);
+    auto it = read.find(external);
+    if (it == read.end()) {
+      std::string text;
+      if (external == "-" || external == "/dev/stdin") {
+        // Read from descriptor 0 as it is: opening /dev/stdin again would check the
+        // permissions of the pipe's inode (root's) against this process's user.
+        char buffer[512];
+        ssize_t n;
+        while (text.size() < 4096 && (n = ::read(0, buffer, sizeof buffer)) > 0)
+          text.append(buffer, static_cast<size_t>(n));
+      } else {
+        struct stat st {};
+        if (stat(external.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+          return Error("store.master_key",
+                       "the key file " + external + " is readable by other users",
+                       "Run: chmod 600 " + external);
+        std::ifstream in(external);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+      }
+      it = read.emplace(external, text).first;
+    }
+    auto box = from_key_text(it->second);
+    if (!box.ok()) {
+      Error e = std::move(box).error();
+      e.message = "the key file " + external + " is not usable: " + e.message;
+      return e;
+    }
+    return box;
+  }
+  std::ifstream in(key_file);
+  if (in) {
+    const std::string& path = key_file;
+    struct stat st {};
     if (stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
       return Error("store.master_key", "the key file " + path + " is readable by other users",
                    "Run: chmod 600 " + path);
@@ -83,7 +122,9 @@ Result<SecretBox> SecretBox::open(const std::string& key_file) {
   ::fsync(fd);
   ::close(fd);
   sodium_memzero(hex, sizeof hex);
-  if (!ok) return Error("store.master_key", "cannot write the key file " + key_file, "Check free disk space.");
+  if (!ok)
+    return Error("store.master_key", "cannot write the key file " + key_file,
+                 "Check free disk space.");
   SecretBox box;
   box.key_.assign(reinterpret_cast<char*>(key), sizeof key);
   sodium_memzero(key, sizeof key);
@@ -109,8 +150,8 @@ std::string SecretBox::seal(const std::string& plaintext) const {
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
   crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), nonce,
-                        reinterpret_cast<const unsigned char*>(key_.data()));
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                        nonce, reinterpret_cast<const unsigned char*>(key_.data()));
   return out;
 }
 
@@ -132,8 +173,9 @@ Result<std::string> SecretBox::unseal(const std::string& sealed) const {
 std::string SecretBox::key_check() const {
   unsigned char hash[crypto_generichash_BYTES];
   static const std::string label = "extdata master key check";
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(label.data()), label.size(),
-                     reinterpret_cast<const unsigned char*>(key_.data()), key_.size());
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(label.data()),
+                     label.size(), reinterpret_cast<const unsigned char*>(key_.data()),
+                     key_.size());
   char hex[2 * sizeof hash + 1];
   sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
   return hex;

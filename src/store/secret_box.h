@@ -11,7 +11,8 @@ class SecretBox {
   // Key from EXTDATA_MASTER_KEY (64 hex chars or base64 of 32 bytes), else from the file
   // external_key_file() names, else from `key_file`, generated with mode 0600 on first use.
   static Result<SecretBox> open(const std::string& key_file);
-  // A key file named outside the data directory, never generated: EXTDATA_MASTER_KEY_FILE, else
+  // A key file named outside the data directory, never generated: EXTDATA_MASTER_KEY_FILE ("-":
+  // the standard input, read once), else
   // master.key in systemd's $CREDENTIALS_DIRECTORY (LoadCredential=master.key:PATH) when it is
   // there. Empty when neither applies.
   static std::string external_key_file();

@@ -92,8 +92,8 @@ expect_eq "/healthz answers" "$(in_root "curl -sS $url/healthz")" '{"status":"ok
 expect_eq "it runs as extdata" "$(in_root "ps -o user= -p \$(cat /tmp/serve.pid)" | tr -d ' ')" "extdata"
 expect_eq "no master.key was made in the data directory (the credential is used)" \
   "$(in_root 'test -e /var/lib/extdata/master.key && echo made || echo none')" "none"
-token=$(in_root "sh -c 'runuser -u extdata -- env EXTDATA_DATA=/var/lib/extdata EXTDATA_MASTER_KEY_FILE=/dev/stdin \
-  extdata token create --role admin --label ops </etc/extdata/master.key'" 2>&1)
+token=$(in_root "sh -c 'cat /etc/extdata/master.key | runuser -u extdata -- env EXTDATA_DATA=/var/lib/extdata \
+  EXTDATA_MASTER_KEY_FILE=- extdata token create --role admin --label ops'" 2>&1)
 expect_match "docs/operations.md: an admin token made as extdata with the key on stdin" "$token" "^[A-Za-z0-9_.~-]{20,}$"
 expect_eq "  ... is accepted by the service" \
   "$(in_root "curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $token' $url/api/v1/sources")" "200"
