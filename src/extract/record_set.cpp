@@ -149,7 +149,7 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
   // copy_compacted): the copy costs far less than the memory it saves. The scratch gets no
   // huge-page advice: it is reused warm, and huge pages would round what stays resident up.
   Page page;
-  page.document = std::make_unique<simdjson::dom::document>();
+  page.document = std::make_shared<simdjson::dom::document>();
   simdjson::dom::document& target = scratch.document;
   if (target.capacity() < json_text.size()) {
     if (target.allocate(json_text.size()) != simdjson::SUCCESS) {
@@ -204,6 +204,7 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
   }
   const size_t first_new = records_.size();
   EXTDATA_TRY(records.select(page.document->root(), records_));
+  record_page_.resize(records_.size(), static_cast<std::uint32_t>(pages_.size()));
   const size_t width = columns.size();
   values_.resize(records_.size() * width);
   present_.resize(records_.size() * width);
@@ -277,6 +278,7 @@ Result<RecordSet> RecordSet::from_json(std::string json_text) {
                    "");
     }
     set.records_.push_back(record);
+    set.record_page_.push_back(0);
     set.values_.resize(set.records_.size() * width);
     set.present_.resize(set.records_.size() * width);
     simdjson::dom::object columns;
@@ -293,6 +295,43 @@ Result<RecordSet> RecordSet::from_json(std::string json_text) {
   return set;
 }
 
+Result<RecordSet> RecordSet::combine(const RecordSet& base, const RecordSet& additions,
+                                     const std::vector<Pick>& picks) {
+  const bool both = !base.pages_.empty() && !additions.pages_.empty();
+  if (both && base.column_names_ != additions.column_names_) {
+    return Error("extract.columns", "records with different columns cannot be combined",
+                 "use the same column specification for every page of a source");
+  }
+  RecordSet out;
+  out.column_names_ = base.pages_.empty() ? additions.column_names_ : base.column_names_;
+  out.omitted_member_suffix_ = base.omitted_member_suffix_;
+  const size_t width = out.column_names_.size();
+  // Per input set, old page index → new one (UINT32_MAX: not used yet).
+  std::vector<std::uint32_t> page_map[2] = {
+      std::vector<std::uint32_t>(base.pages_.size(), UINT32_MAX),
+      std::vector<std::uint32_t>(additions.pages_.size(), UINT32_MAX)};
+  out.records_.reserve(picks.size());
+  out.record_page_.reserve(picks.size());
+  out.values_.reserve(picks.size() * width);
+  out.present_.reserve(picks.size() * width);
+  for (const Pick& pick : picks) {
+    const RecordSet& from = pick.from_additions ? additions : base;
+    const size_t r = pick.index;  // in range: picks name records of their sets
+    std::uint32_t& mapped = page_map[pick.from_additions][from.record_page_[r]];
+    if (mapped == UINT32_MAX) {
+      mapped = static_cast<std::uint32_t>(out.pages_.size());
+      out.pages_.push_back(from.pages_[from.record_page_[r]]);
+    }
+    out.records_.push_back(from.records_[r]);
+    out.record_page_.push_back(mapped);
+    for (size_t c = 0; c < width; ++c) {
+      out.values_.push_back(from.values_[r * width + c]);
+      out.present_.push_back(from.present_[r * width + c]);
+    }
+  }
+  return out;
+}
+
 size_t RecordSet::memory_bytes() const {
   size_t bytes = sizeof(*this);
   for (const Page& page : pages_)
@@ -300,6 +339,7 @@ size_t RecordSet::memory_bytes() const {
   bytes += records_.capacity() * sizeof(simdjson::dom::element);
   bytes += values_.capacity() * sizeof(simdjson::dom::element);
   bytes += present_.capacity() / 8;
+  bytes += record_page_.capacity() * sizeof(std::uint32_t);
   for (const std::string& name : column_names_) bytes += sizeof(std::string) + name.capacity();
   return bytes;
 }

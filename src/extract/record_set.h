@@ -92,6 +92,18 @@ class RecordSet {
   // pagination link or cursor without parsing the page again. nullopt before the first page.
   std::optional<simdjson::dom::element> last_page_root() const;
 
+  // Records of two sets in one, for incremental syncs: the records named by `picks`, in that
+  // order, each from `base` or from `additions`. Both sets must have the same column names
+  // (error "extract.columns") unless one is empty. No record is copied or parsed again: the
+  // result shares the parsed pages of both sets (they stay alive while any set uses them), so
+  // it costs a few pointers per record. Pages no pick uses are not kept.
+  struct Pick {
+    std::uint32_t index;  // of the record in its set; must be < that set's size()
+    bool from_additions;
+  };
+  static Result<RecordSet> combine(const RecordSet& base, const RecordSet& additions,
+                                   const std::vector<Pick>& picks);
+
   // Snapshot text, see above.
   std::string to_json() const;
   static Result<RecordSet> from_json(std::string json_text);
@@ -101,8 +113,10 @@ class RecordSet {
 
  private:
   friend class RecordRef;
+  friend class BinarySnapshot;  // record_set_binary.h: snapshots without a JSON parse
   struct Page {
-    std::unique_ptr<simdjson::dom::document> document;
+    // Shared between sets made by combine(); never changed once parsed.
+    std::shared_ptr<simdjson::dom::document> document;
     size_t bytes = 0;
   };
   static Result<Page> parse_page(std::string& json_text, std::string_view omitted_suffix);
@@ -113,6 +127,9 @@ class RecordSet {
   std::vector<simdjson::dom::element> records_;
   std::vector<simdjson::dom::element> values_;  // size() * column count, row-major
   std::vector<bool> present_;                   // same shape as values_
+  // Per record, the index in pages_ of the page it points into: combine() keeps only the
+  // pages still used.
+  std::vector<std::uint32_t> record_page_;
 };
 
 }  // namespace extdata::extract

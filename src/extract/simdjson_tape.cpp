@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <limits>
@@ -346,6 +347,33 @@ size_t TapeCompactor::strings_end(const simdjson::dom::document& document) {
 
 size_t TapeCompactor::strings_end_by_scan(const simdjson::dom::document& document) {
   return extract::strings_end_by_scan(document, tape_length_of(document));
+}
+
+}  // namespace extdata::extract
+
+namespace extdata::extract {
+
+namespace {
+// simdjson 3.0.1's dom::element is exactly one internal::tape_ref {const document* doc;
+// size_t json_index;} (dom/element.h, internal/tape_ref.h).
+struct ElementLayout {
+  const simdjson::dom::document* doc;
+  size_t json_index;
+};
+static_assert(sizeof(simdjson::dom::element) == sizeof(ElementLayout));
+static_assert(std::is_trivially_copyable_v<simdjson::dom::element>);
+}  // namespace
+
+size_t tape_length(const simdjson::dom::document& document) {
+  return tape_length_of(document);
+}
+
+size_t tape_index(simdjson::dom::element element) {
+  return std::bit_cast<ElementLayout>(element).json_index;
+}
+
+simdjson::dom::element element_at(const simdjson::dom::document& document, size_t index) {
+  return std::bit_cast<simdjson::dom::element>(ElementLayout{&document, index});
 }
 
 }  // namespace extdata::extract

@@ -50,4 +50,13 @@ class TapeCompactor {
   std::vector<std::uint64_t> string_slots_;  // the string table, reused from page to page
 };
 
+// The length in words of a document's tape (its root word's payload).
+size_t tape_length(const simdjson::dom::document& document);
+
+// An element as its position on its document's tape, and back: for the binary snapshot
+// (record_set_binary.h), which stores records as tape indexes. simdjson keeps the element's
+// tape reference private; its layout ({const document*, size_t}) is checked below.
+size_t tape_index(simdjson::dom::element element);
+simdjson::dom::element element_at(const simdjson::dom::document& document, size_t index);
+
 }  // namespace extdata::extract
