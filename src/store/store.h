@@ -2,9 +2,11 @@
 // The Store seam: configuration (sources, fields), API tokens, record snapshots
 // and per-source status. SQLite implements it (sqlite/); PostgreSQL can follow.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -26,6 +28,20 @@ struct Snapshot {
   std::string payload;          // serialized record set
   std::int64_t fetched_at = 0;  // unix seconds
   std::size_t records = 0;
+  // Where an incremental sync continues (sources::SyncReport::cursor, e.g. Graph's delta
+  // link), kept with the records it describes so that a restart continues incrementally.
+  std::string cursor;
+};
+
+// How a source syncs and what its last full and last incremental syncs did (`source test`,
+// `source status`, the sources page).
+struct SyncStatus {
+  std::string mode;               // "delta" | "full"; empty before the first sync
+  std::int64_t last_full_at = 0;  // unix seconds, 0 = never
+  std::size_t last_full_records = 0;
+  std::int64_t last_incremental_at = 0;
+  std::size_t last_added = 0, last_updated = 0, last_removed = 0;  // of the last incremental
+  std::string note;  // why the last sync was full although delta is configured
 };
 
 struct SourceStatus {
@@ -35,6 +51,7 @@ struct SourceStatus {
   std::size_t records = 0;
   std::string last_error;  // plain words; empty when the last fetch worked
   std::string last_error_hint;
+  SyncStatus sync;
 };
 
 // Every stored source and field has a version: an opaque string that changes with each write
@@ -129,6 +146,18 @@ class Store {
 
   virtual Status put_snapshot(const Snapshot& snapshot) = 0;
   virtual Result<std::optional<Snapshot>> get_snapshot(const std::string& key) = 0;
+  // Snapshots in pieces (a binary record set, extract/record_set_binary.h), so that the whole
+  // payload is never in memory at once. `write` is called once with a sink that stores each
+  // piece as it comes; `snapshot.payload` is not used. One transaction: a failed write (the
+  // sink's or `write`'s error) leaves the previous snapshot whole.
+  using PieceSink = std::function<Status(std::string_view piece)>;
+  virtual Status put_snapshot_pieces(const Snapshot& snapshot,
+                                     const std::function<Status(const PieceSink&)>& write) = 0;
+  // The snapshot's other members (payload empty), with `each` called on its stored bytes in
+  // order, piece by piece as stored (get_snapshot's payload is their concatenation); `each`'s
+  // error stops the read and is returned. nullopt when there is no such snapshot.
+  virtual Result<std::optional<Snapshot>> read_snapshot_pieces(const std::string& key,
+                                                               const PieceSink& each) = 0;
   // The number of snapshots stored for `source`.
   virtual Result<size_t> count_snapshots(const std::string& source) = 0;
   // Deletes the oldest snapshots of `source` (by fetched_at) beyond the newest `keep`;

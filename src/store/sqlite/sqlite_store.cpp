@@ -53,7 +53,40 @@ const std::vector<std::string> kMigrations = {
     ALTER TABLE sources ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE fields ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     )sql",
+    // Incremental sync: the cursor (Graph's delta link) kept with its snapshot, and the sync
+    // status (store::SyncStatus as JSON) with the source status.
+    R"sql(
+    ALTER TABLE snapshots ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
+    ALTER TABLE source_status ADD COLUMN sync TEXT NOT NULL DEFAULT '';
+    )sql",
 };
+
+json sync_to_json(const SyncStatus& s) {
+  if (s.mode.empty()) return json::object();
+  return {{"mode", s.mode},
+          {"last_full_at", s.last_full_at},
+          {"last_full_records", s.last_full_records},
+          {"last_incremental_at", s.last_incremental_at},
+          {"last_added", s.last_added},
+          {"last_updated", s.last_updated},
+          {"last_removed", s.last_removed},
+          {"note", s.note}};
+}
+
+SyncStatus sync_from_text(const std::string& text) {
+  SyncStatus s;
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return s;
+  s.mode = j.value("mode", "");
+  s.last_full_at = j.value("last_full_at", std::int64_t{0});
+  s.last_full_records = j.value("last_full_records", std::size_t{0});
+  s.last_incremental_at = j.value("last_incremental_at", std::int64_t{0});
+  s.last_added = j.value("last_added", std::size_t{0});
+  s.last_updated = j.value("last_updated", std::size_t{0});
+  s.last_removed = j.value("last_removed", std::size_t{0});
+  s.note = j.value("note", "");
+  return s;
+}
 
 Error db_error(sqlite3* db, const std::string& what) {
   return Error(
@@ -376,19 +409,75 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_,
            "SELECT key, source, payload, fetched_at, records, "
-           "(SELECT coalesce(sum(length(data)), 0) FROM snapshot_chunks WHERE key=?1) "
+           "(SELECT coalesce(sum(length(data)), 0) FROM snapshot_chunks WHERE key=?1), cursor "
            "FROM snapshots WHERE key=?1");
     s.bind(1, key);
     if (s.step() != SQLITE_ROW) return std::optional<Snapshot>{};
     Snapshot snapshot{s.text(0), std::string(), std::string(), s.integer(3),
                       static_cast<size_t>(s.integer(4))};
     snapshot.source = s.text(1);
+    snapshot.cursor = s.text(6);
     snapshot.payload.reserve(static_cast<size_t>(s.integer(5)) + sqlite3_column_bytes(s.raw(), 2));
     s.append_blob(2, snapshot.payload);
     Stmt chunks(db_, "SELECT data FROM snapshot_chunks WHERE key=? ORDER BY seq");
     chunks.bind(1, key);
     int rc;
     while ((rc = chunks.step()) == SQLITE_ROW) chunks.append_blob(0, snapshot.payload);
+    if (rc != SQLITE_DONE) return db_error(db_, "reading snapshot");
+    return std::optional<Snapshot>(std::move(snapshot));
+  }
+
+  Status put_snapshot_pieces(const Snapshot& snap,
+                             const std::function<Status(const PieceSink&)>& write) override {
+    std::lock_guard lock(mu_);
+    EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
+    Snapshot meta = snap;
+    meta.payload.clear();
+    Status written = write_snapshot(meta);  // the row, no chunks
+    std::int64_t seq = 1;
+    const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);
+    const PieceSink sink = [&](std::string_view piece) -> Status {
+      for (size_t offset = 0; offset < piece.size(); offset += chunk, ++seq) {
+        Stmt part(db_, "INSERT INTO snapshot_chunks(key, seq, data) VALUES(?,?,?)");
+        part.bind(1, snap.key).bind(2, seq).bind_blob_in_place(3, piece.substr(offset, chunk));
+        if (part.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
+      }
+      return ok_status();
+    };
+    if (written.ok()) written = write(sink);
+    if (!written.ok()) {
+      (void)exec("ROLLBACK");  // the old snapshot stays whole
+      return written;
+    }
+    return exec("COMMIT");
+  }
+
+  Result<std::optional<Snapshot>> read_snapshot_pieces(const std::string& key,
+                                                       const PieceSink& each) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "SELECT key, source, payload, fetched_at, records, cursor FROM snapshots "
+           "WHERE key=?");
+    s.bind(1, key);
+    if (s.step() != SQLITE_ROW) return std::optional<Snapshot>{};
+    Snapshot snapshot;
+    snapshot.key = s.text(0);
+    snapshot.source = s.text(1);
+    snapshot.fetched_at = s.integer(3);
+    snapshot.records = static_cast<size_t>(s.integer(4));
+    snapshot.cursor = s.text(5);
+    // Each blob is handed over where SQLite holds it: no copy, and only one row at a time.
+    const auto blob = [](Stmt& st, int column) {
+      const void* data = sqlite3_column_blob(st.raw(), column);
+      return std::string_view(
+          static_cast<const char*>(data),
+          data ? static_cast<size_t>(sqlite3_column_bytes(st.raw(), column)) : 0);
+    };
+    if (auto first = blob(s, 2); !first.empty()) EXTDATA_TRY(each(first));
+    Stmt chunks(db_, "SELECT data FROM snapshot_chunks WHERE key=? ORDER BY seq");
+    chunks.bind(1, key);
+    int rc;
+    while ((rc = chunks.step()) == SQLITE_ROW) EXTDATA_TRY(each(blob(chunks, 0)));
     if (rc != SQLITE_DONE) return db_error(db_, "reading snapshot");
     return std::optional<Snapshot>(std::move(snapshot));
   }
@@ -426,14 +515,15 @@ class SqliteStore final : public Store {
   Status put_status(const SourceStatus& st) override {
     std::lock_guard lock(mu_);
     Stmt s(db_,
-           "INSERT INTO source_status VALUES(?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET "
+           "INSERT INTO source_status VALUES(?,?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET "
            "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
            "records=excluded.records, last_error=excluded.last_error, "
-           "last_error_hint=excluded.last_error_hint");
+           "last_error_hint=excluded.last_error_hint, sync=excluded.sync");
     s.bind(1, st.source).bind(2, st.last_fetch_at).bind(3, st.last_success_at);
     s.bind(4, static_cast<std::int64_t>(st.records))
         .bind(5, st.last_error)
-        .bind(6, st.last_error_hint);
+        .bind(6, st.last_error_hint)
+        .bind(7, sync_to_json(st.sync).dump());
     if (s.step() != SQLITE_DONE) return db_error(db_, "saving source status");
     return ok_status();
   }
@@ -441,13 +531,13 @@ class SqliteStore final : public Store {
   Result<std::optional<SourceStatus>> get_status(const std::string& source) override {
     std::lock_guard lock(mu_);
     Stmt s(db_,
-           "SELECT source, last_fetch_at, last_success_at, records, last_error, last_error_hint "
-           "FROM source_status WHERE source=?");
+           "SELECT source, last_fetch_at, last_success_at, records, last_error, last_error_hint, "
+           "sync FROM source_status WHERE source=?");
     s.bind(1, source);
     if (s.step() != SQLITE_ROW) return std::optional<SourceStatus>{};
     return std::optional<SourceStatus>(SourceStatus{s.text(0), s.integer(1), s.integer(2),
                                                     static_cast<size_t>(s.integer(3)), s.text(4),
-                                                    s.text(5)});
+                                                    s.text(5), sync_from_text(s.text(6))});
   }
 
   Result<std::int64_t> external_change_count() override {
@@ -462,11 +552,13 @@ class SqliteStore final : public Store {
     const std::string_view payload = snap.payload;
     const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);
     Stmt s(db_,
-           "INSERT INTO snapshots(key, source, payload, fetched_at, records) VALUES(?,?,?,?,?) "
-           "ON CONFLICT(key) DO UPDATE SET source=excluded.source, payload=excluded.payload, "
-           "fetched_at=excluded.fetched_at, records=excluded.records");
+           "INSERT INTO snapshots(key, source, payload, fetched_at, records, cursor) "
+           "VALUES(?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET source=excluded.source, "
+           "payload=excluded.payload, fetched_at=excluded.fetched_at, records=excluded.records, "
+           "cursor=excluded.cursor");
     s.bind(1, snap.key).bind(2, snap.source).bind_blob_in_place(3, payload.substr(0, chunk));
     s.bind(4, snap.fetched_at).bind(5, static_cast<std::int64_t>(snap.records));
+    s.bind(6, snap.cursor);
     if (s.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
     Stmt old(db_, "DELETE FROM snapshot_chunks WHERE key=?");
     old.bind(1, snap.key);
