@@ -307,6 +307,9 @@ constexpr std::array kCodes = {
                   "The source is not a sharepoint-list source."},
     ErrorCodeInfo{"sharepoint.permission_missing", C::upstream,
                   "The app lacks Sites.Read.All (or Sites.Selected access to the site)."},
+    ErrorCodeInfo{"sharepoint.resync_required", C::upstream,
+                  "Graph no longer accepts the stored delta link (410 resyncRequired); the list "
+                  "is read in full again."},
     ErrorCodeInfo{"sharepoint.site_not_found", C::upstream, "The SharePoint site was not found."},
     ErrorCodeInfo{"sharepoint.throttled", C::upstream_unavailable,
                   "Microsoft Graph kept throttling the requests."},

@@ -46,9 +46,28 @@ struct Progress {
   size_t records = 0;
 };
 
+// Incremental sync (a source that can ask its upstream for changes only, e.g. Graph's delta
+// query): what the last sync left, and what this one did. Sources that cannot sync
+// incrementally ignore `previous` and leave the report at its defaults (a full fetch).
+struct SyncBase {
+  std::shared_ptr<const extract::RecordSet> records;  // the records `cursor` describes
+  std::string cursor;                                 // opaque (Graph: the @odata.deltaLink)
+};
+
+struct SyncReport {
+  std::string mode = "full";                   // as configured: "full" | "delta"
+  bool incremental = false;                    // changes were applied to SyncBase::records
+  std::string cursor;                          // pass as SyncBase::cursor next time; "" = none
+  size_t added = 0, updated = 0, removed = 0;  // incremental: what changed
+  size_t requests = 0;                         // upstream pages read by this sync
+  std::string note;  // why the sync was full although delta is configured (410, filter ...)
+};
+
 struct FetchRequest {
   Variables variables;                               // caller context (field, CLI --var, API)
   std::function<void(const Progress&)> on_progress;  // optional, called after each page
+  SyncBase previous;                                 // optional: the last sync's result
+  SyncReport* sync = nullptr;                        // optional: filled by the fetch
 };
 
 class Source {
@@ -81,7 +100,7 @@ struct SourceDeps {
 };
 
 using SourceFactory = Result<std::shared_ptr<Source>> (*)(const config::SourceConfig& config,
-                                                         const SourceDeps& deps);
+                                                          const SourceDeps& deps);
 
 // A source kind: what it declares to the catalog (type, title, description, settings table)
 // and how it is built. Each kind defines `const SourceKind& kinds::NAME()` in its folder;

@@ -94,6 +94,7 @@ TestReport test_source(Source& source, const Variables& variables) {
   report.warnings = source.static_warnings();
   FetchRequest request;
   request.variables = variables;
+  request.sync = &report.sync;
   auto result = source.fetch(request, &report.trace);
   for (const auto& w : report.trace.warnings) report.warnings.push_back(w);
   if (!result.ok()) {
@@ -127,6 +128,8 @@ json to_json(const TestReport& report) {
             {"sample", report.sample},
             {"columns", report.columns},
             {"warnings", report.warnings}};
+  j["sync"] = {{"mode", report.sync.mode}, {"incremental", report.sync.incremental}};
+  if (!report.sync.note.empty()) j["sync"]["note"] = report.sync.note;
   if (report.error) j["error"] = extdata::to_json(*report.error);
   return j;
 }
@@ -150,6 +153,8 @@ std::string render_text(const TestReport& report) {
   if (report.ok) {
     out += "pages: " + std::to_string(report.trace.pages) +
            ", records: " + std::to_string(report.records) + "\n";
+    out += "sync: " + report.sync.mode +
+           (report.sync.mode == "delta" ? " (refreshes read only the changes)" : "") + "\n";
     if (!report.columns.empty()) {
       out += "columns:";
       for (const auto& c : report.columns) out += " " + c;

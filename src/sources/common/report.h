@@ -21,6 +21,7 @@ struct TestReport {
       nlohmann::json::array();        // the first records, as records_to_json gives them
   std::vector<std::string> warnings;  // static warnings first, then the fetch's
   std::optional<Error> error;
+  SyncReport sync;  // how this fetch synced (a test is always a full read)
 };
 
 inline constexpr size_t kSampleRecords = 5;
@@ -29,7 +30,8 @@ inline constexpr size_t kSampleRecords = 5;
 TestReport test_source(Source& source, const Variables& variables);
 
 // {"ok", "steps":[{step,method,url,status,elapsed_ms,attempts}], "pages", "records", "sample",
-//  "columns", "warnings", "error": core/error_json.h's to_json}
+//  "columns", "warnings", "sync": {mode, incremental, note}, "error": core/error_json.h's
+//  to_json}
 nlohmann::json to_json(const TestReport& report);
 // The report for a terminal.
 std::string render_text(const TestReport& report);

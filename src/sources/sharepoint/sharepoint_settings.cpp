@@ -51,6 +51,10 @@ const config::Schema& sharepoint_settings() {
              s::string_or_list("select", "Columns to fetch (internal names); all when absent"),
              s::string("filter", "OData filter on fields, e.g. fields/Country eq 'Germany'"),
              s::integer("page_size", "Items per page ($top)", 5000, 1, 5000),
+             s::choice("sync", {"delta", "full"}, "delta",
+                       "delta: refreshes read only the changes since the last sync (Graph's "
+                       "delta query; a filter makes it full); full: every refresh reads every "
+                       "item"),
              // The client secret goes to the authority, the token it buys to graph.
              s::binds_secrets(
                  with_default(

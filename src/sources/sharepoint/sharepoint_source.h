@@ -4,6 +4,8 @@
 // derives the token URL, the scope and the Graph site path, resolves (and caches) the site
 // and list ids, and fetches items?$expand=fields following every @odata.nextLink. A record
 // is the Graph list item; templates reach columns as {fields.Title}.
+// With `sync: delta` (the default) it reads items/delta instead and, given the last sync's
+// records and delta link (FetchRequest::previous), only the changes since (delta.h).
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -55,9 +57,7 @@ class SharePointSource final : public Source {
   Result<std::shared_ptr<const extract::RecordSet>> fetch(const FetchRequest& request,
                                                           FetchTrace* trace = nullptr) override;
   std::vector<std::string> variable_names() const override { return {}; }
-  std::shared_ptr<auth::Credential> credential() const override {
-    return transport_->credential();
-  }
+  std::shared_ptr<auth::Credential> credential() const override { return transport_->credential(); }
   std::vector<std::string> static_warnings() const override;
 
   // The site, resolved once per source object and cached.
@@ -74,6 +74,10 @@ class SharePointSource final : public Source {
   const Transport& transport() const { return *transport_; }
   // The first items page for a resolved site and list id.
   std::string items_url(const std::string& site_id, const std::string& list_id) const;
+  // The start of a full delta sync (docs/sharepoint.md, "Delta sync").
+  std::string delta_url(const std::string& site_id, const std::string& list_id) const;
+  // Whether refreshes read changes only (`sync: delta`, the default, and no filter).
+  bool syncs_delta() const { return delta_; }
 
   SharePointSource(const SharePointSource&) = delete;
   SharePointSource& operator=(const SharePointSource&) = delete;
@@ -84,6 +88,9 @@ class SharePointSource final : public Source {
   struct Page;
   Result<std::shared_ptr<const extract::RecordSet>> fetch_items(const FetchRequest& request,
                                                                 FetchTrace* trace);
+  extract::RecordSet new_record_set() const;
+  Status read_pages(std::string url, extract::RecordSet& records, const FetchRequest& request,
+                    FetchTrace* trace, SyncReport& report, bool stored_link);
   Result<http::Response> get(const std::string& url, const char* step, FetchTrace* trace,
                              bool keep_preview);
   Error graph_error(const http::Response& response, GraphStep step);
@@ -107,6 +114,7 @@ class SharePointSource final : public Source {
   std::vector<std::string> select_;
   std::string filter_;
   int page_size_ = 5000;
+  bool delta_ = true;
   extract::JsonPath records_path_;
   std::vector<extract::ColumnSpec> columns_;
 

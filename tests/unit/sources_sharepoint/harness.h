@@ -68,10 +68,14 @@ class Harness {
   graphsim::GraphSim& sim() { return *sim_; }
   std::string url() const { return server_->url(); }
 
-  // A sharepoint-list source config pointed at graphsim; `extra` is appended YAML.
+  // A sharepoint-list source config pointed at graphsim; `extra` is appended YAML. Unless
+  // `extra` names a sync mode, the source reads in full (`sync: full`): the tests written
+  // before delta sync assert on the items route; delta_sync_test.cpp covers `sync: delta`.
   std::string source_yaml(const std::string& client_id, const std::string& secret,
                           const std::string& extra = "list: Customers\n") const {
-    return "type: sharepoint-list\n"
+    const std::string sync = extra.find("sync:") == std::string::npos ? "sync: full\n" : "";
+    return sync +
+           "type: sharepoint-list\n"
            "tenant: contoso.onmicrosoft.com\n"
            "client_id: " +
            client_id +
@@ -110,6 +114,23 @@ class Harness {
     auto faults = graphsim::parse_faults(graphsim::YamlReader(node, "faults"));
     ASSERT_TRUE(faults.ok()) << faults.error().to_string();
     sim_->set_faults(*faults);
+  }
+
+  // The admin endpoint (docs/graphsim.md): change the list between syncs.
+  nlohmann::json admin(const std::string& method, const std::string& path,
+                       const std::string& body = "") {
+    server::Request r;
+    r.method = method;
+    r.target = path;
+    r.path = path;
+    r.body = body;
+    r.headers.emplace_back("Host", "127.0.0.1");
+    auto response = sim_->handle(r);
+    EXPECT_EQ(response.status, 200) << method << " " << path << ": " << response.body;
+    return nlohmann::json::parse(response.body, nullptr, false);
+  }
+  std::string admin_list_path(const std::string& site_id) const {
+    return "/_graphsim/sites/" + site_id + "/lists/Customers";
   }
 
   nlohmann::json counters() const { return sim_->counters(); }
