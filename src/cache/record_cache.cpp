@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/time.h"
+#include "extract/record_set_binary.h"
 
 namespace extdata::cache {
 
@@ -43,6 +45,17 @@ std::optional<double> spec_seconds(const nlohmann::json& spec, const char* key) 
 }
 
 constexpr double kDefaultTtlSeconds = 300;
+
+// The Retry-After an error carries (details.retry_after: seconds, fractions allowed; an HTTP
+// date is not kept in details), zero when none.
+std::chrono::duration<double> retry_after_of(const Error& error) {
+  const auto it = error.details.find("retry_after");
+  if (it == error.details.end()) return {};
+  char* end = nullptr;
+  const double seconds = std::strtod(it->second.c_str(), &end);
+  if (end == it->second.c_str() || !(seconds > 0) || seconds > 86400) return {};
+  return std::chrono::duration<double>(seconds);
+}
 
 // Keys worth a snapshot without being served twice: the source's variable-free key (one per
 // source) and every key of a source that declares `snapshot: true`.
@@ -119,6 +132,8 @@ struct RecordCache::Entry {
   std::condition_variable done;
   std::shared_ptr<const extract::RecordSet> records;
   std::shared_ptr<DerivedData> derived;
+  std::string cursor;            // where the source's next incremental sync of `records` starts
+  std::string snapshot_problem;  // why the stored snapshot was not served (for the status)
   Clock::time_point fetched_at{};
   std::optional<Error> error;       // the last fetch's failure; cleared by a success
   Clock::time_point retry_after{};  // no fetch before this after a failure
@@ -126,6 +141,7 @@ struct RecordCache::Entry {
   bool refresh_queued = false;      // a background refresh waits on the executor
   bool snapshot_checked = false;    // the store was asked for this key's snapshot
   size_t served = 0;                // answers given from this entry
+  size_t served_at_fetch = 0;       // `served` when the records were last fetched
   bool keep_snapshot = false;       // worth a snapshot (served twice, declared, variable-free)
   bool persisted = false;           // `records` are in the store
   bool write_queued = false;        // a snapshot write waits on the executor
@@ -359,28 +375,52 @@ std::optional<long long> RecordCache::take_new_key_token(const std::string& sour
                              (duration_cast<std::chrono::milliseconds>(wait).count() + 999) / 1000);
 }
 
+// Binary snapshots are read piece by piece into place; JSON ones (written before the binary
+// format) are parsed. A snapshot that fails its checks (checksum, format version, order) is
+// never served: it is reported (log, counter, the source status' sync note) and the caller
+// fetches instead.
 void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
   entry.snapshot_checked = true;
-  auto snapshot = store_.get_snapshot(store_key(src, entry.key));
-  if (!snapshot.ok()) {
-    log::warn("cache.snapshot_read_failed",
-              {{"entry", entry.key}, {"error", snapshot.error().to_string()}});
+  extract::BinarySnapshot::Reader reader;
+  std::optional<bool> binary;
+  std::string json_text;
+  auto snapshot =
+      store_.read_snapshot_pieces(store_key(src, entry.key), [&](std::string_view piece) -> Status {
+        if (!binary) binary = extract::BinarySnapshot::looks_binary(piece);
+        if (*binary) return reader.add(piece);
+        json_text.append(piece);
+        return ok_status();
+      });
+  Result<extract::RecordSet> records = Error("cache.unavailable", "no snapshot", "");
+  if (snapshot.ok() && snapshot->has_value()) {
+    records = binary.value_or(false) ? reader.finish()
+                                     : extract::RecordSet::from_json(std::move(json_text));
+  }
+  if (!snapshot.ok() || (snapshot->has_value() && !records.ok())) {
+    const Error& error = snapshot.ok() ? records.error() : snapshot.error();
+    if (error.code != "extract.snapshot" && error.code != "extract.json") {
+      log::warn("cache.snapshot_read_failed", {{"entry", entry.key}, {"error", error.to_string()}});
+      return;
+    }
+    const auto reason = error.details.find("reason");
+    const std::string why = reason != error.details.end() ? reason->second : "unreadable";
+    metrics_
+        .counter("extdata_cache_snapshots_rejected_total",
+                 {{"source", entry.source}, {"reason", why}},
+                 "Stored snapshots not served: corrupt, of another format version, unreadable")
+        .inc();
+    log::warn("cache.snapshot_rejected", {{"entry", entry.key}, {"error", error.to_string()}});
+    entry.snapshot_problem = "the stored snapshot was not served (" + why + "): " + error.message;
     return;
   }
   if (!snapshot->has_value()) return;
-  auto records = extract::RecordSet::from_json(std::move((*snapshot)->payload));
-  if (!records.ok()) {
-    log::warn("cache.snapshot_unreadable",
-              {{"entry", entry.key}, {"error", records.error().to_string()}});
-    return;
-  }
   entry.records = std::make_shared<const extract::RecordSet>(std::move(records).value());
   entry.derived = std::make_shared<DerivedData>();
   entry.fetched_at = Clock::time_point{std::chrono::seconds{(*snapshot)->fetched_at}};
+  entry.cursor = (*snapshot)->cursor;
   entry.bytes = entry.records->memory_bytes();
   entry.persisted = true;
   entry.keep_snapshot = true;  // it was kept before
-  snapshot->reset();
   memory::release_free_memory();
 }
 
@@ -425,8 +465,9 @@ void RecordCache::note_served(const std::shared_ptr<Entry>& entry,
     return;
   }
   entry->write_queued = true;
-  options_.executor([this, entry, src, records = entry->records, fetched_at = entry->fetched_at] {
-    const bool written = write_snapshot(*entry, *src, *records, fetched_at);
+  options_.executor([this, entry, src, records = entry->records, cursor = entry->cursor,
+                     fetched_at = entry->fetched_at] {
+    const bool written = write_snapshot(*entry, *src, *records, cursor, fetched_at);
     std::lock_guard lock(entry->mu);
     entry->write_queued = false;
     if (written && entry->records == records) entry->persisted = true;
@@ -434,15 +475,18 @@ void RecordCache::note_served(const std::shared_ptr<Entry>& entry,
 }
 
 bool RecordCache::write_snapshot(const Entry& entry, const sources::Source& src,
-                                 const extract::RecordSet& records, Clock::time_point fetched_at) {
+                                 const extract::RecordSet& records, const std::string& cursor,
+                                 Clock::time_point fetched_at) {
   store::Snapshot snapshot;
+  snapshot.cursor = cursor;
   snapshot.key = store_key(src, entry.key);
   snapshot.source = entry.source;
-  snapshot.payload = records.to_json();
   snapshot.fetched_at = unix_seconds(fetched_at);
   snapshot.records = records.size();
-  const auto saved = store_.put_snapshot(snapshot);
-  snapshot = {};
+  // Binary, page by page: the records are written as held, never as one JSON text.
+  const auto saved = store_.put_snapshot_pieces(snapshot, [&](const store::Store::PieceSink& sink) {
+    return extract::BinarySnapshot::write(records, sink);
+  });
   memory::release_free_memory();
   if (!saved.ok()) {
     log::warn("cache.snapshot_write_failed",
@@ -549,7 +593,15 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
       .inc();
   sources::FetchRequest request;
   request.variables = entry->variables;
+  sources::SyncReport sync;
+  request.sync = &sync;
+  {
+    // An incremental sync starts from the records in memory and where their sync ended.
+    std::lock_guard lock(entry->mu);
+    request.previous = {entry->records, entry->cursor};
+  }
   auto fetched = src->fetch(request);
+  request.previous = {};
   const auto now = clock_.now();
   if (fetched.ok()) {
     std::shared_ptr<const extract::RecordSet> records = std::move(fetched).value();
@@ -558,12 +610,21 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
       std::lock_guard lock(entry->mu);
       keep = entry->keep_snapshot;
     }
-    const bool persisted = keep && write_snapshot(*entry, *src, *records, now);
-    record_status(entry->source, records->size(), nullptr);
+    const bool persisted = keep && write_snapshot(*entry, *src, *records, sync.cursor, now);
+    {
+      std::lock_guard lock(entry->mu);
+      if (!entry->snapshot_problem.empty()) {
+        sync.note += (sync.note.empty() ? "" : "; ") + entry->snapshot_problem + "; fetched again";
+        entry->snapshot_problem.clear();
+      }
+    }
+    record_status(entry->source, records->size(), nullptr, &sync);
     {
       std::lock_guard lock(entry->mu);
       entry->bytes = records->memory_bytes();
       entry->records = std::move(records);
+      entry->cursor = sync.cursor;
+      entry->served_at_fetch = entry->served;
       entry->derived = std::make_shared<DerivedData>();
       entry->fetched_at = now;
       entry->error.reset();
@@ -579,8 +640,10 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   Error error = std::move(fetched).error();
   log::warn("cache.fetch_failed", {{"entry", entry->key}, {"error", error.to_string()}});
   record_status(entry->source, 0, &error);
-  const auto backoff = std::min(std::chrono::duration<double>(options_.error_backoff),
-                                std::chrono::duration<double>(ttl));
+  auto backoff = std::min(std::chrono::duration<double>(options_.error_backoff),
+                          std::chrono::duration<double>(ttl));
+  // A throttled upstream says when to come back (Retry-After): no earlier, whatever the TTL.
+  backoff = std::max(backoff, retry_after_of(error));
   {
     std::lock_guard lock(entry->mu);
     entry->error = std::move(error);
@@ -591,7 +654,8 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   account(entry);  // a failed key counts as an entry too (it holds the backoff)
 }
 
-void RecordCache::record_status(const std::string& source, size_t records, const Error* error) {
+void RecordCache::record_status(const std::string& source, size_t records, const Error* error,
+                                const sources::SyncReport* sync) {
   store::SourceStatus status;
   if (auto previous = store_.get_status(source); previous.ok() && previous->has_value())
     status = **previous;
@@ -603,6 +667,19 @@ void RecordCache::record_status(const std::string& source, size_t records, const
   } else {
     status.last_success_at = status.last_fetch_at;
     status.records = records;
+    if (sync) {
+      status.sync.mode = sync->mode;
+      status.sync.note = sync->note;
+      if (sync->incremental) {
+        status.sync.last_incremental_at = status.last_fetch_at;
+        status.sync.last_added = sync->added;
+        status.sync.last_updated = sync->updated;
+        status.sync.last_removed = sync->removed;
+      } else {
+        status.sync.last_full_at = status.last_fetch_at;
+        status.sync.last_full_records = records;
+      }
+    }
     status.last_error.clear();
     status.last_error_hint.clear();
   }
@@ -664,6 +741,10 @@ void RecordCache::tick(Clock::time_point now) {
       std::lock_guard lock(mu_);
       const auto last = last_scheduled_.find(name);
       if (last != last_scheduled_.end() && seconds_between(last->second, now) < *interval) continue;
+    }
+    if (!refresh_due(name, *src, now)) continue;  // looked at again on the next tick
+    {
+      std::lock_guard lock(mu_);
       last_scheduled_[name] = now;
     }
     options_.executor([this, name] {
@@ -671,6 +752,42 @@ void RecordCache::tick(Clock::time_point now) {
       if (!report.ok()) log::warn("cache.scheduled_refresh_failed", {{"source", name}});
     });
   }
+}
+
+// A scheduled refresh is due unless every cached key of the source is either waiting out a
+// failure (a throttled upstream's Retry-After included) or unread since its last fetch and
+// still younger than its TTL: records nobody reads need refreshing only as often as the TTL
+// asks. A source with nothing cached is due (the variable-free key is warmed).
+bool RecordCache::refresh_due(const std::string& source, const sources::Source& src,
+                              Clock::time_point now) {
+  std::vector<std::shared_ptr<Entry>> cached;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, entry] : entries_)
+      if (entry->source == source) cached.push_back(entry);
+  }
+  if (cached.empty()) return true;
+  const double ttl = ttl_of(src, std::nullopt);
+  bool due = false;
+  for (const auto& entry : cached) {
+    std::lock_guard lock(entry->mu);
+    if (entry->error && now < entry->retry_after) {
+      metrics_
+          .counter("extdata_cache_refreshes_deferred_total",
+                   {{"source", source}, {"reason", "backoff"}},
+                   "Scheduled refreshes put off: a failure's backoff (Retry-After) or no readers")
+          .inc();
+      return false;  // the upstream asked for a pause: stretch the schedule
+    }
+    const bool read = entry->served > entry->served_at_fetch;
+    if (read || !entry->records || seconds_between(entry->fetched_at, now) >= ttl) due = true;
+  }
+  if (!due)
+    metrics_
+        .counter("extdata_cache_refreshes_deferred_total", {{"source", source}, {"reason", "idle"}},
+                 "Scheduled refreshes put off: a failure's backoff (Retry-After) or no readers")
+        .inc();
+  return due;
 }
 
 void RecordCache::invalidate(const std::string& source) {

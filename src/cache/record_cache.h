@@ -37,6 +37,12 @@
 // Snapshot keys include a fingerprint of the source's configuration, so data fetched under an
 // old configuration (another URL, list or filter) is never served after the source changes.
 //
+// Incremental sync: every fetch passes the entry's records and cursor (sources::SyncBase) to
+// the source; a source that syncs incrementally (sharepoint-list with `sync: delta`) applies
+// only the upstream's changes to them and returns the next cursor, which is kept with the
+// entry and written with its snapshot, so a restart continues incrementally. While a refresh
+// runs, the old records are served (a full resync after a 410 included).
+//
 // Derived data (option tables, search indexes) hangs off the record set it was built from
 // (CachedRecords::derived) and disappears with it when the records are replaced.
 #include <atomic>
@@ -147,7 +153,11 @@ class RecordCache {
   Result<RefreshReport> refresh(const std::string& source);
 
   // Scheduled refresh: queues a background refresh of every source whose `refresh` interval
-  // has elapsed since its last scheduled refresh. The server calls it from a timer.
+  // has elapsed since its last scheduled refresh. The server calls it from a timer. A source
+  // whose cached records nobody read since their fetch is refreshed only once they are older
+  // than their TTL; one waiting out a failure (a throttled upstream's Retry-After stretches
+  // the wait beyond error_backoff) is not refreshed before the wait ends. Put-off refreshes
+  // count in extdata_cache_refreshes_deferred_total{reason="idle"|"backoff"}.
   void tick(Clock::time_point now);
 
   // Forgets the records of `source` held in memory (its configuration changed).
@@ -184,7 +194,8 @@ class RecordCache {
   void note_served(const std::shared_ptr<Entry>& entry,
                    const std::shared_ptr<sources::Source>& src);
   bool write_snapshot(const Entry& entry, const sources::Source& src,
-                      const extract::RecordSet& records, Clock::time_point fetched_at);
+                      const extract::RecordSet& records, const std::string& cursor,
+                      Clock::time_point fetched_at);
   CachedRecords answer(const Entry& entry, double ttl, Clock::time_point now) const;
   CachedRecords serve_in_memory(const std::shared_ptr<Entry>& entry,
                                 const std::shared_ptr<sources::Source>& src, double ttl,
@@ -193,9 +204,11 @@ class RecordCache {
   void fetch_into(const std::shared_ptr<Entry>& entry, const std::shared_ptr<sources::Source>& src,
                   double ttl);
   void load_snapshot(Entry& entry, const sources::Source& src);
+  bool refresh_due(const std::string& source, const sources::Source& src, Clock::time_point now);
   void schedule_refresh(const std::shared_ptr<Entry>& entry,
                         const std::shared_ptr<sources::Source>& src, double ttl);
-  void record_status(const std::string& source, size_t records, const Error* error);
+  void record_status(const std::string& source, size_t records, const Error* error,
+                     const sources::SyncReport* sync = nullptr);
   double ttl_of(const sources::Source& src, std::optional<double> override) const;
   std::string store_key(const sources::Source& src, const std::string& key) const;
   void run_worker();

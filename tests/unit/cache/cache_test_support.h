@@ -43,7 +43,12 @@ class FakeSource : public sources::Source {
       entered_cv_.notify_all();
       gate_cv_.wait(lock, [&] { return gate_open_; });
     }
-    if (fail) return Error("source.upstream_error", "upstream answered 503", "try again later");
+    if (fail) {
+      Error e("source.upstream_error", "upstream answered 503", "try again later");
+      std::lock_guard lock(mu_);
+      if (!fail_retry_after.empty()) e.with("retry_after", fail_retry_after);
+      return e;
+    }
     auto records = extract::JsonPath::compile("$[*]");
     extract::RecordSet set;
     auto appended = set.append_page(body_(request.variables, number), *records, {});
@@ -76,6 +81,7 @@ class FakeSource : public sources::Source {
 
   std::atomic<int> fetches{0};
   std::atomic<bool> fail{false};
+  std::string fail_retry_after;  // details.retry_after of the failure (a throttled upstream)
 
  private:
   config::SourceConfig config_;

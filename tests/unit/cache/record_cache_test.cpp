@@ -306,6 +306,53 @@ TEST_F(RecordCacheTest, TickRefreshesSourcesOnTheirSchedule) {
   EXPECT_EQ(source_->fetches, 3);
 }
 
+TEST_F(RecordCacheTest, TickRefreshesUnreadRecordsOnlyAsOftenAsTheirTtlNeeds) {
+  source_->mutable_config().spec["refresh"] = 10;  // cache_ttl is 60
+  ASSERT_TRUE(cache_->get("cities", {}).ok());
+  const auto start = clock_.now();
+  cache_->tick(start);  // read since the fetch: refreshed
+  EXPECT_EQ(executor_.run_all(), 1u);
+  EXPECT_EQ(source_->fetches, 2);
+  cache_->tick(start + 10s);  // nobody read the new records, and they are younger than the TTL
+  cache_->tick(start + 50s);
+  EXPECT_EQ(executor_.run_all(), 0u);
+  EXPECT_EQ(metrics_.counter_value("extdata_cache_refreshes_deferred_total",
+                                   {{"source", "cities"}, {"reason", "idle"}}),
+            2);
+  cache_->tick(start + 60s);  // as old as the TTL: refreshed although unread
+  EXPECT_EQ(executor_.run_all(), 1u);
+  EXPECT_EQ(source_->fetches, 3);
+  ASSERT_TRUE(cache_->get("cities", {}).ok());  // a reader: the interval applies again
+  cache_->tick(start + 70s);
+  EXPECT_EQ(executor_.run_all(), 1u);
+  EXPECT_EQ(source_->fetches, 4);
+}
+
+TEST_F(RecordCacheTest, ThrottledRefreshStretchesTheScheduleToTheRetryAfter) {
+  source_->mutable_config().spec["refresh"] = 10;
+  ASSERT_TRUE(cache_->get("cities", {}).ok());
+  const auto start = clock_.now();
+  source_->fail = true;
+  source_->fail_retry_after = "300";  // longer than error_backoff (30 s) and the TTL (60 s)
+  cache_->tick(start);
+  EXPECT_EQ(executor_.run_all(), 1u);
+  EXPECT_EQ(source_->fetches, 2);
+  source_->fail = false;
+  for (auto t : {10s, 60s, 120s, 299s}) cache_->tick(start + t);
+  EXPECT_EQ(executor_.run_all(), 0u) << "no refresh before the upstream's Retry-After";
+  EXPECT_EQ(source_->fetches, 2);
+  EXPECT_EQ(metrics_.counter_value("extdata_cache_refreshes_deferred_total",
+                                   {{"source", "cities"}, {"reason", "backoff"}}),
+            4);
+  auto served = cache_->get("cities", {});
+  ASSERT_TRUE(served.ok()) << "the old records are served meanwhile";
+  EXPECT_TRUE(served->stale);
+  EXPECT_EQ(executor_.run_all(), 0u) << "a stale answer does not refresh before it either";
+  cache_->tick(start + 300s);
+  EXPECT_EQ(executor_.run_all(), 1u);
+  EXPECT_EQ(source_->fetches, 3);
+}
+
 TEST_F(RecordCacheTest, TickIgnoresSourcesWithoutSchedule) {
   ASSERT_TRUE(cache_->get("cities", {}).ok());
   cache_->tick(clock_.now());
