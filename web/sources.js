@@ -113,7 +113,7 @@ function row(source, refreshPage, titles, fieldsUsing) {
     { "data-source": source.name },
     h("th", { scope: "row" }, h("a", { href: `#/sources/${enc(source.name)}/edit` }, source.name), h("div.muted", {}, kindLabel(source, titles))),
     h("td", {}, stateCell(source)),
-    h("td", {}, when(st.last_fetch_at), st.last_success_at && st.last_success_at !== st.last_fetch_at ? h("div.muted", {}, "last success ", when(st.last_success_at)) : null),
+    h("td", {}, when(st.last_fetch_at), st.last_success_at && st.last_success_at !== st.last_fetch_at ? h("div.muted", {}, "last success ", when(st.last_success_at)) : null, syncCell(st.sync)),
     h("td.num", {}, st.records ?? h("span.muted", {}, "—")),
     h("td", {}, tokenExpiry.some(Boolean) ? tokenExpiry : h("span.muted", {}, "—")),
     h(
@@ -127,6 +127,20 @@ function row(source, refreshPage, titles, fieldsUsing) {
       rowStatus
     ),
     h("td", {}, actions)
+  );
+}
+
+// How a source syncs (sync: delta | full) and what its last full and incremental syncs did.
+function syncCell(sync) {
+  if (!sync) return null;
+  const inc = sync.last_incremental;
+  return h(
+    "div.muted.sync",
+    {},
+    h("div", {}, `Sync: ${sync.mode}`),
+    sync.last_full_at ? h("div", {}, "last full ", when(sync.last_full_at), ` (${sync.last_full_records} items)`) : null,
+    inc ? h("div", {}, "last incremental ", when(inc.at), ` (+${inc.added} ~${inc.updated} −${inc.removed})`) : null,
+    sync.note ? h("div", {}, sync.note) : null
   );
 }
 

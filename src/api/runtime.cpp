@@ -145,12 +145,26 @@ json source_warnings(Runtime& runtime, const std::string& name) {
   return out;
 }
 
+json sync_json(const store::SyncStatus& s) {
+  json out = {{"mode", s.mode},
+              {"last_full_at", s.last_full_at},
+              {"last_full_records", s.last_full_records}};
+  if (s.last_incremental_at != 0)
+    out["last_incremental"] = {{"at", s.last_incremental_at},
+                               {"added", s.last_added},
+                               {"updated", s.last_updated},
+                               {"removed", s.last_removed}};
+  if (!s.note.empty()) out["note"] = s.note;
+  return out;
+}
+
 json status_json(const store::SourceStatus& st) {
   json out = {{"last_fetch_at", st.last_fetch_at},
               {"last_success_at", st.last_success_at},
               {"records", st.records}};
   if (!st.last_error.empty())
     out["last_error"] = {{"message", st.last_error}, {"hint", st.last_error_hint}};
+  if (!st.sync.mode.empty()) out["sync"] = sync_json(st.sync);
   return out;
 }
 

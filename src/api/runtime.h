@@ -74,5 +74,8 @@ Error field_not_found(store::Store& store, const std::string& name);
 // Warnings known without fetching (secret / certificate expiry), as a JSON array of strings.
 nlohmann::json source_warnings(Runtime& runtime, const std::string& name);
 nlohmann::json status_json(const store::SourceStatus& status);
+// {"mode", "last_full_at", "last_full_records", "last_incremental": {at, added, updated,
+//  removed}, "note"}: how the source syncs and what its last syncs did.
+nlohmann::json sync_json(const store::SyncStatus& sync);
 
 }  // namespace extdata::api

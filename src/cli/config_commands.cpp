@@ -231,6 +231,7 @@ void source_status(CliEnv& env, const std::string& name) {
       row["last_success"] = utc_time(status.last_success_at);
       row["records"] = status.records;
       row["state"] = status.last_error.empty() ? "ok" : "failing";
+      if (!status.sync.mode.empty()) row["sync"] = api::sync_json(status.sync);
       if (!status.last_error.empty()) {
         row["last_error"] = status.last_error;
         row["hint"] = status.last_error_hint;

@@ -9,11 +9,31 @@
 #include "api/runtime.h"
 #include "cli/load_source.h"
 #include "config/config.h"
+#include "core/time.h"
 #include "sources/common/report.h"
 
 namespace extdata::cli {
 
 namespace {
+
+using nlohmann::json;
+
+std::string when(std::int64_t unix_time) {
+  return unix_time > 0 ? format_rfc3339(from_unix_seconds(unix_time)) : "never";
+}
+
+// The served syncs of a source (store status), below a test report.
+std::string sync_text(const store::SyncStatus& s) {
+  std::string out = "served: sync " + s.mode + ", last full " + when(s.last_full_at) + " (" +
+                    std::to_string(s.last_full_records) + " items), last incremental " +
+                    when(s.last_incremental_at);
+  if (s.last_incremental_at > 0)
+    out += " (" + std::to_string(s.last_added) + " added, " + std::to_string(s.last_updated) +
+           " updated, " + std::to_string(s.last_removed) + " removed)";
+  out += "\n";
+  if (!s.note.empty()) out += "note: " + s.note + "\n";
+  return out;
+}
 
 struct RunOptions {
   std::string* name;
@@ -33,8 +53,18 @@ void run_test(CliEnv& env, const RunOptions& o) {
   if (!loaded.ok()) return env.fail(loaded.error());
   auto report = sources::test_source(*loaded->source, *vars);
   if (!report.ok) env.exit_code = 1;
-  if (env.json()) return env.print(sources::to_json(report));
+  // What the served syncs did (the test itself is one full read).
+  std::optional<store::SourceStatus> status;
+  if (loaded->runtime) {
+    if (auto st = loaded->runtime->store().get_status(*o.name); st.ok()) status = *st;
+  }
+  if (env.json()) {
+    json out = sources::to_json(report);
+    if (status && !status->sync.mode.empty()) out["sync"]["served"] = api::sync_json(status->sync);
+    return env.print(out);
+  }
   std::cout << sources::render_text(report);
+  if (status && !status->sync.mode.empty()) std::cout << sync_text(status->sync);
 }
 
 void run_fetch(CliEnv& env, const RunOptions& o) {
