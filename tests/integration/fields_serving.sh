@@ -204,11 +204,11 @@ http POST "$API/fields/customer/options" "$R" -H 'Content-Type: application/json
 expect_eq "POST {q, limit} answers like GET" \
   "$(j "$BODY" '[j.total, j.options[0].label, j.stale]')" "[1,\"$MULLER\",false]"
 graphsim_counters
-expect_eq "upstream: one token, one site lookup, one list lookup, one items page for 8 requests" \
-  "$(j "$COUNTERS" '[j.token_requests.issued, j.graph_requests.by_route.site_by_path, j.graph_requests.by_route.list, j.graph_requests.by_route.items, j.graph_requests.total]')" \
+expect_eq "upstream: one token, one site lookup, one list lookup, one delta page for 8 requests" \
+  "$(j "$COUNTERS" '[j.token_requests.issued, j.graph_requests.by_route.site_by_path, j.graph_requests.by_route.list, j.graph_requests.by_route.delta, j.graph_requests.total]')" \
   '[1,1,1,1,3]'
-expect_eq "upstream: the items page asked for \$top=5000 with fields expanded" \
-  "$(j "$COUNTERS" 'Object.keys(j.graph_requests.by_target).filter(t => /\/lists\/[^/]+\/items\?\$expand=fields&\$top=5000$/.test(t)).length')" 1
+expect_eq "upstream: the delta page (sync: delta, the default) asked for \$top=5000 with fields expanded" \
+  "$(j "$COUNTERS" 'Object.keys(j.graph_requests.by_target).filter(t => /\/lists\/[^/]+\/items\/delta\?\$expand=fields&\$top=5000$/.test(t)).length')" 1
 expect_eq "metrics: 1 miss, 1 refresh, 7 hits for customers" \
   "$(metric 'extdata_cache_misses_total{source="customers"}') $(metric 'extdata_cache_refreshes_total{source="customers"}') $(metric 'extdata_cache_hits_total{source="customers"}')" \
   "1 1 7"

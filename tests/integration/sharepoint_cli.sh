@@ -84,6 +84,7 @@ sp_source() { # NAME CLIENT_ID SECRET_ENV LIST [GRAPH_BASE] [SITE]
     site: ${6:-https://contoso.sharepoint.com/sites/Sales}
     list: $4
     page_size: $PAGE_SIZE
+    sync: full
     authority: $G
     graph: ${5:-$G}/v1.0
 EOF
