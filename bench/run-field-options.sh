@@ -4,8 +4,11 @@
 #   GET /api/v1/fields/customer/options?q=ab&limit=20
 # by wrk (2 threads, 64 connections, DURATION) against `extdata serve`, and in the same run
 # against nginx serving a static JSON file of exactly the same size as extdata's response.
-# Then extdata's resident memory after loading 100,000 and 1,000,000 records.
+# Then extdata's resident memory after loading 100,000 and 1,000,000 records, and a restart at
+# 1,000,000 records with graphsim stopped: the time to the first answer (from the binary
+# snapshot) and the memory after it.
 #   bench/run-field-options.sh         (after `make build`; DURATION=15s RUNS=3 BIG=1000000)
+#   ONLY_BIG=1 bench/run-field-options.sh   (the 1,000,000-record part only: memory, restart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # graphsim listens on 127.0.0.1: the network policy allows exactly that (docs/network.md).
@@ -98,6 +101,8 @@ YAML
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
+ONLY_BIG=${ONLY_BIG:-0}
+if [[ $ONLY_BIG != 1 ]]; then
 # --- 100,000 records: extdata and nginx under wrk -------------------------------------
 start_graphsim "$ITEMS"
 start_extdata "$work/data"
@@ -188,6 +193,7 @@ inline=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_api_inline_total/ {pri
 rendered_hits=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_options_rendered_total\{result="hit"\}/ {print $2}')
 kill "$extdata_pid" "$uncached_pid" "$graphsim_pid"
 wait "$extdata_pid" "$uncached_pid" "$graphsim_pid" 2>/dev/null || true
+fi
 
 # --- 1,000,000 records: resident memory only -------------------------------------------
 start_graphsim "$BIG"
@@ -197,6 +203,24 @@ big_total=$(jq .total "$work/response-big.json")
 big_rss=$(rss_kb "$extdata_pid")
 big_hwm=$(hwm_kb "$extdata_pid")
 
+# --- restart at $BIG records, graphsim stopped: the first answer comes from the snapshot ----
+kill "$extdata_pid" "$graphsim_pid"
+wait "$extdata_pid" "$graphsim_pid" 2>/dev/null || true
+start_extdata "$work/data-big"
+restart_listening_rss=$(rss_kb "$extdata_pid")
+restart_first=$(curl -sS --fail -o "$work/response-restart.json" -w '%{time_total}' \
+  "$EXTDATA_URL/api/v1/fields/customer/options?$QUERY")
+restart_total=$(jq .total "$work/response-restart.json")
+restart_stale=$(jq .stale "$work/response-restart.json")
+[[ $restart_total == "$big_total" ]] ||
+  { echo "after the restart: total $restart_total, before $big_total" >&2; exit 1; }
+restart_second=$(curl -sS --fail -o /dev/null -w '%{time_total}' \
+  "$EXTDATA_URL/api/v1/fields/customer/options?q=zz&limit=20")
+restart_rss=$(rss_kb "$extdata_pid")
+restart_hwm=$(hwm_kb "$extdata_pid")
+snapshot_mb=$(du -m "$work/data-big" | tail -1 | cut -f1)
+
+if [[ $ONLY_BIG != 1 ]]; then
 echo "### wrk -t2 -c64 -d$DURATION, GET /api/v1/fields/customer/options?$QUERY ($ITEMS records, $size-byte body)"
 echo
 awk -v runs="$RUNS" '
@@ -218,7 +242,25 @@ echo "|---|---|---|"
 printf "| none (started, nothing fetched) | %.1f MB | |\n" "$(echo "$baseline_rss / 1024" | bc -l)"
 printf "| %d (after the first request) | %.1f MB | |\n" "$ITEMS" "$(echo "$loaded_rss / 1024" | bc -l)"
 printf "| %d (after %d wrk runs, %d requests served) | %.1f MB | |\n" "$ITEMS" "$RUNS" "$requests" "$(echo "$loaded_after_rss / 1024" | bc -l)"
+else
+echo "### extdata serve resident memory"
+echo
+echo "| records loaded | RSS | peak RSS |"
+echo "|---|---|---|"
+fi
 printf "| %d (total for q: %s) | %.1f MB | %.1f MB |\n" "$BIG" "$big_total" "$(echo "$big_rss / 1024" | bc -l)" "$(echo "$big_hwm / 1024" | bc -l)"
+printf "| %d after a restart (first answer from the snapshot) | %.1f MB | %.1f MB |\n" "$BIG" "$(echo "$restart_rss / 1024" | bc -l)" "$(echo "$restart_hwm / 1024" | bc -l)"
+echo
+printf "peak / steady after the fetch: %.2f×; after the restart: %.2f×. Per record: %.2f KB.\n" \
+  "$(echo "$big_hwm / $big_rss" | bc -l)" "$(echo "$restart_hwm / $restart_rss" | bc -l)" \
+  "$(echo "$big_rss * 1.024 / $BIG" | bc -l)"
+echo
+echo "### restart at $BIG records (graphsim stopped, data directory ${snapshot_mb} MB)"
+echo
+printf "first answer %.2f s (the request that loads the snapshot; total %s, stale %s), the next %.3f s; RSS when listening %.1f MB\n" \
+  "$restart_first" "$restart_total" "$restart_stale" "$restart_second" "$(echo "$restart_listening_rss / 1024" | bc -l)"
+if [[ $ONLY_BIG != 1 ]]; then
 echo
 echo "raw wrk runs (name req_s p50_ms p99_ms):"
 cat "$work/results"
+fi

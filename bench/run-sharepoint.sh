@@ -5,7 +5,10 @@
 # JavaScript SDK (PageIterator + @azure/msal-node) and by curl with no parsing (the floor);
 # also by `extdata fetch` on the same source and on the manual two-step flow as a rest source;
 # alternating RUNS times. Wall time and peak RSS from /usr/bin/time; medians and ratios.
+# Then a refresh of the list after 10 changed items, `sync: delta` versus `sync: full`, through
+# `extdata serve` (POST /api/v1/sources/NAME/refresh): wall time and Graph requests.
 #   bench/run-sharepoint.sh            (after `make build`; RUNS=3 ITEMS=100000 PAGE_SIZE=5000)
+#   ONLY_REFRESH=1 bench/run-sharepoint.sh   (the refresh comparison only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # graphsim listens on 127.0.0.1: the network policy allows exactly that (docs/network.md).
@@ -58,6 +61,7 @@ client_secret: "$SECRET"
 site: https://contoso.sharepoint.com/sites/Sales
 list: Customers
 page_size: $PAGE_SIZE
+sync: full
 authority: $BASE
 graph: $BASE/v1.0
 ca_bundle: $work/ca.pem
@@ -118,6 +122,9 @@ while [[ -n $url ]]; do
 done
 echo "graphsim $BASE: $ITEMS items, $pages pages of $PAGE_SIZE" >&2
 
+ONLY_REFRESH=${ONLY_REFRESH:-0}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+if [[ $ONLY_REFRESH != 1 ]]; then
 measure() {  # name, command... → appends "name wall_s max_rss_kb user_s sys_s"
   local name=$1
   shift
@@ -142,7 +149,6 @@ for run in $(seq 1 "$RUNS"); do
     "$work/ca.pem" "$work/urls"
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 for name in extdata cli rest sdk curl; do
   t=$(awk -v n=$name '$1==n {print $2}' "$work/results" | median)
   m=$(awk -v n=$name '$1==n {print $3}' "$work/results" | median)
@@ -166,3 +172,66 @@ awk -v runs="$RUNS" '
 echo
 echo "raw runs (name wall_s max_rss_kb user_s sys_s):"
 cat "$work/results"
+fi
+
+# --- a refresh after 10 changed items: sync: delta versus sync: full ------------------------
+# The list as two sources of one `extdata serve`, each loaded once; then RUNS times: 10 items
+# changed through graphsim's admin endpoint, and each source refreshed (alternating), timing
+# the API call (which includes writing the snapshot) and counting the Graph requests it made.
+{
+  echo "sources:"
+  echo "  - name: customers-delta"
+  sed 's/^sync: full$/sync: delta/; s/^/    /' "$work/source.yaml"
+  echo "  - name: customers-full"
+  sed 's/^/    /' "$work/source.yaml"
+} >"$work/refresh.yaml"
+"$EXTDATA" --data "$work/data-refresh" apply -f "$work/refresh.yaml" >/dev/null
+admin=$("$EXTDATA" --data "$work/data-refresh" token create --role admin --output json |
+  sed -E 's/.*"token":"([^"]+)".*/\1/')
+"$EXTDATA" --data "$work/data-refresh" serve --listen 127.0.0.1:0 --log-level warn \
+  >"$work/serve.out" 2>"$work/serve.log" &
+serve_pid=$!
+SERVE=
+for _ in $(seq 1 600); do
+  SERVE=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
+  [[ -n $SERVE ]] && break
+  sleep 0.1
+done
+[[ -n $SERVE ]] || { cat "$work/serve.out" "$work/serve.log" >&2; exit 1; }
+sim() { curl -sS --fail --cacert "$work/ca.pem" "$@"; }
+refresh() {  # source → "seconds graph_requests"
+  sim -X POST "$BASE/_graphsim/counters/reset" >/dev/null
+  local t
+  t=$(curl -sS --fail -X POST -H "Authorization: Bearer $admin" -o "$work/refresh.json" \
+    -w '%{time_total}' "$SERVE/api/v1/sources/$1/refresh")
+  echo "$t $(sim "$BASE/_graphsim/counters" | jq .graph_requests.total)"
+}
+echo "refresh: first loads: delta $(refresh customers-delta), full $(refresh customers-full)" >&2
+for run in $(seq 1 "$RUNS"); do
+  for i in $(seq 1 10); do
+    sim -X POST -H 'Content-Type: application/json' \
+      -d "{\"id\": $((run * 100 + i * 7)), \"fields\": {\"Title\": \"Changed $run.$i\"}}" \
+      "$BASE/_graphsim/sites/$site_enc/lists/Customers/items" >/dev/null
+  done
+  echo "delta $(refresh customers-delta)" >>"$work/refresh-results"
+  echo "full $(refresh customers-full)" >>"$work/refresh-results"
+  tail -2 "$work/refresh-results" | sed 's/^/  /' >&2
+done
+kill "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null || true
+echo
+echo "### refresh of $ITEMS items after 10 changed items (medians of $RUNS)"
+echo
+for name in delta full; do
+  t=$(awk -v n=$name '$1==n {print $2}' "$work/refresh-results" | median)
+  r=$(awk -v n=$name '$1==n {print $3}' "$work/refresh-results" | median)
+  echo "$name $t $r"
+done | awk '{t[$1]=$2; r[$1]=$3}
+  END {
+    printf "| sync | wall time (API refresh, snapshot written) | Graph requests |\n|---|---|---|\n"
+    printf "| delta | %.3f s | %d |\n| full | %.3f s | %d |\n", t["delta"], r["delta"], t["full"], r["full"]
+    printf "\nfull / delta: %.1f× wall time, %.1f× requests.\n", t["full"]/t["delta"], r["full"]/r["delta"]
+  }'
+echo
+echo "raw refresh runs (sync wall_s graph_requests):"
+cat "$work/refresh-results"
