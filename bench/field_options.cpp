@@ -8,12 +8,14 @@
 //   --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 
 #include "cache/record_cache.h"
 #include "config/config.h"
 #include "fields/field_service.h"
+#include "sources/sharepoint/delta.h"
 
 namespace {
 
@@ -26,13 +28,14 @@ const char* const kSecond[] = {"Logistik", "Consulting", "Handel", "Werke",  "Sy
                                "Foods",    "Energie",    "Bau",    "Médias", "Software", "Pharma"};
 const char* const kForm[] = {"GmbH", "AG", "KG", "SE", "Ltd", "SA", "Inc"};
 
-std::string records_json(size_t count) {
+std::string records_json(size_t count, bool string_ids = false) {
   std::mt19937_64 random(42);
   std::string json = "[";
+  const std::string quote = string_ids ? "\"" : "";
   for (size_t i = 0; i < count; ++i) {
     if (i) json += ',';
-    json += R"({"id":)" + std::to_string(i) + R"(,"fields":{"Title":")" + kFirst[random() % 16] +
-            " " + kSecond[random() % 12] + " " + kForm[random() % 7] + " " +
+    json += R"({"id":)" + quote + std::to_string(i) + quote + R"(,"fields":{"Title":")" +
+            kFirst[random() % 16] + " " + kSecond[random() % 12] + " " + kForm[random() % 7] + " " +
             std::to_string(random() % 1000) + R"(","Country":"DE","City":"Berlin","Active":true}})";
   }
   return json + "]";
@@ -117,6 +120,39 @@ void BM_OptionsRequest(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_OptionsRequest)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
+
+// What one changed item costs at a size (issue #18): a delta sync's change applied to the
+// records (sources::sharepoint::apply_delta: RecordSet::combine, no record copied), then the
+// field's option table rebuilt from the new records (as the first request after the refresh
+// does). Reported separately: apply_ms and table_ms.
+void BM_OneChangedItem(benchmark::State& state) {
+  const size_t count = static_cast<size_t>(state.range(0));
+  extract::RecordSet base;
+  (void)base.append_page(records_json(count, true), *extract::JsonPath::compile("$[*]"), {});
+  extract::RecordSet changes;
+  (void)changes.append_page(R"([{"id":")" + std::to_string(count / 2) +
+                                R"(","fields":{"Title":"Changed Ltd","City":"Bonn"}}])",
+                            *extract::JsonPath::compile("$[*]"), {});
+  auto mapping = fields::FieldMapping::compile(company_field());
+  double apply_ms = 0, table_ms = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto applied = sources::sharepoint::apply_delta(base, changes);
+    const auto t1 = std::chrono::steady_clock::now();
+    auto table = fields::OptionsTable::build(*mapping, applied->records);
+    const auto t2 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(table);
+    apply_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    table_ms += std::chrono::duration<double, std::milli>(t2 - t1).count();
+  }
+  state.counters["apply_ms"] = apply_ms / static_cast<double>(state.iterations());
+  state.counters["table_ms"] = table_ms / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_OneChangedItem)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 }  // namespace
 
