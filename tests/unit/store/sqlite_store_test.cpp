@@ -356,6 +356,8 @@ TEST_F(StoreTest, AStoreFromBeforeVersionsIsMigratedAndItsItemsVersioned) {
   ASSERT_EQ(sqlite3_exec(db,
                          "ALTER TABLE sources DROP COLUMN version; "
                          "ALTER TABLE fields DROP COLUMN version; "
+                         "ALTER TABLE snapshots DROP COLUMN cursor; "
+                         "ALTER TABLE source_status DROP COLUMN sync; "
                          "DELETE FROM meta WHERE key='revision'; "
                          "UPDATE meta SET value='3' WHERE key='schema_version';",
                          nullptr, nullptr, nullptr),
@@ -426,6 +428,68 @@ TEST_F(StoreTest, LargeSnapshotsAreStoredInChunksAndReadBackWhole) {
   auto reopened = open_sqlite_store(dir_.string());
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*(*reopened)->get_snapshot("customers|"))->payload, big + big);
+}
+
+TEST_F(StoreTest, SnapshotPiecesAreStoredAsTheyComeAndHandedBackInOrder) {
+  auto store = open_sqlite_store(dir_.string(), SqliteOptions{.snapshot_chunk_bytes = 1000});
+  ASSERT_TRUE(store.ok());
+  const std::vector<std::string> pieces = {"head", std::string(2500, 'p'), "tail"};
+  Snapshot meta{"customers|", "customers", "ignored", 1234, 7};
+  meta.cursor = "https://graph/delta?token=abc";
+  ASSERT_TRUE((*store)
+                  ->put_snapshot_pieces(meta,
+                                        [&](const Store::PieceSink& sink) -> Status {
+                                          for (const auto& p : pieces) EXTDATA_TRY(sink(p));
+                                          return ok_status();
+                                        })
+                  .ok());
+  std::string joined;
+  std::vector<size_t> sizes;
+  auto read = (*store)->read_snapshot_pieces("customers|", [&](std::string_view piece) {
+    joined += piece;
+    sizes.push_back(piece.size());
+    return ok_status();
+  });
+  ASSERT_TRUE(read.ok() && read->has_value());
+  EXPECT_EQ(joined, pieces[0] + pieces[1] + pieces[2]);
+  EXPECT_EQ(sizes, (std::vector<size_t>{4, 1000, 1000, 500, 4}))  // a long piece in rows
+      << "pieces beyond the chunk size are split, each row handed over as stored";
+  EXPECT_EQ((*read)->cursor, meta.cursor);
+  EXPECT_EQ((*read)->records, 7u);
+  EXPECT_TRUE((*read)->payload.empty());
+  EXPECT_EQ((*(*store)->get_snapshot("customers|"))->payload, joined);
+
+  // A write that fails half-way leaves the previous snapshot whole.
+  auto failed = (*store)->put_snapshot_pieces(meta, [](const Store::PieceSink& sink) -> Status {
+    EXTDATA_TRY(sink("partial"));
+    return Error("extract.snapshot", "writer failed", "");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ((*(*store)->get_snapshot("customers|"))->payload, joined);
+  // `each` stops a read with its error.
+  auto stopped = (*store)->read_snapshot_pieces(
+      "customers|", [](std::string_view) { return Status(Error("extract.snapshot", "no", "")); });
+  EXPECT_FALSE(stopped.ok());
+  EXPECT_FALSE((*store)
+                   ->read_snapshot_pieces("other|", [](std::string_view) { return ok_status(); })
+                   ->has_value());
+}
+
+TEST_F(StoreTest, SyncStatusRoundTrips) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  SourceStatus st{"customers", 10, 10, 3, "", ""};
+  st.sync = {"delta", 5, 1200, 10, 1, 2, 3, "410 resync"};
+  ASSERT_TRUE((*store)->put_status(st).ok());
+  auto got = (*store)->get_status("customers");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  const SyncStatus& sync = (*got)->sync;
+  EXPECT_EQ(sync.mode, "delta");
+  EXPECT_EQ(sync.last_full_at, 5);
+  EXPECT_EQ(sync.last_full_records, 1200u);
+  EXPECT_EQ(sync.last_incremental_at, 10);
+  EXPECT_EQ(sync.last_added + sync.last_updated * 10 + sync.last_removed * 100, 321u);
+  EXPECT_EQ(sync.note, "410 resync");
 }
 
 TEST_F(StoreTest, ReopenKeepsDataAndMigratesOnce) {
