@@ -285,8 +285,8 @@ http POST "$API/sources/customers/refresh" "$A"
 expect_eq "admin POST /sources/customers/refresh → ok, 1 key, 59 records" \
   "$CODE $(j "$BODY" '[j.ok, j.keys, j.records, j.errors]')" '200 [true,1,59,[]]'
 graphsim_counters
-expect_eq "upstream: the refresh fetched the items page once, with the cached token" \
-  "$(j "$COUNTERS" '[j.graph_requests.by_route.items, j.token_requests.total]')" '[1,0]'
+expect_eq "upstream: the refresh was one delta request (the changes only), with the cached token" \
+  "$(j "$COUNTERS" '[j.graph_requests.by_route.delta, j.graph_requests.by_route.items || 0, j.graph_requests.total, j.token_requests.total]')" '[1,0,1,0]'
 http GET "$API/fields/customer/value?key=2" "$R"
 save value_after_rename
 expect_eq "key=2 after the rename → the new label" \
