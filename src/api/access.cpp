@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "auth/oauth2/base64url.h"
+
 namespace extdata::api {
 
 namespace {
@@ -54,6 +56,22 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty()) return std::nullopt;
   return token;
+}
+
+std::optional<std::string> api_token(std::string_view authorization) {
+  if (auto token = bearer_token(authorization)) return std::string(*token);
+  constexpr std::string_view scheme = "basic";
+  if (authorization.size() <= scheme.size() ||
+      !iequals(authorization.substr(0, scheme.size()), scheme) ||
+      authorization[scheme.size()] != ' ')
+    return std::nullopt;
+  std::string_view encoded = authorization.substr(scheme.size());
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  auto decoded = auth::base64_decode(encoded);
+  if (!decoded) return std::nullopt;
+  const size_t colon = decoded->find(':');
+  if (colon == std::string::npos || colon + 1 == decoded->size()) return std::nullopt;
+  return decoded->substr(colon + 1);
 }
 
 Error visible_error(const Error& error, ErrorAudience audience) {

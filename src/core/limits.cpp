@@ -57,6 +57,9 @@ const std::vector<LimitSetting>& limit_settings() {
       {"new_keys_per_minute", "--max-new-keys-per-minute", "EXTDATA_MAX_NEW_KEYS_PER_MINUTE",
        &Limits::new_keys_per_minute,
        "Most upstream fetches of keys not in memory, per source and minute."},
+      {"options_array_max_bytes", "--max-options-array-bytes", "EXTDATA_MAX_OPTIONS_ARRAY_BYTES",
+       &Limits::options_array_max_bytes,
+       "Most bytes of one flat options array (options?format=array, Jira Forms)."},
   };
   return table;
 }

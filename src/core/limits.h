@@ -52,6 +52,9 @@ struct Limits {
   // Upstream fetches of keys not in memory, per source and minute (a token bucket that
   // allows this many at once and refills at this rate).
   size_t new_keys_per_minute = 120;
+  // Bytes of one flat options array (`…/options?format=array`, what Jira Forms fetches; its
+  // documented maximum is 10 MB). Over it the answer is refused, never cut short.
+  size_t options_array_max_bytes = 10'000'000;
 };
 
 // The limits in force (process-wide, read-only after start-up).

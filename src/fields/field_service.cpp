@@ -173,6 +173,26 @@ std::string option_data(const FieldMapping& mapping, extract::RecordRef record) 
   return out;
 }
 
+// One element of the flat array: {"id":value,"value":label,…data columns but id and value}.
+void append_flat_option(std::string& out, const FieldMapping& mapping, const OptionsTable& table,
+                        const extract::RecordSet& records, size_t option) {
+  out += "{\"id\":";
+  extract::append_json_string(out, table.value(option));
+  out += ",\"value\":";
+  extract::append_json_string(out, table.label(option));
+  if (!mapping.data.empty()) {
+    const extract::RecordContext context(records[table.record(option)]);
+    for (const auto& [name, tmpl] : mapping.data) {
+      if (name == "id" || name == "value") continue;
+      out += ',';
+      extract::append_json_string(out, name);
+      out += ':';
+      extract::append_json_string(out, tmpl.render(context));
+    }
+  }
+  out += '}';
+}
+
 Option make_option(const FieldMapping& mapping, const OptionsTable& table,
                    const extract::RecordSet& records, size_t option) {
   Option out;
@@ -549,6 +569,45 @@ std::string FieldService::render_options(const Resolved& resolved, const Options
   out += *page;
   append_options_tail(out, resolved.freshness());
   return out;
+}
+
+Result<std::string> FieldService::options_array_json(const std::string& field,
+                                                     const OptionsQuery& query,
+                                                     size_t max_bytes) {
+  EXTDATA_TRY(check_query(query));
+  EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
+  const OptionsTable& table = *resolved.table;
+  const size_t limit = query.limit ? static_cast<size_t>(*query.limit) : table.size();
+  const SearchResult found =
+      table.index().search(query.q, static_cast<size_t>(query.offset), limit);
+  std::string out = "[";
+  for (const uint32_t option : found.ids) {
+    if (out.size() > 1) out += ',';
+    append_flat_option(out, resolved.field->mapping, table, *resolved.cached.records, option);
+    if (out.size() + 1 > max_bytes) {
+      return Error("field.array_too_large",
+                   "the options of field '" + field + "' as a flat array are over " +
+                       std::to_string(max_bytes) + " bytes (" + std::to_string(found.ids.size()) +
+                       " options)",
+                   "Narrow it with q or limit, or raise the limit: " +
+                       describe_limit(&Limits::options_array_max_bytes) + ".");
+    }
+  }
+  out += ']';
+  return out;
+}
+
+Result<OptionsResult> FieldService::all_options(const std::string& field,
+                                                const Context& context) {
+  EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, context));
+  const OptionsTable& table = *resolved.table;
+  OptionsResult result = resolved.freshness();
+  result.options.reserve(table.size());
+  for (size_t option = 0; option < table.size(); ++option)
+    result.options.push_back(
+        make_option(resolved.field->mapping, table, *resolved.cached.records, option));
+  result.total = table.size();
+  return result;
 }
 
 Result<ValueResult> FieldService::value(const std::string& field, const std::string& key,

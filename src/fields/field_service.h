@@ -110,6 +110,16 @@ class FieldService {
   Result<ValueResult> value(const std::string& field, const std::string& key,
                             const Context& context);
 
+  // The flat array Jira Forms data connections read: [{"id": value, "value": label, …the
+  // field's declared data columns}] — every option in field order, or the matches of q (and
+  // at most `limit`) when given. A data column named "id" or "value" is left out (the two
+  // keys are the option's own). Refused with field.array_too_large (400) instead of writing
+  // more than `max_bytes`.
+  Result<std::string> options_array_json(const std::string& field, const OptionsQuery& query,
+                                         size_t max_bytes);
+  // Every option of the field in field order (value, label, data), for targets.
+  Result<OptionsResult> all_options(const std::string& field, const Context& context = {});
+
   // Save-time check: fetches sample records through the cache (with `context` for the
   // variables) and lists the templates' names that no record has (see check_field).
   Result<std::vector<std::string>> check(const config::FieldConfig& field,
