@@ -59,6 +59,24 @@ function usesTokens(source) {
   return source.type === "sharepoint-list" || (source.auth && source.auth.type === "oauth2");
 }
 
+// A target fed by this source (issue 20): its last sync, what it changed, and its error.
+function targetLine(target) {
+  const last = target.last_sync;
+  if (!last) return h("div.target", {}, `Target ${target.name}: `, h("span.muted", {}, "not synced yet"));
+  const c = last.counts || {};
+  const changed = ["created", "updated", "enabled", "disabled", "deleted"].filter((k) => c[k]).map((k) => `${c[k]} ${k}`);
+  const problems = (last.problems || []).length;
+  return h(
+    "div.target",
+    { "data-target": target.name },
+    `Target ${target.name}: synced `,
+    when(last.finished_at),
+    `, ${changed.length ? changed.join(", ") : "no change"} (${c.unchanged || 0} unchanged)`,
+    problems ? h("span.warn-text", {}, `, ${problems} option${problems === 1 ? "" : "s"} refused`) : null,
+    last.error ? h("div.last-error", {}, h("p", {}, capitalize(last.error.message)), last.error.hint ? h("p.hint", {}, last.error.hint) : null) : null
+  );
+}
+
 function row(source, refreshPage, titles, fieldsUsing) {
   const st = source.status || {};
   const actions = h("div.actions", {});
@@ -124,6 +142,7 @@ function row(source, refreshPage, titles, fieldsUsing) {
         ? h("div.last-error", {}, h("p", {}, capitalize(st.last_error.message)), st.last_error.hint ? h("p.hint", {}, st.last_error.hint) : null)
         : null,
       !warnings.length && !st.last_error ? h("span.muted", {}, "none") : null,
+      (source.targets || []).map(targetLine),
       rowStatus
     ),
     h("td", {}, actions)

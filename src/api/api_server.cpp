@@ -12,6 +12,7 @@
 #include "api/access.h"
 #include "api/preconditions.h"
 #include "api/kept_secrets.h"
+#include "api/openapi.h"
 #include "api/sharepoint_routes.h"
 #include "api/static_files.h"
 #include "auth/diagnostics.h"
@@ -19,6 +20,7 @@
 #include "core/bounded_json.h"
 #include "core/error_codes.h"
 #include "core/error_json.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "sources/common/report.h"
@@ -175,13 +177,14 @@ struct ApiServer::Impl {
   std::optional<Result<Role>> known_role(const Request& req) {
     auto header = req.header("Authorization");
     if (!header) return Result<Role>(Role::none);
-    auto token = bearer_token(*header);
+    auto token = api_token(*header);
     if (!token)
-      return Result<Role>(Error("api.unauthenticated",
-                                "the Authorization header is not a Bearer token",
-                                "Send Authorization: Bearer <token from 'extdata token create'>."));
+      return Result<Role>(Error(
+          "api.unauthenticated", "the Authorization header is neither a Bearer token nor Basic",
+          "Send Authorization: Bearer <token from 'extdata token create'>, or HTTP Basic with "
+          "any user name and the token as password."));
     std::lock_guard lock(token_mu);
-    auto it = token_cache.find(std::string(*token));
+    auto it = token_cache.find(*token);
     if (it != token_cache.end() &&
         runtime.clock().now() - it->second.second < std::chrono::seconds(30))
       return Result<Role>(it->second.first);
@@ -190,7 +193,7 @@ struct ApiServer::Impl {
 
   Result<Role> role_of(const Request& req) {
     if (auto known = known_role(req)) return std::move(*known);
-    std::string secret(*bearer_token(*req.header("Authorization")));
+    std::string secret = *api_token(*req.header("Authorization"));
     auto now = runtime.clock().now();
     EXTDATA_ASSIGN_OR_RETURN(auto token, runtime.store().find_token(secret));
     if (!token)
@@ -259,14 +262,35 @@ struct ApiServer::Impl {
   Response list_sources() {
     auto list = runtime.store().list_sources();
     if (!list.ok()) return error_response(list.error());
+    const std::map<std::string, json> targets = targets_by_source();
     json out = json::array();
     for (const auto& s : *list) {
       json item = s.masked();
       item["warnings"] = source_warnings(runtime, s.name);
       if (json status = runtime.status_of(s.name); !status.is_null()) item["status"] = status;
+      if (auto t = targets.find(s.name); t != targets.end()) item["targets"] = t->second;
       out.push_back(item);
     }
     return json_ok({{"sources", out}});
+  }
+
+  // The targets fed by each source (through their field): {"name","type","field","last_sync"}.
+  std::map<std::string, json> targets_by_source() {
+    std::map<std::string, json> out;
+    auto targets = runtime.targets().list();
+    auto fields = runtime.store().list_fields();
+    if (!targets.ok() || !fields.ok()) return out;
+    std::map<std::string, std::string> source_of;
+    for (const auto& f : *fields) source_of[f.name] = f.source;
+    for (const auto& t : *targets) {
+      auto source = source_of.find(t.value("field", ""));
+      if (source == source_of.end()) continue;
+      out[source->second].push_back({{"name", t["name"]},
+                                     {"type", t["type"]},
+                                     {"field", t["field"]},
+                                     {"last_sync", t["last_sync"]}});
+    }
+    return out;
   }
 
   Response get_source(const std::string& name) {
@@ -588,6 +612,7 @@ struct ApiServer::Impl {
   }
 
   std::optional<Response> field_options_if_ready(const std::string& name, const Request& req) {
+    if (req.query_param("format")) return std::nullopt;  // the flat array: never cached pages
     auto q = options_query(req);
     if (!q.ok()) return error_response(q.error());
     auto r = runtime.fields().options_json_if_ready(name, *q);
@@ -600,6 +625,15 @@ struct ApiServer::Impl {
   Response field_options(const std::string& name, const Request& req) {
     auto q = options_query(req);
     if (!q.ok()) return error_response(q.error());
+    if (auto format = req.query_param("format")) {
+      if (*format != "array")
+        return error_response(Error("field.bad_format",
+                                    "format must be 'array' (or absent), not '" + *format + "'",
+                                    "Call …/options?format=array for the flat array."));
+      auto r = runtime.fields().options_array_json(name, *q, limits().options_array_max_bytes);
+      if (!r.ok()) return reader_error(req, r.error());
+      return Response::json(200, std::move(*r));
+    }
     auto r = runtime.fields().options_json(name, *q);
     if (!r.ok()) return reader_error(req, r.error());
     return Response::json(200, std::move(*r));
@@ -627,6 +661,22 @@ struct ApiServer::Impl {
                     {"keys", r->keys},
                     {"records", r->records},
                     {"errors", errors}});
+  }
+
+  Response list_targets() {
+    auto list = runtime.targets().list();
+    if (!list.ok()) return error_response(list.error());
+    return json_ok({{"targets", *list}});
+  }
+
+  // Runs the sync now: 200 with the report (`ok: false` and `error` when Jira refused), as a
+  // refresh answers; 404 for an unknown target.
+  Response sync_target(const std::string& name, const Request& req) {
+    const auto dry = req.query_param("dry_run");
+    auto report = runtime.targets().sync(
+        name, {.dry_run = dry && *dry != "false" && *dry != "0", .refetch = true});
+    if (!report.ok()) return error_response(report.error());
+    return json_ok(targets::to_json(*report));
   }
 
   // ------------------------------------------------------------ dispatch
@@ -669,6 +719,8 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
       {"HEAD", "/healthz", Role::none, healthz_inline, "healthz", healthz},
       {"GET", "/metrics", Role::none, metrics_inline, "metrics", metrics},
       {"HEAD", "/metrics", Role::none, metrics_inline, "metrics", metrics},
+      {"GET", "/api/v1/openapi.json", Role::none, nullptr, "openapi",
+       [](Impl&, R, P) { return Response::json(200, std::string(openapi_document())); }},
       {"GET", "/api/v1/kinds", Role::admin, nullptr, "kinds",
        [](Impl&, R, P) { return json_ok(config::kinds_document()); }},
       {"GET", "/api/v1/sources", Role::admin, nullptr, "sources",
@@ -728,6 +780,10 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
        [](Impl& s, R r, P p) { return s.field_options(p[0], r); }},
       {"GET", "/api/v1/fields/{name}/value", Role::reader, nullptr, "field_value",
        [](Impl& s, R r, P p) { return s.field_value(p[0], r); }},
+      {"GET", "/api/v1/targets", Role::admin, nullptr, "targets",
+       [](Impl& s, R, P) { return s.list_targets(); }},
+      {"POST", "/api/v1/targets/{name}/sync", Role::admin, nullptr, "targets",
+       [](Impl& s, R r, P p) { return s.sync_target(p[0], r); }},
       {"GET", "/api/v1/fields", Role::admin, nullptr, "fields",
        [](Impl& s, R, P) { return s.list_fields(); }},
       {"GET", "/api/v1/fields/{name}", Role::admin, nullptr, "fields",
@@ -744,6 +800,14 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
        }},
   };
   return table;
+}
+
+std::vector<ApiServer::RouteInfo> ApiServer::route_table() {
+  std::vector<RouteInfo> out;
+  for (const auto& r : Impl::routes())
+    out.push_back({std::string(r.method), std::string(r.pattern),
+                   r.role == Role::admin ? "admin" : r.role == Role::reader ? "reader" : "none"});
+  return out;
 }
 
 ApiServer::Impl::Match ApiServer::Impl::find_route(const Request& req) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "api/runtime.h"
 #include "server/http_server.h"
@@ -36,6 +37,15 @@ class ApiServer {
 
   // Exposed for tests: the request handler without sockets.
   void handle(const server::Request& request, server::Respond respond);
+
+  // The route table as (method, path pattern, least role: "none" | "reader" | "admin"), so a
+  // test can hold it against the OpenAPI document (openapi.h).
+  struct RouteInfo {
+    std::string method;
+    std::string pattern;
+    std::string role;
+  };
+  static std::vector<RouteInfo> route_table();
 
  private:
   struct Impl;

@@ -2,6 +2,7 @@
 
 #include "auth/diagnostics.h"
 #include "config/config.h"
+#include "core/log.h"
 #include "core/time.h"
 
 namespace extdata::api {
@@ -31,17 +32,50 @@ Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& met
     auto src = source(name);
     return src.ok() ? *src : nullptr;
   };
+  if (!cache_options.after_refresh)
+    cache_options.after_refresh = [this](const std::string& source) { sync_targets_of(source); };
   cache_ = std::make_unique<cache::RecordCache>(*store_, lookup, clock_, metrics_,
                                                 std::move(cache_options));
   fields_ = std::make_unique<fields::FieldService>(*store_, lookup, *cache_, metrics_,
                                                    rendered_options_bytes);
+  // A target's refetch before an on-demand sync: a failed fetch stops the sync (stale
+  // options are not pushed), and it does not trigger the after-refresh sync of the targets.
+  targets::Refetch refetch = [this](const std::string& source) -> Status {
+    EXTDATA_ASSIGN_OR_RETURN(auto report, cache_->refresh(source, /*notify=*/false));
+    if (!report.errors.empty()) return report.errors.front();
+    return ok_status();
+  };
+  targets_ =
+      std::make_unique<targets::TargetService>(*store_, *fields_, deps_, clock_, std::move(refetch));
   if (auto version = store_->external_change_count(); version.ok()) seen_store_version_ = *version;
 }
 
 Runtime::~Runtime() {
-  // The cache's background refreshes use the sources: stop it first.
-  fields_.reset();
+  // The cache's background refreshes use the sources (and sync targets): stop it first.
+  std::unique_ptr<targets::TargetService> targets;
+  {
+    std::lock_guard lock(mu_);
+    targets = std::move(targets_);
+  }
   cache_.reset();
+  targets.reset();
+  fields_.reset();
+}
+
+void Runtime::sync_targets_of(const std::string& source) {
+  targets::TargetService* targets;
+  {
+    std::lock_guard lock(mu_);
+    targets = targets_.get();
+  }
+  if (!targets) return;  // shutting down
+  for (const auto& name : targets->targets_of_source(source)) {
+    auto report = targets->sync(name);
+    if (!report.ok())
+      log::warn("target.sync_failed", {{"target", name}, {"error", report.error().message}});
+    else if (report->error)
+      log::warn("target.sync_failed", {{"target", name}, {"error", report->error->message}});
+  }
 }
 
 void Runtime::source_changed(const std::string& name) {

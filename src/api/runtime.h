@@ -15,6 +15,7 @@
 #include "fields/field_service.h"
 #include "sources/source.h"
 #include "store/store.h"
+#include "targets/target_service.h"
 
 namespace extdata::api {
 
@@ -31,6 +32,7 @@ class Runtime {
   const sources::SourceDeps& source_deps() const { return deps_; }
   cache::RecordCache& cache() { return *cache_; }
   fields::FieldService& fields() { return *fields_; }
+  targets::TargetService& targets() { return *targets_; }
 
   // After a source's config changed or it was deleted: rebuild it, drop its records.
   void source_changed(const std::string& name);
@@ -61,6 +63,10 @@ class Runtime {
   std::int64_t seen_store_version_ = -1;
   std::unique_ptr<cache::RecordCache> cache_;
   std::unique_ptr<fields::FieldService> fields_;
+  std::unique_ptr<targets::TargetService> targets_;
+
+  // After a refresh of `source`: syncs the targets whose field reads it.
+  void sync_targets_of(const std::string& source);
 };
 
 // Builds a source from a config without network access, to validate what the schema

@@ -689,7 +689,7 @@ void RecordCache::record_status(const std::string& source, size_t records, const
   }
 }
 
-Result<RefreshReport> RecordCache::refresh(const std::string& source) {
+Result<RefreshReport> RecordCache::refresh(const std::string& source, bool notify) {
   auto src = lookup_(source);
   if (!src) {
     return Error("source.not_found", "no source named '" + source + "'", "check the source name");
@@ -719,6 +719,8 @@ Result<RefreshReport> RecordCache::refresh(const std::string& source) {
       report.records += entry->records->size();
     }
   }
+  if (notify && options_.after_refresh && report.errors.size() < report.keys)
+    options_.after_refresh(source);
   return report;
 }
 

@@ -118,6 +118,9 @@ struct CacheOptions {
   std::chrono::seconds error_backoff{30};
   // The names of all sources, for scheduled refresh; default: the store's sources.
   std::function<std::vector<std::string>()> list_sources;
+  // Called at the end of each refresh() (on demand or scheduled) that refetched at least one
+  // key without error, on the refreshing thread: targets push the new options (issue 20).
+  std::function<void(const std::string& source)> after_refresh;
 };
 
 class RecordCache {
@@ -150,7 +153,9 @@ class RecordCache {
   // Refetches, now and synchronously, every cached key of `source` (the variable-free key when
   // none is cached). Error "source.not_found" for an unknown source; fetch failures are listed
   // in the report and keep the old data.
-  Result<RefreshReport> refresh(const std::string& source);
+  // `notify`: call CacheOptions::after_refresh (false for a target's own refetch before it
+  // syncs, which would otherwise sync it again).
+  Result<RefreshReport> refresh(const std::string& source, bool notify = true);
 
   // Scheduled refresh: queues a background refresh of every source whose `refresh` interval
   // has elapsed since its last scheduled refresh. The server calls it from a timer. A source

@@ -14,6 +14,7 @@
 #include "cli/serve_commands.h"
 #include "cli/sharepoint_commands.h"
 #include "cli/source_commands.h"
+#include "cli/target_commands.h"
 #include "config/config.h"
 #include "core/log.h"
 
@@ -87,6 +88,7 @@ int run(int argc, char** argv) {
   add_serve_commands(app, env);
   add_sharepoint_commands(app, env);
   add_source_commands(app, env);
+  add_target_commands(app, env);
   add_query_command(app, env.exit_code);
   add_errors_command(app, env);
   try {

@@ -49,6 +49,8 @@ void kinds_cmd(CliEnv& env, bool markdown) {
   print_kinds(doc["sources"], "Source kinds");
   std::cout << "\n";
   print_kinds(doc["auth"], "Auth methods");
+  std::cout << "\n";
+  print_kinds(doc["targets"], "Target types");
 }
 
 std::set<std::string> stored_source_names(store::Store& store) {

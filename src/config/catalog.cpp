@@ -36,6 +36,12 @@ Catalog::Catalog() {
                         .settings = {settings::choice("type", {}, "", "Credential method")},
                         .discriminator = "type",
                         .variant = [](const std::string& t) { return catalog().auth_variant(t); }};
+  target_schema_ =
+      Schema{.name = "targets",
+             .settings = {settings::string("name", "Unique target name", true),
+                          settings::choice("type", {}, "", "Target type")},
+             .discriminator = "type",
+             .variant = [](const std::string& t) { return catalog().target_variant(t); }};
 }
 
 Catalog& catalog() {
@@ -62,6 +68,24 @@ void Catalog::add_auth(const KindDecl& kind) {
   auth_.push_back(kind);
   auth_variants_.push_back(std::move(full));
   auth_schema_.settings[0].choices.push_back(kind.type);
+}
+
+void Catalog::add_target(const KindDecl& kind) {
+  if (has(targets_, kind.type)) return;
+  Schema full{.name = "targets (type: " + kind.type + ")",
+              .settings = {settings::string("name", "Unique target name", true),
+                           settings::choice("type", {kind.type}, "", kind.title),
+                           settings::string("field", "The extdata field whose options are pushed",
+                                            true)}};
+  for (const auto& st : kind.settings->settings) full.settings.push_back(st);
+  full.check = kind.settings->check;
+  targets_.push_back(kind);
+  target_variants_.push_back(std::move(full));
+  target_schema_.settings[1].choices.push_back(kind.type);
+}
+
+const Schema* Catalog::target_variant(std::string_view type) const {
+  return find_variant(targets_, target_variants_, type);
 }
 
 const Schema* Catalog::source_variant(std::string_view type) const {
@@ -134,7 +158,13 @@ json kinds_document() {
                     {"title", k.title},
                     {"description", k.description},
                     {"settings", schema_json(*c.auth_variant(k.type))}});
-  return {{"sources", std::move(sources)}, {"auth", std::move(auth)}};
+  json targets = json::array();
+  for (const auto& k : c.targets())
+    targets.push_back({{"type", k.type},
+                       {"title", k.title},
+                       {"description", k.description},
+                       {"settings", schema_json(*c.target_variant(k.type))}});
+  return {{"sources", std::move(sources)}, {"auth", std::move(auth)}, {"targets", targets}};
 }
 
 }  // namespace extdata::config

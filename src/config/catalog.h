@@ -33,16 +33,22 @@ class Catalog {
   // Adding a type that is already there is a no-op (start-up may run twice in tests).
   void add_source(const KindDecl& kind);
   void add_auth(const KindDecl& kind);
+  // Target types (`targets:`, where a field's options are pushed): declared like kinds, in
+  // their own folder under src/targets/, installed by targets::register_builtin_targets().
+  void add_target(const KindDecl& kind);
 
   const std::vector<KindDecl>& sources() const { return sources_; }
   const std::vector<KindDecl>& auth() const { return auth_; }
+  const std::vector<KindDecl>& targets() const { return targets_; }
   // The full schema a value of this type is validated against; null when unknown.
   const Schema* source_variant(std::string_view type) const;
   const Schema* auth_variant(std::string_view type) const;
+  const Schema* target_variant(std::string_view type) const;
 
   // The discriminated schemas ("sources", "auth"), their `type` choices kept current.
   const Schema& source_schema() const { return source_schema_; }
   const Schema& auth_schema() const { return auth_schema_; }
+  const Schema& target_schema() const { return target_schema_; }
 
   // Aborts with a clear message when no source kind has been registered.
   void require_registered() const;
@@ -51,9 +57,9 @@ class Catalog {
   Catalog();
   friend Catalog& catalog();
 
-  std::vector<KindDecl> sources_, auth_;
-  std::deque<Schema> source_variants_, auth_variants_;  // stable addresses
-  Schema source_schema_, auth_schema_;
+  std::vector<KindDecl> sources_, auth_, targets_;
+  std::deque<Schema> source_variants_, auth_variants_, target_variants_;  // stable addresses
+  Schema source_schema_, auth_schema_, target_schema_;
 };
 
 Catalog& catalog();

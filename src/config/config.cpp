@@ -36,6 +36,15 @@ json SourceConfig::masked() const {
   return out;
 }
 
+json TargetConfig::masked() const {
+  json out = spec;
+  for (const auto& ptr : secret_pointers) {
+    json::json_pointer p(ptr);
+    if (out.contains(p)) out[p] = json{{"set", true}};
+  }
+  return out;
+}
+
 bool is_valid_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -663,7 +672,61 @@ void check_name(Validator& v, const std::string& path, const YAML::Node& node, c
           "Use 1-64 letters, digits, '-' or '_'.");
 }
 
+TargetConfig make_target(json spec, std::set<std::string> secrets) {
+  TargetConfig t;
+  t.name = spec["name"].get<std::string>();
+  t.type = spec["type"].get<std::string>();
+  t.field = spec["field"].get<std::string>();
+  t.spec = std::move(spec);
+  t.secret_pointers = std::move(secrets);
+  return t;
+}
+
+// `targets:` — each validated against its type's table; the field must be declared in the
+// same document (a target's field is pushed, so it has to exist where the target is applied).
+void parse_targets(Validator& v, const YAML::Node& targets, ConfigFile& out) {
+  if (!targets.IsDefined() || targets.IsNull()) return;
+  if (!targets.IsSequence()) {
+    v.add("targets", targets, "expected a list of targets");
+    return;
+  }
+  std::set<std::string> fields, seen;
+  for (const auto& f : out.fields) fields.insert(f.name);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const std::string path = "targets[" + std::to_string(i) + "]";
+    if (!targets[i].IsMap()) {
+      v.add(path, targets[i], "expected an object");
+      continue;
+    }
+    v.secret_pointers.clear();
+    auto obj = v.object(target_schema(), path, "", targets[i]);
+    if (!obj) continue;
+    check_name(v, path, targets[i], *obj);
+    const std::string name = (*obj)["name"], field = (*obj)["field"];
+    if (!seen.insert(name).second) {
+      v.add(path + ".name", targets[i]["name"], "duplicate target name '" + name + "'");
+      continue;
+    }
+    if (!fields.count(field)) {
+      auto near = closest_match(field, std::vector<std::string>(fields.begin(), fields.end()));
+      v.add(path + ".field", targets[i]["field"], "no field named '" + field + "' in this file",
+            near ? "Did you mean '" + *near + "'?" : "Declare the field under fields: too.");
+      continue;
+    }
+    out.targets.push_back(make_target(std::move(*obj), v.secret_pointers));
+  }
+}
+
 }  // namespace
+
+Result<TargetConfig> target_from_json(const json& spec) {
+  const ParseOptions options{.references = References::literal};
+  Validator v(options);
+  EXTDATA_ASSIGN_OR_RETURN(YAML::Node node, parse_yaml(spec.dump()));
+  auto obj = v.object(target_schema(), "", "", node);
+  if (!v.issues.empty() || !obj) return invalid(v.issues);
+  return make_target(std::move(*obj), v.secret_pointers);
+}
 
 Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& options) {
   EXTDATA_ASSIGN_OR_RETURN(YAML::Node root, parse_yaml(text));
@@ -676,10 +739,10 @@ Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& optio
   std::set<std::string> source_names = options.known_sources;
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
-    if (key != "sources" && key != "fields") {
-      auto near = closest_match(key, {"sources", "fields"});
+    if (key != "sources" && key != "fields" && key != "targets") {
+      auto near = closest_match(key, {"sources", "fields", "targets"});
       v.add(key, kv.first, "unknown key '" + key + "'",
-            near ? "Did you mean '" + *near + "'?" : "Allowed keys: sources, fields.");
+            near ? "Did you mean '" + *near + "'?" : "Allowed keys: sources, fields, targets.");
     }
   }
   const YAML::Node sources = root["sources"];
@@ -750,6 +813,7 @@ Result<ConfigFile> parse_config(std::string_view text, const ParseOptions& optio
       }
     }
   }
+  parse_targets(v, root["targets"], out);
   if (!v.issues.empty()) return invalid(v.issues);
   return out;
 }

@@ -47,9 +47,22 @@ struct FieldConfig {
   nlohmann::json spec;
 };
 
+// A validated target (`targets:`): where a field's options are pushed (src/targets/).
+// Secrets (its auth) are resolved and listed in `secret_pointers`, as for sources.
+struct TargetConfig {
+  std::string name;
+  std::string type;   // "jira-field-options"
+  std::string field;  // the extdata field whose options are pushed
+  nlohmann::json spec;
+  std::set<std::string> secret_pointers;
+
+  nlohmann::json masked() const;  // spec with each secret replaced by {"set": true}
+};
+
 struct ConfigFile {
   std::vector<SourceConfig> sources;
   std::vector<FieldConfig> fields;
+  std::vector<TargetConfig> targets;
 };
 
 struct Issue {
@@ -99,6 +112,8 @@ Result<FieldConfig> parse_field(std::string_view text, const std::string& name,
                                 References references = References::refuse);
 // Rebuilds validated objects from their stored JSON (already valid; re-validated anyway).
 Result<SourceConfig> source_from_json(const nlohmann::json& spec);
+// A stored target, validated again (secrets already unsealed into spec).
+Result<TargetConfig> target_from_json(const nlohmann::json& spec);
 Result<FieldConfig> field_from_json(const nlohmann::json& spec,
                                     const std::set<std::string>& known_sources);
 

@@ -205,6 +205,10 @@ const Schema& field_schema() {
   return s;
 }
 
+const Schema& target_schema() {
+  return catalog().target_schema();
+}
+
 const Schema& file_schema() {
   static const Schema s{.name = "file",
                         .settings = {
@@ -327,6 +331,8 @@ std::string schema_markdown() {
   std::vector<const Schema*> field_nested;
   nested_tables(field_schema(), field_nested);
   for (const Schema* n : field_nested) schema_table(out, *n);
+  // Targets (`targets:`): their auth is the auth table above.
+  for (const auto& k : c.targets()) section(k, c.target_variant(k.type));
   return out.str();
 }
 

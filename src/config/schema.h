@@ -96,6 +96,7 @@ const Schema& file_schema();    // top level: sources, fields
 const Schema& source_schema();  // discriminated by `type`; variants from the catalog
 const Schema& field_schema();
 const Schema& auth_schema();    // discriminated by `type`; variants from the catalog
+const Schema& target_schema();  // discriminated by `type`; variants from the catalog
 // The keys every source has, whatever its kind (name, type, cache_ttl, timeout ...).
 std::vector<Setting> common_source_settings();
 // The registered source kinds (catalog.h).

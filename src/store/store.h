@@ -133,9 +133,19 @@ class Store {
   virtual Result<bool> delete_field(const std::string& name, const Expect& expect = {}) = 0;
 
   // Creates or updates everything in one transaction: all or nothing. Says per item (sources
-  // first, in file order, then fields) whether it was created, updated or unchanged.
+  // first, in file order, then fields, then targets) whether it was created, updated or
+  // unchanged.
   virtual Result<std::vector<AppliedItem>> apply(const config::ConfigFile& file,
                                                  const ApplyOptions& options = {}) = 0;
+
+  // Targets (`targets:` of a config document, written by apply; secrets sealed like a
+  // source's), by name, secrets unsealed.
+  virtual Result<std::vector<config::TargetConfig>> list_targets() = 0;
+  virtual Result<std::optional<config::TargetConfig>> get_target(const std::string& name) = 0;
+  // What a target's last sync left (src/targets/: the mapping of extdata values to upstream
+  // ids, the counts, the error) as the target's own JSON text; empty when it never ran.
+  virtual Result<std::string> get_target_state(const std::string& name) = 0;
+  virtual Status put_target_state(const std::string& name, const std::string& state) = 0;
 
   // API tokens are stored as SHA-256 hashes; the secret is returned once.
   virtual Result<std::string> create_token(const std::string& role, const std::string& label,

@@ -59,6 +59,13 @@ const std::vector<std::string> kMigrations = {
     ALTER TABLE snapshots ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
     ALTER TABLE source_status ADD COLUMN sync TEXT NOT NULL DEFAULT '';
     )sql",
+    // Targets (issue 20): specs as sources keep them (secrets in `secrets`, owner
+    // "target:NAME"), and each target's sync state (its value → upstream id mapping).
+    R"sql(
+    CREATE TABLE targets (name TEXT PRIMARY KEY, type TEXT NOT NULL, spec TEXT NOT NULL,
+                          updated_at INTEGER NOT NULL);
+    CREATE TABLE target_state (name TEXT PRIMARY KEY, state TEXT NOT NULL);
+    )sql",
 };
 
 json sync_to_json(const SyncStatus& s) {
@@ -340,6 +347,10 @@ class SqliteStore final : public Store {
         EXTDATA_ASSIGN_OR_RETURN(Written w, write_source(s, Expect{}));
         items.push_back({"source", s.name, std::move(w)});
       }
+      for (const auto& t : file.targets) {
+        EXTDATA_ASSIGN_OR_RETURN(Written w, write_target(t));
+        items.push_back({"target", t.name, std::move(w)});
+      }
       for (const auto& f : file.fields) {
         Stmt exists(db_, "SELECT 1 FROM sources WHERE name=?");
         exists.bind(1, f.source);
@@ -354,6 +365,44 @@ class SqliteStore final : public Store {
     };
     EXTDATA_TRY(options.dry_run ? rolled_back(body) : in_transaction(body));
     return items;
+  }
+
+  Result<std::vector<config::TargetConfig>> list_targets() override {
+    std::lock_guard lock(mu_);
+    std::vector<config::TargetConfig> out;
+    Stmt s(db_, "SELECT spec FROM targets ORDER BY name");
+    while (s.step() == SQLITE_ROW) {
+      EXTDATA_ASSIGN_OR_RETURN(auto target, load_target(s.text(0)));
+      out.push_back(std::move(target));
+    }
+    return out;
+  }
+
+  Result<std::optional<config::TargetConfig>> get_target(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT spec FROM targets WHERE name=?");
+    s.bind(1, name);
+    if (s.step() != SQLITE_ROW) return std::optional<config::TargetConfig>{};
+    EXTDATA_ASSIGN_OR_RETURN(auto target, load_target(s.text(0)));
+    return std::optional<config::TargetConfig>(std::move(target));
+  }
+
+  Result<std::string> get_target_state(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT state FROM target_state WHERE name=?");
+    s.bind(1, name);
+    if (s.step() != SQLITE_ROW) return std::string();
+    return s.text(0);
+  }
+
+  Status put_target_state(const std::string& name, const std::string& state) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "INSERT INTO target_state(name, state) VALUES(?,?) "
+           "ON CONFLICT(name) DO UPDATE SET state=excluded.state");
+    s.bind(1, name).bind(2, state);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "saving target state");
+    return ok_status();
   }
 
   Result<std::string> create_token(const std::string& role, const std::string& label,
@@ -709,6 +758,66 @@ class SqliteStore final : public Store {
       if (sec.step() != SQLITE_DONE) return db_error(db_, "saving secret");
     }
     return ok_status();
+  }
+
+  // A target as it is stored: unchanged when the spec (secrets included) is the same.
+  Result<Written> write_target(const config::TargetConfig& target) {
+    Written written;
+    Stmt cur(db_, "SELECT spec FROM targets WHERE name=?");
+    cur.bind(1, target.name);
+    if (cur.step() == SQLITE_ROW) {
+      EXTDATA_ASSIGN_OR_RETURN(auto current, load_target(cur.text(0)));
+      if (current.spec == target.spec) return Written{Change::unchanged, {}, {}};
+      written.change = Change::updated;
+      written.keys = config::diff_specs(current.masked(), target.masked(), {});
+    }
+    Stmt up(db_,
+            "INSERT INTO targets(name, type, spec, updated_at) VALUES(?,?,?,?) "
+            "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
+            "updated_at=excluded.updated_at");
+    json stored = target.masked();
+    stored["$secrets"] = json(target.secret_pointers);
+    up.bind(1, target.name).bind(2, target.type).bind(3, stored.dump()).bind(4, unix_now());
+    if (up.step() != SQLITE_DONE) return db_error(db_, "saving target");
+    EXTDATA_TRY(seal_secrets("target:" + target.name, target.spec, target.secret_pointers));
+    return written;
+  }
+
+  Status seal_secrets(const std::string& owner, const json& spec,
+                      const std::set<std::string>& pointers) {
+    Stmt clear(db_, "DELETE FROM secrets WHERE owner=?");
+    clear.bind(1, owner);
+    if (clear.step() != SQLITE_DONE) return db_error(db_, "replacing secrets");
+    for (const auto& ptr : pointers) {
+      json::json_pointer p(ptr);
+      if (!spec.contains(p)) continue;
+      Stmt sec(db_, "INSERT INTO secrets(owner, pointer, sealed) VALUES(?,?,?)");
+      sec.bind(1, owner).bind(2, ptr).bind_blob(3, box_.seal(spec[p].get<std::string>()));
+      if (sec.step() != SQLITE_DONE) return db_error(db_, "saving secret");
+    }
+    return ok_status();
+  }
+
+  Result<config::TargetConfig> load_target(const std::string& text) {
+    json spec = json::parse(text, nullptr, false);
+    if (spec.is_discarded() || !spec.is_object())
+      return Error("store.corrupt", "a stored target is not valid JSON", "Re-apply the target.");
+    config::TargetConfig target;
+    target.name = spec.value("name", "");
+    target.type = spec.value("type", "");
+    target.field = spec.value("field", "");
+    for (const auto& p : spec.value("$secrets", json::array()))
+      target.secret_pointers.insert(p.get<std::string>());
+    spec.erase("$secrets");
+    Stmt s(db_, "SELECT pointer, sealed FROM secrets WHERE owner=?");
+    s.bind(1, "target:" + target.name);
+    while (s.step() == SQLITE_ROW) {
+      EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(s.text(1)));
+      register_secret(plain);
+      spec[json::json_pointer(s.text(0))] = plain;
+    }
+    target.spec = std::move(spec);
+    return target;
   }
 
   Status store_field(const config::FieldConfig& field, const std::string& version) {
