@@ -35,8 +35,8 @@ void target_list(CliEnv& env) {
 void print_report(const targets::SyncReport& r) {
   const auto& c = r.counts;
   std::cout << (r.dry_run ? "would be " : "") << "created " << c.created << ", updated "
-            << c.updated << ", enabled " << c.enabled << ", disabled " << c.disabled
-            << ", deleted " << c.deleted << ", unchanged " << c.unchanged << "\n";
+            << c.updated << ", enabled " << c.enabled << ", disabled " << c.disabled << ", deleted "
+            << c.deleted << ", unchanged " << c.unchanged << "\n";
   for (const auto& p : r.problems)
     std::cout << "refused option " << p.value << ": " << p.message << " (" << p.code << ")\n";
   std::cerr << r.requests << " Jira requests (" << r.writes << " writes) in " << r.seconds

@@ -13,8 +13,8 @@ using nlohmann::json;
 namespace {
 
 json counts_json(const jira::Counts& c) {
-  return {{"created", c.created}, {"updated", c.updated},  {"disabled", c.disabled},
-          {"deleted", c.deleted}, {"enabled", c.enabled},  {"unchanged", c.unchanged}};
+  return {{"created", c.created}, {"updated", c.updated}, {"disabled", c.disabled},
+          {"deleted", c.deleted}, {"enabled", c.enabled}, {"unchanged", c.unchanged}};
 }
 
 json problems_json(const std::vector<jira::OptionProblem>& problems) {
@@ -50,8 +50,9 @@ Status save_state(store::Store& store, const std::string& name, const State& sta
   json mapping = json::object();
   for (const auto& [value, id] : state.mapping) mapping[value] = id;
   return store.put_target_state(
-      name, json{{"context_id", state.context_id}, {"mapping", mapping}, {"last_sync", state.last_sync}}
-                .dump(-1, ' ', false, json::error_handler_t::replace));
+      name,
+      json{{"context_id", state.context_id}, {"mapping", mapping}, {"last_sync", state.last_sync}}
+          .dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 std::string contexts_text(const std::vector<jira::Context>& contexts) {
@@ -152,9 +153,11 @@ Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
   const auto started = std::chrono::steady_clock::now();
   if (options.refetch && refetch_) {
     EXTDATA_ASSIGN_OR_RETURN(auto field, store_.get_field(target.field));
-    if (!field) return Error("field.not_found", "target '" + target.name + "' pushes the field '" +
-                                                    target.field + "', which does not exist",
-                             "Apply the field again, or fix the target's `field`.");
+    if (!field)
+      return Error("field.not_found",
+                   "target '" + target.name + "' pushes the field '" + target.field +
+                       "', which does not exist",
+                   "Apply the field again, or fix the target's `field`.");
     EXTDATA_TRY(refetch_(field->source));
   }
   EXTDATA_ASSIGN_OR_RETURN(auto wanted_options, fields_.all_options(target.field));
@@ -166,9 +169,9 @@ Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
   transport_config.name = "target:" + target.name;
   transport_config.spec = {{"timeout", target.spec.value("timeout", 60.0)}};
   EXTDATA_ASSIGN_OR_RETURN(auto transport,
-                           sources::Transport::build(transport_config, deps_,
-                                                     {.auth = target.spec.value("auth", json()),
-                                                      .key_prefix = "auth."}));
+                           sources::Transport::build(
+                               transport_config, deps_,
+                               {.auth = target.spec.value("auth", json()), .key_prefix = "auth."}));
   jira::Client client(transport.client(), target.spec.value("jira", ""),
                       target.spec.value("field_id", ""));
 

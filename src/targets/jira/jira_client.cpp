@@ -93,21 +93,22 @@ Result<std::vector<Item>> Client::pages(const std::string& path, std::string_vie
                                         Parse parse) {
   std::vector<Item> out;
   for (size_t start = 0;;) {
-    const std::string page = path + "?startAt=" + std::to_string(start) +
-                             "&maxResults=" + std::to_string(kPageSize);
+    const std::string page =
+        path + "?startAt=" + std::to_string(start) + "&maxResults=" + std::to_string(kPageSize);
     EXTDATA_ASSIGN_OR_RETURN(http::Response r, send("GET", page, "", what));
     const json j = json::parse(r.body, nullptr, false);
     if (!j.is_object() || !j.contains("values") || !j["values"].is_array())
       return Error("target.jira_failed",
-                   "Jira answered " + std::string(what) + " with something else than a page of "
-                                                          "values",
+                   "Jira answered " + std::string(what) +
+                       " with something else than a page of "
+                       "values",
                    "Check that `jira` is the Jira base URL (https://SITE.atlassian.net).");
     for (const auto& v : j["values"]) out.push_back(parse(v));
     const size_t got = j["values"].size();
     start += got;
-    const bool last = j.value("isLast", false) || got == 0 ||
-                      (j.contains("total") && j["total"].is_number() &&
-                       start >= j["total"].get<size_t>());
+    const bool last =
+        j.value("isLast", false) || got == 0 ||
+        (j.contains("total") && j["total"].is_number() && start >= j["total"].get<size_t>());
     if (last) return out;
   }
 }
@@ -136,8 +137,8 @@ Result<std::vector<Option>> Client::create(const std::string& context,
   EXTDATA_ASSIGN_OR_RETURN(
       http::Response r,
       send("POST",
-           "/rest/api/3/field/" + percent_encode(field_id_) + "/context/" + percent_encode(context) +
-               "/option",
+           "/rest/api/3/field/" + percent_encode(field_id_) + "/context/" +
+               percent_encode(context) + "/option",
            json{{"options", options}}.dump(), "creating options in context " + context));
   const json j = json::parse(r.body, nullptr, false);
   std::vector<Option> out;
@@ -160,19 +161,19 @@ Status Client::update(const std::string& context, const std::vector<Option>& bat
   EXTDATA_ASSIGN_OR_RETURN(
       http::Response r,
       send("PUT",
-           "/rest/api/3/field/" + percent_encode(field_id_) + "/context/" + percent_encode(context) +
-               "/option",
+           "/rest/api/3/field/" + percent_encode(field_id_) + "/context/" +
+               percent_encode(context) + "/option",
            json{{"options", options}}.dump(), "updating options in context " + context));
   (void)r;
   return ok_status();
 }
 
 Status Client::remove(const std::string& context, const std::string& option_id) {
-  EXTDATA_ASSIGN_OR_RETURN(http::Response r,
-                           send("DELETE",
-                                "/rest/api/3/field/" + percent_encode(field_id_) + "/context/" +
-                                    percent_encode(context) + "/option/" + percent_encode(option_id),
-                                "", "deleting option " + option_id));
+  EXTDATA_ASSIGN_OR_RETURN(
+      http::Response r, send("DELETE",
+                             "/rest/api/3/field/" + percent_encode(field_id_) + "/context/" +
+                                 percent_encode(context) + "/option/" + percent_encode(option_id),
+                             "", "deleting option " + option_id));
   (void)r;
   return ok_status();
 }

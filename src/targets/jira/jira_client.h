@@ -17,7 +17,7 @@
 
 namespace extdata::targets::jira {
 
-inline constexpr size_t kMaxBatch = 1000;       // Jira's cap of options per POST/PUT
+inline constexpr size_t kMaxBatch = 1000;        // Jira's cap of options per POST/PUT
 inline constexpr size_t kMaxOptionLength = 255;  // Jira's cap of an option value (characters)
 
 struct Context {
@@ -46,7 +46,7 @@ class Client {
   Status remove(const std::string& context, const std::string& option_id);
 
   size_t requests() const { return requests_; }  // HTTP requests sent (retries not counted)
-  size_t writes() const { return writes_; }       // POST, PUT and DELETE among them
+  size_t writes() const { return writes_; }      // POST, PUT and DELETE among them
 
  private:
   Result<http::Response> send(const std::string& method, const std::string& path,

@@ -33,8 +33,8 @@ const config::Schema& jira_field_options_settings() {
         const auto type = spec.contains("auth") ? spec["auth"].value("type", "") : "";
         if (type != "basic" && type != "bearer")
           return std::pair<std::string, std::string>(
-              "auth.type", "Jira takes basic (e-mail + API token) or bearer (PAT), not '" +
-                               type + "'");
+              "auth.type",
+              "Jira takes basic (e-mail + API token) or bearer (PAT), not '" + type + "'");
         return std::nullopt;
       }};
   return schema;

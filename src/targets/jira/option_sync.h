@@ -47,11 +47,11 @@ struct OptionProblem {
 };
 
 struct Plan {
-  std::vector<Wanted> create;                 // POST, in field order
-  std::vector<Option> update;                 // PUT: renames, re-enables, disables
+  std::vector<Wanted> create;                               // POST, in field order
+  std::vector<Option> update;                               // PUT: renames, re-enables, disables
   std::vector<std::pair<std::string, std::string>> remove;  // DELETE: (value, option id)
-  Mapping mapping;                            // the mapping once the plan is done (creates
-                                              // are added by run_sync as Jira answers)
+  Mapping mapping;  // the mapping once the plan is done (creates
+                    // are added by run_sync as Jira answers)
   Counts counts;
   std::vector<OptionProblem> problems;
 };

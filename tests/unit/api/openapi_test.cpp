@@ -39,7 +39,8 @@ TEST(OpenApi, EveryRouteOfTheRouterIsInTheDocumentWithItsRole) {
 TEST(OpenApi, EveryOperationOfTheDocumentIsARouteOfTheRouter) {
   std::set<std::pair<std::string, std::string>> routes;
   for (const auto& r : ApiServer::route_table()) routes.insert({lower(r.method), r.pattern});
-  const std::set<std::string> methods = {"get", "put", "post", "delete", "patch", "head", "options"};
+  const std::set<std::string> methods = {"get",   "put",  "post",   "delete",
+                                         "patch", "head", "options"};
   for (const auto& [path, item] : document()["paths"].items())
     for (const auto& [key, operation] : item.items())
       if (methods.count(key))

@@ -81,8 +81,8 @@ TEST(Targets, TheKindsDocumentListsTargetTypesWithTheirSettings) {
       found = true;
       std::set<std::string> keys;
       for (const auto& st : t["settings"]) keys.insert(st["key"]);
-      for (const char* key : {"name", "type", "field", "jira", "auth", "field_id", "context_id",
-                              "on_removed"})
+      for (const char* key :
+           {"name", "type", "field", "jira", "auth", "field_id", "context_id", "on_removed"})
         EXPECT_TRUE(keys.count(key)) << key;
     }
   EXPECT_TRUE(found);

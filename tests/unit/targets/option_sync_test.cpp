@@ -22,8 +22,8 @@ TEST(PlanSync, FirstRunCreatesEveryOptionInFieldOrder) {
 }
 
 TEST(PlanSync, ARenamedLabelIsAnUpdateOfTheMappedOptionNotADeleteAndCreate) {
-  const auto plan = plan_sync(wanted({{"1", "Acme Corp"}}), {{"100", "Acme", false}}, {{"1", "100"}},
-                              OnRemoved::delete_);
+  const auto plan = plan_sync(wanted({{"1", "Acme Corp"}}), {{"100", "Acme", false}},
+                              {{"1", "100"}}, OnRemoved::delete_);
   ASSERT_EQ(plan.update.size(), 1u);
   EXPECT_EQ(plan.update[0].id, "100");
   EXPECT_EQ(plan.update[0].value, "Acme Corp");
@@ -62,17 +62,20 @@ TEST(PlanSync, AReturningValueReEnablesItsDisabledOption) {
 }
 
 TEST(PlanSync, AnUnmappedJiraOptionWithTheSameLabelIsAdoptedInsteadOfCreated) {
-  const auto plan = plan_sync(wanted({{"1", "Acme"}}), {{"100", "Acme", false}}, {}, OnRemoved::disable);
+  const auto plan =
+      plan_sync(wanted({{"1", "Acme"}}), {{"100", "Acme", false}}, {}, OnRemoved::disable);
   EXPECT_TRUE(plan.create.empty());
   EXPECT_EQ(plan.mapping.at("1"), "100");
   EXPECT_EQ(plan.counts.unchanged, 1u);
 }
 
 TEST(PlanSync, TooLongAndCaseInsensitiveDuplicateLabelsAreReportedPerOptionAndLeftOut) {
-  const auto plan =
-      plan_sync(wanted({{"1", "Acme"}, {"2", std::string(256, 'x').c_str()}, {"3", "ACME"},
-                        {"4", "Zeta"}, {"5", "other"}}),
-                {{"900", "OTHER", false}}, {}, OnRemoved::disable);
+  const auto plan = plan_sync(wanted({{"1", "Acme"},
+                                      {"2", std::string(256, 'x').c_str()},
+                                      {"3", "ACME"},
+                                      {"4", "Zeta"},
+                                      {"5", "other"}}),
+                              {{"900", "OTHER", false}}, {}, OnRemoved::disable);
   ASSERT_EQ(plan.problems.size(), 3u);
   EXPECT_EQ(plan.problems[0].code, "target.option_too_long");
   EXPECT_EQ(plan.problems[1].code, "target.option_duplicate");
