@@ -802,7 +802,7 @@ std::string_view openapi_document() {
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Options"
+         "$ref": "#/components/schemas/DraftOptions"
         }
        }
       }
@@ -1650,6 +1650,48 @@ std::string_view openapi_document() {
      "additionalProperties": {
       "type": "string",
       "description": "the field's declared data columns"
+     }
+    }
+   },
+   "DraftOptions": {
+    "type": "object",
+    "required": [
+     "options",
+     "total"
+    ],
+    "description": "A preview: each option's data is the whole record",
+    "properties": {
+     "options": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "value",
+        "label"
+       ],
+       "properties": {
+        "value": {
+         "type": "string"
+        },
+        "label": {
+         "type": "string"
+        },
+        "data": {}
+       }
+      }
+     },
+     "total": {
+      "type": "integer",
+      "minimum": 0
+     },
+     "stale": {
+      "type": "boolean"
+     },
+     "warnings": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
      }
     }
    },
