@@ -32,9 +32,9 @@ const config::Schema& jira_field_options_settings() {
       .check = [](const nlohmann::json& spec) -> config::Check {
         const auto type = spec.contains("auth") ? spec["auth"].value("type", "") : "";
         if (type != "basic" && type != "bearer")
-          return std::pair<std::string, std::string>(
-              "auth.type",
-              "Jira takes basic (e-mail + API token) or bearer (PAT), not '" + type + "'");
+          return std::make_pair(std::string("auth"),
+                                "auth.type must be basic (e-mail + API token) or bearer (PAT) "
+                                "for Jira, not '" + type + "'");
         return std::nullopt;
       }};
   return schema;
