@@ -18,6 +18,7 @@
 namespace extdata::auth {
 
 class TokenCache;
+class GrantStore;
 
 // What a credential may use. References must outlive the credential.
 struct CredentialDeps {
@@ -27,6 +28,9 @@ struct CredentialDeps {
   std::shared_ptr<TokenCache> token_cache;  // shared between sources; created when null
   bool sharepoint = false;                  // warn when no Sites.* role is granted
   std::string source_name;                  // metric label
+  // Where user grants (authorization_code, device_code) keep their refresh token; null in
+  // processes that only validate (such a credential says "not connected").
+  std::shared_ptr<GrantStore> grants = nullptr;
 };
 
 // A secret or certificate whose end of validity is known.

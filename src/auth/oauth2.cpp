@@ -6,6 +6,7 @@
 #include "auth/config_fields.h"
 #include "auth/diagnostics.h"
 #include "auth/oauth2/token_url.h"
+#include "auth/oauth2_user.h"
 #include "auth/oauth2_settings.h"
 #include "core/log.h"
 #include "core/redact.h"
@@ -210,6 +211,8 @@ OAuth2Credential::OAuth2Credential(OAuth2Settings settings, const CredentialDeps
 
 Result<std::shared_ptr<Credential>> OAuth2Credential::create(const nlohmann::json& auth,
                                                              const CredentialDeps& deps) {
+  EXTDATA_ASSIGN_OR_RETURN(auto user_grant, user_grant_type(auth));
+  if (user_grant) return UserOAuth2Credential::create(auth, deps, *user_grant);
   EXTDATA_ASSIGN_OR_RETURN(OAuth2Settings settings, parse_oauth2_settings(auth));
   return std::shared_ptr<Credential>(std::make_shared<OAuth2Credential>(std::move(settings), deps));
 }
@@ -301,9 +304,11 @@ std::vector<ExpiringSecret> OAuth2Credential::expiring_secrets() const {
 
 namespace methods {
 const AuthMethod& oauth2() {
-  static const AuthMethod method{{"oauth2", "OAuth 2.0 client credentials",
+  static const AuthMethod method{{"oauth2", "OAuth 2.0",
                                   "A token from the client-credentials grant (client secret or "
-                                  "certificate), cached and refreshed ahead of expiry.",
+                                  "certificate), or on behalf of a user who connects once "
+                                  "(authorization code with PKCE, or device code), cached and "
+                                  "refreshed ahead of expiry.",
                                   &oauth2_settings()},
                                  &OAuth2Credential::create};
   return method;

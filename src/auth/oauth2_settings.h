@@ -27,5 +27,7 @@ struct SecretRuleViolation {
 std::optional<SecretRuleViolation> client_secret_rule(bool has_secret, bool has_certificate);
 // The rule as a settings-table check over a validated object.
 config::Check check_client_secret_rule(const nlohmann::json& object);
+// The oauth2 table's check: the secret rule for client_credentials only.
+config::Check check_oauth2_rules(const nlohmann::json& object);
 
 }  // namespace extdata::auth

@@ -59,10 +59,16 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"api.not_found", C::not_found, "No such API endpoint or page."},
     ErrorCodeInfo{"api.unauthenticated", C::unauthorized,
                   "No API token, a malformed Authorization header, or an unknown token."},
+    ErrorCodeInfo{"auth.access_denied", C::upstream,
+                  "The user declined the sign-in or consent (OAuth2 access_denied): connect "
+                  "again and approve."},
     ErrorCodeInfo{"auth.assertion_failed", C::internal,
                   "The client assertion (a signed JWT) could not be signed."},
     ErrorCodeInfo{"auth.assertion_time_invalid", C::upstream,
                   "Entra ID: the client assertion is outside its validity (clock skew?)."},
+    ErrorCodeInfo{"auth.authorization_failed", C::upstream,
+                  "The provider's sign-in ended with an error callback or without a code: the "
+                  "upstream error says why; connect again."},
     ErrorCodeInfo{"auth.bad_certificate", C::invalid_input,
                   "The client certificate is not a readable PEM X.509 certificate."},
     ErrorCodeInfo{"auth.bad_header", C::invalid_input,
@@ -82,8 +88,14 @@ constexpr std::array kCodes = {
                   "Entra ID: the certificate is not registered on the application."},
     ErrorCodeInfo{"auth.conflicting_keys", C::invalid_input,
                   "Both client_secret and client_certificate are given."},
+    ErrorCodeInfo{"auth.device_code_expired", C::timeout,
+                  "The device code expired before the user signed in: run `extdata auth "
+                  "connect` again."},
     ErrorCodeInfo{"auth.encrypted_key", C::invalid_input,
                   "The private key is encrypted with a passphrase."},
+    ErrorCodeInfo{"auth.grant_not_saved", C::internal,
+                  "A new or rotated refresh token could not be written to the store, so it was "
+                  "not used: check the data directory."},
     ErrorCodeInfo{"auth.insecure_token_url", C::invalid_input, "token_url does not use https."},
     ErrorCodeInfo{"auth.internal", C::internal, "The token request failed inside extdata."},
     ErrorCodeInfo{"auth.invalid_client", C::upstream,
@@ -110,9 +122,24 @@ constexpr std::array kCodes = {
                   "The client certificate or its private key is empty or missing."},
     ErrorCodeInfo{"auth.missing_parameter", C::upstream,
                   "Entra ID: the token request lacks a required parameter."},
+    ErrorCodeInfo{"auth.no_refresh_token", C::upstream,
+                  "The provider issued no refresh token (offline access not granted): add "
+                  "offline_access to scope (or access_type=offline) and connect again."},
     ErrorCodeInfo{"auth.no_token", C::internal,
                   "A credential was asked for an access token it does not have (not an OAuth2 credential)."},
+    ErrorCodeInfo{"auth.nonce_mismatch", C::upstream,
+                  "The ID token's nonce is not the sign-in's: the answer was refused; connect "
+                  "again."},
+    ErrorCodeInfo{"auth.not_connected", C::conflict,
+                  "Nobody has signed in for this user-grant source yet: run `extdata auth "
+                  "connect NAME` or use Connect in the UI."},
     ErrorCodeInfo{"auth.not_pem", C::invalid_input, "A certificate or key file is not PEM."},
+    ErrorCodeInfo{"auth.reconnect_needed", C::upstream,
+                  "The provider refused the source's refresh token (revoked, expired or "
+                  "replayed): connect again; fields serve their last records meanwhile."},
+    ErrorCodeInfo{"auth.refresh_busy", C::upstream_unavailable,
+                  "Another process held the source's grant for a refresh for too long: try "
+                  "again."},
     ErrorCodeInfo{"auth.reserved_parameter", C::invalid_input,
                   "extra_params names a parameter extdata sets itself."},
     ErrorCodeInfo{"auth.secret_expired", C::upstream, "Entra ID: the client secret has expired."},
@@ -129,12 +156,18 @@ constexpr std::array kCodes = {
                   "The client may not use the client-credentials grant."},
     ErrorCodeInfo{"auth.unknown_client", C::upstream,
                   "Entra ID: no application with this client ID in the tenant."},
+    ErrorCodeInfo{"auth.unknown_state", C::invalid_input,
+                  "A sign-in callback carries a state extdata did not issue, or one already "
+                  "used or expired: start Connect again."},
     ErrorCodeInfo{"auth.unknown_tenant", C::upstream, "Entra ID: the tenant was not found."},
     ErrorCodeInfo{"auth.unreadable_file", C::invalid_input,
                   "A certificate or key file cannot be read."},
     ErrorCodeInfo{"auth.unsupported_grant_type", C::upstream,
                   "The token endpoint does not support the client-credentials grant."},
     ErrorCodeInfo{"auth.unsupported_key", C::invalid_input, "The private key is not an RSA key."},
+    ErrorCodeInfo{"auth.wrong_grant", C::invalid_input,
+                  "The operation needs another grant (Connect is for user grants; the device "
+                  "flow for grant: device_code)."},
     ErrorCodeInfo{
         "cache.rate_limited", C::rate_limited,
         "A source fetched its budget of new keys this minute (--max-new-keys-per-minute)."},

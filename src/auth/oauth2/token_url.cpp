@@ -38,17 +38,22 @@ bool is_microsoft_token_url(std::string_view token_url) {
 }
 
 Result<std::string> resolve_token_url(std::string_view token_url, std::string_view tenant) {
-  std::string url(token_url);
+  return resolve_endpoint_url(token_url, tenant, "token_url", true);
+}
+
+Result<std::string> resolve_endpoint_url(std::string_view endpoint, std::string_view tenant,
+                                         const std::string& key, bool app_only) {
+  std::string url(endpoint);
   if (brace_in_origin(url))
-    return config_error("auth.bad_token_url", "token_url",
-                        "token_url: variables may not stand in the scheme, host or port",
+    return config_error("auth.bad_token_url", key,
+                        key + ": variables may not stand in the scheme, host or port",
                         "write the token endpoint's origin literally; {tenant} belongs in the "
                         "path: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
   const size_t placeholder = url.find("{tenant}");
   if (placeholder != std::string::npos) {
     if (tenant.empty())
       return config_error("config.missing_key", "tenant",
-                          "token_url contains {tenant} but tenant is not set",
+                          key + " contains {tenant} but tenant is not set",
                           "set tenant to the Directory (tenant) ID or a verified domain");
     if (!is_valid_tenant(tenant))
       return config_error(
@@ -60,15 +65,15 @@ Result<std::string> resolve_token_url(std::string_view token_url, std::string_vi
   }
   auto parsed = Url::parse(url);
   if (!parsed.ok())
-    return config_error("auth.bad_token_url", "token_url", "token_url " + parsed.error().message,
+    return config_error("auth.bad_token_url", key, key + " " + parsed.error().message,
                         "e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
   if (parsed->scheme() != "https" && !(parsed->scheme() == "http" && is_loopback(*parsed)))
     return config_error(
-        "auth.insecure_token_url", "token_url",
-        "token_url must use https (got " + parsed->scheme() + "://" + parsed->host() + ")",
-        "secrets are sent to the token endpoint; plain http is allowed only for "
+        "auth.insecure_token_url", key,
+        key + " must use https (got " + parsed->scheme() + "://" + parsed->host() + ")",
+        "secrets and tokens are sent there; plain http is allowed only for "
         "127.0.0.1 and localhost");
-  if (is_microsoft_token_url(url)) {
+  if (app_only && is_microsoft_token_url(url)) {
     // The first path segment of a Microsoft endpoint is the tenant.
     const std::string& path = parsed->path();
     const size_t start = path.find_first_not_of('/');
@@ -76,7 +81,7 @@ Result<std::string> resolve_token_url(std::string_view token_url, std::string_vi
         start == std::string::npos ? "" : lower(path.substr(start, path.find('/', start) - start));
     if (segment == "common" || segment == "organizations" || segment == "consumers")
       return config_error("auth.tenant_required",
-                          placeholder != std::string::npos ? "tenant" : "token_url",
+                          placeholder != std::string::npos ? "tenant" : key,
                           "client credentials cannot be used with /" + segment,
                           "put your Directory (tenant) ID or domain in the token URL instead");
   }

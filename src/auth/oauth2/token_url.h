@@ -12,6 +12,12 @@ namespace extdata::auth {
 // Microsoft endpoint. Errors carry details["key"] ("token_url" or "tenant").
 Result<std::string> resolve_token_url(std::string_view token_url, std::string_view tenant);
 
+// The same checks for any endpoint the client talks to (authorize, device authorization,
+// revocation); errors name `key`. `app_only`: refuse /common, /organizations and /consumers
+// (client credentials need the tenant; a user's sign-in may use them).
+Result<std::string> resolve_endpoint_url(std::string_view endpoint, std::string_view tenant,
+                                         const std::string& key, bool app_only);
+
 // True for Microsoft identity platform token endpoints (by host, or by the v2.0 path that
 // simulators reproduce), where scopes must end in /.default.
 bool is_microsoft_token_url(std::string_view token_url);
