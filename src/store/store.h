@@ -107,6 +107,16 @@ struct ApplyOptions {
   bool dry_run = false;
 };
 
+// A user grant (auth/oauth2/grant_store.h) as the store keeps it: an opaque payload, sealed
+// at rest, and a generation the store bumps with every write.
+struct GrantRecord {
+  std::string payload;
+  std::int64_t generation = 0;
+};
+
+// A sign-in begun (Connect) waits this long for its callback.
+inline constexpr std::int64_t kPendingSignInSeconds = 15 * 60;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -176,6 +186,20 @@ class Store {
 
   virtual Status put_status(const SourceStatus& status) = 0;
   virtual Result<std::optional<SourceStatus>> get_status(const std::string& source) = 0;
+
+  // User grants, one per source; deleted with the source.
+  virtual Result<std::optional<GrantRecord>> get_grant(const std::string& source) = 0;
+  // Writes when the stored generation is `expected_generation` (0: none stored yet), in one
+  // statement; false when another writer came first.
+  virtual Result<bool> put_grant(const std::string& source, const std::string& payload,
+                                 std::int64_t expected_generation) = 0;
+
+  // Sign-ins begun and not called back yet, by their OAuth2 state (payload sealed). take
+  // returns one at most once, and nothing older than kPendingSignInSeconds.
+  virtual Status put_pending_sign_in(const std::string& state, const std::string& payload,
+                                     std::int64_t created_at) = 0;
+  virtual Result<std::optional<std::string>> take_pending_sign_in(const std::string& state,
+                                                                  std::int64_t now) = 0;
 
   // Changes whenever another process (another connection) committed to the store, e.g.
   // `extdata apply` while `extdata serve` runs; writes through this Store do not change it.

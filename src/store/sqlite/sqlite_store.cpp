@@ -66,6 +66,14 @@ const std::vector<std::string> kMigrations = {
                           updated_at INTEGER NOT NULL);
     CREATE TABLE target_state (name TEXT PRIMARY KEY, state TEXT NOT NULL);
     )sql",
+    // User grants (OAuth2 on behalf of a user), sealed whole, compare-and-swap on generation;
+    // and the sign-ins begun but not yet called back (by state, used once).
+    R"sql(
+    CREATE TABLE user_grants (source TEXT PRIMARY KEY, sealed BLOB NOT NULL,
+                              generation INTEGER NOT NULL);
+    CREATE TABLE pending_sign_ins (state TEXT PRIMARY KEY, sealed BLOB NOT NULL,
+                                   created_at INTEGER NOT NULL);
+    )sql",
 };
 
 json sync_to_json(const SyncStatus& s) {
@@ -282,6 +290,9 @@ class SqliteStore final : public Store {
       Stmt st(db_, "DELETE FROM source_status WHERE source=?");
       st.bind(1, name);
       if (st.step() != SQLITE_DONE) return db_error(db_, "deleting status");
+      Stmt grant(db_, "DELETE FROM user_grants WHERE source=?");
+      grant.bind(1, name);
+      if (grant.step() != SQLITE_DONE) return db_error(db_, "deleting the user grant");
       return ok_status();
     });
     if (!s.ok()) return std::move(s).error();
@@ -587,6 +598,58 @@ class SqliteStore final : public Store {
     return std::optional<SourceStatus>(SourceStatus{s.text(0), s.integer(1), s.integer(2),
                                                     static_cast<size_t>(s.integer(3)), s.text(4),
                                                     s.text(5), sync_from_text(s.text(6))});
+  }
+
+  Result<std::optional<GrantRecord>> get_grant(const std::string& source) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT sealed, generation FROM user_grants WHERE source=?");
+    s.bind(1, source);
+    if (s.step() != SQLITE_ROW) return std::optional<GrantRecord>{};
+    EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(s.text(0)));
+    return std::optional<GrantRecord>(GrantRecord{std::move(plain), s.integer(1)});
+  }
+
+  Result<bool> put_grant(const std::string& source, const std::string& payload,
+                         std::int64_t expected_generation) override {
+    std::lock_guard lock(mu_);
+    // One statement: the generation check and the write cannot be split by another process.
+    Stmt s(db_, expected_generation == 0
+                    ? "INSERT INTO user_grants(source, sealed, generation) VALUES(?1, ?2, 1) "
+                      "ON CONFLICT(source) DO NOTHING"
+                    : "UPDATE user_grants SET sealed=?2, generation=generation+1 "
+                      "WHERE source=?1 AND generation=?3");
+    s.bind(1, source).bind_blob(2, box_.seal(payload));
+    if (expected_generation != 0) s.bind(3, expected_generation);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "saving the user grant");
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Status put_pending_sign_in(const std::string& state, const std::string& payload,
+                             std::int64_t created_at) override {
+    std::lock_guard lock(mu_);
+    Stmt old(db_, "DELETE FROM pending_sign_ins WHERE created_at < ?");
+    old.bind(1, created_at - kPendingSignInSeconds);
+    if (old.step() != SQLITE_DONE) return db_error(db_, "expiring sign-ins");
+    Stmt s(db_, "INSERT INTO pending_sign_ins(state, sealed, created_at) VALUES(?,?,?)");
+    s.bind(1, state).bind_blob(2, box_.seal(payload)).bind(3, created_at);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "saving the sign-in");
+    return ok_status();
+  }
+
+  Result<std::optional<std::string>> take_pending_sign_in(const std::string& state,
+                                                          std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    // DELETE … RETURNING: of two callbacks with one state, exactly one gets it.
+    Stmt s(db_, "DELETE FROM pending_sign_ins WHERE state=? RETURNING sealed, created_at");
+    s.bind(1, state);
+    if (s.step() != SQLITE_ROW) return std::optional<std::string>{};
+    const std::string sealed = s.text(0);
+    const std::int64_t created_at = s.integer(1);
+    while (s.step() == SQLITE_ROW) {
+    }
+    if (now - created_at > kPendingSignInSeconds) return std::optional<std::string>{};
+    EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(sealed));
+    return std::optional<std::string>(std::move(plain));
   }
 
   Result<std::int64_t> external_change_count() override {

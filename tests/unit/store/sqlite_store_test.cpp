@@ -505,3 +505,56 @@ TEST_F(StoreTest, ReopenKeepsDataAndMigratesOnce) {
 
 }  // namespace
 }  // namespace extdata::store
+
+namespace extdata::store {
+namespace {
+
+TEST_F(StoreTest, UserGrantsAreSealedAndWrittenOnlyOverTheGenerationExpected) {
+  const std::string refresh_token = "rt-PLAINTEXT-MUST-NOT-LEAK-grant";
+  {
+    auto store = open_sqlite_store(dir_.string());
+    ASSERT_TRUE(store.ok());
+    auto& s = **store;
+    EXPECT_FALSE(*s.get_grant("crm"));
+    ASSERT_TRUE(*s.put_grant("crm", "{\"refresh_token\":\"" + refresh_token + "\"}", 0));
+    EXPECT_FALSE(*s.put_grant("crm", "{\"second\":true}", 0)) << "a first write happens once";
+    ASSERT_TRUE(*s.put_grant("crm", "{\"refresh_token\":\"" + refresh_token + "-2\"}", 1));
+    EXPECT_FALSE(*s.put_grant("crm", "{\"stale\":true}", 1)) << "generation 1 is gone";
+    auto got = s.get_grant("crm");
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->generation, 2);
+    EXPECT_NE((*got)->payload.find(refresh_token + "-2"), std::string::npos);
+  }
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(slurp(entry.path()).find("PLAINTEXT-MUST-NOT-LEAK"), std::string::npos) << entry.path();
+}
+
+TEST_F(StoreTest, APendingSignInIsTakenOnceAndNotAfterItExpired) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  auto& s = **store;
+  ASSERT_TRUE(s.put_pending_sign_in("state-1", "{\"source\":\"crm\"}", 1000).ok());
+  ASSERT_TRUE(s.put_pending_sign_in("state-2", "{\"source\":\"crm\"}", 1000).ok());
+  auto first = s.take_pending_sign_in("state-1", 1010);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(**first, "{\"source\":\"crm\"}");
+  EXPECT_FALSE(*s.take_pending_sign_in("state-1", 1011)) << "a state is used once";
+  EXPECT_FALSE(*s.take_pending_sign_in("unknown", 1011));
+  EXPECT_FALSE(*s.take_pending_sign_in("state-2", 1000 + kPendingSignInSeconds + 1))
+      << "expired";
+}
+
+TEST_F(StoreTest, DeletingASourceDeletesItsUserGrant) {
+  auto store = open_sqlite_store(dir_.string());
+  ASSERT_TRUE(store.ok());
+  auto& s = **store;
+  auto file = sample("Abc8Q~secretValue.0001");
+  file.fields.clear();
+  ASSERT_TRUE(s.apply(file).ok());
+  ASSERT_TRUE(*s.put_grant("customers", "{}", 0));
+  ASSERT_TRUE(*s.delete_source("customers"));
+  EXPECT_FALSE(*s.get_grant("customers"));
+}
+
+}  // namespace
+}  // namespace extdata::store
