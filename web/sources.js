@@ -45,6 +45,9 @@ function stateCell(source) {
   else if (stale === false) badges.push(h("span.badge.ok", {}, "fresh"));
   else badges.push(h("span.badge", {}, "not fetched yet"));
   if (secretWarnings(source).length) badges.push(h("span.badge.warn", {}, "secret expiry"));
+  const c = source.connection;
+  if (c && c.state === "reconnect_needed") badges.push(h("span.badge.bad", { "data-connection": "reconnect_needed" }, "reconnect needed"));
+  if (c && c.state === "not_connected") badges.push(h("span.badge.warn", { "data-connection": "not_connected" }, "not connected"));
   return badges;
 }
 
@@ -77,6 +80,42 @@ function targetLine(target) {
   );
 }
 
+// A source acting on behalf of a user: who connected it, when, with which scopes, and the
+// redirect URI to register with the provider.
+export function connectionCell(c) {
+  const rows = [];
+  if (c.state === "not_connected") rows.push(h("div.muted", {}, "Not connected yet"));
+  else
+    rows.push(
+      h("div.connection", { "data-connected-by": c.connected_by || "" }, "Connected as ", h("strong", {}, c.connected_by || "unknown user"), " ", when(c.connected_at)),
+      c.scope ? h("div.muted", {}, "Scopes: ", h("span.scopes", {}, c.scope)) : null,
+      c.token_expires_at ? h("div", {}, "Token: expires ", when(c.token_expires_at)) : null
+    );
+  if (c.state === "reconnect_needed") rows.push(h("p.warn-text", {}, "⚠ The provider no longer accepts the grant", c.reconnect_reason ? ` (${c.reconnect_reason})` : "", ": connect again. Fields serve their last records meanwhile."));
+  if (c.redirect_uri) rows.push(h("div.muted", {}, "Redirect URI: ", h("code.redirect-uri", {}, c.redirect_uri)));
+  if (c.grant === "device_code") rows.push(h("div.muted", {}, "Connect from a terminal: ", h("code", {}, "extdata auth connect …")));
+  return rows;
+}
+
+// Opens the provider's sign-in in a new window, then watches the source until the callback has
+// stored a new connection (or 15 minutes pass).
+export async function connectSource(source, rowStatus, refreshPage) {
+  const popup = window.open("about:blank", "_blank");
+  const started = await post(`/api/v1/sources/${enc(source.name)}/connect`);
+  if (popup) popup.location = started.authorize_url;
+  else window.open(started.authorize_url, "_blank");
+  const before = (source.connection || {}).connected_at || null;
+  add(clear(rowStatus), h("span.muted", {}, "Waiting for the sign-in in the other window…"));
+  const until = Date.now() + 15 * 60 * 1000;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await get(`/api/v1/sources/${enc(source.name)}`);
+    const c = now.connection || {};
+    if (c.state === "connected" && c.connected_at && c.connected_at !== before) return refreshPage();
+  }
+  add(clear(rowStatus), errorBox({ message: "the sign-in was not completed", hint: "Try Connect again." }, "Not connected"));
+}
+
 function row(source, refreshPage, titles, fieldsUsing) {
   const st = source.status || {};
   const actions = h("div.actions", {});
@@ -103,6 +142,9 @@ function row(source, refreshPage, titles, fieldsUsing) {
     );
   add(actions, 
     h("a.button.small", { href: `#/sources/${enc(source.name)}/edit`, "aria-label": `Edit ${source.name}` }, "Edit"),
+    source.connection && source.connection.grant === "authorization_code"
+      ? act(source.connection.state === "not_connected" ? "Connect" : "Reconnect", () => connectSource(source, rowStatus, refreshPage))
+      : null,
     act("Refresh", async () => {
       await post(`/api/v1/sources/${enc(source.name)}/refresh`);
       await refreshPage();
@@ -133,7 +175,7 @@ function row(source, refreshPage, titles, fieldsUsing) {
     h("td", {}, stateCell(source)),
     h("td", {}, when(st.last_fetch_at), st.last_success_at && st.last_success_at !== st.last_fetch_at ? h("div.muted", {}, "last success ", when(st.last_success_at)) : null, syncCell(st.sync)),
     h("td.num", {}, st.records ?? h("span.muted", {}, "—")),
-    h("td", {}, tokenExpiry.some(Boolean) ? tokenExpiry : h("span.muted", {}, "—")),
+    h("td", {}, source.connection ? connectionCell(source.connection) : tokenExpiry.some(Boolean) ? tokenExpiry : h("span.muted", {}, "—")),
     h(
       "td.problems",
       {},

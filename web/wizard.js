@@ -8,6 +8,7 @@ import { get, post, enc, getVersioned, create, replace } from "./api.js";
 import { h, add, clear, errorBox, warningBox, field, uid, recordTable, capitalize, pick, inFormTerms } from "./dom.js";
 import { kindForm } from "./kind_form.js";
 import { conflictNotice } from "./conflict.js";
+import { connectionCell, connectSource } from "./sources.js";
 
 const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
 const DEFAULT_GRAPH = "https://graph.microsoft.com/v1.0";
@@ -401,13 +402,45 @@ function genericForm(ctx, kind, doc) {
     }
   });
   add(f.form.querySelector("fieldset.step"), h("div.buttons", {}, authBtn), authOut);
+  if (ctx.connection && ctx.existing) add(f.form.querySelector("fieldset.step"), connectBox(ctx));
   return f;
+}
+
+// A saved source that acts on behalf of a user: who connected it, and Connect (authorization
+// code) to sign in again in a new window.
+function connectBox(ctx) {
+  const box = h("div.connect", { "aria-live": "polite" });
+  const status = h("div.row-status");
+  const render = (c) => {
+    const btn =
+      c.grant === "authorization_code"
+        ? h("button", { type: "button", id: "connect" }, c.state === "not_connected" ? "Connect" : "Reconnect")
+        : null;
+    if (btn)
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try {
+          await connectSource({ name: ctx.name, connection: c }, status, async () => {
+            const now = await get(`/api/v1/sources/${enc(ctx.name)}`);
+            render(now.connection || c);
+          });
+        } catch (err) {
+          add(clear(status), errorBox(err, "Connect failed"));
+        } finally {
+          btn.disabled = false;
+        }
+      });
+    add(clear(box), h("h3", {}, "Connection"), connectionCell(c), h("div.buttons", {}, btn), status);
+  };
+  render(ctx.connection);
+  return box;
 }
 
 // -------------------------------------------------------------- page
 
 export async function wizardPage(editName) {
   let existing = null;
+  let connection = null;
   // The version being edited: saves replace only it (If-Match); a new source is only created
   // when its name is free (If-None-Match: *).
   let etag = null;
@@ -415,6 +448,8 @@ export async function wizardPage(editName) {
     ({ json: existing, etag } = await getVersioned(`/api/v1/sources/${enc(editName)}`));
     delete existing.warnings;
     delete existing.status;
+    connection = existing.connection || null; // shown, never sent back
+    delete existing.connection;
   }
   const section = h("section.wizard", { "aria-labelledby": "wizard-title" });
   // "-" escaped: Chromium compiles `pattern` with the v flag, where a bare "-" is invalid.
@@ -435,6 +470,8 @@ export async function wizardPage(editName) {
 
   const ctx = {
     existing,
+    name: editName,
+    connection,
     base: () => {
       const s = existing ? JSON.parse(JSON.stringify(existing)) : {};
       s.name = name.value.trim();

@@ -13,6 +13,7 @@
 #include "api/preconditions.h"
 #include "api/kept_secrets.h"
 #include "api/openapi.h"
+#include "api/oauth_connect.h"
 #include "api/sharepoint_routes.h"
 #include "api/static_files.h"
 #include "auth/diagnostics.h"
@@ -267,6 +268,7 @@ struct ApiServer::Impl {
     for (const auto& s : *list) {
       json item = s.masked();
       item["warnings"] = source_warnings(runtime, s.name);
+      if (json c = connection_json(runtime, s.name, public_url()); !c.is_null()) item["connection"] = c;
       if (json status = runtime.status_of(s.name); !status.is_null()) item["status"] = status;
       if (auto t = targets.find(s.name); t != targets.end()) item["targets"] = t->second;
       out.push_back(item);
@@ -299,6 +301,7 @@ struct ApiServer::Impl {
     if (!*s) return error_response(source_not_found(runtime.store(), name));
     json item = (*s)->value.masked();
     item["warnings"] = source_warnings(runtime, name);
+    if (json c = connection_json(runtime, name, public_url()); !c.is_null()) item["connection"] = c;
     if (json status = runtime.status_of(name); !status.is_null()) item["status"] = status;
     return with_etag(json_ok(item), (*s)->version);
   }
@@ -346,11 +349,13 @@ struct ApiServer::Impl {
   }
 
   Response delete_source(const std::string& name, const store::Expect& expect) {
+    const auto revocation = revocation_for(runtime, name);  // read before the grant goes
     auto removed = runtime.store().delete_source(name, expect);
     if (!removed.ok()) return error_response(with_current_etag(removed.error()));
     if (!*removed) return error_response(source_not_found(runtime.store(), name));
     runtime.source_changed(name);
     runtime.metrics().drop_gauges(auth::kSecretExpiryGauge, {"source", name});
+    if (revocation) revoke(*revocation, runtime.metrics(), name);
     return json_ok({{"deleted", name}});
   }
 
@@ -405,6 +410,27 @@ struct ApiServer::Impl {
     if (!*removed) return error_response(field_not_found(runtime.store(), name));
     runtime.fields().invalidate_field(name);
     return json_ok({{"deleted", name}});
+  }
+
+  std::string public_url() const {
+    return options.public_url.empty() && http ? http->url() : options.public_url;
+  }
+
+  // Connect: the sign-in URL to open in a new window; the provider sends the browser back to
+  // GET /oauth2/callback (no token: the state is the proof), which stores the connection.
+  Response connect(const std::string& name) { return answer(begin_sign_in(runtime, name, public_url())); }
+
+  Response oauth_callback(const Request& req) {
+    std::map<std::string, std::string> query;
+    for (const auto& [k, v] : req.query) query.emplace(k, v);
+    auto outcome = complete_sign_in(runtime, query);
+    if (!outcome.ok())
+      log::warn("auth.sign_in_failed", {{"code", outcome.error().code}, {"message", outcome.error().message}});
+    auto res = Response::text(outcome.ok() ? 200 : http_status(outcome.error()), callback_page(outcome),
+                              "text/html; charset=utf-8");
+    res.headers.emplace_back("Cache-Control", "no-store");
+    res.headers.emplace_back("Referrer-Policy", "no-referrer");
+    return res;
   }
 
   Response authenticate(const std::string& name) {
@@ -739,6 +765,10 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
        }},
       {"POST", "/api/v1/sources/{name}/authenticate", Role::admin, nullptr, "sources",
        [](Impl& s, R, P p) { return s.authenticate(p[0]); }},
+      {"POST", "/api/v1/sources/{name}/connect", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.connect(p[0]); }},
+      {"GET", "/oauth2/callback", Role::none, nullptr, "oauth2_callback",
+       [](Impl& s, R r, P) { return s.oauth_callback(r); }},
       {"POST", "/api/v1/sources/{name}/refresh", Role::admin, nullptr, "sources",
        [](Impl& s, R, P p) { return s.refresh_source(p[0]); }},
       {"POST", "/api/v1/sources/{name}/test", Role::admin, nullptr, "sources",

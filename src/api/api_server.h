@@ -19,6 +19,9 @@ struct ApiOptions {
   bool anonymous_read = false;         // options/value endpoints without a token
   std::set<std::string> cors_origins;  // exact origins allowed to call the API from a browser
   std::string web_dir;                 // static files of the web UI ("" = none)
+  // Where browsers reach this server (--public-url): the OAuth2 redirect URI is
+  // <public_url>/oauth2/callback. Empty: the listening URL.
+  std::string public_url;
 };
 
 class ApiServer {

@@ -1,5 +1,6 @@
 #include "api/runtime.h"
 
+#include "api/oauth_connect.h"
 #include "auth/diagnostics.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -28,6 +29,7 @@ sources::SourceDeps make_deps(Clock& clock, Metrics& metrics) {
 Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& metrics,
                  cache::CacheOptions cache_options, size_t rendered_options_bytes)
     : store_(std::move(store)), clock_(clock), metrics_(metrics), deps_(make_deps(clock, metrics)) {
+  deps_.grants = std::make_shared<StoreGrants>(*store_);
   cache::SourceLookup lookup = [this](const std::string& name) -> std::shared_ptr<sources::Source> {
     auto src = source(name);
     return src.ok() ? *src : nullptr;
@@ -173,6 +175,8 @@ json source_warnings(Runtime& runtime, const std::string& name) {
   if (!src.ok()) return out;
   if (auto cred = (*src)->credential()) {
     for (auto& w : auth::expiry_warnings(*cred, runtime.clock().now())) out.push_back(w);
+    if (auto user = auth::UserOAuth2Credential::of(cred))
+      for (const auto& note : user->config().notes) out.push_back(note);
     auth::update_expiry_gauge(runtime.metrics(), name, *cred, runtime.clock().now());
   }
   for (auto& w : (*src)->static_warnings()) out.push_back(w);

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 
+#include "api/oauth_connect.h"
 #include "api/runtime.h"
 #include "config/catalog.h"
 #include "config/config.h"
@@ -265,6 +266,11 @@ void source_show(CliEnv& env, const std::string& name) {
   out["warnings"] = api::source_warnings(runtime, name);
   if (auto st = runtime.store().get_status(name); st.ok() && st->has_value())
     out["status"] = api::status_json(**st);
+  // A user-grant source: its redirect URI (EXTDATA_PUBLIC_URL) and who connected it.
+  const auto public_url = api::resolve_public_url("", "");
+  if (json c = api::connection_json(runtime, name, public_url.ok() ? *public_url : "");
+      !c.is_null())
+    out["connection"] = c;
   if (env.json()) return env.print(out);
   std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   for (const auto& w : out["warnings"]) std::cerr << "warning: " << w.get<std::string>() << "\n";
@@ -273,9 +279,12 @@ void source_show(CliEnv& env, const std::string& name) {
 void source_rm(CliEnv& env, const std::string& name) {
   auto store = env.open_store();
   if (!store.ok()) return env.fail(store.error());
-  auto removed = (*store)->delete_source(name);
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  const auto revocation = api::revocation_for(runtime, name);  // read before the grant goes
+  auto removed = runtime.store().delete_source(name);
   if (!removed.ok()) return env.fail(removed.error());
-  if (!*removed) return env.fail(api::source_not_found(**store, name));
+  if (!*removed) return env.fail(api::source_not_found(runtime.store(), name));
+  if (revocation) api::revoke(*revocation, runtime.metrics(), name);
   if (env.json()) return env.print({{"ok", true}, {"deleted", name}});
   std::cout << "deleted source " << name << "\n";
 }

@@ -1,6 +1,8 @@
 #include "cli/serve_commands.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -8,11 +10,13 @@
 #include <thread>
 
 #include "api/api_server.h"
+#include "api/oauth_connect.h"
 #include "auth/diagnostics.h"
 #include "cli/network_options.h"
 #include "cli/operator_settings.h"
 #include "core/log.h"
 #include "core/shutdown.h"
+#include "core/strings.h"
 #include "core/time.h"
 
 namespace extdata::cli {
@@ -29,6 +33,7 @@ struct ServeOptions {
   int options_cache_mb = static_cast<int>(fields::kDefaultRenderedOptionsBytes >> 20);
   std::vector<std::string> cors;
   std::string web_dir;
+  std::string public_url;
   std::string log_level = "info";
   std::string log_format = "text";
 };
@@ -122,6 +127,9 @@ void serve(CliEnv& env, const ServeOptions& o) {
   options.anonymous_read = o.anonymous_read;
   options.cors_origins = {o.cors.begin(), o.cors.end()};
   options.web_dir = o.web_dir.empty() ? default_web_dir() : o.web_dir;
+  auto public_url = api::resolve_public_url(o.public_url, "");
+  if (!public_url.ok()) return env.fail(public_url.error());
+  options.public_url = *public_url;
   api::ApiServer server(runtime, options);
   if (auto s = server.start(); !s.ok()) return env.fail(s.error());
   refuse_own_address(server.url());
@@ -188,6 +196,95 @@ void auth_cmd(CliEnv& env, const std::string& name, bool show_token) {
   if (show_token && !report->token.empty()) std::cout << "token: " << report->token << "\n";
 }
 
+void print_connection(CliEnv& env, const json& c) {
+  if (env.json()) return env.print(c);
+  std::cout << "connected: " << c.value("source", "") << " as " << c.value("connected_by", "")
+            << "\nscopes: " << c.value("scope", "") << "\n";
+  if (c.contains("token_expires_at") && c["token_expires_at"].is_string())
+    std::cout << "access token expires: " << c["token_expires_at"].get<std::string>() << "\n";
+}
+
+// A line from stdin when one is ready within `wait`; nullopt otherwise; "" at end of input.
+std::optional<std::string> line_within(std::chrono::milliseconds wait, bool& stdin_open) {
+  if (!stdin_open) {
+    SystemClock::instance().sleep_for(wait);
+    return std::nullopt;
+  }
+  pollfd fd{STDIN_FILENO, POLLIN, 0};
+  if (::poll(&fd, 1, static_cast<int>(wait.count())) <= 0) return std::nullopt;
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    stdin_open = false;
+    return std::nullopt;
+  }
+  return line;
+}
+
+// Authorization code from a terminal: the URL to open; the callback reaches a running
+// `extdata serve` at the public URL (seen here as a new connection in the store), or the user
+// pastes the address the browser ended on.
+void connect_with_browser(CliEnv& env, api::Runtime& runtime, const std::string& name,
+                          const std::string& public_url_flag) {
+  auto public_url = api::resolve_public_url(public_url_flag, "");
+  if (!public_url.ok()) return env.fail(public_url.error());
+  auto started = api::begin_sign_in(runtime, name, *public_url);
+  if (!started.ok()) return env.fail(started.error());
+  auto before = api::connection_json(runtime, name, *public_url);
+  const std::string since = before.value("connected_at", json()).is_string()
+                                ? before["connected_at"].get<std::string>()
+                                : "";
+  std::cerr << "Open this address in a browser and sign in:\n\n  "
+            << (*started)["authorize_url"].get<std::string>() << "\n\n"
+            << "The provider sends the browser back to " << (*started)["redirect_uri"].get<std::string>()
+            << ".\nA running `extdata serve` there completes the connection by itself; without "
+               "one, paste the address the browser ended on here and press Enter.\n";
+  bool stdin_open = true;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(store::kPendingSignInSeconds);
+  while (std::chrono::steady_clock::now() < give_up && !process_shutdown().cancelled()) {
+    if (auto line = line_within(std::chrono::milliseconds(1000), stdin_open)) {
+      const std::string pasted{trim(*line)};
+      if (pasted.empty()) continue;
+      auto done = api::complete_sign_in_from_url(runtime, pasted);
+      if (!done.ok()) return env.fail(done.error());
+      return print_connection(env, *done);
+    }
+    json now = api::connection_json(runtime, name, *public_url);
+    if (now.value("state", "") == "connected" && now["connected_at"].is_string() &&
+        now["connected_at"].get<std::string>() != since) {
+      now["source"] = name;
+      return print_connection(env, now);
+    }
+  }
+  env.fail(Error("auth.unknown_state", "the sign-in was not completed within 15 minutes",
+                 "run `extdata auth connect " + name + "` again"));
+}
+
+void connect_cmd(CliEnv& env, const std::string& name, const std::string& public_url_flag) {
+  auto store = env.open_store();
+  if (!store.ok()) return env.fail(store.error());
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global());
+  auto src = runtime.source(name);
+  if (!src.ok()) return env.fail(src.error());
+  auto user = auth::UserOAuth2Credential::of((*src)->credential());
+  if (user && user->config().type == auth::UserGrantType::device_code) {
+    auto done = api::connect_device(
+        runtime, name,
+        [](const auth::DeviceAuthorization& d) {
+          std::cerr << "To sign in, open " << d.verification_uri << " and enter the code "
+                    << d.user_code << "\n";
+          if (!d.verification_uri_complete.empty())
+            std::cerr << "(or open " << d.verification_uri_complete << ")\n";
+          std::cerr << "Waiting for the sign-in…\n";
+        },
+        [](std::string_view error) {
+          if (error == "slow_down") std::cerr << "the provider asked to poll less often\n";
+        });
+    if (!done.ok()) return env.fail(done.error());
+    return print_connection(env, *done);
+  }
+  connect_with_browser(env, runtime, name, public_url_flag);
+}
+
 }  // namespace
 
 void add_serve_commands(CLI::App& app, CliEnv& env) {
@@ -208,6 +305,9 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
                    "Memory for rendered option pages of repeated queries (0: off)")
       ->check(CLI::Range(0, 65536));
   serve_cmd->add_option("--web-dir", o.web_dir, "Directory of the web UI's static files");
+  serve_cmd->add_option("--public-url", o.public_url,
+                        "Where browsers reach this server (default $EXTDATA_PUBLIC_URL, else the "
+                        "listening URL); OAuth2 sign-ins return to <public-url>/oauth2/callback");
   serve_cmd->add_option("--log-level", o.log_level)
       ->envname("EXTDATA_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -218,9 +318,23 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
   static bool show_token = false;
   auto* auth =
       app.add_subcommand("auth", "Authenticate a source's credential (the Authenticate button)");
-  auth->add_option("SOURCE", source)->required();
+  auth->add_option("SOURCE", source);
   auth->add_flag("--show-token", show_token, "Also print the access token");
-  auth->callback([&env] { auth_cmd(env, source, show_token); });
+  static std::string connect_source, connect_public_url;
+  auto* connect = auth->add_subcommand(
+      "connect", "Sign in on behalf of a user for a source with grant authorization_code or "
+                 "device_code (the Connect button)");
+  connect->add_option("SOURCE", connect_source)->required();
+  connect->add_option("--public-url", connect_public_url,
+                      "Where browsers reach extdata serve (default $EXTDATA_PUBLIC_URL): the "
+                      "redirect URI is <public-url>/oauth2/callback");
+  connect->callback([&env] { connect_cmd(env, connect_source, connect_public_url); });
+  auth->callback([&env, connect] {
+    if (connect->parsed()) return;
+    if (source.empty())
+      return env.fail(Error("cli.usage", "auth needs a SOURCE (or: auth connect SOURCE)", ""));
+    auth_cmd(env, source, show_token);
+  });
 }
 
 }  // namespace extdata::cli

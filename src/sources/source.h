@@ -97,6 +97,8 @@ struct SourceDeps {
   // Builds the HTTP client for a source (tests inject fakes); by default CurlHttpClient
   // with the source's timeout and CA bundle.
   std::function<std::shared_ptr<http::HttpClient>(const config::SourceConfig&)> http_factory;
+  // Where user grants keep their refresh tokens (auth/oauth2/grant_store.h); null: none.
+  std::shared_ptr<auth::GrantStore> grants = nullptr;
 };
 
 using SourceFactory = Result<std::shared_ptr<Source>> (*)(const config::SourceConfig& config,
