@@ -198,7 +198,8 @@ void UserOAuth2Credential::set_reconnect_gauge(bool needed) {
 Result<Token> UserOAuth2Credential::token() {
   TokenCache::Outcome outcome{};
   auto token = cache_->get(
-      cache_key_, [this] { return refresh_through_store(false); }, &outcome);
+      cache_key_, [this] { return refresh_through_store(distrust_stored_.exchange(false)); },
+      &outcome);
   if (outcome == TokenCache::Outcome::hit || outcome == TokenCache::Outcome::joined)
     metrics_
         .counter("extdata_token_cache_hits_total", {{"source", source_}},
@@ -212,7 +213,8 @@ Result<Token> UserOAuth2Credential::token() {
 // same, possibly rotating, token.
 Result<Token> UserOAuth2Credential::refresh_through_store(bool force) {
   if (!grants_) return not_connected();
-  const auto give_up_at = clock_.now() + kLease;
+  // A lease left by a process that died ends after kLease: wait a little longer than that.
+  const auto give_up_at = clock_.now() + kLease + std::chrono::seconds(10);
   for (;;) {
     EXTDATA_ASSIGN_OR_RETURN(auto loaded, grants_->load(source_));
     if (!loaded || loaded->refresh_token.empty()) return not_connected();
@@ -343,6 +345,9 @@ Status UserOAuth2Credential::apply(http::Request& request) {
 bool UserOAuth2Credential::on_unauthorized(const http::Request& sent, const http::Response&) {
   auto header = http::find_header(sent.headers, "Authorization");
   if (!header || header->rfind("Bearer ", 0) != 0) return false;
+  // The access token in the store may be refused as well (the provider revoked the grant):
+  // the next token comes from redeeming the refresh token, which tells.
+  distrust_stored_ = true;
   cache_->invalidate(cache_key_, header->substr(7));
   return true;
 }

@@ -7,6 +7,7 @@
 // refused one (invalid_grant) marks the source *reconnect needed*
 // (extdata_source_reconnect_needed{source} = 1) and every fetch says so until someone
 // connects again.
+#include <atomic>
 #include <memory>
 
 #include "auth/credential.h"
@@ -77,6 +78,7 @@ class UserOAuth2Credential final : public Credential {
   std::shared_ptr<TokenCache> cache_;
   std::shared_ptr<GrantStore> grants_;
   std::string source_;
+  std::atomic<bool> distrust_stored_{false};  // after a 401: redeem, do not reuse the stored token
 };
 
 }  // namespace extdata::auth

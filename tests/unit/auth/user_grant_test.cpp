@@ -8,6 +8,7 @@
 #include "auth/oauth2/base64url.h"
 #include "auth/oauth2_user.h"
 #include "auth_test_support.h"
+#include "core/time.h"
 #include "core/url.h"
 
 namespace extdata::auth {
@@ -447,6 +448,36 @@ TEST(Revocation, PostsTheRefreshTokenWithItsHint) {
   EXPECT_EQ(form["token"], "rt-9");
   EXPECT_EQ(form["token_type_hint"], "refresh_token");
   EXPECT_EQ(form["client_id"], "app-1");
+}
+
+}  // namespace
+}  // namespace extdata::auth
+
+namespace extdata::auth {
+namespace {
+
+TEST(UserCredential, AfterA401TheRefreshTokenIsRedeemedNotTheStoredAccessTokenReused) {
+  Rig rig([](const http::Request&) {
+    return json_response(400, R"({"error":"invalid_grant","error_description":"grant revoked"})");
+  });
+  rig.connected("rt-1");
+  StoredGrant g = *rig.grants->grant_;
+  g.access_token = "at-stored";
+  g.refreshed_at = unix_seconds(rig.clock.now());
+  g.access_expires_at = g.refreshed_at + 600;
+  rig.grants->put(g);
+  auto cred = rig.credential();
+  http::Request first;
+  ASSERT_TRUE(cred->apply(first).ok());
+  EXPECT_EQ(*http::find_header(first.headers, "Authorization"), "Bearer at-stored");
+  http::Response refused;
+  refused.status = 401;
+  ASSERT_TRUE(cred->on_unauthorized(first, refused));
+  http::Request retry;
+  auto status = cred->apply(retry);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, "auth.reconnect_needed");
+  EXPECT_EQ(rig.http->calls(), 1);
 }
 
 }  // namespace
