@@ -268,7 +268,8 @@ struct ApiServer::Impl {
     for (const auto& s : *list) {
       json item = s.masked();
       item["warnings"] = source_warnings(runtime, s.name);
-      if (json c = connection_json(runtime, s.name, public_url()); !c.is_null()) item["connection"] = c;
+      if (json c = connection_json(runtime, s.name, public_url()); !c.is_null())
+        item["connection"] = c;
       if (json status = runtime.status_of(s.name); !status.is_null()) item["status"] = status;
       if (auto t = targets.find(s.name); t != targets.end()) item["targets"] = t->second;
       out.push_back(item);
@@ -301,7 +302,8 @@ struct ApiServer::Impl {
     if (!*s) return error_response(source_not_found(runtime.store(), name));
     json item = (*s)->value.masked();
     item["warnings"] = source_warnings(runtime, name);
-    if (json c = connection_json(runtime, name, public_url()); !c.is_null()) item["connection"] = c;
+    if (json c = connection_json(runtime, name, public_url()); !c.is_null())
+      item["connection"] = c;
     if (json status = runtime.status_of(name); !status.is_null()) item["status"] = status;
     return with_etag(json_ok(item), (*s)->version);
   }
@@ -418,16 +420,19 @@ struct ApiServer::Impl {
 
   // Connect: the sign-in URL to open in a new window; the provider sends the browser back to
   // GET /oauth2/callback (no token: the state is the proof), which stores the connection.
-  Response connect(const std::string& name) { return answer(begin_sign_in(runtime, name, public_url())); }
+  Response connect(const std::string& name) {
+    return answer(begin_sign_in(runtime, name, public_url()));
+  }
 
   Response oauth_callback(const Request& req) {
     std::map<std::string, std::string> query;
     for (const auto& [k, v] : req.query) query.emplace(k, v);
     auto outcome = complete_sign_in(runtime, query);
     if (!outcome.ok())
-      log::warn("auth.sign_in_failed", {{"code", outcome.error().code}, {"message", outcome.error().message}});
-    auto res = Response::text(outcome.ok() ? 200 : http_status(outcome.error()), callback_page(outcome),
-                              "text/html; charset=utf-8");
+      log::warn("auth.sign_in_failed",
+                {{"code", outcome.error().code}, {"message", outcome.error().message}});
+    auto res = Response::text(outcome.ok() ? 200 : http_status(outcome.error()),
+                              callback_page(outcome), "text/html; charset=utf-8");
     res.headers.emplace_back("Cache-Control", "no-store");
     res.headers.emplace_back("Referrer-Policy", "no-referrer");
     return res;

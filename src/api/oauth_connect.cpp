@@ -41,8 +41,7 @@ Result<std::string> resolve_public_url(const std::string& flag, const std::strin
   if (url.empty()) return fallback;
   auto parsed = Url::parse(url);
   if (!parsed.ok() || (parsed->scheme() != "https" && parsed->scheme() != "http"))
-    return Error("config.bad_value",
-                 "the public URL '" + url + "' is not an http(s) URL",
+    return Error("config.bad_value", "the public URL '" + url + "' is not an http(s) URL",
                  "set --public-url / EXTDATA_PUBLIC_URL to the address browsers use to reach "
                  "extdata, e.g. https://extdata.example.com");
   return url;
@@ -60,10 +59,12 @@ Result<UserSource> user_source(Runtime& runtime, const std::string& name) {
   auto credential = auth::UserOAuth2Credential::of(src->credential());
   if (!credential)
     return Error("auth.wrong_grant",
-                 "source '" + name + "' does not act on behalf of a user: there is nothing to "
-                 "connect",
+                 "source '" + name +
+                     "' does not act on behalf of a user: there is nothing to "
+                     "connect",
                  "Connect is for auth type oauth2 with grant authorization_code or device_code; "
-                 "test other credentials with `extdata auth " + name + "`");
+                 "test other credentials with `extdata auth " +
+                     name + "`");
   return UserSource{std::move(src), std::move(credential)};
 }
 
@@ -103,7 +104,8 @@ Result<json> begin_sign_in(Runtime& runtime, const std::string& source,
   EXTDATA_ASSIGN_OR_RETURN(UserSource user, user_source(runtime, source));
   const std::string redirect_uri = redirect_uri_for(public_url);
   if (redirect_uri.empty())
-    return Error("config.missing_key", "extdata's public URL is not known, so there is no "
+    return Error("config.missing_key",
+                 "extdata's public URL is not known, so there is no "
                  "redirect URI for the sign-in",
                  "set --public-url or EXTDATA_PUBLIC_URL to the address browsers reach extdata at");
   EXTDATA_ASSIGN_OR_RETURN(auto start,
@@ -153,8 +155,7 @@ Result<json> complete_sign_in(Runtime& runtime, const std::map<std::string, std:
 Result<json> complete_sign_in_from_url(Runtime& runtime, const std::string& url) {
   const size_t q = url.find('?');
   if (q == std::string::npos)
-    return Error("auth.authorization_failed",
-                 "the pasted address has no query (?code=…&state=…)",
+    return Error("auth.authorization_failed", "the pasted address has no query (?code=…&state=…)",
                  "paste the whole address from the browser's address bar after signing in");
   std::string query = url.substr(q + 1);
   if (const size_t hash = query.find('#'); hash != std::string::npos) query.resize(hash);
@@ -168,13 +169,13 @@ Result<json> connect_device(Runtime& runtime, const std::string& source,
                             const std::function<void(std::string_view)>& on_poll) {
   EXTDATA_ASSIGN_OR_RETURN(UserSource user, user_source(runtime, source));
   const auto& config = user.credential->config();
-  EXTDATA_ASSIGN_OR_RETURN(auto device, auth::start_device_authorization(
-                                            config, user.credential->token_http(),
-                                            runtime.clock()));
+  EXTDATA_ASSIGN_OR_RETURN(
+      auto device,
+      auth::start_device_authorization(config, user.credential->token_http(), runtime.clock()));
   show(device);
-  EXTDATA_ASSIGN_OR_RETURN(auto tokens, auth::poll_device_authorization(
-                                            config, device, user.credential->token_http(),
-                                            runtime.clock(), on_poll));
+  EXTDATA_ASSIGN_OR_RETURN(
+      auto tokens, auth::poll_device_authorization(config, device, user.credential->token_http(),
+                                                   runtime.clock(), on_poll));
   EXTDATA_ASSIGN_OR_RETURN(auto grant, user.credential->connect(tokens));
   return connected_json(source, grant);
 }
@@ -234,12 +235,23 @@ std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -252,10 +264,9 @@ std::string callback_page(const Result<json>& outcome) {
   if (outcome.ok()) {
     const json& c = *outcome;
     title = "Connected";
-    body = "<p id=\"outcome\" data-ok=\"true\">Source <b>" +
-           html_escape(c.value("source", "")) + "</b> is connected as <b>" +
-           html_escape(c.value("connected_by", "")) + "</b>.</p><p>Scopes: " +
-           html_escape(c.value("scope", "")) +
+    body = "<p id=\"outcome\" data-ok=\"true\">Source <b>" + html_escape(c.value("source", "")) +
+           "</b> is connected as <b>" + html_escape(c.value("connected_by", "")) +
+           "</b>.</p><p>Scopes: " + html_escape(c.value("scope", "")) +
            "</p><p>You can close this window and return to extdata.</p>";
   } else {
     const Error& e = outcome.error();

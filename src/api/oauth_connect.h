@@ -22,8 +22,8 @@
 
 #include "api/runtime.h"
 #include "auth/oauth2/grant_store.h"
-#include "auth/oauth2_user.h"
 #include "auth/oauth2/user_grant.h"
+#include "auth/oauth2_user.h"
 #include "store/store.h"
 
 namespace extdata::api {

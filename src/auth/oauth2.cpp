@@ -6,8 +6,8 @@
 #include "auth/config_fields.h"
 #include "auth/diagnostics.h"
 #include "auth/oauth2/token_url.h"
-#include "auth/oauth2_user.h"
 #include "auth/oauth2_settings.h"
+#include "auth/oauth2_user.h"
 #include "core/log.h"
 #include "core/redact.h"
 

@@ -15,8 +15,8 @@ constexpr const char* kMicrosoftBase = "https://login.microsoftonline.com/{tenan
 
 // Keys the authorization request sets itself.
 constexpr std::string_view kReservedAuthorizeParams[] = {
-    "response_type", "client_id", "redirect_uri",          "scope", "state",
-    "nonce",         "code_challenge", "code_challenge_method"};
+    "response_type", "client_id", "redirect_uri",   "scope",
+    "state",         "nonce",     "code_challenge", "code_challenge_method"};
 
 // An endpoint: the configured one, else (Microsoft) derived from the tenant; checked.
 Result<std::string> endpoint(const nlohmann::json& auth, const std::string& key,
@@ -51,7 +51,8 @@ Result<std::vector<std::string>> scopes_of(const nlohmann::json& auth) {
     add(it->get<std::string>());
   } else if (it->is_array()) {
     for (const auto& s : *it) {
-      if (!s.is_string()) return config_error("config.wrong_type", "scope", "each scope must be a string");
+      if (!s.is_string())
+        return config_error("config.wrong_type", "scope", "each scope must be a string");
       add(s.get<std::string>());
     }
   } else {
@@ -85,13 +86,15 @@ Result<std::vector<std::pair<std::string, std::string>>> authorize_params(
   return out;
 }
 
-std::int64_t seconds_of(Clock::time_point t) { return unix_seconds(t); }
+std::int64_t seconds_of(Clock::time_point t) {
+  return unix_seconds(t);
+}
 
 Token token_of(const StoredGrant& g) {
   Token t;
   t.access_token = g.access_token;
-  t.obtained_at = Clock::time_point{std::chrono::seconds{g.refreshed_at ? g.refreshed_at
-                                                                         : g.connected_at}};
+  t.obtained_at =
+      Clock::time_point{std::chrono::seconds{g.refreshed_at ? g.refreshed_at : g.connected_at}};
   t.expires_at = Clock::time_point{std::chrono::seconds{g.access_expires_at}};
   t.scope = g.scope;
   return t;
@@ -109,9 +112,9 @@ Result<std::optional<UserGrantType>> user_grant_type(const nlohmann::json& auth)
   if (grant.empty() || grant == "client_credentials") return std::optional<UserGrantType>();
   if (grant == "authorization_code") return std::optional(UserGrantType::authorization_code);
   if (grant == "device_code") return std::optional(UserGrantType::device_code);
-  return config_error("config.bad_value", "grant",
-                      "grant must be client_credentials, authorization_code or device_code, not '" +
-                          grant + "'");
+  return config_error(
+      "config.bad_value", "grant",
+      "grant must be client_credentials, authorization_code or device_code, not '" + grant + "'");
 }
 
 Result<UserGrantConfig> parse_user_grant_settings(const nlohmann::json& auth, UserGrantType type) {
@@ -222,8 +225,10 @@ Result<Token> UserOAuth2Credential::refresh_through_store(bool force) {
     if (g.reconnect_needed) {
       set_reconnect_gauge(true);
       return Error("auth.reconnect_needed",
-                   "source '" + source_ + "' must be connected again: the provider no longer "
-                   "accepts its refresh token (" + redact(g.reconnect_reason) + ")",
+                   "source '" + source_ +
+                       "' must be connected again: the provider no longer "
+                       "accepts its refresh token (" +
+                       redact(g.reconnect_reason) + ")",
                    "run `extdata auth connect " + source_ +
                        "` or use Connect in the UI; fields serve their last records meanwhile");
     }
@@ -260,9 +265,8 @@ Result<Token> UserOAuth2Credential::redeem_claimed(const StoredGrant& claim) {
     Error e = tokens.error();
     if (e.code == "auth.invalid_grant") {
       next.reconnect_needed = true;
-      next.reconnect_reason = e.details.count("error_description")
-                                  ? e.details.at("error_description")
-                                  : e.message;
+      next.reconnect_reason =
+          e.details.count("error_description") ? e.details.at("error_description") : e.message;
       next.access_token.clear();
       next.access_expires_at = 0;
       set_reconnect_gauge(true);
@@ -271,8 +275,10 @@ Result<Token> UserOAuth2Credential::redeem_claimed(const StoredGrant& claim) {
     (void)grants_->save(source_, next, claim.generation);  // releases the lease
     if (next.reconnect_needed) {
       Error r("auth.reconnect_needed",
-              "source '" + source_ + "' must be connected again: the provider refused its "
-              "refresh token (" + redact(next.reconnect_reason) + ")",
+              "source '" + source_ +
+                  "' must be connected again: the provider refused its "
+                  "refresh token (" +
+                  redact(next.reconnect_reason) + ")",
               "run `extdata auth connect " + source_ +
                   "` or use Connect in the UI; fields serve their last records meanwhile");
       r.details = e.details;
@@ -305,8 +311,7 @@ Result<Token> UserOAuth2Credential::redeem_claimed(const StoredGrant& claim) {
 }
 
 Result<StoredGrant> UserOAuth2Credential::connect(const UserTokens& tokens) {
-  if (!grants_)
-    return Error("auth.internal", "this process has no store for the connection", "");
+  if (!grants_) return Error("auth.internal", "this process has no store for the connection", "");
   StoredGrant g;
   g.refresh_token = tokens.refresh_token;
   g.access_token = tokens.access.access_token;
@@ -322,13 +327,14 @@ Result<StoredGrant> UserOAuth2Credential::connect(const UserTokens& tokens) {
     EXTDATA_ASSIGN_OR_RETURN(bool saved,
                              grants_->save(source_, g, current ? current->generation : 0));
     if (!saved) continue;
-    if (auto cached = cache_->peek(cache_key_)) cache_->invalidate(cache_key_, cached->access_token);
+    if (auto cached = cache_->peek(cache_key_))
+      cache_->invalidate(cache_key_, cached->access_token);
     set_reconnect_gauge(false);
     log::info("auth.connected", {{"source", source_}, {"by", g.connected_by}});
     return g;
   }
-  return Error("auth.grant_not_saved", "the connection could not be stored: the store kept changing",
-               "try Connect again");
+  return Error("auth.grant_not_saved",
+               "the connection could not be stored: the store kept changing", "try Connect again");
 }
 
 Result<std::optional<StoredGrant>> UserOAuth2Credential::connection() {

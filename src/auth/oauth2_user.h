@@ -30,8 +30,7 @@ Result<std::optional<UserGrantType>> user_grant_type(const nlohmann::json& auth)
 class UserOAuth2Credential final : public Credential {
  public:
   static Result<std::shared_ptr<Credential>> create(const nlohmann::json& auth,
-                                                    const CredentialDeps& deps,
-                                                    UserGrantType type);
+                                                    const CredentialDeps& deps, UserGrantType type);
   UserOAuth2Credential(UserGrantConfig config, const CredentialDeps& deps);
 
   std::string_view type() const override { return "oauth2"; }

@@ -235,11 +235,13 @@ void connect_with_browser(CliEnv& env, api::Runtime& runtime, const std::string&
                                 : "";
   std::cerr << "Open this address in a browser and sign in:\n\n  "
             << (*started)["authorize_url"].get<std::string>() << "\n\n"
-            << "The provider sends the browser back to " << (*started)["redirect_uri"].get<std::string>()
+            << "The provider sends the browser back to "
+            << (*started)["redirect_uri"].get<std::string>()
             << ".\nA running `extdata serve` there completes the connection by itself; without "
                "one, paste the address the browser ended on here and press Enter.\n";
   bool stdin_open = true;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(store::kPendingSignInSeconds);
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(store::kPendingSignInSeconds);
   while (std::chrono::steady_clock::now() < give_up && !process_shutdown().cancelled()) {
     if (auto line = line_within(std::chrono::milliseconds(1000), stdin_open)) {
       const std::string pasted{trim(*line)};
@@ -322,8 +324,9 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
   auth->add_flag("--show-token", show_token, "Also print the access token");
   static std::string connect_source, connect_public_url;
   auto* connect = auth->add_subcommand(
-      "connect", "Sign in on behalf of a user for a source with grant authorization_code or "
-                 "device_code (the Connect button)");
+      "connect",
+      "Sign in on behalf of a user for a source with grant authorization_code or "
+      "device_code (the Connect button)");
   connect->add_option("SOURCE", connect_source)->required();
   connect->add_option("--public-url", connect_public_url,
                       "Where browsers reach extdata serve (default $EXTDATA_PUBLIC_URL): the "

@@ -6,12 +6,18 @@
 namespace extdata::auth {
 
 nlohmann::json StoredGrant::to_json() const {
-  return {{"refresh_token", refresh_token},       {"access_token", access_token},
-          {"access_expires_at", access_expires_at}, {"connected_by", connected_by},
-          {"connected_at", connected_at},         {"scope", scope},
-          {"refreshed_at", refreshed_at},         {"refreshes", refreshes},
-          {"reconnect_needed", reconnect_needed}, {"reconnect_reason", reconnect_reason},
-          {"lease_until", lease_until},           {"lease_owner", lease_owner}};
+  return {{"refresh_token", refresh_token},
+          {"access_token", access_token},
+          {"access_expires_at", access_expires_at},
+          {"connected_by", connected_by},
+          {"connected_at", connected_at},
+          {"scope", scope},
+          {"refreshed_at", refreshed_at},
+          {"refreshes", refreshes},
+          {"reconnect_needed", reconnect_needed},
+          {"reconnect_reason", reconnect_reason},
+          {"lease_until", lease_until},
+          {"lease_owner", lease_owner}};
 }
 
 StoredGrant StoredGrant::from_json(const nlohmann::json& j) {
@@ -46,8 +52,8 @@ nlohmann::json StoredGrant::public_json() const {
           {"token_expires_at", at(access_expires_at)},
           {"refreshed_at", at(refreshed_at)},
           {"refreshes", refreshes},
-          {"reconnect_reason", reconnect_needed ? nlohmann::json(redact(reconnect_reason))
-                                                : nlohmann::json(nullptr)}};
+          {"reconnect_reason",
+           reconnect_needed ? nlohmann::json(redact(reconnect_reason)) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace extdata::auth

@@ -25,10 +25,10 @@ struct StoredGrant {
   std::int64_t connected_at = 0;
   std::string scope;  // as granted
   std::int64_t refreshed_at = 0;
-  int refreshes = 0;                  // since connected
-  bool reconnect_needed = false;      // the provider refused the refresh token
-  std::string reconnect_reason;       // its words
-  std::int64_t lease_until = 0;       // a process is redeeming the refresh token until then
+  int refreshes = 0;              // since connected
+  bool reconnect_needed = false;  // the provider refused the refresh token
+  std::string reconnect_reason;   // its words
+  std::int64_t lease_until = 0;   // a process is redeeming the refresh token until then
   std::string lease_owner;
   std::int64_t generation = 0;  // set by the store; 0 = not stored
 

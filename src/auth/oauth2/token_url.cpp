@@ -80,8 +80,7 @@ Result<std::string> resolve_endpoint_url(std::string_view endpoint, std::string_
     const std::string segment =
         start == std::string::npos ? "" : lower(path.substr(start, path.find('/', start) - start));
     if (segment == "common" || segment == "organizations" || segment == "consumers")
-      return config_error("auth.tenant_required",
-                          placeholder != std::string::npos ? "tenant" : key,
+      return config_error("auth.tenant_required", placeholder != std::string::npos ? "tenant" : key,
                           "client credentials cannot be used with /" + segment,
                           "put your Directory (tenant) ID or domain in the token URL instead");
   }

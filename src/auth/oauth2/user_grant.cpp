@@ -116,8 +116,7 @@ std::string random_urlsafe(size_t bytes) {
 std::string code_challenge_s256(std::string_view verifier) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest);
-  return base64url_encode(
-      std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 Result<AuthorizationStart> begin_authorization(const UserGrantConfig& config,
@@ -290,11 +289,9 @@ Result<UserTokens> poll_device_authorization(
 Status revoke_token(const UserGrantConfig& config, const std::string& refresh_token,
                     http::HttpClient& http) {
   if (config.revocation_url.empty()) return ok_status();
-  auto request =
-      client_form_post(config, config.revocation_url,
-                       {{"token", refresh_token}, {"token_type_hint", "refresh_token"}});
-  EXTDATA_ASSIGN_OR_RETURN(http::Response response,
-                           send_to(http, request, "revocation endpoint"));
+  auto request = client_form_post(config, config.revocation_url,
+                                  {{"token", refresh_token}, {"token_type_hint", "refresh_token"}});
+  EXTDATA_ASSIGN_OR_RETURN(http::Response response, send_to(http, request, "revocation endpoint"));
   if (response.status == 200) return ok_status();
   Error e = translate_token_error(response.status, response.body);
   e.message = "the revocation endpoint refused: " + e.message;

@@ -25,7 +25,7 @@ enum class UserGrantType { authorization_code, device_code };
 
 struct UserGrantConfig {
   UserGrantType type = UserGrantType::authorization_code;
-  std::string authorize_url;             // authorization_code
+  std::string authorize_url;  // authorization_code
   std::string token_url;
   std::string device_authorization_url;  // device_code
   std::string revocation_url;            // optional (RFC 7009)

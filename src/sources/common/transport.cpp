@@ -52,9 +52,8 @@ Result<Transport> Transport::build(const config::SourceConfig& config, const Sou
   if (!t.http_) return Error("source.http", "no HTTP client for source '" + config.name + "'");
   const nlohmann::json auth =
       options.auth.is_null() ? nlohmann::json{{"type", "none"}} : options.auth;
-  auth::CredentialDeps cred_deps{*t.http_,         deps.clock,         deps.metrics,
-                                 deps.token_cache, options.sharepoint, config.name,
-                                 deps.grants};
+  auth::CredentialDeps cred_deps{*t.http_,           deps.clock,  deps.metrics, deps.token_cache,
+                                 options.sharepoint, config.name, deps.grants};
   auto credential = auth::make_credential(auth, cred_deps);
   if (!credential.ok()) return locate(std::move(credential).error(), options);
   t.credential_ = std::move(credential).value();

@@ -14,10 +14,10 @@
 namespace extdata::auth {
 namespace {
 
+using nlohmann::json;
 using testing::FakeHttpClient;
 using testing::json_response;
 using testing::parse_form;
-using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr const char* kIssuer = "https://id.example.test";
@@ -99,9 +99,7 @@ struct Rig {
     g.connected_at = 1'700'000'000;
     grants->put(g);
   }
-  double reconnect_gauge() {
-    return metrics.gauge(kReconnectGauge, {{"source", "crm"}}).value();
-  }
+  double reconnect_gauge() { return metrics.gauge(kReconnectGauge, {{"source", "crm"}}).value(); }
 };
 
 TEST(AuthorizationRequest, CarriesPkceS256StateNonceRedirectAndExtraParams) {
@@ -118,7 +116,8 @@ TEST(AuthorizationRequest, CarriesPkceS256StateNonceRedirectAndExtraParams) {
   EXPECT_EQ(q["code_challenge_method"], "S256");
   EXPECT_EQ(q["code_challenge"], code_challenge_s256(start->code_verifier));
   EXPECT_EQ(q["prompt"], "consent");
-  EXPECT_EQ(q.count("code_verifier"), 0u) << "the verifier never leaves extdata before the exchange";
+  EXPECT_EQ(q.count("code_verifier"), 0u)
+      << "the verifier never leaves extdata before the exchange";
   EXPECT_GE(start->code_verifier.size(), 43u);
   EXPECT_GE(start->state.size(), 43u);
   auto again = begin_authorization(code_config(), "https://extdata.example/oauth2/callback");
@@ -133,8 +132,8 @@ TEST(AuthorizationRequest, CodeChallengeIsTheRfc7636Example) {
 }
 
 TEST(CodeExchange, SendsCodeVerifierAndRedirectUriAndKeepsRefreshAndIdToken) {
-  const std::string id_token =
-      unsigned_jwt({{"sub", "u1"}, {"name", "Ada"}, {"email", "ada@example.test"}, {"nonce", "n1"}});
+  const std::string id_token = unsigned_jwt(
+      {{"sub", "u1"}, {"name", "Ada"}, {"email", "ada@example.test"}, {"nonce", "n1"}});
   Rig rig([&](const http::Request&) {
     return json_response(200, json{{"access_token", "at-1"},
                                    {"token_type", "Bearer"},
@@ -192,10 +191,12 @@ TEST(CodeExchange, AnHtmlAnswerIsAClearError) {
 }
 
 TEST(UserGrantSettings, EntraUrlsDeriveFromTenantAndOfflineAccessIsAddedAndSaidSo) {
-  auto c = parse_user_grant_settings(
-      json{{"type", "oauth2"}, {"grant", "authorization_code"}, {"tenant", "contoso.onmicrosoft.com"},
-           {"client_id", "app"}, {"scope", "https://graph.microsoft.com/Sites.Read.All"}},
-      UserGrantType::authorization_code);
+  auto c = parse_user_grant_settings(json{{"type", "oauth2"},
+                                          {"grant", "authorization_code"},
+                                          {"tenant", "contoso.onmicrosoft.com"},
+                                          {"client_id", "app"},
+                                          {"scope", "https://graph.microsoft.com/Sites.Read.All"}},
+                                     UserGrantType::authorization_code);
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->authorize_url,
             "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize");
@@ -215,22 +216,23 @@ TEST(UserGrantSettings, EntraUrlsDeriveFromTenantAndOfflineAccessIsAddedAndSaidS
 }
 
 TEST(UserGrantSettings, RefusesReservedAuthorizeParamsAndMissingEndpoints) {
-  auto reserved = parse_user_grant_settings(
-      json{{"authorize_url", "https://id.example/a"}, {"token_url", "https://id.example/t"},
-           {"client_id", "app"}, {"extra_params", {{"state", "x"}}}},
-      UserGrantType::authorization_code);
+  auto reserved = parse_user_grant_settings(json{{"authorize_url", "https://id.example/a"},
+                                                 {"token_url", "https://id.example/t"},
+                                                 {"client_id", "app"},
+                                                 {"extra_params", {{"state", "x"}}}},
+                                            UserGrantType::authorization_code);
   ASSERT_FALSE(reserved.ok());
   EXPECT_EQ(reserved.error().code, "auth.reserved_parameter");
   EXPECT_EQ(reserved.error().details.at("key"), "extra_params.state");
-  auto missing = parse_user_grant_settings(
-      json{{"token_url", "https://id.example/t"}, {"client_id", "app"}},
-      UserGrantType::authorization_code);
+  auto missing =
+      parse_user_grant_settings(json{{"token_url", "https://id.example/t"}, {"client_id", "app"}},
+                                UserGrantType::authorization_code);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().details.at("key"), "authorize_url");
-  auto insecure = parse_user_grant_settings(
-      json{{"authorize_url", "http://id.example/a"}, {"token_url", "https://id.example/t"},
-           {"client_id", "app"}},
-      UserGrantType::authorization_code);
+  auto insecure = parse_user_grant_settings(json{{"authorize_url", "http://id.example/a"},
+                                                 {"token_url", "https://id.example/t"},
+                                                 {"client_id", "app"}},
+                                            UserGrantType::authorization_code);
   ASSERT_FALSE(insecure.ok());
   EXPECT_EQ(insecure.error().code, "auth.insecure_token_url");
 }
@@ -272,7 +274,8 @@ TEST(DeviceFlow, WaitsOnPendingAndSlowsDownByFiveSecondsForGoodWithoutSleeping) 
 }
 
 TEST(DeviceFlow, DeniedAndExpiredEndWithTheirOwnCodes) {
-  Rig denied([](const http::Request&) { return json_response(400, R"({"error":"access_denied"})"); });
+  Rig denied(
+      [](const http::Request&) { return json_response(400, R"({"error":"access_denied"})"); });
   auto config = code_config();
   DeviceAuthorization d{"dc", "UC", "https://x/device", "", 5s, denied.clock.now() + 600s};
   EXPECT_EQ(poll_device_authorization(config, d, *denied.http, denied.clock).error().code,
@@ -344,7 +347,8 @@ TEST(UserCredential, ATokenThatCannotBeStoredIsNotUsed) {
 
 TEST(UserCredential, InvalidGrantMarksReconnectNeededAndSetsTheGauge) {
   Rig rig([](const http::Request&) {
-    return json_response(400, R"({"error":"invalid_grant","error_description":"grant request is invalid"})");
+    return json_response(
+        400, R"({"error":"invalid_grant","error_description":"grant request is invalid"})");
   });
   rig.connected("rt-replayed");
   auto cred = rig.credential();

@@ -526,7 +526,8 @@ TEST_F(StoreTest, UserGrantsAreSealedAndWrittenOnlyOverTheGenerationExpected) {
     EXPECT_NE((*got)->payload.find(refresh_token + "-2"), std::string::npos);
   }
   for (const auto& entry : fs::directory_iterator(dir_))
-    EXPECT_EQ(slurp(entry.path()).find("PLAINTEXT-MUST-NOT-LEAK"), std::string::npos) << entry.path();
+    EXPECT_EQ(slurp(entry.path()).find("PLAINTEXT-MUST-NOT-LEAK"), std::string::npos)
+        << entry.path();
 }
 
 TEST_F(StoreTest, APendingSignInIsTakenOnceAndNotAfterItExpired) {
@@ -540,8 +541,7 @@ TEST_F(StoreTest, APendingSignInIsTakenOnceAndNotAfterItExpired) {
   EXPECT_EQ(**first, "{\"source\":\"crm\"}");
   EXPECT_FALSE(*s.take_pending_sign_in("state-1", 1011)) << "a state is used once";
   EXPECT_FALSE(*s.take_pending_sign_in("unknown", 1011));
-  EXPECT_FALSE(*s.take_pending_sign_in("state-2", 1000 + kPendingSignInSeconds + 1))
-      << "expired";
+  EXPECT_FALSE(*s.take_pending_sign_in("state-2", 1000 + kPendingSignInSeconds + 1)) << "expired";
 }
 
 TEST_F(StoreTest, DeletingASourceDeletesItsUserGrant) {
