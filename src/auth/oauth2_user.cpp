@@ -233,7 +233,10 @@ Result<Token> UserOAuth2Credential::refresh_through_store(bool force) {
                        "` or use Connect in the UI; fields serve their last records meanwhile");
     }
     const auto now = clock_.now();
-    if (!force && usable(g, now)) return token_of(g);
+    if (!force && usable(g, now)) {
+      set_reconnect_gauge(false);  // connected again, perhaps by another process
+      return token_of(g);
+    }
     if (g.lease_until > seconds_of(now) && g.lease_owner != owner_) {
       if (now >= give_up_at)
         return Error("auth.refresh_busy",

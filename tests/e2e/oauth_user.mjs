@@ -259,6 +259,50 @@ await step("a replayed refresh token revokes the grant: reconnect needed, the fi
   await page.locator('tr[data-source="crm"] [data-connection="reconnect_needed"]').waitFor();
 });
 
+await step("reconnecting from a terminal without the server's callback: the pasted address completes it", async () => {
+  const child = spawn(BIN, ["--data", DATA, "auth", "connect", "crm"], { env: process.env });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdout.on("data", (d) => (stdout += d));
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const m = await eventually("sign-in URL printed", async () => stderr.match(/sign in:\s+(\S+)/));
+  assert(stderr.includes(CALLBACK), "names the redirect URI: " + stderr);
+  await context.clearCookies();
+  const p = await context.newPage();
+  let landed = null;
+  // As if no server answered at the redirect URI: the provider's answers to the sign-in forms
+  // are followed by hand inside the provider and stopped at the redirect URI (Playwright does
+  // not route the requests of a redirect chain); the address is all the user has.
+  await p.route((u) => u.href.startsWith(OIDC.issuer + "/interaction/"), async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    let res = await route.fetch({ maxRedirects: 0 });
+    let location = res.headers()["location"];
+    while (location && !location.startsWith(CALLBACK)) {
+      res = await p.request.get(new URL(location, OIDC.issuer).href, { maxRedirects: 0 });
+      location = res.headers()["location"];
+    }
+    if (!location) return route.fulfill({ response: res });
+    landed = location;
+    await route.fulfill({ status: 200, contentType: "text/html", body: "<p>This site can't be reached</p>" });
+  });
+  await p.goto(m[1]);
+  await signInProvider(p, "ada");
+  await eventually("the provider's redirect", async () => landed);
+  await p.close();
+  child.stdin.write(landed + "\n");
+  const code = await Promise.race([exited, sleep(30000).then(() => "timeout")]);
+  assertEq(code, 0, "exit code; stderr: " + stderr);
+  assert(stdout.includes("connected: crm as Ada Lovelace <ada@example.test>"), stdout);
+  assertEq((await api("GET", "/api/v1/sources/crm")).json.connection.state, "connected", "state");
+  await eventually("fresh records and the gauge back at 0", async () => {
+    await sleep(1100);
+    const o = await options();
+    const metrics = await (await fetch(BASE + "/metrics")).text();
+    return o.stale === false && /extdata_source_reconnect_needed\{source="crm"\} 0/.test(metrics);
+  }, 20000);
+});
+
 // ------------------------------------------------------------------ device flow
 
 await step("device flow from the terminal: user code, pending and slow_down handled, connected", async () => {
