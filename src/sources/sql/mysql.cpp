@@ -131,6 +131,7 @@ class MysqlConnection final : public Connection {
     return e;
   }
   Error failure(MYSQL_STMT* st) {
+    if (mysql_stmt_errno(st) == 0) return failure();  // reported on the connection instead
     Error e = mysql_failure(mysql_stmt_errno(st), mysql_stmt_error(st), mysql_stmt_sqlstate(st),
                             "MariaDB/MySQL refused the query");
     if (is_connection_lost(e)) broken_ = true;

@@ -1,7 +1,7 @@
 // driver: odbc — any ODBC data source through unixODBC (SQL Server, Oracle, … with their
-// vendor drivers). The connection is SQL_MODE_READ_ONLY with autocommit off, and every fetch's
-// transaction is rolled back, so a driver that ignores the read-only hint still changes
-// nothing. Parameters are bound with SQLBindParameter; the statement timeout is
+// vendor drivers). The connection is SQL_MODE_READ_ONLY with autocommit off, each fetch's
+// transaction starts with SET TRANSACTION READ ONLY where the database knows it, and is rolled
+// back, so a driver that ignores the read-only hint still changes nothing. Parameters are bound with SQLBindParameter; the statement timeout is
 // SQL_ATTR_QUERY_TIMEOUT.
 //
 // The connection string may name a DSN (the operator's odbc.ini) or a driver by its name in
@@ -94,6 +94,7 @@ class OdbcConnection final : public Connection {
 
   Status run(const std::string& text, const std::vector<Parameter>& parameters,
              RowWriter& out) override {
+    read_only_transaction();
     SQLHSTMT st = SQL_NULL_HSTMT;
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st)))
       return failed(odbc_error(SQL_HANDLE_DBC, dbc_, "the ODBC data source refused the query"));
@@ -104,6 +105,16 @@ class OdbcConnection final : public Connection {
   }
 
  private:
+  // Where the database knows it (PostgreSQL, Oracle, MySQL), the transaction the query runs in
+  // is read-only, so a writing query fails instead of being rolled back; a database that does
+  // not (SQL Server, SQLite) answers an error, which is ignored: the rollback still holds.
+  void read_only_transaction() {
+    SQLHSTMT st = SQL_NULL_HSTMT;
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st))) return;
+    SQLExecDirect(st, (SQLCHAR*)"SET TRANSACTION READ ONLY", SQL_NTS);
+    SQLFreeHandle(SQL_HANDLE_STMT, st);
+  }
+
   Error failed(Error e) {
     if (is_connection_lost(e)) broken_ = true;
     return e;
@@ -217,16 +228,16 @@ std::string braced(const std::string& value) {
 
 class OdbcDriver final : public Driver {
  public:
-  OdbcDriver(std::map<std::string, std::string> keys, std::string password, DriverOptions o)
-      : keys_(std::move(keys)), password_(std::move(password)), options_(o) {}
+  OdbcDriver(std::string text, std::map<std::string, std::string> keys, std::string password,
+             DriverOptions o)
+      : text_(std::move(text)),
+        keys_(std::move(keys)),
+        password_(std::move(password)),
+        options_(o) {}
 
   Dialect dialect() const override { return Dialect::odbc; }
 
-  std::string describe() const override {
-    std::string out = "odbc:";
-    for (const auto& [k, v] : keys_) out += k + "=" + v + ";";
-    return out;
-  }
+  std::string describe() const override { return "odbc:" + text_; }
 
   std::string tables_query() const override {
     return "SELECT table_schema AS \"schema\", table_name AS name, table_type AS type FROM "
@@ -258,9 +269,9 @@ class OdbcDriver final : public Driver {
     SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
     const auto login_s = static_cast<SQLULEN>((options_.connect_timeout.count() + 999) / 1000);
     SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, reinterpret_cast<SQLPOINTER>(login_s), 0);
-    std::string text;
-    for (const auto& [k, v] : keys_) text += k + "=" + braced(v) + ";";
-    if (!password_.empty()) text += "PWD=" + braced(password_) + ";";
+    // As written (drivers differ in how they read key case and braces), the password added.
+    std::string text = text_;
+    if (!password_.empty()) text += (text.back() == ';' ? "" : ";") + ("PWD=" + braced(password_));
     SQLCHAR out[1024];
     SQLSMALLINT out_length = 0;
     const SQLRETURN rc = SQLDriverConnect(dbc, nullptr, (SQLCHAR*)text.c_str(), SQL_NTS, out,
@@ -280,7 +291,8 @@ class OdbcDriver final : public Driver {
   }
 
  private:
-  std::map<std::string, std::string> keys_;
+  std::string text_;
+  std::map<std::string, std::string> keys_;  // lower-case keys, for the checks
   std::string password_;
   DriverOptions options_;
 };
@@ -304,7 +316,8 @@ Result<std::unique_ptr<Driver>> make_odbc_driver(const nlohmann::json& spec,
   if (!keys.count("dsn") && !keys.count("driver"))
     return setting_error("sql.bad_connection", "connection", "connection names no DSN or Driver",
                          "DSN=name, or Driver=NAME;Server=...;Database=...");
-  return std::unique_ptr<Driver>(new OdbcDriver(std::move(keys), spec_text(spec, "password"), o));
+  return std::unique_ptr<Driver>(
+      new OdbcDriver(spec_text(spec, "connection"), std::move(keys), spec_text(spec, "password"), o));
 }
 
 }  // namespace extdata::sources::sql

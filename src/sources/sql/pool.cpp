@@ -49,6 +49,7 @@ Status Pool::run(const std::function<Status(Connection&)>& work, Use* use) {
                                                               started)
                         .count();
     u.reused = reused;
+    u.connected = true;
     Status s = work(*c);
     const bool lost = !s.ok() && is_connection_lost(s.error());
     give_back(std::move(c));

@@ -189,11 +189,13 @@ Result<Records> SqlSource::run_query(const ParsedQuery& query,
     StepTrace connect{.step = "connect", .method = "SQL", .url = driver().describe()};
     connect.elapsed_ms = use.connect_ms;
     connect.attempts = use.reconnected ? 2 : 1;
-    connect.response_preview = use.reused && !use.reconnected ? "pooled connection"
+    connect.response_preview = !use.connected                  ? ""
+                               : use.reused && !use.reconnected ? "pooled connection"
                                : use.reconnected            ? "reconnected after the server "
                                                               "closed the pooled connection"
                                                             : "new connection";
     trace->steps.push_back(std::move(connect));
+    if (!use.connected) return s.error();  // the connect step is the failed one
     StepTrace q{.step = "query", .method = "SQL", .url = shown(query, parameters)};
     q.elapsed_ms = query_ms;
     if (records) q.response_preview = std::to_string(records->size()) + " rows";
