@@ -96,8 +96,7 @@ Result<ConnectionUrl> parse_connection_url(const std::string& text) {
   if (!host.empty()) {
     std::string_view port = host.substr(1);
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), url.port);
-    if (ec != std::errc() || ptr != port.data() + port.size() || url.port <= 0 ||
-        url.port > 65535)
+    if (ec != std::errc() || ptr != port.data() + port.size() || url.port <= 0 || url.port > 65535)
       return bad("the port is not a number from 1 to 65535", hint);
   }
   if (url.host.empty()) return bad("no host", hint);
@@ -133,9 +132,8 @@ Result<std::map<std::string, std::string>> parse_odbc_string(const std::string& 
       }
     } else {
       const size_t end = text.find(';', i);
-      value = std::string(trim(std::string_view(text).substr(i, end == std::string::npos
-                                                                    ? std::string::npos
-                                                                    : end - i)));
+      value = std::string(trim(std::string_view(text).substr(
+          i, end == std::string::npos ? std::string::npos : end - i)));
       i = end == std::string::npos ? text.size() : end;
     }
     if (key == "pwd" || key == "password") return password_inside();

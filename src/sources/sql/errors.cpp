@@ -87,12 +87,10 @@ std::string code_for_connect_message(const std::string& m) {
   if (contains(m, "password authentication failed") || contains(m, "no pg_hba.conf entry") ||
       contains(m, "access denied for user") || contains(m, "authentication failed"))
     return "sql.auth_failed";
-  if ((contains(m, "database") && contains(m, "does not exist")) ||
-      contains(m, "unknown database"))
+  if ((contains(m, "database") && contains(m, "does not exist")) || contains(m, "unknown database"))
     return "sql.unknown_database";
   if (contains(m, "timeout expired") || contains(m, "timed out")) return "sql.timeout";
-  if (contains(m, "ssl") || contains(m, "tls") || contains(m, "certificate"))
-    return "sql.tls";
+  if (contains(m, "ssl") || contains(m, "tls") || contains(m, "certificate")) return "sql.tls";
   return "sql.unreachable";
 }
 

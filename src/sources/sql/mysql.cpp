@@ -189,7 +189,8 @@ class MysqlConnection final : public Connection {
           out.null();
           continue;
         }
-        if (cells[c].length > cells[c].buffer.size()) EXTDATA_TRY(fetch_long(st, binds[c], cells[c], c));
+        if (cells[c].length > cells[c].buffer.size())
+          EXTDATA_TRY(fetch_long(st, binds[c], cells[c], c));
         write(out, kinds[c], std::string_view(cells[c].buffer.data(), cells[c].length));
       }
       EXTDATA_TRY(out.end_row());
@@ -292,8 +293,8 @@ class MysqlDriver final : public Driver {
   int port() const { return url_.port ? url_.port : 3306; }
 
   void set_options(MYSQL* m) const {
-    unsigned connect_s =
-        static_cast<unsigned>(std::max<long long>(1, (options_.connect_timeout.count() + 999) / 1000));
+    unsigned connect_s = static_cast<unsigned>(
+        std::max<long long>(1, (options_.connect_timeout.count() + 999) / 1000));
     mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
     // A server that stops answering mid-result: the read fails after the statement timeout.
     unsigned read_s = static_cast<unsigned>(options_.statement_timeout.count() / 1000 + 5);
@@ -303,7 +304,8 @@ class MysqlDriver final : public Driver {
     mysql_optionsv(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
     my_bool no = 0, yes = 1;
     mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &no);  // the server may not read our files
-    if (sslmode_ == "require" || sslmode_ == "verify-ca") mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
+    if (sslmode_ == "require" || sslmode_ == "verify-ca")
+      mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
     if (sslmode_ == "verify-ca") mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
     if (sslmode_ != "verify-ca") mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
     if (!ca_.empty()) mysql_optionsv(m, MYSQL_OPT_SSL_CA, ca_.c_str());

@@ -40,8 +40,8 @@ Result<std::string> checked_address(const std::string& host, int port) {
   addrinfo* found = nullptr;
   const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
   if (rc != 0 || !found)
-    return Error("sql.unreachable", "database host '" + host + "' does not resolve: " +
-                                        gai_strerror(rc),
+    return Error("sql.unreachable",
+                 "database host '" + host + "' does not resolve: " + gai_strerror(rc),
                  "check the host name in connection")
         .with("host", host);
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owned(found, freeaddrinfo);

@@ -1,8 +1,8 @@
 // driver: odbc — any ODBC data source through unixODBC (SQL Server, Oracle, … with their
 // vendor drivers). The connection is SQL_MODE_READ_ONLY with autocommit off, each fetch's
 // transaction starts with SET TRANSACTION READ ONLY where the database knows it, and is rolled
-// back, so a driver that ignores the read-only hint still changes nothing. Parameters are bound with SQLBindParameter; the statement timeout is
-// SQL_ATTR_QUERY_TIMEOUT.
+// back, so a driver that ignores the read-only hint still changes nothing. Parameters are bound
+// with SQLBindParameter; the statement timeout is SQL_ATTR_QUERY_TIMEOUT.
 //
 // The connection string may name a DSN (the operator's odbc.ini) or a driver by its name in
 // odbcinst.ini; a driver given as a file path is refused (it would load any library), and a
@@ -30,8 +30,8 @@ Diagnostic diagnose(SQLSMALLINT type, SQLHANDLE handle) {
   SQLCHAR message[1024] = {0};
   SQLINTEGER native = 0;
   SQLSMALLINT length = 0;
-  if (!SQL_SUCCEEDED(SQLGetDiagRec(type, handle, 1, state, &native, message, sizeof message,
-                                   &length)))
+  if (!SQL_SUCCEEDED(
+          SQLGetDiagRec(type, handle, 1, state, &native, message, sizeof message, &length)))
     return {"", "the ODBC driver gave no diagnostic"};
   return {reinterpret_cast<char*>(state), reinterpret_cast<char*>(message)};
 }
@@ -278,15 +278,18 @@ class OdbcDriver final : public Driver {
                                           sizeof out, &out_length, SQL_DRIVER_NOPROMPT);
     if (!SQL_SUCCEEDED(rc)) {
       const Diagnostic d = diagnose(SQL_HANDLE_DBC, dbc);
-      std::string code = d.state == "28000" || d.state == "28P01" ? "sql.auth_failed"
-                                                                  : code_for_connect_message(d.message);
+      std::string code = d.state == "28000" || d.state == "28P01"
+                             ? "sql.auth_failed"
+                             : code_for_connect_message(d.message);
       SQLFreeHandle(SQL_HANDLE_DBC, dbc);
       SQLFreeHandle(SQL_HANDLE_ENV, env);
-      return database_error(code, "cannot connect to the ODBC data source " + describe(),
-                            d.message, d.state);
+      return database_error(code, "cannot connect to the ODBC data source " + describe(), d.message,
+                            d.state);
     }
-    SQLSetConnectAttr(dbc, SQL_ATTR_ACCESS_MODE, reinterpret_cast<SQLPOINTER>(SQL_MODE_READ_ONLY), 0);
-    SQLSetConnectAttr(dbc, SQL_ATTR_AUTOCOMMIT, reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF), 0);
+    SQLSetConnectAttr(dbc, SQL_ATTR_ACCESS_MODE, reinterpret_cast<SQLPOINTER>(SQL_MODE_READ_ONLY),
+                      0);
+    SQLSetConnectAttr(dbc, SQL_ATTR_AUTOCOMMIT, reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF),
+                      0);
     return std::unique_ptr<Connection>(new OdbcConnection(env, dbc, options_));
   }
 
@@ -316,8 +319,8 @@ Result<std::unique_ptr<Driver>> make_odbc_driver(const nlohmann::json& spec,
   if (!keys.count("dsn") && !keys.count("driver"))
     return setting_error("sql.bad_connection", "connection", "connection names no DSN or Driver",
                          "DSN=name, or Driver=NAME;Server=...;Database=...");
-  return std::unique_ptr<Driver>(
-      new OdbcDriver(spec_text(spec, "connection"), std::move(keys), spec_text(spec, "password"), o));
+  return std::unique_ptr<Driver>(new OdbcDriver(spec_text(spec, "connection"), std::move(keys),
+                                                spec_text(spec, "password"), o));
 }
 
 }  // namespace extdata::sources::sql

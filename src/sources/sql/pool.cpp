@@ -4,7 +4,8 @@ namespace extdata::sources::sql {
 
 Result<std::unique_ptr<Connection>> Pool::take(bool& reused) {
   std::unique_lock lock(mu_);
-  const bool got = freed_.wait_for(lock, max_wait_, [&] { return !idle_.empty() || open_ < max_open_; });
+  const bool got =
+      freed_.wait_for(lock, max_wait_, [&] { return !idle_.empty() || open_ < max_open_; });
   if (!got)
     return Error("source.busy",
                  "all " + std::to_string(max_open_) + " connections of the source are in use",
@@ -45,9 +46,9 @@ Status Pool::run(const std::function<Status(Connection&)>& work, Use* use) {
     const auto started = std::chrono::steady_clock::now();
     bool reused = false;
     EXTDATA_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, take(reused));
-    u.connect_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              started)
-                        .count();
+    u.connect_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     u.reused = reused;
     u.connected = true;
     Status s = work(*c);

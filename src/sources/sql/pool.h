@@ -21,10 +21,10 @@ class Pool {
       : driver_(std::move(driver)), max_open_(max_open), max_wait_(max_wait) {}
 
   struct Use {
-    bool connected = false;       // a connection was had (else connecting failed)
-    bool reused = false;          // the work ran on a pooled connection
-    bool reconnected = false;     // it broke and the work ran again on a new one
-    double connect_ms = 0;        // time spent getting a connection
+    bool connected = false;    // a connection was had (else connecting failed)
+    bool reused = false;       // the work ran on a pooled connection
+    bool reconnected = false;  // it broke and the work ran again on a new one
+    double connect_ms = 0;     // time spent getting a connection
   };
   // Runs `work` on a connection.
   Status run(const std::function<Status(Connection&)>& work, Use* use = nullptr);

@@ -88,8 +88,8 @@ Error query_error(PGconn* conn, const PGresult* res) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
   std::string code = code_for_sqlstate(sqlstate);
-  if (code.empty()) code = PQstatus(conn) == CONNECTION_BAD ? "sql.connection_lost"
-                                                            : "sql.query_failed";
+  if (code.empty())
+    code = PQstatus(conn) == CONNECTION_BAD ? "sql.connection_lost" : "sql.query_failed";
   const std::string message = res ? result_error(res) : PQerrorMessage(conn);
   return database_error(code, "PostgreSQL refused the query", message, sqlstate);
 }
@@ -118,8 +118,7 @@ class PgConnection final : public Connection {
     return s;
   }
 
-  Status stream(const std::string& text, const std::vector<Parameter>& parameters,
-                RowWriter& out) {
+  Status stream(const std::string& text, const std::vector<Parameter>& parameters, RowWriter& out) {
     std::vector<const char*> values;
     for (const auto& p : parameters) values.push_back(p ? p->c_str() : nullptr);
     if (!PQsendQueryParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
@@ -254,8 +253,8 @@ class PgDriver final : public Driver {
 
 // The libpq options the `connection` may not set: extdata decides where to connect
 // (hostaddr), what the password is (password) and which files are read.
-constexpr std::array kRefused = {"hostaddr", "passfile", "service", "sslkey", "sslcert",
-                                 "sslpassword", "requiressl"};
+constexpr std::array kRefused = {"hostaddr", "passfile",    "service",   "sslkey",
+                                 "sslcert",  "sslpassword", "requiressl"};
 
 }  // namespace
 
@@ -263,8 +262,7 @@ Result<std::unique_ptr<Driver>> make_postgres_driver(const nlohmann::json& spec,
                                                      const DriverOptions& o) {
   const std::string text = spec_text(spec, "connection");
   if (text.empty())
-    return setting_error("config.missing_key", "connection",
-                         "driver postgres needs connection",
+    return setting_error("config.missing_key", "connection", "driver postgres needs connection",
                          "e.g. postgresql://app@db.example.com:5432/crm?sslmode=verify-full");
   char* err = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &err);
@@ -280,8 +278,7 @@ Result<std::unique_ptr<Driver>> make_postgres_driver(const nlohmann::json& spec,
     if (opt->val && *opt->val) params[opt->keyword] = opt->val;
   PQconninfoFree(parsed);
   if (params.count("password"))
-    return setting_error("sql.password_in_url", "connection",
-                         "connection contains a password",
+    return setting_error("sql.password_in_url", "connection", "connection contains a password",
                          "remove it from connection and put it in password (a secret, sealed "
                          "in the store and never shown)");
   for (const char* key : kRefused)
@@ -297,8 +294,8 @@ Result<std::unique_ptr<Driver>> make_postgres_driver(const nlohmann::json& spec,
                          "connection names a socket directory or several hosts",
                          "give one host name or address reached over TCP");
   if (auto port = params.find("port");
-      port != params.end() && (std::atoi(port->second.c_str()) <= 0 ||
-                               port->second.find(',') != std::string::npos))
+      port != params.end() &&
+      (std::atoi(port->second.c_str()) <= 0 || port->second.find(',') != std::string::npos))
     return setting_error("sql.bad_connection", "connection", "connection's port is not a port",
                          "e.g. postgresql://app@db:5432/crm");
   if (auto mode = spec_text(spec, "sslmode"); !mode.empty()) params["sslmode"] = mode;

@@ -94,11 +94,11 @@ void RowWriter::string_into(std::string& out, std::string_view text) {
 
 Status RowWriter::begin_row() {
   if (rows_ >= max_rows_)
-    return Error("sql.too_many_rows",
-                 "the query returned more than max_records (" + std::to_string(max_rows_) +
-                     ") rows",
-                 "narrow the query (WHERE, LIMIT) or raise max_records; rows are never cut "
-                 "silently")
+    return Error(
+               "sql.too_many_rows",
+               "the query returned more than max_records (" + std::to_string(max_rows_) + ") rows",
+               "narrow the query (WHERE, LIMIT) or raise max_records; rows are never cut "
+               "silently")
         .with("max_records", std::to_string(max_rows_));
   page_ += page_rows_ ? ",{" : "[{";
   column_ = 0;
@@ -135,7 +135,8 @@ void RowWriter::integer(long long value) {
 }
 
 void RowWriter::real(double value) {
-  if (!std::isfinite(value)) return string(std::isnan(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+  if (!std::isfinite(value))
+    return string(std::isnan(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
   key();
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, value);

@@ -55,7 +55,7 @@ const config::Schema& sql_settings() {
               s::choice("sslmode",
                         {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, "",
                         "TLS: require encrypts, verify-ca also checks the CA (ca_bundle), "
-                        "verify-full also the host name (postgres, mysql)"),
+                        "verify-full also the host name (postgres; mysql up to verify-ca)"),
               s::duration("connect_timeout", "How long connecting may take", 10),
               s::duration("statement_timeout", "How long the query may run", 30),
               s::string("path", "Database file (driver sqlite), opened read-only"),

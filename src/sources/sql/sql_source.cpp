@@ -116,10 +116,10 @@ Result<std::shared_ptr<Source>> SqlSource::create(const config::SourceConfig& co
                                "parameter belongs in a string literal");
   for (const auto& [name, v] : src->variables_)
     if (!src->query_.names.count(name))
-      return setting_error("sql.unused_variable", "variables." + name,
-                           "variable " + name + " is declared but the query does not use :" + name,
-                           "use it in the query (WHERE column = :" + name +
-                               ") or remove the declaration");
+      return setting_error(
+          "sql.unused_variable", "variables." + name,
+          "variable " + name + " is declared but the query does not use :" + name,
+          "use it in the query (WHERE column = :" + name + ") or remove the declaration");
   EXTDATA_ASSIGN_OR_RETURN(src->columns_, compile_columns(spec));
   src->max_records_ = spec.value("max_records", 100000);
   const size_t pool_size = spec.value("pool_size", 4);
@@ -139,11 +139,11 @@ Result<std::vector<Parameter>> SqlSource::bind(const Variables& values) const {
     if (v.default_value) {
       out.emplace_back(*v.default_value);
     } else if (v.required) {
-      return Error("source.variable_missing",
-                   "missing required variable '" + name + "' (parameter :" + name +
-                       " of the query)",
-                   "pass it (--var " + name +
-                       "=VALUE, a field's context or the API's variables), or declare a default")
+      return Error(
+                 "source.variable_missing",
+                 "missing required variable '" + name + "' (parameter :" + name + " of the query)",
+                 "pass it (--var " + name +
+                     "=VALUE, a field's context or the API's variables), or declare a default")
           .with("variable", name)
           .with("key", "query");
     } else {
@@ -177,9 +177,9 @@ Result<Records> SqlSource::run_query(const ParsedQuery& query,
         const auto started = std::chrono::steady_clock::now();
         RowWriter writer(max_rows, &columns_);
         Status ran = c.run(query.text, parameters, writer);
-        query_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             started)
-                       .count();
+        query_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
         if (!ran.ok()) return ran;
         EXTDATA_ASSIGN_OR_RETURN(records, writer.finish());
         return ok_status();
@@ -189,11 +189,11 @@ Result<Records> SqlSource::run_query(const ParsedQuery& query,
     StepTrace connect{.step = "connect", .method = "SQL", .url = driver().describe()};
     connect.elapsed_ms = use.connect_ms;
     connect.attempts = use.reconnected ? 2 : 1;
-    connect.response_preview = !use.connected                  ? ""
+    connect.response_preview = !use.connected                   ? ""
                                : use.reused && !use.reconnected ? "pooled connection"
-                               : use.reconnected            ? "reconnected after the server "
-                                                              "closed the pooled connection"
-                                                            : "new connection";
+                               : use.reconnected                ? "reconnected after the server "
+                                                                  "closed the pooled connection"
+                                                                : "new connection";
     trace->steps.push_back(std::move(connect));
     if (!use.connected) return s.error();  // the connect step is the failed one
     StepTrace q{.step = "query", .method = "SQL", .url = shown(query, parameters)};
@@ -232,7 +232,8 @@ constexpr size_t kCatalogRows = 100000;
 
 Result<nlohmann::json> list_tables(Source& source) {
   EXTDATA_ASSIGN_OR_RETURN(SqlSource * sql, as_sql(source));
-  EXTDATA_ASSIGN_OR_RETURN(ParsedQuery q, parse_query(sql->driver().tables_query(), sql->dialect()));
+  EXTDATA_ASSIGN_OR_RETURN(ParsedQuery q,
+                           parse_query(sql->driver().tables_query(), sql->dialect()));
   EXTDATA_ASSIGN_OR_RETURN(Records records, sql->run_query(q, {}, kCatalogRows, nullptr));
   return records_to_json(*records);
 }

@@ -62,7 +62,8 @@ class SqliteConnection final : public Connection {
              RowWriter& out) override {
     deadline_ = Steady::now() + options_.statement_timeout;
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), 0, &stmt, nullptr);
+    int rc =
+        sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), 0, &stmt, nullptr);
     if (rc != SQLITE_OK) return failure(rc);
     Status s = stream(stmt, parameters, out);
     sqlite3_finalize(stmt);
@@ -149,8 +150,8 @@ class SqliteDriver final : public Driver {
 
   Result<std::unique_ptr<Connection>> connect() override {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
       sqlite3_close_v2(db);
