@@ -7,6 +7,11 @@ namespace extdata::cli {
 
 namespace {
 
+// A catalog query's boolean: true/false, or 1/0 where the database has no boolean type.
+bool is_true(const nlohmann::json& v) {
+  return v.is_boolean() ? v.get<bool>() : v.is_number() && v.get<double>() != 0;
+}
+
 void run(CliEnv& env, const std::string& name, const std::string& config_file,
          const std::string& table) {
   auto loaded = load_source(env, name, config_file);
@@ -16,7 +21,7 @@ void run(CliEnv& env, const std::string& name, const std::string& config_file,
     auto cols = sources::sql::list_columns(source, table);
     if (!cols.ok()) return env.fail(cols.error());
     if (!env.json())
-      for (auto& c : *cols) c["nullable"] = c.value("nullable", false) ? "yes" : "no";
+      for (auto& c : *cols) c["nullable"] = is_true(c["nullable"]) ? "yes" : "no";
     return env.print_rows({{"name", "NAME"}, {"type", "TYPE"}, {"nullable", "NULLABLE"}}, *cols,
                           "No such table, or it has no columns the user can see.");
   }
