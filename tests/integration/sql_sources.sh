@@ -18,7 +18,7 @@ set -uo pipefail
 : "${EXTDATA_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
 SRC=$EXTDATA_SOURCE_DIR
 export EXTDATA_ALLOW_HOSTS=127.0.0.1
-unset EXTDATA_DATA
+unset EXTDATA_DATA EXTDATA_FILES_ROOT
 
 for tool in psql mariadb sqlite3 jq curl python3; do
   command -v "$tool" >/dev/null 2>&1 || {
@@ -107,7 +107,10 @@ db_my_user app "$MY_PASSWORD" shop || die "MariaDB user"
 my_sql "GRANT INSERT, UPDATE, DELETE ON shop.customers TO 'app'@'%'" || die "MariaDB grants"
 my_rows() { my_sql "SELECT count(*) FROM shop.customers"; }
 
-LITE=$WORK/catalogue.db
+# SQLite files are read only under the operator's files roots, as for `type: file`.
+mkdir -p "$WORK/files"
+export EXTDATA_FILES_ROOT=$WORK/files
+LITE=$WORK/files/catalogue.db
 sqlite3 "$LITE" "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT, country TEXT,
     active BOOLEAN, added DATETIME, image BLOB, price REAL);
   INSERT INTO products VALUES (1, 'Crème brûlée', 'FR', 1, '2024-05-01 10:00:00', x'00ff10', 4.5),
@@ -166,7 +169,7 @@ ALL="SELECT id, name, country, manager, active, since, photo, balance, rating, t
   lite lite_all "SELECT * FROM products ORDER BY id"
   lite lite_country "SELECT id, name FROM products WHERE country = :country" "$LITE" "$BY_COUNTRY"
   lite lite_delete "DELETE FROM products"
-  lite lite_missing "SELECT 1" "$WORK/missing.db"
+  lite lite_missing "SELECT 1" "$WORK/files/missing.db"
   lite lite_capped "SELECT id FROM products" "$LITE" "    max_records: 2"
   lite lite_slow "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n" "$LITE" "    statement_timeout: 500ms"
   printf '  - name: odbc_lite\n    type: sql\n    driver: odbc\n    connection: "Driver=SQLite3;Database=%s"\n    query: "SELECT id, name, country FROM products WHERE country = :country"\n%s\n' "$LITE" "$BY_COUNTRY"
@@ -317,7 +320,7 @@ test_source lite_delete
 expect_eq "DELETE → sql.read_only" "$RC $(code)" "1 sql.read_only"
 expect_eq "the file is unchanged" "$(lite_sum)" "$LITE_SUM"
 test_source lite_missing
-expect_eq "a missing file → sql.unknown_database (not created)" "$RC $(code) $([[ -e $WORK/missing.db ]] && echo created)" \
+expect_eq "a missing file → sql.unknown_database (not created)" "$RC $(code) $([[ -e $WORK/files/missing.db ]] && echo created)" \
   "1 sql.unknown_database "
 test_source lite_capped
 expect_eq "row cap" "$RC $(code)" "1 sql.too_many_rows"
@@ -405,6 +408,16 @@ bad x $'    driver: odbc\n    connection: "Driver=/tmp/evil.so"\n    query: "SEL
 expect_eq "an ODBC driver given as a file → sql.bad_connection" "$RC $(code)" "1 sql.bad_connection"
 bad x $'    driver: postgres\n    connection: "postgresql://app@db/crm"\n    query: "SELECT 1 WHERE 1 = ?"'
 expect_eq "a hand-written ? placeholder → sql.bad_query" "$RC $(code)" "1 sql.bad_query"
+cp "$LITE" "$WORK/outside.db"
+bad x "    driver: sqlite
+    path: $WORK/outside.db
+    query: \"SELECT 1\""
+expect_eq "a SQLite file outside the files roots → file.outside_root" "$RC $(code)" "1 file.outside_root"
+ln -s "$WORK/outside.db" "$WORK/files/link.db"
+bad x "    driver: sqlite
+    path: $WORK/files/link.db
+    query: \"SELECT 1\""
+expect_eq "a symlink under the root to a file outside it → file.outside_root" "$RC $(code)" "1 file.outside_root"
 expect_eq "nothing was stored" "$([[ -e $WORK/baddata/extdata.db ]] && "${X[@]}" --data "$WORK/baddata" source list)" ""
 
 echo

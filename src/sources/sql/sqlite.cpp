@@ -1,11 +1,15 @@
-// driver: sqlite — a database file opened read-only (SQLITE_OPEN_READONLY, no URI names, so
-// `path` cannot ask for another mode) with PRAGMA query_only, a busy timeout and the statement
-// timeout enforced by a progress handler.
+// driver: sqlite — a database file under the operator's files roots (--files-root, as for
+// `type: file`: whoever may write a source must not read extdata's own store or any other file
+// of the machine), opened read-only (SQLITE_OPEN_READONLY, no URI names, so `path` cannot ask
+// for another mode) with PRAGMA query_only, a busy timeout and the statement timeout enforced
+// by a progress handler.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 
 #include "core/strings.h"
+#include "sources/file/files_root.h"
 #include "sources/sql/drivers.h"
 #include "sources/sql/errors.h"
 
@@ -149,9 +153,20 @@ class SqliteDriver final : public Driver {
   }
 
   Result<std::unique_ptr<Connection>> connect() override {
+    // Checked again now, on the file's real path (a symlink swapped in since validation), by
+    // opening it beneath its root; SQLite then opens that path itself (it needs the name for
+    // its journal).
+    const auto roots = FilesRoots::process();
+    EXTDATA_ASSIGN_OR_RETURN(std::string path, roots->resolve(path_));
+    auto fd = roots->open(path);
+    if (!fd.ok() && fd.error().code == "file.not_found")
+      return database_error("sql.unknown_database", "cannot open SQLite file " + path_,
+                            "no such file");
+    if (!fd.ok()) return fd.error();
+    ::close(*fd);
     sqlite3* db = nullptr;
     const int rc =
-        sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
       sqlite3_close_v2(db);
@@ -184,6 +199,7 @@ Result<std::unique_ptr<Driver>> make_sqlite_driver(const nlohmann::json& spec,
   if (!spec_text(spec, "connection").empty())
     return setting_error("sql.bad_connection", "connection",
                          "driver sqlite takes path, not connection", "remove connection");
+  EXTDATA_TRY(FilesRoots::process()->resolve(path));  // file.no_root, file.outside_root
   return std::unique_ptr<Driver>(new SqliteDriver(path, o));
 }
 

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "sources/common/report.h"
+#include "sources/file/files_root.h"
 #include "sources/source.h"
 #include "sources/sql/connection_url.h"
 #include "sources/sql/row_writer.h"
@@ -185,9 +186,13 @@ TEST(RowWriter, RowsArePagedAndInvalidUtf8IsReplaced) {
 class SqliteSource : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("extdata-sql-unit-" + std::to_string(::getpid()) + ".db");
-    std::filesystem::remove(path_);
+    root_ = std::filesystem::temp_directory_path() /
+            ("extdata-sql-unit-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(root_);
+    auto roots = FilesRoots::parse(root_.string());
+    ASSERT_TRUE(roots.ok()) << roots.error().message;
+    FilesRoots::set_process(std::make_shared<FilesRoots>(std::move(roots).value()));
+    path_ = root_ / "t.db";
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
@@ -199,7 +204,10 @@ class SqliteSource : public testing::Test {
               SQLITE_OK);
     sqlite3_close(db);
   }
-  void TearDown() override { std::filesystem::remove(path_); }
+  void TearDown() override {
+    FilesRoots::set_process(std::make_shared<FilesRoots>());
+    std::filesystem::remove_all(root_);
+  }
 
   json spec(std::string query) {
     return {{"driver", "sqlite"}, {"path", path_.string()}, {"query", std::move(query)}};
@@ -214,7 +222,7 @@ class SqliteSource : public testing::Test {
 
   Fixture f_;
   FetchTrace trace_;
-  std::filesystem::path path_;
+  std::filesystem::path root_, path_;
 };
 
 TEST_F(SqliteSource, RowsBecomeRecordsWithJsonTypes) {
@@ -254,6 +262,22 @@ TEST_F(SqliteSource, WritingIsRefusedAndTheFileUnchanged) {
   EXPECT_EQ(r.error().code, "sql.read_only");
   r = fetch(spec("SELECT count(*) AS n FROM t"));
   ASSERT_TRUE(r.ok());
+  EXPECT_EQ(records_to_json(**r)[0]["n"], 2);
+}
+
+TEST_F(SqliteSource, OnlyFilesUnderTheOperatorsFilesRootsAreOpened) {
+  std::string outside = (root_.parent_path() / "elsewhere.db").string();
+  EXPECT_EQ(f_.code({{"driver", "sqlite"}, {"path", outside}, {"query", "SELECT 1"}}),
+            "file.outside_root");
+  EXPECT_EQ(f_.code({{"driver", "sqlite"}, {"path", "../x.db"}, {"query", "SELECT 1"}}),
+            "file.outside_root");
+  std::filesystem::create_symlink("/etc/hostname", root_ / "link.db");
+  EXPECT_EQ(f_.code({{"driver", "sqlite"}, {"path", (root_ / "link.db").string()},
+                     {"query", "SELECT 1"}}),
+            "file.outside_root");
+  // A relative path is taken in the first root.
+  auto r = fetch({{"driver", "sqlite"}, {"path", "t.db"}, {"query", "SELECT count(*) AS n FROM t"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(records_to_json(**r)[0]["n"], 2);
 }
 
