@@ -30,8 +30,8 @@ PG_DB=bench pg_sql "
       'manager' || (i % 97) || '@example.com' AS manager, i % 3 <> 0 AS active,
       timestamptz '2024-01-01' + i * interval '1 minute' AS updated,
       (i * 1.25)::numeric(12, 2) AS balance
-    FROM generate_series(1, $ROWS) AS i;
-  VACUUM ANALYZE customers"
+    FROM generate_series(1, $ROWS) AS i"
+PG_DB=bench pg_sql "VACUUM ANALYZE customers"
 PASSWORD='bench-Passw0rd'
 PG_DB=bench db_pg_user bench_reader "$PASSWORD" bench
 QUERY="SELECT id, name, country, manager, active, updated, balance FROM customers"
