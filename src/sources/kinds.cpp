@@ -6,7 +6,7 @@ namespace extdata::sources {
 
 // The source kinds, one entry each. A kind's folder defines `kinds::NAME()`
 // (src/sources/NAME/); see "Adding a source kind" in docs/architecture.md.
-#define EXTDATA_SOURCE_KINDS(X) X(rest) X(sharepoint) X(file)
+#define EXTDATA_SOURCE_KINDS(X) X(rest) X(sharepoint) X(file) X(sql)
 
 namespace kinds {
 #define EXTDATA_DECLARE_KIND(name) const SourceKind& name();

@@ -137,12 +137,12 @@ json to_json(const TestReport& report) {
 std::string render_text(const TestReport& report) {
   std::string out;
   for (const auto& s : report.trace.steps) {
-    // A step without an HTTP status (a failed request, a file read) shows the error's code,
-    // or "ok" when the fetch succeeded, not "0".
-    const std::string status = s.status       ? std::to_string(s.status)
-                               : report.error ? report.error->code
-                               : report.ok    ? std::string("ok")
-                                              : std::string("no answer");
+    // A step without an HTTP status (a failed request, a file read, an SQL step) shows the
+    // error's code when it is the failed one (the last), else "ok", not "0".
+    const bool failed = report.error && &s == &report.trace.steps.back();
+    const std::string status = s.status ? std::to_string(s.status)
+                               : failed ? report.error->code
+                                        : std::string("ok");
     char line[160];
     std::snprintf(line, sizeof line, "  %-4s %3s  %8.1f ms", s.method.c_str(), status.c_str(),
                   s.elapsed_ms);

@@ -84,7 +84,7 @@ TEST_F(ApiTest, KindsDocumentIsForAdminsAndListsEveryKindAndMethod) {
   EXPECT_EQ(doc, config::kinds_document());
   std::set<std::string> types;
   for (const auto& k : doc["sources"]) types.insert(k["type"].get<std::string>());
-  EXPECT_EQ(types, (std::set<std::string>{"file", "rest", "sharepoint-list"}));
+  EXPECT_EQ(types, (std::set<std::string>{"file", "rest", "sharepoint-list", "sql"}));
   EXPECT_EQ(doc["auth"].size(), 7u);
   EXPECT_EQ(call("POST", "/api/v1/kinds", admin_).status, 405);
 }

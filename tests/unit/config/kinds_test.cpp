@@ -55,7 +55,7 @@ TEST(Kinds, DocumentListsEveryRegisteredKindAndMethodWithTypedSettings) {
   std::vector<std::string> sources, methods;
   for (const auto& k : doc["sources"]) sources.push_back(k["type"]);
   for (const auto& k : doc["auth"]) methods.push_back(k["type"]);
-  EXPECT_EQ(sources, (std::vector<std::string>{"rest", "sharepoint-list", "file"}));
+  EXPECT_EQ(sources, (std::vector<std::string>{"rest", "sharepoint-list", "file", "sql"}));
   EXPECT_EQ(methods, (std::vector<std::string>{"none", "basic", "bearer", "api_key", "headers",
                                                "ntlm", "oauth2"}));
   EXPECT_EQ(source_types(), sources);

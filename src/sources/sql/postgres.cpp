@@ -1,0 +1,306 @@
+// driver: postgres — libpq. The connection is read-only for its life
+// (default_transaction_read_only, and each fetch runs in BEGIN READ ONLY), with the source's
+// statement timeout, UTC and ISO dates set in the startup packet. Rows arrive in single-row
+// mode, so a large result is never held twice.
+#include <libpq-fe.h>
+
+#include <map>
+
+#include "core/strings.h"
+#include "sources/sql/drivers.h"
+#include "sources/sql/errors.h"
+#include "sources/sql/network.h"
+
+namespace extdata::sources::sql {
+
+namespace {
+
+// PostgreSQL type OIDs (pg_type.dat) mapped to JSON.
+enum Oid : unsigned {
+  kBool = 16,
+  kBytea = 17,
+  kInt8 = 20,
+  kInt2 = 21,
+  kInt4 = 23,
+  kOid = 26,
+  kJson = 114,
+  kFloat4 = 700,
+  kFloat8 = 701,
+  kTimestamp = 1114,
+  kTimestampTz = 1184,
+  kNumeric = 1700,
+  kJsonb = 3802,
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// bytea's text form "\x4142" → the bytes.
+std::string unhex(std::string_view text) {
+  std::string out;
+  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x') return std::string(text);
+  for (size_t i = 2; i + 1 < text.size(); i += 2) {
+    const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0) break;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+void write_value(RowWriter& out, const PGresult* res, int col, unsigned type) {
+  if (PQgetisnull(res, 0, col)) return out.null();
+  const std::string_view v(PQgetvalue(res, 0, col), static_cast<size_t>(PQgetlength(res, 0, col)));
+  switch (type) {
+    case kBool:
+      return out.boolean(v == "t");
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid:
+    case kFloat4:
+    case kFloat8:
+    case kNumeric:
+      return out.number(v);
+    case kJson:
+    case kJsonb:
+      return out.raw_json(v);
+    case kTimestamp:
+      return out.timestamp(v, false);
+    case kTimestampTz:
+      return out.timestamp(v, true);
+    case kBytea:
+      return out.bytes(unhex(v));
+    default:
+      return out.string(v);
+  }
+}
+
+std::string result_error(const PGresult* res) {
+  const char* m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+  return m ? m : PQresultErrorMessage(res);
+}
+
+Error query_error(PGconn* conn, const PGresult* res) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state ? state : "";
+  std::string code = code_for_sqlstate(sqlstate);
+  if (code.empty())
+    code = PQstatus(conn) == CONNECTION_BAD ? "sql.connection_lost" : "sql.query_failed";
+  const std::string message = res ? result_error(res) : PQerrorMessage(conn);
+  return database_error(code, "PostgreSQL refused the query", message, sqlstate);
+}
+
+class PgConnection final : public Connection {
+ public:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  ~PgConnection() override { PQfinish(conn_); }
+
+  bool usable() const override { return PQstatus(conn_) == CONNECTION_OK; }
+
+  Status run(const std::string& text, const std::vector<Parameter>& parameters,
+             RowWriter& out) override {
+    EXTDATA_TRY(exec("BEGIN READ ONLY"));
+    Status s = stream(text, parameters, out);
+    if (usable()) PQclear(PQexec(conn_, "ROLLBACK"));
+    return s;
+  }
+
+ private:
+  Status exec(const char* sql) {
+    PGresult* res = PQexec(conn_, sql);
+    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    Status s = ok ? ok_status() : Status(query_error(conn_, res));
+    PQclear(res);
+    return s;
+  }
+
+  Status stream(const std::string& text, const std::vector<Parameter>& parameters, RowWriter& out) {
+    std::vector<const char*> values;
+    for (const auto& p : parameters) values.push_back(p ? p->c_str() : nullptr);
+    if (!PQsendQueryParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
+                           values.data(), nullptr, nullptr, 0))
+      return query_error(conn_, nullptr);
+    PQsetSingleRowMode(conn_);
+    std::optional<Error> failure;
+    std::vector<unsigned> types;
+    while (PGresult* res = PQgetResult(conn_)) {
+      const ExecStatusType st = PQresultStatus(res);
+      if (!failure && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK)) {
+        if (types.empty() && PQnfields(res) > 0) types = describe(res, out);
+        if (st == PGRES_SINGLE_TUPLE) {
+          if (auto s = write_row(res, types, out); !s.ok()) {
+            failure = s.error();
+            cancel();
+          }
+        }
+      } else if (!failure && st != PGRES_COMMAND_OK) {
+        failure = query_error(conn_, res);
+      }
+      PQclear(res);
+    }
+    if (failure) return *failure;
+    return ok_status();
+  }
+
+  static std::vector<unsigned> describe(const PGresult* res, RowWriter& out) {
+    std::vector<unsigned> types;
+    std::vector<std::string> names;
+    for (int c = 0; c < PQnfields(res); ++c) {
+      names.push_back(PQfname(res, c));
+      types.push_back(PQftype(res, c));
+    }
+    out.set_columns(names);
+    return types;
+  }
+
+  static Status write_row(const PGresult* res, const std::vector<unsigned>& types, RowWriter& out) {
+    EXTDATA_TRY(out.begin_row());
+    for (int c = 0; c < PQnfields(res); ++c) write_value(out, res, c, types[c]);
+    return out.end_row();
+  }
+
+  // Stops the statement on the server (the rest of its rows are not wanted).
+  void cancel() {
+    if (PGcancel* cancel = PQgetCancel(conn_)) {
+      char buf[256];
+      PQcancel(cancel, buf, sizeof buf);
+      PQfreeCancel(cancel);
+    }
+  }
+
+  PGconn* conn_;
+};
+
+class PgDriver final : public Driver {
+ public:
+  PgDriver(std::map<std::string, std::string> params, std::string password, DriverOptions o)
+      : params_(std::move(params)), password_(std::move(password)), options_(o) {}
+
+  Dialect dialect() const override { return Dialect::postgres; }
+
+  std::string describe() const override {
+    std::string out = "postgresql://";
+    if (auto u = params_.find("user"); u != params_.end()) out += u->second + "@";
+    out += host() + ":" + std::to_string(port());
+    if (auto d = params_.find("dbname"); d != params_.end()) out += "/" + d->second;
+    if (auto s = params_.find("sslmode"); s != params_.end()) out += "?sslmode=" + s->second;
+    return out;
+  }
+
+  std::string tables_query() const override {
+    return "SELECT table_schema AS schema, table_name AS name, table_type AS type "
+           "FROM information_schema.tables "
+           "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+           "ORDER BY table_schema, table_name";
+  }
+  std::string columns_query() const override {
+    return "SELECT column_name AS name, data_type AS type, is_nullable = 'YES' AS nullable "
+           "FROM information_schema.columns "
+           "WHERE table_name = :table OR table_schema || '.' || table_name = :table "
+           "ORDER BY table_schema, ordinal_position";
+  }
+
+  Result<std::unique_ptr<Connection>> connect() override {
+    EXTDATA_ASSIGN_OR_RETURN(std::string address, checked_address(host(), port()));
+    std::map<std::string, std::string> p = params_;
+    p["host"] = host();  // kept for verify-full's name check
+    p["hostaddr"] = address;
+    p["port"] = std::to_string(port());
+    if (!password_.empty()) p["password"] = password_;
+    p["passfile"] = "/dev/null";  // never the server account's ~/.pgpass
+    p["connect_timeout"] =
+        std::to_string(std::max<long long>(2, (options_.connect_timeout.count() + 999) / 1000));
+    p["client_encoding"] = "UTF8";
+    p["application_name"] = "extdata";
+    p["options"] = p["options"] + " -c default_transaction_read_only=on -c statement_timeout=" +
+                   std::to_string(options_.statement_timeout.count()) +
+                   " -c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601";
+    std::vector<const char*> keys, values;
+    for (const auto& [k, v] : p) {
+      keys.push_back(k.c_str());
+      values.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+    if (PQstatus(conn) != CONNECTION_OK) {
+      const std::string message = conn ? PQerrorMessage(conn) : "out of memory";
+      PQfinish(conn);
+      return database_error(code_for_connect_message(message),
+                            "cannot connect to PostgreSQL at " + describe(), message);
+    }
+    return std::unique_ptr<Connection>(new PgConnection(conn));
+  }
+
+ private:
+  std::string host() const {
+    auto h = params_.find("host");
+    return h == params_.end() ? "localhost" : h->second;
+  }
+  int port() const {
+    auto p = params_.find("port");
+    return p == params_.end() ? 5432 : std::atoi(p->second.c_str());
+  }
+
+  std::map<std::string, std::string> params_;
+  std::string password_;
+  DriverOptions options_;
+};
+
+// The libpq options the `connection` may not set: extdata decides where to connect
+// (hostaddr), what the password is (password) and which files are read.
+constexpr std::array kRefused = {"hostaddr", "passfile",    "service",   "sslkey",
+                                 "sslcert",  "sslpassword", "requiressl"};
+
+}  // namespace
+
+Result<std::unique_ptr<Driver>> make_postgres_driver(const nlohmann::json& spec,
+                                                     const DriverOptions& o) {
+  const std::string text = spec_text(spec, "connection");
+  if (text.empty())
+    return setting_error("config.missing_key", "connection", "driver postgres needs connection",
+                         "e.g. postgresql://app@db.example.com:5432/crm?sslmode=verify-full");
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(text.c_str(), &err);
+  if (!parsed) {
+    std::string why(err ? trim(err) : std::string_view("cannot be read"));
+    PQfreemem(err);
+    return setting_error("sql.bad_connection", "connection", "connection: " + why,
+                         "a URL (postgresql://user@host:5432/db) or key=value pairs "
+                         "(host=db user=app dbname=crm)");
+  }
+  std::map<std::string, std::string> params;
+  for (PQconninfoOption* opt = parsed; opt->keyword; ++opt)
+    if (opt->val && *opt->val) params[opt->keyword] = opt->val;
+  PQconninfoFree(parsed);
+  if (params.count("password"))
+    return setting_error("sql.password_in_url", "connection", "connection contains a password",
+                         "remove it from connection and put it in password (a secret, sealed "
+                         "in the store and never shown)");
+  for (const char* key : kRefused)
+    if (params.count(key))
+      return setting_error("sql.bad_connection", "connection",
+                           std::string("connection may not set ") + key,
+                           "extdata resolves the host itself and checks it against the network "
+                           "policy; give host, port, user, dbname and sslmode");
+  auto host = params.find("host");
+  if (host != params.end() &&
+      (host->second.find(',') != std::string::npos || host->second.front() == '/'))
+    return setting_error("sql.bad_connection", "connection",
+                         "connection names a socket directory or several hosts",
+                         "give one host name or address reached over TCP");
+  if (auto port = params.find("port");
+      port != params.end() &&
+      (std::atoi(port->second.c_str()) <= 0 || port->second.find(',') != std::string::npos))
+    return setting_error("sql.bad_connection", "connection", "connection's port is not a port",
+                         "e.g. postgresql://app@db:5432/crm");
+  if (auto mode = spec_text(spec, "sslmode"); !mode.empty()) params["sslmode"] = mode;
+  if (auto ca = spec_text(spec, "ca_bundle"); !ca.empty()) params["sslrootcert"] = ca;
+  return std::unique_ptr<Driver>(new PgDriver(std::move(params), spec_text(spec, "password"), o));
+}
+
+}  // namespace extdata::sources::sql

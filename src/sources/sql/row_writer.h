@@ -1,0 +1,63 @@
+#pragma once
+// Rows of a result into a RecordSet: one JSON object per row, columns by name, SQL types
+// mapped to JSON (numbers, booleans, null, strings, timestamps in RFC 3339, bytes in base64).
+// The JSON text of up to kRowsPerPage rows is appended as one page, so the text a fetch holds
+// at once stays small whatever the number of rows. More than max_rows rows is an error
+// (sql.too_many_rows), never a silent cut.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "extract/record_set.h"
+
+namespace extdata::sources::sql {
+
+class RowWriter {
+ public:
+  static constexpr size_t kRowsPerPage = 4096;
+
+  RowWriter(size_t max_rows, const std::vector<extract::ColumnSpec>* columns);
+
+  // The result's column names, before the first row.
+  void set_columns(const std::vector<std::string>& names);
+
+  Status begin_row();
+  void null();
+  void boolean(bool value);
+  // A number as the database wrote it; written as a string when JSON cannot hold it exactly
+  // (NaN, Infinity, more than 15 significant digits).
+  void number(std::string_view text);
+  void integer(long long value);
+  void real(double value);
+  void string(std::string_view text);  // invalid UTF-8 bytes become U+FFFD
+  void bytes(std::string_view raw);    // base64
+  // "2024-05-01 10:00:00+00" / "2024-05-01T10:00:00.5+02" / "2024-05-01 10:00:00" (treated as
+  // UTC when `utc_if_naive`) → RFC 3339.
+  void timestamp(std::string_view text, bool utc_if_naive);
+  void raw_json(std::string_view json);  // a json/jsonb value, already valid JSON
+  Status end_row();
+
+  // Appends what is left and gives the records.
+  Result<std::shared_ptr<const extract::RecordSet>> finish();
+
+  size_t rows() const { return rows_; }
+  size_t max_rows() const { return max_rows_; }
+
+ private:
+  void key();
+  Status flush();
+  static void string_into(std::string& out, std::string_view text);
+
+  size_t max_rows_;
+  const std::vector<extract::ColumnSpec>* columns_;
+  std::vector<std::string> keys_;  // "\"name\":" per column
+  size_t column_ = 0;
+  size_t rows_ = 0, page_rows_ = 0;
+  std::string page_;
+  std::shared_ptr<extract::RecordSet> set_ = std::make_shared<extract::RecordSet>();
+  extract::JsonPath all_;  // $[*]
+};
+
+}  // namespace extdata::sources::sql
