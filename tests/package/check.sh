@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 19, items 1 and 2: the Debian packages as an administrator meets them. Run by .ci/run
-# after `make package` (as root: debootstrap and chroot).
+# Issue 19, items 1 and 2: the Debian packages as an administrator meets them. Run by hand
+# (`make package-check`, as root: debootstrap and chroot), not by CI.
 #   1. lintian reports no error on either package;
 #   2. the service unit's exposure by `systemd-analyze security --offline=true` is at most 2.0
 #      (the figure is printed), and the installed unit passes `systemd-analyze verify`;
