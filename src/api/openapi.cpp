@@ -57,6 +57,58 @@ std::string_view openapi_document() {
     }
    }
   },
+  "/oauth2/callback": {
+   "get": {
+    "operationId": "oauth2Callback",
+    "summary": "Where the provider sends the browser back after a sign-in; the state is the proof (no token)",
+    "security": [],
+    "parameters": [
+     {
+      "name": "state",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "code",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "error",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "An HTML page saying who connected",
+      "content": {
+       "text/html": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "An HTML page with the error (unknown or replayed state, access_denied); nothing stored",
+      "content": {
+       "text/html": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/metrics": {
    "get": {
     "operationId": "metrics",
@@ -382,6 +434,70 @@ std::string_view openapi_document() {
         }
        }
       }
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     }
+    },
+    "x-extdata-role": "admin"
+   }
+  },
+  "/api/v1/sources/{name}/connect": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/name"
+    }
+   ],
+   "post": {
+    "operationId": "connectSource",
+    "summary": "Start a sign-in for a source whose oauth2 grant is authorization_code: the URL to open",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "basic": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The provider's sign-in URL (with PKCE and state) and the redirect URI to register",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "source",
+          "authorize_url",
+          "redirect_uri",
+          "expires_in"
+         ],
+         "properties": {
+          "source": {
+           "type": "string"
+          },
+          "authorize_url": {
+           "type": "string"
+          },
+          "redirect_uri": {
+           "type": "string"
+          },
+          "expires_in": {
+           "type": "integer"
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
      },
      "401": {
       "$ref": "#/components/responses/Unauthorized"

@@ -358,6 +358,8 @@ TEST_F(StoreTest, AStoreFromBeforeVersionsIsMigratedAndItsItemsVersioned) {
                          "ALTER TABLE fields DROP COLUMN version; "
                          "ALTER TABLE snapshots DROP COLUMN cursor; "
                          "ALTER TABLE source_status DROP COLUMN sync; "
+                         "DROP TABLE targets; DROP TABLE target_state; "
+                         "DROP TABLE user_grants; DROP TABLE pending_sign_ins; "
                          "DELETE FROM meta WHERE key='revision'; "
                          "UPDATE meta SET value='3' WHERE key='schema_version';",
                          nullptr, nullptr, nullptr),
