@@ -6,7 +6,6 @@
 set -uo pipefail
 : "${EXTDATA_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
 SRC=$EXTDATA_SOURCE_DIR
-node() { "$SRC/scripts/node" "$@"; }
 command -v curl >/dev/null || { echo "FAIL: curl not found"; echo "0 passed, 1 failed"; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/extdata-backup.XXXXXX")
@@ -18,22 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 passed=0 failed=0
-pass() { n=$((n + 1)) passed=$((passed + 1)); printf 'PASS %2d  %s\n' "$n" "$1"; }
-fail() { n=$((n + 1)) failed=$((failed + 1)); printf 'FAIL %2d  %s\n        %s\n' "$n" "$1" "$2"; }
-expect_eq() { if [[ $2 == "$3" ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want: $3"; fi; }
-expect_match() { if [[ $2 =~ $3 ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want match: $3"; fi; }
-section() { printf '\n== %s\n' "$1"; }
-die() { echo "setup failed: $*" >&2; tail -n 30 "$WORK"/*.log >&2; echo "0 passed, 1 failed"; exit 1; }
-j() {
-  node -e '
-    let j;
-    try { j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); }
-    catch (e) { process.stdout.write("<not json>"); process.exit(0); }
-    const v = new Function("j", "return (" + process.argv[2] + ");")(j);
-    process.stdout.write(v === undefined ? "undefined" : typeof v === "string" ? v : JSON.stringify(v));
-  ' "$1" "$2"
-}
+. "$EXTDATA_SOURCE_DIR/tests/support/checks.sh"
 start_serve() {  # data-dir name → $URL
   "$EXTDATA_BIN" --data "$1" serve --listen 127.0.0.1:0 >"$WORK/$2.out" 2>"$WORK/$2.log" &
   SERVE_PID=$!
@@ -127,5 +111,4 @@ expect_eq "the old reader token works, options come from the restored snapshot" 
 "$EXTDATA_BIN" --data "$RESTORED" --output json source show crm >"$WORK/crm.json" 2>&1
 expect_eq "the sealed secret is restored (shown only as set)" "$(j "$WORK/crm.json" 'j.auth.token')" '{"set":true}'
 
-printf '\n%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed -eq 0 ]]
+finish

@@ -6,7 +6,6 @@
 set -uo pipefail
 : "${EXTDATA_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
 SRC=$EXTDATA_SOURCE_DIR
-node() { "$SRC/scripts/node" "$@"; }
 command -v curl >/dev/null || { echo "FAIL: curl not found"; echo "0 passed, 1 failed"; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/extdata-files.XXXXXX")
@@ -18,24 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 passed=0 failed=0
-pass() { n=$((n + 1)) passed=$((passed + 1)); printf 'PASS %2d  %s\n' "$n" "$1"; }
-fail() { n=$((n + 1)) failed=$((failed + 1)); printf 'FAIL %2d  %s\n        %s\n' "$n" "$1" "$2"; }
-expect_eq() { if [[ $2 == "$3" ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want: $3"; fi; }
-expect_match() { if [[ $2 =~ $3 ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want match: $3"; fi; }
-section() { printf '\n== %s\n' "$1"; }
-die() { echo "setup failed: $*" >&2; tail -n 30 "$WORK"/*.log >&2; echo "0 passed, 1 failed"; exit 1; }
-# j FILE EXPR: the JavaScript expression EXPR with `j` bound to FILE's JSON.
-j() {
-  node -e '
-    const fs = require("fs");
-    let j;
-    try { j = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); }
-    catch (e) { process.stdout.write("<not json>"); process.exit(0); }
-    const v = new Function("j", "return (" + process.argv[2] + ");")(j);
-    process.stdout.write(v === undefined ? "undefined" : typeof v === "string" ? v : JSON.stringify(v));
-  ' "$1" "$2"
-}
+. "$EXTDATA_SOURCE_DIR/tests/support/checks.sh"
 
 ROOT=$WORK/files
 OUTSIDE=$WORK/outside
@@ -158,5 +140,4 @@ http POST "/sources/products/refresh"
 http GET "/fields/product/options?limit=1"
 expect_eq "writer stopped: the last version is served" "$(j "$BODY" '[j.total, j.options[0].value]')" '[3000,"B-00001"]'
 
-printf '\n%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed -eq 0 ]]
+finish

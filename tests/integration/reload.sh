@@ -16,13 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 passed=0 failed=0
-pass() { n=$((n + 1)) passed=$((passed + 1)); printf 'PASS %2d  %s\n' "$n" "$1"; }
-fail() { n=$((n + 1)) failed=$((failed + 1)); printf 'FAIL %2d  %s\n        %s\n' "$n" "$1" "$2"; }
-expect_eq() { if [[ $2 == "$3" ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want: $3"; fi; }
-expect_match() { if [[ $2 =~ $3 ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want match: $3"; fi; }
-die() { echo "setup failed: $*" >&2; tail -n 30 "$WORK"/*.log >&2; echo "0 passed, 1 failed"; exit 1; }
-code_of() { sed -n 's/.*"code": *"\([^"]*\)".*/\1/p' | head -1; }
+. "$EXTDATA_SOURCE_DIR/tests/support/checks.sh"
 
 start_serve() {  # name → $URL, $SERVE_PID
   "$EXTDATA_BIN" --data "$WORK/$1" serve --listen 127.0.0.1:0 >"$WORK/$1.out" 2>"$WORK/$1.log" &
@@ -90,5 +84,4 @@ kill -TERM "$MAIN_PID"
 wait "$MAIN_PID" 2>/dev/null
 expect_eq "SIGTERM still stops the server (exit 0)" "$?" "0"
 
-printf '\n%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed -eq 0 ]]
+finish
