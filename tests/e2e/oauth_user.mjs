@@ -198,6 +198,10 @@ await step("Connect in the UI signs in through the provider's pages and shows wh
   const text = await page.locator('tr[data-source="crm"]').innerText();
   assert(/api\.read/.test(text) && /offline_access/.test(text), "scopes shown: " + text);
   assert(/Token: expires/.test(text), "token expiry shown: " + text);
+  // For people to look at (not asserted): the sources page after Connect.
+  const shots = process.env.ARTIFACTS_DIR || (process.env.EXTDATA_SOURCE_DIR || ".") + "/artifacts/e2e";
+  await import("node:fs").then((fs) => fs.mkdirSync(shots, { recursive: true }));
+  await page.screenshot({ path: shots + "/oauth-connected.png", fullPage: true });
 });
 
 await step("the code was exchanged with the PKCE verifier and the redirect URI", async () => {
