@@ -69,14 +69,23 @@ function targetLine(target) {
   const c = last.counts || {};
   const changed = ["created", "updated", "enabled", "disabled", "deleted"].filter((k) => c[k]).map((k) => `${c[k]} ${k}`);
   const problems = (last.problems || []).length;
+  if (last.error)
+    return h(
+      "div.target",
+      { "data-target": target.name, "data-sync-ok": "false" },
+      `Target ${target.name}: `,
+      h("span.warn-text", {}, "sync failed "),
+      when(last.finished_at),
+      changed.length ? `, ${changed.join(", ")} before the error` : "",
+      h("div.last-error", {}, h("p", {}, capitalize(last.error.message)), last.error.hint ? h("p.hint", {}, last.error.hint) : null)
+    );
   return h(
     "div.target",
-    { "data-target": target.name },
+    { "data-target": target.name, "data-sync-ok": "true" },
     `Target ${target.name}: synced `,
     when(last.finished_at),
     `, ${changed.length ? changed.join(", ") : "no change"} (${c.unchanged || 0} unchanged)`,
-    problems ? h("span.warn-text", {}, `, ${problems} option${problems === 1 ? "" : "s"} refused`) : null,
-    last.error ? h("div.last-error", {}, h("p", {}, capitalize(last.error.message)), last.error.hint ? h("p.hint", {}, last.error.hint) : null) : null
+    problems ? h("span.warn-text", {}, `, ${problems} option${problems === 1 ? "" : "s"} refused`) : null
   );
 }
 

@@ -83,6 +83,17 @@ bool is_token_char(char c) {
          c == '~' || c == '+' || c == '/' || c == '=';
 }
 
+// Words that follow a scheme's name in prose ("a Bearer token", "Basic auth with …"), not a
+// credential: masking them would garble hints without protecting anything.
+bool is_prose_after_scheme(std::string_view word) {
+  static constexpr std::array<std::string_view, 14> words = {
+      "token", "tokens", "auth", "authentication", "username", "password", "credentials", "with",
+      "or",    "and",    "nor",  "only",           "is",       "as"};
+  for (auto w : words)
+    if (word.size() == w.size() && istarts_with(word, 0, w)) return true;
+  return false;
+}
+
 // "Bearer xyz", "Basic …", "NTLM …", "Negotiate …": the credential after the scheme.
 std::string redact_auth_schemes(std::string_view text) {
   static constexpr std::array<std::string_view, 4> schemes = {"bearer", "basic", "ntlm",
@@ -97,7 +108,7 @@ std::string redact_auth_schemes(std::string_view text) {
       while (value < text.size() && is_space(text[value])) ++value;
       size_t end = value;
       while (end < text.size() && is_token_char(text[end])) ++end;
-      if (end == value) continue;
+      if (end == value || is_prose_after_scheme(text.substr(value, end - value))) continue;
       i = replace_span(out, text, copied, value, end) - 1;
       break;
     }

@@ -148,9 +148,8 @@ Result<SyncReport> TargetService::sync(const std::string& name, const SyncOption
   return sync_jira(*target, options);
 }
 
-Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
-                                            const SyncOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
+Result<std::vector<jira::Wanted>> TargetService::wanted_options(const config::TargetConfig& target,
+                                                                const SyncOptions& options) {
   if (options.refetch && refetch_) {
     EXTDATA_ASSIGN_OR_RETURN(auto field, store_.get_field(target.field));
     if (!field)
@@ -164,24 +163,23 @@ Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
   std::vector<jira::Wanted> wanted;
   wanted.reserve(wanted_options.options.size());
   for (auto& o : wanted_options.options) wanted.push_back({std::move(o.value), std::move(o.label)});
+  return wanted;
+}
 
-  config::SourceConfig transport_config;
-  transport_config.name = "target:" + target.name;
-  transport_config.spec = {{"timeout", target.spec.value("timeout", 60.0)}};
-  EXTDATA_ASSIGN_OR_RETURN(auto transport,
-                           sources::Transport::build(
-                               transport_config, deps_,
-                               {.auth = target.spec.value("auth", json()), .key_prefix = "auth."}));
-  jira::Client client(transport.client(), target.spec.value("jira", ""),
-                      target.spec.value("field_id", ""));
-
+Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
+                                            const SyncOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
   SyncReport report;
   report.target = target.name;
   report.dry_run = options.dry_run;
   State state = load_state(store_, target.name);
-  auto finish = [&]() -> Result<SyncReport> {
-    report.requests = client.requests();
-    report.writes = client.writes();
+  // Every sync that ran, failed or not, is recorded: a failure before Jira was asked (the
+  // source could not be read) must not leave the sources page saying "not synced yet".
+  auto finish = [&](const jira::Client* client) -> Result<SyncReport> {
+    if (client) {
+      report.requests = client->requests();
+      report.writes = client->writes();
+    }
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     report.finished_at = unix_seconds(clock_.now());
@@ -194,10 +192,27 @@ Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
     return report;
   };
 
+  auto wanted = wanted_options(target, options);
+  if (!wanted.ok()) {
+    report.error = wanted.error();
+    return finish(nullptr);
+  }
+  config::SourceConfig transport_config;
+  transport_config.name = "target:" + target.name;
+  transport_config.spec = {{"timeout", target.spec.value("timeout", 60.0)}};
+  auto transport = sources::Transport::build(
+      transport_config, deps_, {.auth = target.spec.value("auth", json()), .key_prefix = "auth."});
+  if (!transport.ok()) {
+    report.error = transport.error();
+    return finish(nullptr);
+  }
+  jira::Client client(transport->client(), target.spec.value("jira", ""),
+                      target.spec.value("field_id", ""));
+
   auto context = resolve_context(client, target);
   if (!context.ok()) {
     report.error = context.error();
-    return finish();
+    return finish(&client);
   }
   report.context_id = *context;
   if (state.context_id != *context) state.mapping.clear();  // another context: start over
@@ -205,19 +220,19 @@ Result<SyncReport> TargetService::sync_jira(const config::TargetConfig& target,
   auto existing = client.options(*context);
   if (!existing.ok()) {
     report.error = existing.error();
-    return finish();
+    return finish(&client);
   }
-  const auto plan = jira::plan_sync(wanted, *existing, state.mapping,
+  const auto plan = jira::plan_sync(*wanted, *existing, state.mapping,
                                     jira::on_removed_from(target.spec.value("on_removed", "")));
   report.counts = plan.counts;
   report.problems = plan.problems;
-  if (options.dry_run) return finish();
+  if (options.dry_run) return finish(&client);
   auto ran = jira::run_sync(client, *context, plan);
   state.mapping = std::move(ran.mapping);
   report.problems.insert(report.problems.end(), ran.problems.begin(), ran.problems.end());
   report.counts.created = ran.created;  // creates Jira refused are problems, not created
   if (ran.error) report.error = ran.error;
-  return finish();
+  return finish(&client);
 }
 
 }  // namespace extdata::targets

@@ -71,6 +71,10 @@ class TargetService {
 
  private:
   Result<SyncReport> sync_jira(const config::TargetConfig& target, const SyncOptions& options);
+  // The field's options as the target should hold them (after refetching the field's source
+  // when `options.refetch`).
+  Result<std::vector<jira::Wanted>> wanted_options(const config::TargetConfig& target,
+                                                   const SyncOptions& options);
 
   store::Store& store_;
   fields::FieldService& fields_;

@@ -12,7 +12,7 @@
 #     the rest is created
 #   6 401, 403, 404 (listing the field's contexts) explained with a hint
 #   7 the API: POST /api/v1/targets/{name}/sync (admin only), the sources page's last sync,
-#     and the sync after a refresh of the field's source
+#     the sync after a refresh of the field's source, and a sync whose source cannot be read
 set -uo pipefail
 : "${EXTDATA_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
 SRC=$EXTDATA_SOURCE_DIR
@@ -289,6 +289,13 @@ reset
 expect_eq "a refresh of the source syncs its targets: the rename reaches Jira" \
   "$(code -X POST -H "Authorization: Bearer $ADMIN" "$API/sources/crm/refresh") $(curl -sS "$JIRA/_jira/options?context=10142" >"$OPTIONS"; j "$OPTIONS" "j.find(o => o.id === '$ID7').value")" \
   "200 Customer 0007 (renamed again)"
+printf '{"items": [' >"$CUSTOMERS"  # cut short: the source cannot be read
+expect_eq "a sync whose source cannot be read pushes nothing and is recorded as failed" \
+  "$(code -X POST -H "Authorization: Bearer $ADMIN" "$API/targets/jira-customer/sync") $(j "$OUT" '[j.ok, j.requests, typeof j.error.code]')" \
+  '200 [false,0,"string"]'
+expect_eq "  ... the sources page shows that failure, not the sync before it" \
+  "$(code -H "Authorization: Bearer $ADMIN" "$API/sources") $(j "$OUT" 'j.sources[0].targets.filter(t => t.name === "jira-customer").map(t => [t.last_sync.ok, t.last_sync.error.message.length > 0])')" \
+  "200 [[false,true]]"
 
 echo
 echo "$passed passed, $failed failed"

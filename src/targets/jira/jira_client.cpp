@@ -46,9 +46,10 @@ Error jira_error(const http::Response& response, std::string_view what) {
   switch (response.status) {
     case 401:
       return error("target.jira_unauthorized",
-                   "The credentials are wrong or expired: for Jira Cloud use basic auth with the "
-                   "account's e-mail as username and an API token (id.atlassian.com › Security › "
-                   "API tokens) as password; for Data Center a personal access token as bearer.");
+                   "The credentials are wrong or expired: for Jira Cloud use `auth: {type: basic}` "
+                   "with the account's e-mail as username and an API token (id.atlassian.com › "
+                   "Security › API tokens) as password; for Data Center a personal access token "
+                   "with `type: bearer`.");
     case 403:
       return error("target.jira_forbidden",
                    "The account is not allowed to manage the field's options: it needs the "
