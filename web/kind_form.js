@@ -9,8 +9,11 @@ import { h, add, clear, field, uid } from "./dom.js";
 const PAGE_KEYS = new Set(["name", "type", "cache_ttl"]);
 const SCALARS = new Set(["string", "url", "secret", "integer", "number", "duration", "date", "choice", "boolean", "string_or_list"]);
 
+// Words of setting keys that people write otherwise ("sslmode" → "SSL mode", "ca" → "CA").
+const WORDS = { sslmode: "SSL mode", ssl: "SSL", ca: "CA", odbc: "ODBC", sql: "SQL" };
+
 export function labelOf(key) {
-  const words = key.replace(/_/g, " ");
+  const words = key.split("_").map((w) => WORDS[w] || w).join(" ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

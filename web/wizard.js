@@ -131,6 +131,10 @@ function previewColumns(result) {
 
 export function testResult(result) {
   const steps = result.steps || [];
+  // Steps without an HTTP status (a database's connect and query) went well unless they are
+  // the last step of a failed test; they say what happened ("new connection", "3 rows").
+  const failedAt = result.ok ? -1 : steps.length - 1;
+  const statusOf = (s, i) => s.status || (i === failedAt ? (result.error && result.error.code) || "no answer" : s.response_preview || "done");
   const out = h("div.test-result", { "data-ok": String(!!result.ok) });
   add(out, 
     result.ok
@@ -145,7 +149,7 @@ export function testResult(result) {
         [
           { label: "Step", get: (s) => s.step },
           { label: "Request", get: (s) => `${s.method || "GET"} ${s.url || ""}` },
-          { label: "Status", get: (s) => s.status || (result.error && result.error.code) || "no answer" },
+          { label: "Status", get: (s) => statusOf(s, steps.indexOf(s)) },
           { label: "Time", get: (s) => formatMs(s.elapsed_ms) },
           { label: "Attempts", get: (s) => s.attempts },
         ],
@@ -154,7 +158,7 @@ export function testResult(result) {
     );
     out.querySelectorAll("table.records tbody tr").forEach((tr, i) => {
       const st = steps[i].status;
-      tr.classList.add(st >= 200 && st < 300 ? "good" : "bad");
+      tr.classList.add((st ? st >= 200 && st < 300 : i !== failedAt) ? "good" : "bad");
     });
   }
   const sample = result.sample || [];
@@ -169,7 +173,7 @@ export function testResult(result) {
           h(
             "div",
             {},
-            h("h4", {}, `${s.step || "request"} — HTTP ${s.status ?? "?"}`),
+            h("h4", {}, `${s.step || "request"} — ${s.status ? "HTTP " + s.status : s.method || "no answer"}`),
             h("pre", { tabindex: "0" }, typeof s.response_preview === "string" ? prettyMaybe(s.response_preview) : JSON.stringify(s.response_preview, null, 2))
           )
         )
@@ -381,12 +385,107 @@ function sharepointForm(ctx) {
   return { form, spec: () => spec(true), firstInput: tenant };
 }
 
+// -------------------------------------------------------------- sql explorer
+
+// The explorer of an sql source's form: its tables (POST /api/v1/draft/sql/tables with the connection as
+// typed), a chosen table's columns, and the query written from the ticked ones. The server
+// quotes the names in the source's dialect ("sql" of each column, "from" of the table).
+function sqlExplorer(f) {
+  const queryInput = f.form.querySelector('[data-key="query"] input, [data-key="query"] textarea');
+  const tablesOut = h("div.result", { "aria-live": "polite", id: "sql-tables-result" });
+  const columnsOut = h("div.result", { "aria-live": "polite", id: "sql-columns-result" });
+  const tableSelect = h("select", { name: "sql-table", id: "sql-table", disabled: true }, h("option", { value: "" }, "Find the tables first"));
+  const columnsBox = h("fieldset.columns", { hidden: true });
+  const preview = h("code.sql-query", { id: "sql-query-preview" });
+  const useBtn = h("button", { type: "button", id: "use-query" }, "Use this query");
+  const queryBox = h("div.sql-query-box", { hidden: true }, h("p.muted", {}, "Query from your choice (none ticked = every column):"), h("pre", {}, preview), h("div.buttons", {}, useBtn));
+  let table = null;
+
+  const written = () => {
+    if (!table) return "";
+    const ticked = [...columnsBox.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.dataset.sql);
+    return ticked.length ? `SELECT ${ticked.join(", ")} FROM ${table.from}` : table.query;
+  };
+  const forgetColumns = () => {
+    table = null;
+    clear(columnsOut);
+    clear(columnsBox);
+    columnsBox.hidden = queryBox.hidden = true;
+  };
+  const findBtn = h("button", { type: "button", id: "find-tables" }, "Find tables");
+  findBtn.addEventListener("click", async () => {
+    const done = busy(findBtn, "Connecting…");
+    clear(tablesOut);
+    forgetColumns();
+    try {
+      const answer = await post("/api/v1/draft/sql/tables", { source: f.spec(), variables: {} });
+      const tables = answer.tables || [];
+      const full = (t) => (t.schema ? `${t.schema}.${t.name}` : t.name);
+      add(clear(tableSelect), h("option", { value: "" }, `Choose one of ${tables.length} tables`), ...tables.map((t) => h("option", { value: full(t) }, full(t) + (t.type && !/table/i.test(t.type) ? ` (${t.type.toLowerCase()})` : ""))));
+      tableSelect.disabled = false;
+      add(tablesOut, h("p.muted", {}, `${tables.length} tables and views the user can read.`));
+      tableSelect.focus();
+    } catch (err) {
+      add(clear(tableSelect), h("option", { value: "" }, "Find the tables first"));
+      tableSelect.disabled = true;
+      add(tablesOut, errorBox(inFormTerms(err, f.form), "Could not list the tables"));
+    } finally {
+      done();
+    }
+  });
+  tableSelect.addEventListener("change", async () => {
+    forgetColumns();
+    if (!tableSelect.value) return;
+    add(columnsOut, h("p.muted", {}, "Loading columns…"));
+    try {
+      table = await post("/api/v1/draft/sql/columns", { source: f.spec(), variables: {}, table: tableSelect.value });
+      clear(columnsOut);
+      add(columnsBox, h("legend", {}, `Columns of ${table.table}`));
+      for (const c of table.columns || []) {
+        const id = uid("col");
+        const box = h("input", { type: "checkbox", id, value: c.name });
+        box.dataset.sql = c.sql;
+        box.addEventListener("change", () => (preview.textContent = written()));
+        const nullable = c.nullable === true || c.nullable === 1 ? " · nullable" : "";
+        add(columnsBox, h("div.check", {}, box, h("label", { for: id }, h("code", {}, c.name), h("span.muted", {}, ` ${c.type || ""}${nullable}`))));
+      }
+      preview.textContent = written();
+      columnsBox.hidden = queryBox.hidden = false;
+    } catch (err) {
+      add(clear(columnsOut), errorBox(err, "Could not read the table's columns"));
+    }
+  });
+  useBtn.addEventListener("click", () => {
+    if (!queryInput) return;
+    queryInput.value = written();
+    queryInput.dispatchEvent(new Event("input", { bubbles: true }));
+    queryInput.focus();
+  });
+  return h(
+    "fieldset.nested.sql-explorer",
+    {},
+    h("legend", {}, "Tables and columns"),
+    h("p.muted", {}, "Connects with the settings above and lists what the database user can read; “Use this query” writes the query below."),
+    h("div.buttons", {}, findBtn),
+    tablesOut,
+    field("Table", tableSelect),
+    columnsOut,
+    columnsBox,
+    queryBox
+  );
+}
+
 // -------------------------------------------------------------- any other kind
 
 // The form of a kind from the kinds document, with an Authenticate button when the kind
-// has an `auth` setting.
+// has an `auth` setting, and the database explorer for sql sources.
 function genericForm(ctx, kind, doc) {
   const f = kindForm(ctx, kind, doc);
+  // The explorer stands just above the query it writes.
+  if (kind.type === "sql") {
+    const query = f.form.querySelector('[data-key="query"]');
+    query.parentNode.insertBefore(sqlExplorer(f), query);
+  }
   if (!f.authenticates) return f;
   const authOut = h("div.result", { "aria-live": "polite" });
   const authBtn = h("button", { type: "button", id: "authenticate" }, "Authenticate");

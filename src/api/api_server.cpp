@@ -10,11 +10,12 @@
 #include <thread>
 
 #include "api/access.h"
-#include "api/preconditions.h"
 #include "api/kept_secrets.h"
-#include "api/openapi.h"
 #include "api/oauth_connect.h"
+#include "api/openapi.h"
+#include "api/preconditions.h"
 #include "api/sharepoint_routes.h"
+#include "api/sql_routes.h"
 #include "api/static_files.h"
 #include "auth/diagnostics.h"
 #include "config/catalog.h"
@@ -444,7 +445,26 @@ struct ApiServer::Impl {
     return authenticate_source(**src);
   }
 
-  // The SharePoint site explorer (api/sharepoint_routes.h) on a saved source.
+  // The sql explorer's columns (api/sql_routes.h) of the table named by ?table= or "table".
+  Response sql_columns(sources::Source& src, const std::optional<std::string>& table) {
+    auto name = sql::table_argument(table);
+    if (!name.ok()) return error_response(name.error());
+    return answer(sql::columns(src, *name));
+  }
+  Response sql_columns_saved(const std::string& source, const Request& req) {
+    auto src = runtime.source(source);
+    if (!src.ok()) return error_response(src.error());
+    return sql_columns(**src, req.query_param("table"));
+  }
+  static std::optional<std::string> table_in_body(const std::string& body) {
+    auto parsed = json::parse(body, nullptr, false);
+    if (!parsed.is_object() || !parsed.contains("table") || !parsed["table"].is_string())
+      return std::nullopt;
+    return parsed["table"].get<std::string>();
+  }
+
+  // The SharePoint site explorer (api/sharepoint_routes.h) and the sql explorer's tables on a
+  // saved source.
   Response explore_saved(const std::string& name,
                          Result<json> (*explore)(sources::Source& source)) {
     auto src = runtime.source(name);
@@ -490,6 +510,7 @@ struct ApiServer::Impl {
     if (auto found = runtime.store().get_source(name); found.ok() && *found) stored = **found;
     const auto kept = restore_kept_secrets(spec, stored ? &*stored : nullptr);
     sharepoint::fill_draft_placeholders(spec, step);
+    sql::fill_draft_placeholders(spec, step);
     EXTDATA_ASSIGN_OR_RETURN(auto cfg, config::parse_source(spec.dump(), name));
     if (auto moved = stored ? check_kept_secrets(kept, *stored, cfg) : std::nullopt) return *moved;
     return sources::make_source(cfg, runtime.source_deps());
@@ -782,6 +803,10 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
        [](Impl& s, R, P p) { return s.explore_saved(p[0], sharepoint::lists); }},
       {"GET", "/api/v1/sources/{name}/sharepoint/columns", Role::admin, nullptr, "sources",
        [](Impl& s, R, P p) { return s.explore_saved(p[0], sharepoint::columns); }},
+      {"GET", "/api/v1/sources/{name}/sql/tables", Role::admin, nullptr, "sources",
+       [](Impl& s, R, P p) { return s.explore_saved(p[0], sql::tables); }},
+      {"GET", "/api/v1/sources/{name}/sql/columns", Role::admin, nullptr, "sources",
+       [](Impl& s, R r, P p) { return s.sql_columns_saved(p[0], r); }},
       {"POST", "/api/v1/draft/authenticate", Role::admin, nullptr, "draft",
        [](Impl& s, R r, P) {
          return s.with_draft(r, "authenticate", [&](sources::Source& src, const json&) {
@@ -804,6 +829,18 @@ const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
        [](Impl& s, R r, P) {
          return s.with_draft(r, "sharepoint/columns", [](sources::Source& src, const json&) {
            return answer(sharepoint::columns(src));
+         });
+       }},
+      {"POST", "/api/v1/draft/sql/tables", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) {
+         return s.with_draft(r, "sql/tables", [](sources::Source& src, const json&) {
+           return answer(sql::tables(src));
+         });
+       }},
+      {"POST", "/api/v1/draft/sql/columns", Role::admin, nullptr, "draft",
+       [](Impl& s, R r, P) {
+         return s.with_draft(r, "sql/columns", [&](sources::Source& src, const json&) {
+           return s.sql_columns(src, table_in_body(r.body));
          });
        }},
       {"POST", "/api/v1/draft/field-options", Role::admin, nullptr, "draft",

@@ -708,6 +708,109 @@ std::string_view openapi_document() {
     "x-extdata-role": "admin"
    }
   },
+  "/api/v1/sources/{name}/sql/tables": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/name"
+    }
+   ],
+   "get": {
+    "operationId": "sqlTables",
+    "summary": "The tables and views an sql source's user sees",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "basic": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Tables",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SqlTables"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "502": {
+      "$ref": "#/components/responses/Upstream"
+     }
+    },
+    "x-extdata-role": "admin"
+   }
+  },
+  "/api/v1/sources/{name}/sql/columns": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/name"
+    },
+    {
+     "name": "table",
+     "in": "query",
+     "required": true,
+     "description": "schema.table or table, as listed by sql/tables",
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "get": {
+    "operationId": "sqlColumns",
+    "summary": "An sql source's table: its columns and the query selecting them",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "basic": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Columns",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SqlTable"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "502": {
+      "$ref": "#/components/responses/Upstream"
+     }
+    },
+    "x-extdata-role": "admin"
+   }
+  },
   "/api/v1/draft/authenticate": {
    "post": {
     "operationId": "draftAuthenticate",
@@ -893,6 +996,119 @@ std::string_view openapi_document() {
       "application/json": {
        "schema": {
         "$ref": "#/components/schemas/DraftBody"
+       }
+      }
+     }
+    },
+    "x-extdata-role": "admin"
+   }
+  },
+  "/api/v1/draft/sql/tables": {
+   "post": {
+    "operationId": "draftSqlTables",
+    "summary": "Tables of an unsaved sql source",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "basic": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Tables",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SqlTables"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "502": {
+      "$ref": "#/components/responses/Upstream"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/DraftBody"
+       }
+      }
+     }
+    },
+    "x-extdata-role": "admin"
+   }
+  },
+  "/api/v1/draft/sql/columns": {
+   "post": {
+    "operationId": "draftSqlColumns",
+    "summary": "A table of an unsaved sql source: its columns and the query selecting them",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "basic": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "Columns",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SqlTable"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "502": {
+      "$ref": "#/components/responses/Upstream"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "allOf": [
+         {
+          "$ref": "#/components/schemas/DraftBody"
+         },
+         {
+          "type": "object",
+          "required": [
+           "table"
+          ],
+          "properties": {
+           "table": {
+            "type": "string"
+           }
+          }
+         }
+        ]
        }
       }
      }
@@ -1987,6 +2203,94 @@ std::string_view openapi_document() {
      },
      "error": {
       "type": "object"
+     }
+    }
+   },
+   "SqlTables": {
+    "type": "object",
+    "required": [
+     "tables"
+    ],
+    "properties": {
+     "tables": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "name"
+       ],
+       "properties": {
+        "schema": {
+         "type": [
+          "string",
+          "null"
+         ]
+        },
+        "name": {
+         "type": "string"
+        },
+        "type": {
+         "type": [
+          "string",
+          "null"
+         ]
+        }
+       }
+      }
+     }
+    }
+   },
+   "SqlTable": {
+    "type": "object",
+    "required": [
+     "table",
+     "from",
+     "columns",
+     "query"
+    ],
+    "properties": {
+     "table": {
+      "type": "string"
+     },
+     "from": {
+      "type": "string",
+      "description": "The table as written in the source's SQL"
+     },
+     "query": {
+      "type": "string",
+      "description": "SELECT every column FROM the table"
+     },
+     "columns": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "name",
+        "sql"
+       ],
+       "properties": {
+        "name": {
+         "type": "string"
+        },
+        "type": {
+         "type": [
+          "string",
+          "null"
+         ]
+        },
+        "nullable": {
+         "type": [
+          "boolean",
+          "integer",
+          "null"
+         ]
+        },
+        "sql": {
+         "type": "string",
+         "description": "The column's name as written in the source's SQL"
+        }
+       }
+      }
      }
     }
    },

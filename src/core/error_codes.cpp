@@ -388,6 +388,8 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"sql.bad_query", C::invalid_input,
                   "The query of an sql source has an unterminated literal or comment, or a "
                   "hand-written ? / $1 placeholder."},
+    ErrorCodeInfo{"sql.bad_table", C::invalid_input,
+                  "The table asked for in the sql explorer is missing or not one line of text."},
     ErrorCodeInfo{"sql.connection_lost", C::upstream_unavailable,
                   "The database closed the connection (restarted or stopped)."},
     ErrorCodeInfo{"sql.multiple_statements", C::invalid_input,

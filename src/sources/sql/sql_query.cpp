@@ -228,4 +228,35 @@ Result<ParsedQuery> parse_query(std::string_view query, Dialect dialect) {
   return Tokenizer(query, dialect).run();
 }
 
+namespace {
+
+bool needs_quotes(std::string_view name, Dialect dialect) {
+  // Reserved in at least one dialect and likely as a table or column name.
+  static const std::set<std::string, std::less<>> reserved{
+      "all",  "and",   "as",     "by",     "case", "check", "column", "default", "desc",
+      "end",  "from",  "group",  "having", "in",   "index", "key",    "limit",   "not",
+      "null", "order", "select", "table",  "to",   "user",  "values", "where",   "with"};
+  if (name.empty() || !is_name_start(name[0])) return true;
+  std::string lower;
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) >= 0x80 || !is_name_char(c)) return true;
+    if (dialect == Dialect::postgres && c >= 'A' && c <= 'Z') return true;  // folds to lower
+    lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return reserved.count(lower) > 0;
+}
+
+}  // namespace
+
+std::string quote_identifier(std::string_view name, Dialect dialect) {
+  if (!needs_quotes(name, dialect)) return std::string(name);
+  const char q = dialect == Dialect::mysql ? '`' : '"';
+  std::string out(1, q);
+  for (char c : name) {
+    if (c == q) out += q;
+    out += c;
+  }
+  return out + q;
+}
+
 }  // namespace extdata::sources::sql

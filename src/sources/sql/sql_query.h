@@ -36,4 +36,10 @@ struct ParsedQuery {
 
 Result<ParsedQuery> parse_query(std::string_view query, Dialect dialect);
 
+// `name` as an identifier in `dialect`: left bare when it is a plain word that needs no quotes
+// (lower case for PostgreSQL, which folds; not a common reserved word), otherwise quoted with
+// the dialect's quote (` for MySQL, " elsewhere), embedded quotes doubled. For the query the
+// wizard writes from a chosen table and columns.
+std::string quote_identifier(std::string_view name, Dialect dialect);
+
 }  // namespace extdata::sources::sql

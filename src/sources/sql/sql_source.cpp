@@ -247,6 +247,31 @@ Result<nlohmann::json> list_columns(Source& source, const std::string& table) {
   return records_to_json(*records);
 }
 
+Result<nlohmann::json> describe_table(Source& source, const std::string& table) {
+  EXTDATA_ASSIGN_OR_RETURN(SqlSource * sql, as_sql(source));
+  EXTDATA_ASSIGN_OR_RETURN(nlohmann::json columns, list_columns(source, table));
+  if (columns.empty())
+    return Error("sql.unknown_relation",
+                 "table '" + table + "' does not exist or has no columns the user can see",
+                 "choose a table from the list (extdata sql tables SOURCE)");
+  const Dialect d = sql->dialect();
+  // "schema.table" as listed; a dot inside a SQLite name stays in the name.
+  const size_t dot = d == Dialect::sqlite ? std::string::npos : table.find('.');
+  const std::string from = dot == std::string::npos
+                               ? quote_identifier(table, d)
+                               : quote_identifier(table.substr(0, dot), d) + "." +
+                                     quote_identifier(table.substr(dot + 1), d);
+  std::string list;
+  for (auto& c : columns) {
+    c["sql"] = quote_identifier(c.value("name", ""), d);
+    list += (list.empty() ? "" : ", ") + c["sql"].get<std::string>();
+  }
+  return nlohmann::json{{"table", table},
+                        {"from", from},
+                        {"columns", columns},
+                        {"query", "SELECT " + list + " FROM " + from}};
+}
+
 Error setting_error(std::string code, std::string key, std::string message, std::string hint) {
   Error e(std::move(code), std::move(message), std::move(hint));
   e.with("key", std::move(key));

@@ -17,4 +17,10 @@ namespace extdata::sources::sql {
 Result<nlohmann::json> list_tables(Source& source);
 Result<nlohmann::json> list_columns(Source& source, const std::string& table);
 
+// The wizard's explorer: {"table", "columns": list_columns' rows each with "sql" (its name as
+// written in the source's dialect, quote_identifier), "from" (the table so written, from
+// "schema.table" or "table"), "query": SELECT every column FROM the table}. Names are quoted,
+// never parsed as SQL; a table without visible columns is "sql.unknown_relation".
+Result<nlohmann::json> describe_table(Source& source, const std::string& table);
+
 }  // namespace extdata::sources::sql

@@ -96,5 +96,31 @@ TEST(SqlQuery, AColonNotFollowedByANameStays) {
   EXPECT_EQ(q.text, "SELECT a[1:2], x := 3, ':' FROM t");
 }
 
+TEST(SqlQuery, WizardNamesStayBareOnlyWhereTheDialectReadsThemAsWritten) {
+  EXPECT_EQ(quote_identifier("customers", Dialect::postgres), "customers");
+  EXPECT_EQ(quote_identifier("last_name2", Dialect::mysql), "last_name2");
+  // PostgreSQL folds unquoted names to lower case; the others compare them as written.
+  EXPECT_EQ(quote_identifier("Kunden", Dialect::postgres), "\"Kunden\"");
+  EXPECT_EQ(quote_identifier("Kunden", Dialect::sqlite), "Kunden");
+  EXPECT_EQ(quote_identifier("Straße", Dialect::odbc), "\"Straße\"");
+  EXPECT_EQ(quote_identifier("last order", Dialect::mysql), "`last order`");
+  EXPECT_EQ(quote_identifier("order", Dialect::postgres), "\"order\"");
+  EXPECT_EQ(quote_identifier("User", Dialect::sqlite), "\"User\"");
+  EXPECT_EQ(quote_identifier("2024", Dialect::sqlite), "\"2024\"");
+  EXPECT_EQ(quote_identifier("", Dialect::postgres), "\"\"");
+}
+
+TEST(SqlQuery, WizardNamesWithTheirOwnQuoteCannotLeaveTheIdentifier) {
+  const std::string pg = quote_identifier("a\" OR 1=1 --", Dialect::postgres);
+  EXPECT_EQ(pg, "\"a\"\" OR 1=1 --\"");
+  const std::string my = quote_identifier("a` ; DROP TABLE t; --", Dialect::mysql);
+  EXPECT_EQ(my, "`a`` ; DROP TABLE t; --`");
+  // Read back by the tokenizer, each is one identifier: no second statement, no parameter.
+  auto q = parse_query("SELECT " + pg + " FROM t", Dialect::postgres);
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->parameters.empty());
+  EXPECT_TRUE(parse_query("SELECT " + my + " FROM t", Dialect::mysql).ok());
+}
+
 }  // namespace
 }  // namespace extdata::sources::sql
