@@ -33,9 +33,6 @@ constexpr std::array kHints = {
     Hint{"sql.read_only",
          "a source only reads: the session is read-only, so INSERT, UPDATE, DELETE and DDL are "
          "refused; write a SELECT"},
-    Hint{"sql.tls",
-         "check sslmode and ca_bundle (the CA that signed the server's certificate) and that "
-         "the host name matches the certificate"},
     Hint{"sql.unreachable",
          "check host and port in connection, that the server runs and that a firewall lets "
          "extdata through"},
@@ -49,6 +46,28 @@ bool contains(const std::string& text, std::string_view part) {
   return lower(text).find(part) != std::string::npos;
 }
 
+// What to do about a TLS failure, from the client library's message (libpq, MariaDB, ODBC).
+std::string tls_hint(const std::string& m) {
+  if (contains(m, "no encryption"))
+    return "the server accepts this user only over TLS (hostssl in pg_hba.conf): set sslmode "
+           "to verify-full (with ca_bundle) or require";
+  if (contains(m, "certificate verify failed") || contains(m, "unable to get local issuer") ||
+      contains(m, "self-signed certificate") || contains(m, "self signed certificate"))
+    return "the server's certificate is not signed by a CA extdata trusts: set ca_bundle to the "
+           "PEM file of the CA that signed it (not the server's own certificate)";
+  if (contains(m, "does not match host name") || contains(m, "hostname mismatch"))
+    return "the server's certificate is for another name: connect by a name the certificate "
+           "lists (its subjectAltName), or use sslmode verify-ca to check the CA only";
+  if (contains(m, "server does not support ssl") || contains(m, "ssl is not enabled") ||
+      contains(m, "ssl connection is required"))
+    return "the server does not offer TLS: enable ssl on the server, or set sslmode to prefer "
+           "or disable where the network is trusted";
+  if (contains(m, "root certificate file") || contains(m, "could not read root certificate"))
+    return "ca_bundle cannot be read: give the path of a readable PEM file of the CA";
+  return "check sslmode and ca_bundle (the CA that signed the server's certificate) and that the "
+         "host name matches the certificate";
+}
+
 }  // namespace
 
 Error database_error(const std::string& code, const std::string& what,
@@ -57,6 +76,7 @@ Error database_error(const std::string& code, const std::string& what,
   Error e(code, message.empty() ? what : what + ": " + message);
   for (const auto& h : kHints)
     if (code == h.code) e.hint = h.hint;
+  if (code == "sql.tls") e.hint = tls_hint(message);
   if (!message.empty()) e.with("upstream_message", message);
   if (!sqlstate.empty()) e.with("sqlstate", sqlstate);
   return e;
@@ -84,6 +104,8 @@ std::string code_for_sqlstate(const std::string& s) {
 }
 
 std::string code_for_connect_message(const std::string& m) {
+  // "no pg_hba.conf entry for host …, no encryption": refused for want of TLS (hostssl).
+  if (contains(m, "no pg_hba.conf entry") && contains(m, "no encryption")) return "sql.tls";
   if (contains(m, "password authentication failed") || contains(m, "no pg_hba.conf entry") ||
       contains(m, "access denied for user") || contains(m, "authentication failed"))
     return "sql.auth_failed";
