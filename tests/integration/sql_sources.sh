@@ -119,7 +119,11 @@ sqlite3 "$LITE" "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT, count
 lite_sum() { sha256sum "$LITE" | cut -d' ' -f1; }
 LITE_SUM=$(lite_sum)
 
+# unixODBC's trace records the connection string each driver was given (what extdata sent).
 cat >"$WORK/odbcinst.ini" <<INI
+[ODBC]
+Trace=Yes
+TraceFile=$WORK/odbc-trace.log
 [SQLite3]
 Driver=/usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so
 [PostgreSQL ANSI]
@@ -175,6 +179,9 @@ ALL="SELECT id, name, country, manager, active, since, photo, balance, rating, t
   printf '  - name: odbc_lite\n    type: sql\n    driver: odbc\n    connection: "Driver=SQLite3;Database=%s"\n    query: "SELECT id, name, country FROM products WHERE country = :country"\n%s\n' "$LITE" "$BY_COUNTRY"
   printf '  - name: odbc_lite_delete\n    type: sql\n    driver: odbc\n    connection: "Driver=SQLite3;Database=%s"\n    query: "DELETE FROM products"\n' "$LITE"
   printf '  - name: odbc_pg\n    type: sql\n    driver: odbc\n    connection: "Driver=PostgreSQL ANSI;Server=127.0.0.1;Port=%s;Database=crm;UID=app"\n    password: ${env:PG_APP_PASSWORD}\n    query: "SELECT id, name, manager FROM customers WHERE country = :country ORDER BY id"\n%s\n' "$PG_PORT" "$BY_COUNTRY"
+  # By name: extdata resolves and checks localhost and pins psqlodbc to the checked address.
+  printf '  - name: odbc_pg_by_name\n    type: sql\n    driver: odbc\n    connection: "Driver=PostgreSQL ANSI;Servername=localhost;Port=%s;Database=crm;UID=app"\n    password: ${env:PG_APP_PASSWORD}\n    query: "SELECT count(*) AS n FROM customers"\n' "$PG_PORT"
+  printf '  - name: odbc_pg_blocked\n    type: sql\n    driver: odbc\n    connection: "Driver=PostgreSQL ANSI;Server=10.255.255.1;Port=%s;Database=crm;UID=app"\n    password: ${env:PG_APP_PASSWORD}\n    query: "SELECT 1"\n' "$PG_PORT"
   printf '  - name: odbc_pg_delete\n    type: sql\n    driver: odbc\n    connection: "Driver=PostgreSQL ANSI;Server=127.0.0.1;Port=%s;Database=crm;UID=app"\n    password: ${env:PG_APP_PASSWORD}\n    query: "DELETE FROM customers"\n' "$PG_PORT"
   cat <<'YAML'
 fields:
@@ -265,6 +272,10 @@ section "PostgreSQL: the server restarts between two fetches of one running extd
 DATA=$WORK/data
 "${X[@]}" --data "$DATA" apply -f "$CFG" >"$WORK/apply.log" 2>&1 || die "apply: $(cat "$WORK/apply.log")"
 TOKEN=$("${X[@]}" --data "$DATA" token create --role admin --label sql 2>/dev/null) || die "token"
+LIST=$("${X[@]}" --data "$DATA" --output json source list)
+expect_eq "source list says what each sql source reads: driver and where (the kind's summary)" \
+  "$(jq -r '[.[] | select(.name == "pg_all" or .name == "lite_all" or .name == "odbc_lite")] | sort_by(.name) | map(.target) | join(" | ")' <<<"$LIST")" \
+  "sqlite $LITE | odbc Driver=SQLite3;Database=$LITE | postgres app@127.0.0.1:$PG_PORT/crm"
 "${X[@]}" --data "$DATA" serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.log" &
 SERVE_PID=$!
 URL=""
@@ -379,6 +390,17 @@ test_source odbc_pg --var "country=DE'; DROP TABLE customers; --"
 expect_eq "psqlodbc: injection attempt → 0 records" "$RC $(count)" "0 0"
 test_source odbc_pg_delete
 expect_eq "psqlodbc: DELETE → sql.read_only" "$RC $(code)" "1 sql.read_only"
+section "ODBC: hosts pass the network policy and the driver gets the checked address"
+: >"$WORK/odbc-trace.log"
+test_source odbc_pg_by_name
+expect_eq "psqlodbc by host name: connects" "$RC $(jq -c '.sample[0].n' <<<"$OUT")" "0 5"
+TRACE=$(grep -a -o 'Servername=localhost[^]]*' "$WORK/odbc-trace.log" | head -1)
+expect_match "  ... the driver was given the checked address as libpq's hostaddr (unixODBC trace)" \
+  "$TRACE" 'pqopt=\{hostaddr=127\.0\.0\.1\}'
+test_source odbc_pg_blocked
+expect_eq "psqlodbc to an address the policy does not allow → network.blocked, no connection" \
+  "$RC $(code)" "1 network.blocked"
+expect_eq "  ... the driver was never called" "$(grep -a -c '10.255.255.1' "$WORK/odbc-trace.log")" "0"
 expect_eq "the table still holds its 5 rows" "$(pg_rows)" "5"
 expect_no "  ... and the password is not shown" "$OUT" "$APP_PASSWORD"
 
@@ -418,6 +440,18 @@ bad x "    driver: sqlite
     path: $WORK/files/link.db
     query: \"SELECT 1\""
 expect_eq "a symlink under the root to a file outside it → file.outside_root" "$RC $(code)" "1 file.outside_root"
+bad x "    driver: odbc
+    connection: \"Driver=SQLite3;Database=$WORK/outside.db\"
+    query: \"SELECT 1\""
+expect_eq "the SQLite ODBC driver's Database outside the files roots → file.outside_root" "$RC $(code)" "1 file.outside_root"
+bad x "    driver: odbc
+    connection: \"Driver=SQLite3;Database=$WORK/files/link.db\"
+    query: \"SELECT 1\""
+expect_eq "  ... and through a symlink escaping the root → file.outside_root" "$RC $(code)" "1 file.outside_root"
+bad x $'    driver: odbc\n    connection: "Driver=PostgreSQL ANSI;Database=crm;UID=app"\n    query: "SELECT 1"'
+expect_eq "an ODBC driver without Server (its own default host) → sql.bad_connection" "$RC $(code)" "1 sql.bad_connection"
+bad x $'    driver: odbc\n    connection: "Driver=PostgreSQL ANSI;Server=db.example.com;Server=127.0.0.1"\n    query: "SELECT 1"'
+expect_eq "a host key given twice → sql.bad_connection" "$RC $(code)" "1 sql.bad_connection"
 expect_eq "nothing was stored" "$([[ -e $WORK/baddata/extdata.db ]] && "${X[@]}" --data "$WORK/baddata" source list)" ""
 
 echo

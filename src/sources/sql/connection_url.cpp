@@ -103,22 +103,22 @@ Result<ConnectionUrl> parse_connection_url(const std::string& text) {
   return url;
 }
 
-Result<std::map<std::string, std::string>> parse_odbc_string(const std::string& text) {
+Result<std::vector<OdbcEntry>> parse_odbc_entries(const std::string& text) {
   const std::string hint = "DSN=name;UID=user or Driver={...};Server=host;Database=db";
-  std::map<std::string, std::string> out;
+  std::vector<OdbcEntry> out;
   size_t i = 0;
   while (i < text.size()) {
     while (i < text.size() && (text[i] == ';' || text[i] == ' ')) ++i;
     if (i >= text.size()) break;
     const size_t eq = text.find('=', i);
     if (eq == std::string::npos) return bad("'" + text.substr(i) + "' is not key=value", hint);
-    std::string key = lower(trim(std::string_view(text).substr(i, eq - i)));
+    std::string key(trim(std::string_view(text).substr(i, eq - i)));
     std::string value;
     i = eq + 1;
     if (i < text.size() && text[i] == '{') {
       ++i;
       for (;;) {
-        if (i >= text.size()) return bad("unclosed { in the value of " + key, hint);
+        if (i >= text.size()) return bad("unclosed { in the value of " + lower(key), hint);
         if (text[i] == '}') {
           if (i + 1 < text.size() && text[i + 1] == '}') {
             value += '}';
@@ -136,11 +136,41 @@ Result<std::map<std::string, std::string>> parse_odbc_string(const std::string& 
           i, end == std::string::npos ? std::string::npos : end - i)));
       i = end == std::string::npos ? text.size() : end;
     }
-    if (key == "pwd" || key == "password") return password_inside();
-    if (key.empty()) return bad("an empty key", hint);
-    out[key] = value;
+    const std::string name = lower(key);
+    if (name == "pwd" || name == "password") return password_inside();
+    if (name.empty()) return bad("an empty key", hint);
+    for (const auto& e : out)
+      if (e.name == name)
+        return bad(key + " is given twice",
+                   "give each key once; drivers differ in which they take");
+    out.push_back({key, name, value});
   }
   if (out.empty()) return bad("empty", hint);
+  return out;
+}
+
+Result<std::map<std::string, std::string>> parse_odbc_string(const std::string& text) {
+  EXTDATA_ASSIGN_OR_RETURN(auto entries, parse_odbc_entries(text));
+  std::map<std::string, std::string> out;
+  for (auto& e : entries) out[e.name] = std::move(e.value);
+  return out;
+}
+
+std::string odbc_string(const std::vector<OdbcEntry>& entries) {
+  std::string out;
+  for (const auto& e : entries) {
+    const bool braces = e.value.find_first_of(";{}=") != std::string::npos ||
+                        (!e.value.empty() && (e.value.front() == ' ' || e.value.back() == ' '));
+    out += e.key + "=";
+    if (!braces) {
+      out += e.value;
+    } else {
+      out += '{';
+      for (char c : e.value) out += c == '}' ? std::string("}}") : std::string(1, c);
+      out += '}';
+    }
+    out += ';';
+  }
   return out;
 }
 

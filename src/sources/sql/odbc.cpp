@@ -5,15 +5,25 @@
 // with SQLBindParameter; the statement timeout is SQL_ATTR_QUERY_TIMEOUT.
 //
 // The connection string may name a DSN (the operator's odbc.ini) or a driver by its name in
-// odbcinst.ini; a driver given as a file path is refused (it would load any library), and a
-// Server/Host key is checked against the network policy.
+// odbcinst.ini; a driver given as a file path is refused (it would load any library). Hosts
+// and files named in the string are pinned before the driver sees it (pinned_text): each host
+// key is resolved once and checked against the network policy, and the driver gets the checked
+// address, so no second DNS answer can redirect it; the SQLite ODBC driver's Database is
+// resolved beneath the operator's files roots like the sqlite driver's path (docs/sql.md).
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
 #include "core/strings.h"
+#include "sources/file/files_root.h"
 #include "sources/sql/connection_url.h"
 #include "sources/sql/drivers.h"
 #include "sources/sql/errors.h"
 #include "sources/sql/network.h"
 
 // After simdjson (through drivers.h): unixODBC's sqltypes.h defines BOOL as a macro.
+#include <odbcinst.h>
 #include <sql.h>
 #include <sqlext.h>
 
@@ -226,12 +236,57 @@ std::string braced(const std::string& value) {
   return out + "}";
 }
 
+// Keys that name the database host in the drivers extdata knows: Server (SQL Server, MySQL,
+// psqlodbc), Servername (psqlodbc), Host, Address/Addr (SQL Server's alternatives).
+const std::set<std::string> kHostKeys = {"server", "servername", "host", "address", "addr"};
+
+std::string profile(const std::string& section, const char* key, const char* file) {
+  char value[1024] = {0};
+  SQLGetPrivateProfileString(section.c_str(), key, "", value, sizeof value, file);
+  return value;
+}
+
+// Which driver the string reaches, for the checks that depend on it: the driver's name (given,
+// or the DSN's in odbc.ini) and its library in odbcinst.ini, lower case.
+std::string driver_identity(const std::map<std::string, std::string>& keys) {
+  std::string name;
+  if (auto d = keys.find("driver"); d != keys.end())
+    name = d->second;
+  else if (auto dsn = keys.find("dsn"); dsn != keys.end())
+    name = profile(dsn->second, "Driver", "odbc.ini");
+  return lower(name + " " + profile(name, "Driver", "odbcinst.ini"));
+}
+
+struct HostPort {
+  std::string prefix, host, suffix;  // "tcp:" · name · ",1433"
+  int port = 0;
+};
+
+HostPort host_port(const std::string& value, const std::map<std::string, std::string>& keys) {
+  HostPort hp;
+  hp.host = value;
+  if (hp.host.rfind("tcp:", 0) == 0) {
+    hp.prefix = "tcp:";
+    hp.host = hp.host.substr(4);
+  }
+  if (auto comma = hp.host.find(','); comma != std::string::npos) {
+    hp.suffix = hp.host.substr(comma);
+    hp.port = std::atoi(hp.host.c_str() + comma + 1);
+    hp.host = hp.host.substr(0, comma);
+  }
+  if (auto p = keys.find("port"); p != keys.end()) hp.port = std::atoi(p->second.c_str());
+  return hp;
+}
+
 class OdbcDriver final : public Driver {
  public:
-  OdbcDriver(std::string text, std::map<std::string, std::string> keys, std::string password,
+  OdbcDriver(std::string text, std::vector<OdbcEntry> entries,
+             std::map<std::string, std::string> keys, std::string identity, std::string password,
              DriverOptions o)
       : text_(std::move(text)),
+        entries_(std::move(entries)),
         keys_(std::move(keys)),
+        identity_(std::move(identity)),
         password_(std::move(password)),
         options_(o) {}
 
@@ -249,19 +304,7 @@ class OdbcDriver final : public Driver {
   }
 
   Result<std::unique_ptr<Connection>> connect() override {
-    for (const char* key : {"server", "servername", "host"}) {
-      auto it = keys_.find(key);
-      if (it == keys_.end()) continue;
-      std::string host = it->second;
-      int port = 0;
-      if (host.rfind("tcp:", 0) == 0) host = host.substr(4);
-      if (auto comma = host.find(','); comma != std::string::npos) {
-        port = std::atoi(host.c_str() + comma + 1);
-        host = host.substr(0, comma);
-      }
-      if (auto p = keys_.find("port"); p != keys_.end()) port = std::atoi(p->second.c_str());
-      EXTDATA_TRY(checked_address(host, port));
-    }
+    EXTDATA_ASSIGN_OR_RETURN(std::string text, pinned_text());
     SQLHENV env = SQL_NULL_HENV;
     SQLHDBC dbc = SQL_NULL_HDBC;
     SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env);
@@ -269,9 +312,7 @@ class OdbcDriver final : public Driver {
     SQLAllocHandle(SQL_HANDLE_DBC, env, &dbc);
     const auto login_s = static_cast<SQLULEN>((options_.connect_timeout.count() + 999) / 1000);
     SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, reinterpret_cast<SQLPOINTER>(login_s), 0);
-    // As written (drivers differ in how they read key case and braces), the password added.
-    std::string text = text_;
-    if (!password_.empty()) text += (text.back() == ';' ? "" : ";") + ("PWD=" + braced(password_));
+    if (!password_.empty()) text += "PWD=" + braced(password_) + ";";
     SQLCHAR out[1024];
     SQLSMALLINT out_length = 0;
     const SQLRETURN rc = SQLDriverConnect(dbc, nullptr, (SQLCHAR*)text.c_str(), SQL_NTS, out,
@@ -294,8 +335,53 @@ class OdbcDriver final : public Driver {
   }
 
  private:
+  bool is(const char* what) const { return identity_.find(what) != std::string::npos; }
+  bool psqlodbc() const { return is("psqlodbc") || is("postgres"); }
+  bool sql_server() const { return is("sql server") || is("msodbcsql"); }
+
+  // The string the driver gets, checked now (the policy and the roots may have changed since
+  // validation): every host key resolved once and checked, then passed as the checked address
+  // — psqlodbc keeps the name (for sslmode verify-full) and gets the address as libpq's
+  // hostaddr through pqopt; SQL Server gets the address as Server and the name as
+  // HostNameInCertificate; any other driver the address in place of the name. The SQLite ODBC
+  // driver's Database becomes its real path beneath a files root.
+  Result<std::string> pinned_text() const {
+    std::vector<OdbcEntry> entries = entries_;
+    std::string address, name;
+    for (auto& e : entries) {
+      if (e.name == "database" && is("sqlite")) {
+        EXTDATA_ASSIGN_OR_RETURN(e.value, confined_database(e.value));
+        continue;
+      }
+      if (!kHostKeys.count(e.name)) continue;
+      const HostPort hp = host_port(e.value, keys_);
+      EXTDATA_ASSIGN_OR_RETURN(std::string checked, checked_address(hp.host, hp.port));
+      if (address.empty()) address = checked, name = hp.host;
+      if (!psqlodbc()) e.value = hp.prefix + checked + hp.suffix;
+    }
+    if (!address.empty() && psqlodbc())
+      entries.push_back({"pqopt", "pqopt", "hostaddr=" + address});
+    if (!address.empty() && sql_server() && !keys_.count("hostnameincertificate"))
+      entries.push_back({"HostNameInCertificate", "hostnameincertificate", name});
+    return odbc_string(entries);
+  }
+
+  static Result<std::string> confined_database(const std::string& path) {
+    const auto roots = FilesRoots::process();
+    EXTDATA_ASSIGN_OR_RETURN(std::string real, roots->resolve(path));
+    auto fd = roots->open(real);
+    if (!fd.ok() && fd.error().code == "file.not_found")
+      return database_error("sql.unknown_database", "cannot open SQLite file " + path,
+                            "no such file");
+    if (!fd.ok()) return fd.error();
+    ::close(*fd);
+    return real;
+  }
+
   std::string text_;
+  std::vector<OdbcEntry> entries_;
   std::map<std::string, std::string> keys_;  // lower-case keys, for the checks
+  std::string identity_;                     // driver name and library, lower case
   std::string password_;
   DriverOptions options_;
 };
@@ -304,23 +390,51 @@ class OdbcDriver final : public Driver {
 
 Result<std::unique_ptr<Driver>> make_odbc_driver(const nlohmann::json& spec,
                                                  const DriverOptions& o) {
-  EXTDATA_ASSIGN_OR_RETURN(auto keys, parse_odbc_string(spec_text(spec, "connection")));
+  const std::string text = spec_text(spec, "connection");
+  EXTDATA_ASSIGN_OR_RETURN(auto entries, parse_odbc_entries(text));
+  EXTDATA_ASSIGN_OR_RETURN(auto keys, parse_odbc_string(text));
   if (auto d = keys.find("driver"); d != keys.end() && (d->second.find('/') != std::string::npos ||
                                                         d->second.find('\\') != std::string::npos))
     return setting_error("sql.bad_connection", "connection",
                          "connection names the ODBC driver by a file path",
                          "name a driver registered in the operator's odbcinst.ini (Driver=ODBC "
                          "Driver 18 for SQL Server) or a DSN (DSN=crm)");
-  for (const char* key : {"filedsn", "savefile"})
+  // FileDSN/SaveFile read and write files; pqopt is how extdata pins psqlodbc's address;
+  // LoadExt loads a library into the SQLite ODBC driver.
+  for (const char* key : {"filedsn", "savefile", "pqopt", "loadext"})
     if (keys.count(key))
       return setting_error("sql.bad_connection", "connection",
                            std::string("connection may not use ") + key,
-                           "name a DSN or a driver registered in odbcinst.ini");
+                           "name a DSN or a driver registered in odbcinst.ini, with Server, "
+                           "Port, Database and UID");
   if (!keys.count("dsn") && !keys.count("driver"))
     return setting_error("sql.bad_connection", "connection", "connection names no DSN or Driver",
                          "DSN=name, or Driver=NAME;Server=...;Database=...");
-  return std::unique_ptr<Driver>(new OdbcDriver(spec_text(spec, "connection"), std::move(keys),
-                                                spec_text(spec, "password"), o));
+  std::string identity = driver_identity(keys);
+  const bool has_host = std::any_of(keys.begin(), keys.end(),
+                                    [](const auto& kv) { return kHostKeys.count(kv.first) > 0; });
+  const bool sqlite = identity.find("sqlite") != std::string::npos;
+  // Without a host key a driver picks its own default (a local socket, localhost), which the
+  // policy never sees; a DSN's host is the operator's odbc.ini.
+  if (!keys.count("dsn") && !sqlite && !has_host)
+    return setting_error("sql.bad_connection", "connection", "connection names no Server or Host",
+                         "give Server=host (and Port) so the host can be checked against the "
+                         "network policy, or use a DSN of the operator's odbc.ini");
+  if (auto db = keys.find("database"); sqlite && db != keys.end()) {
+    if (lower(db->second).rfind("file:", 0) == 0)
+      return setting_error("sql.bad_connection", "connection",
+                           "the SQLite ODBC driver's Database may not be a file: URI",
+                           "give the database file's path under a files root");
+    auto confined = FilesRoots::process()->resolve(db->second);  // file.no_root, outside_root
+    if (!confined.ok()) {
+      Error e = confined.error();
+      e.with("key", "connection");
+      return e;
+    }
+  }
+  return std::unique_ptr<Driver>(new OdbcDriver(text, std::move(entries), std::move(keys),
+                                                std::move(identity), spec_text(spec, "password"),
+                                                o));
 }
 
 }  // namespace extdata::sources::sql

@@ -93,6 +93,27 @@ TEST(SqlSourceValidation, RefusesBadInputWithCodeAndKey) {
       {{{"driver", "mysql"}, {"connection", "mysql://app@db/shop"}, {"query", "SELECT ?"}},
        "sql.bad_query",
        "query"},
+      // A second Server could be the one the driver takes, unchecked.
+      {{{"driver", "odbc"},
+        {"connection", "Driver=PostgreSQL;Server=db.example.com;SERVER=10.0.0.1"},
+        {"query", "SELECT 1"}},
+       "sql.bad_connection",
+       "connection"},
+      // pqopt is how extdata pins psqlodbc's address; a source may not set hostaddr itself.
+      {{{"driver", "odbc"},
+        {"connection", "Driver=PostgreSQL;Server=db.example.com;pqopt={hostaddr=10.0.0.1}"},
+        {"query", "SELECT 1"}},
+       "sql.bad_connection",
+       "connection"},
+      // Without a host the driver would pick its own default (a local socket).
+      {{{"driver", "odbc"}, {"connection", "Driver=PostgreSQL;Database=crm"}, {"query", "SELECT 1"}},
+       "sql.bad_connection",
+       "connection"},
+      {{{"driver", "odbc"},
+        {"connection", "Driver=SQLite3;Database=/tmp/x.db;LoadExt=/tmp/evil.so"},
+        {"query", "SELECT 1"}},
+       "sql.bad_connection",
+       "connection"},
   };
   for (const auto& c : cases) {
     auto s = f.make(c.spec);
@@ -131,6 +152,29 @@ TEST(ConnectionUrl, OdbcStringsTakeBracedValues) {
   EXPECT_EQ(keys->at("server"), "db,1433");
   EXPECT_EQ(keys->at("database"), "crm");
   EXPECT_EQ(sql::parse_odbc_string("Driver={open").error().code, "sql.bad_connection");
+}
+
+TEST(ConnectionUrl, OdbcStringsAreWrittenBackWithTheirKeysAndBracesWhereNeeded) {
+  auto entries = sql::parse_odbc_entries("Driver={PostgreSQL ANSI};Servername=db;UID=a}b");
+  ASSERT_TRUE(entries.ok()) << entries.error().message;
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[1].key, "Servername");
+  EXPECT_EQ((*entries)[1].name, "servername");
+  entries->push_back({"pqopt", "pqopt", "hostaddr=10.0.0.1"});
+  entries->push_back({"X", "x", "a;b}c"});
+  EXPECT_EQ(sql::odbc_string(*entries),
+            "Driver=PostgreSQL ANSI;Servername=db;UID={a}}b};pqopt={hostaddr=10.0.0.1};X={a;b}}c};");
+  auto again = sql::parse_odbc_string(sql::odbc_string(*entries));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->at("uid"), "a}b");
+  EXPECT_EQ(again->at("x"), "a;b}c");
+}
+
+TEST(ConnectionUrl, OdbcKeysGivenTwiceAreRefusedWhateverTheirCase) {
+  auto twice = sql::parse_odbc_string("DSN=crm;Server=a;server=b");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, "sql.bad_connection");
+  EXPECT_NE(twice.error().message.find("twice"), std::string::npos);
 }
 
 TEST(RowWriter, NumbersJsonCannotHoldExactlyBecomeStrings) {
@@ -298,6 +342,34 @@ TEST_F(SqliteSource, TablesAndColumnsForTheExplorer) {
   ASSERT_TRUE(cols.ok()) << cols.error().message;
   EXPECT_EQ(cols->size(), 6u);
   EXPECT_EQ((*cols)[1]["name"], "name");
+}
+
+TEST_F(SqliteSource, TheWizardsQuerySelectsEveryColumnWithNamesQuotedForTheDialect) {
+  auto source = f_.make(spec("SELECT 1"));
+  ASSERT_TRUE(source.ok());
+  auto table = sql::describe_table(**source, "t");
+  ASSERT_TRUE(table.ok()) << table.error().message;
+  EXPECT_EQ((*table)["query"], "SELECT id, name, ok, at, img, x FROM t");
+  EXPECT_EQ((*table)["columns"][1]["sql"], "name");
+  auto missing = sql::describe_table(**source, "nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "sql.unknown_relation");
+}
+
+TEST_F(SqliteSource, TheSqliteOdbcDriversDatabaseIsConfinedToTheFilesRootsToo) {
+  auto odbc = [&](const std::string& database) {
+    return f_.code({{"driver", "odbc"},
+                    {"connection", "Driver={SQLite3};Database=" + database},
+                    {"query", "SELECT 1"}});
+  };
+  EXPECT_EQ(odbc(path_.string()), "ok");
+  EXPECT_EQ(odbc((root_.parent_path() / "elsewhere.db").string()), "file.outside_root");
+  EXPECT_EQ(odbc("../x.db"), "file.outside_root");
+  std::filesystem::create_symlink("/etc/hostname", root_ / "link.db");
+  EXPECT_EQ(odbc((root_ / "link.db").string()), "file.outside_root");
+  EXPECT_EQ(odbc("file:/etc/hostname?mode=ro"), "sql.bad_connection");
+  FilesRoots::set_process(std::make_shared<FilesRoots>());
+  EXPECT_EQ(odbc(path_.string()), "file.no_root");
 }
 
 }  // namespace
