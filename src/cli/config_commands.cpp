@@ -14,6 +14,7 @@
 #include "config/schema.h"
 #include "core/redact.h"
 #include "core/time.h"
+#include "sources/source.h"
 #include "store/secret_box.h"
 
 namespace extdata::cli {
@@ -59,14 +60,6 @@ std::set<std::string> stored_source_names(store::Store& store) {
   if (auto list = store.list_sources(); list.ok())
     for (const auto& s : *list) names.insert(s.name);
   return names;
-}
-
-std::string describe_source(const config::SourceConfig& s) {
-  if (s.type == "sharepoint-list") {
-    std::string where = s.spec.value("site", s.spec.value("host", "") + s.spec.value("path", ""));
-    return where + " → " + s.spec.value("list", "");
-  }
-  return s.spec.value("url", "(steps)");
 }
 
 // The one shape `validate` and `apply` print with --output json: {"ok", "file", "sources":
@@ -205,7 +198,7 @@ void source_list(CliEnv& env) {
   if (!list.ok()) return env.fail(list.error());
   json out = json::array();
   for (const auto& s : *list)
-    out.push_back({{"name", s.name}, {"type", s.type}, {"target", describe_source(s)}});
+    out.push_back({{"name", s.name}, {"type", s.type}, {"target", sources::describe_source(s)}});
   env.print_rows({{"name", "SOURCE"}, {"type", "TYPE"}, {"target", "READS"}}, out,
                  "No sources yet: add some with `extdata apply FILE`.");
 }

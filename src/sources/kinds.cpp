@@ -34,6 +34,12 @@ std::vector<std::string> source_kinds() {
   return config::source_types();
 }
 
+std::string describe_source(const config::SourceConfig& config) {
+  for (const SourceKind* k : all_kinds())
+    if (k->declaration.type == config.type) return k->summary(config);
+  return "";
+}
+
 Result<std::shared_ptr<Source>> make_source(const config::SourceConfig& config,
                                             const SourceDeps& deps) {
   config::catalog().require_registered();

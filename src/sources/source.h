@@ -103,14 +103,21 @@ struct SourceDeps {
 
 using SourceFactory = Result<std::shared_ptr<Source>> (*)(const config::SourceConfig& config,
                                                           const SourceDeps& deps);
+// One line saying what a configured source reads, for `extdata source list` ("sqlite
+// /srv/data/crm.db", "https://contoso.sharepoint.com/sites/Sales → Customers"). No secrets.
+using SourceSummary = std::string (*)(const config::SourceConfig& config);
 
-// A source kind: what it declares to the catalog (type, title, description, settings table)
-// and how it is built. Each kind defines `const SourceKind& kinds::NAME()` in its folder;
-// kinds.cpp lists them.
+// A source kind: what it declares to the catalog (type, title, description, settings table),
+// how it is built and how a configured one is summed up. Each kind defines
+// `const SourceKind& kinds::NAME()` in its folder; kinds.cpp lists them.
 struct SourceKind {
   config::KindDecl declaration;
   SourceFactory create;
+  SourceSummary summary;
 };
+
+// The kind's summary of a configured source (SourceKind::summary); "" for an unknown type.
+std::string describe_source(const config::SourceConfig& config);
 
 // Builds a source of the config's type; validates what the schema cannot (templates,
 // JSONPaths, site URLs), with errors naming the key.

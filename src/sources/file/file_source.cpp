@@ -231,13 +231,22 @@ Result<std::shared_ptr<Source>> make_file_source(const config::SourceConfig& con
   return FileSource::create(config, deps);
 }
 
+namespace {
+std::string summarize_file(const config::SourceConfig& config) {
+  const std::string where = config.spec.value("path", config.spec.value("url", ""));
+  const std::string format = config.spec.value("format", "");
+  return format.empty() || format == "auto" ? where : where + " (" + format + ")";
+}
+}  // namespace
+
 namespace kinds {
 const SourceKind& file() {
   static const SourceKind kind{{"file", "File",
                                 "A JSON, XML or CSV file, from a directory the operator allows "
                                 "or an http(s) URL, read again whenever it changes.",
                                 &file_settings()},
-                               &make_file_source};
+                               &make_file_source,
+                               &summarize_file};
   return kind;
 }
 }  // namespace kinds

@@ -330,13 +330,24 @@ Result<std::shared_ptr<Source>> make_rest_source(const config::SourceConfig& con
   return RestSource::create(config, deps);
 }
 
+namespace {
+std::string summarize_rest(const config::SourceConfig& config) {
+  const auto steps = config.spec.find("steps");
+  const size_t n = steps != config.spec.end() && steps->is_array() ? steps->size() : 0;
+  const std::string url = config.spec.value("url", "");
+  if (n == 0) return url;
+  return (url.empty() ? "" : url + " ") + "(" + std::to_string(n) + (n == 1 ? " step)" : " steps)");
+}
+}  // namespace
+
 namespace kinds {
 const SourceKind& rest() {
   static const SourceKind kind{{"rest", "REST API",
                                 "Any HTTP API answering JSON, XML or CSV, with optional steps "
                                 "before the request, pagination and any auth method.",
                                 &rest_settings()},
-                               &make_rest_source};
+                               &make_rest_source,
+                               &summarize_rest};
   return kind;
 }
 }  // namespace kinds

@@ -351,6 +351,15 @@ Result<std::shared_ptr<Source>> make_sharepoint_source(const config::SourceConfi
 
 }  // namespace extdata::sources::sharepoint
 
+namespace extdata::sources::sharepoint {
+namespace {
+std::string summarize(const config::SourceConfig& s) {
+  std::string where = s.spec.value("site", s.spec.value("host", "") + s.spec.value("path", ""));
+  return where + " → " + s.spec.value("list", "");
+}
+}  // namespace
+}  // namespace extdata::sources::sharepoint
+
 namespace extdata::sources::kinds {
 const SourceKind& sharepoint() {
   static const SourceKind kind{
@@ -358,7 +367,8 @@ const SourceKind& sharepoint() {
        "A list on a SharePoint site, read through Microsoft Graph with an app registration "
        "(client secret or certificate) in Entra ID.",
        &sharepoint::sharepoint_settings()},
-      &sharepoint::make_sharepoint_source};
+      &sharepoint::make_sharepoint_source,
+      &sharepoint::summarize};
   return kind;
 }
 }  // namespace extdata::sources::kinds

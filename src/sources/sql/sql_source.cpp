@@ -293,6 +293,17 @@ Result<std::unique_ptr<Driver>> make_driver(const nlohmann::json& spec, const Dr
                        "driver is one of postgres, mysql, sqlite, odbc");
 }
 
+// "postgres app@db.example.com:5432/crm?sslmode=verify-full", "sqlite /srv/crm.db",
+// "odbc DSN=erp": the driver and where it reads (connection never holds the password).
+std::string summarize(const config::SourceConfig& config) {
+  const std::string driver = spec_text(config.spec, "driver");
+  std::string where =
+      driver == "sqlite" ? spec_text(config.spec, "path") : spec_text(config.spec, "connection");
+  if (auto scheme = where.find("://"); driver != "odbc" && scheme != std::string::npos)
+    where = where.substr(scheme + 3);
+  return driver + " " + where;
+}
+
 }  // namespace extdata::sources::sql
 
 namespace extdata::sources::kinds {
@@ -302,7 +313,8 @@ const SourceKind& sql() {
        "One read-only query against PostgreSQL, MariaDB/MySQL, SQLite or an ODBC data source; "
        ":name parameters are bound from variables by the driver.",
        &sql::sql_settings()},
-      &sql::make_sql_source};
+      &sql::make_sql_source,
+      &sql::summarize};
   return kind;
 }
 }  // namespace extdata::sources::kinds

@@ -8,6 +8,8 @@
 
 #include "config/catalog.h"
 #include "config/config.h"
+#include "sources/kinds.h"
+#include "sources/source.h"
 
 namespace extdata::config {
 namespace {
@@ -140,6 +142,40 @@ TEST(Kinds, AnUnknownTypeNamesTheRegisteredOnes) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().to_string().find("sharepoint-list"), std::string::npos)
       << r.error().to_string();
+}
+
+// `extdata source list` says what each source reads in the words of its kind (SourceKind's
+// summary), never a secret.
+TEST(Kinds, EveryKindSumsUpAConfiguredSourceInOneLine) {
+  struct Case {
+    std::string yaml, line;
+  };
+  const std::vector<Case> cases = {
+      {"type: rest\nurl: https://api.example.com/customers\n", "https://api.example.com/customers"},
+      {"type: sharepoint-list\ntenant: t\nclient_id: c\nclient_secret: s3cr3t\n"
+       "site: https://contoso.sharepoint.com/sites/Sales\nlist: Customers\n",
+       "https://contoso.sharepoint.com/sites/Sales → Customers"},
+      {"type: file\npath: /srv/data/customers.csv\nformat: csv\n", "/srv/data/customers.csv (csv)"},
+      {"type: file\nurl: https://files.example.com/export.json\n",
+       "https://files.example.com/export.json"},
+      {"type: sql\ndriver: postgres\nconnection: postgresql://app@db.example.com:5432/crm\n"
+       "password: s3cr3t\nquery: SELECT 1\n",
+       "postgres app@db.example.com:5432/crm"},
+      {"type: sql\ndriver: sqlite\npath: /srv/data/crm.db\nquery: SELECT 1\n",
+       "sqlite /srv/data/crm.db"},
+      {"type: sql\ndriver: odbc\nconnection: DSN=erp;UID=extdata\nquery: SELECT 1\n",
+       "odbc DSN=erp;UID=extdata"},
+  };
+  std::set<std::string> types;
+  for (const auto& c : cases) {
+    auto cfg = parse_source(c.yaml, "s");
+    ASSERT_TRUE(cfg.ok()) << c.yaml << cfg.error().to_string();
+    const std::string line = sources::describe_source(*cfg);
+    EXPECT_EQ(line, c.line) << c.yaml;
+    EXPECT_EQ(line.find("s3cr3t"), std::string::npos) << line;
+    types.insert(cfg->type);
+  }
+  for (const auto& t : sources::source_kinds()) EXPECT_TRUE(types.count(t)) << "no case for " << t;
 }
 
 }  // namespace
