@@ -1,9 +1,13 @@
 // driver: postgres — libpq. The connection is read-only for its life
 // (default_transaction_read_only, and each fetch runs in BEGIN READ ONLY), with the source's
-// statement timeout, UTC and ISO dates set in the startup packet. Rows arrive in single-row
-// mode, so a large result is never held twice.
+// statement timeout, UTC and ISO dates set in the startup packet. Rows are read through a
+// cursor in batches of kBatchRows (one PGresult per batch, not per row as in single-row mode,
+// which cost a result allocation per row), so a large result is never held whole; statements
+// that cannot be a cursor (a DELETE, a WITH … INSERT) run in single-row mode, where the
+// read-only session refuses them.
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <map>
 
 #include "core/strings.h"
@@ -51,9 +55,10 @@ std::string unhex(std::string_view text) {
   return out;
 }
 
-void write_value(RowWriter& out, const PGresult* res, int col, unsigned type) {
-  if (PQgetisnull(res, 0, col)) return out.null();
-  const std::string_view v(PQgetvalue(res, 0, col), static_cast<size_t>(PQgetlength(res, 0, col)));
+void write_value(RowWriter& out, const PGresult* res, int row, int col, unsigned type) {
+  if (PQgetisnull(res, row, col)) return out.null();
+  const std::string_view v(PQgetvalue(res, row, col),
+                           static_cast<size_t>(PQgetlength(res, row, col)));
   switch (type) {
     case kBool:
       return out.boolean(v == "t");
@@ -94,9 +99,20 @@ Error query_error(PGconn* conn, const PGresult* res) {
   return database_error(code, "PostgreSQL refused the query", message, sqlstate);
 }
 
+constexpr int kBatchRows = 8192;
+
+// What DECLARE … CURSOR FOR refuses that the statement alone might not: a statement that is
+// not a query (42P11), a data-modifying WITH (0A000), a syntax error only the wrapper makes.
+bool not_a_cursor(const PGresult* res) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string s = state ? state : "";
+  return s == "42P11" || s == "0A000" || s == "42601";
+}
+
 class PgConnection final : public Connection {
  public:
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  PgConnection(PGconn* conn, std::chrono::milliseconds statement_timeout)
+      : conn_(conn), statement_timeout_(statement_timeout) {}
   ~PgConnection() override { PQfinish(conn_); }
 
   bool usable() const override { return PQstatus(conn_) == CONNECTION_OK; }
@@ -104,7 +120,13 @@ class PgConnection final : public Connection {
   Status run(const std::string& text, const std::vector<Parameter>& parameters,
              RowWriter& out) override {
     EXTDATA_TRY(exec("BEGIN READ ONLY"));
-    Status s = stream(text, parameters, out);
+    bool cursor = true;
+    Status s = fetch_batches(text, parameters, out, cursor);
+    if (!cursor && usable()) {  // the statement cannot be a cursor: run it as it is
+      PQclear(PQexec(conn_, "ROLLBACK"));
+      EXTDATA_TRY(exec("BEGIN READ ONLY"));
+      s = stream(text, parameters, out);
+    }
     if (usable()) PQclear(PQexec(conn_, "ROLLBACK"));
     return s;
   }
@@ -116,6 +138,49 @@ class PgConnection final : public Connection {
     Status s = ok ? ok_status() : Status(query_error(conn_, res));
     PQclear(res);
     return s;
+  }
+
+  // The statement as a cursor, read kBatchRows at a time. `cursor` becomes false when the
+  // server will not make it a cursor. Each FETCH has the server's statement timeout; the whole
+  // read is held to it here as well.
+  Status fetch_batches(const std::string& text, const std::vector<Parameter>& parameters,
+                       RowWriter& out, bool& cursor) {
+    const auto deadline = std::chrono::steady_clock::now() + statement_timeout_;
+    std::vector<const char*> values;
+    for (const auto& p : parameters) values.push_back(p ? p->c_str() : nullptr);
+    const std::string declare = "DECLARE extdata_rows NO SCROLL CURSOR FOR " + text;
+    PGresult* res = PQexecParams(conn_, declare.c_str(), static_cast<int>(values.size()), nullptr,
+                                 values.data(), nullptr, nullptr, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+      cursor = !not_a_cursor(res);
+      Error e = query_error(conn_, res);
+      PQclear(res);
+      return e;
+    }
+    PQclear(res);
+    const std::string fetch = "FETCH " + std::to_string(kBatchRows) + " FROM extdata_rows";
+    std::vector<unsigned> types;
+    for (;;) {
+      res = PQexec(conn_, fetch.c_str());
+      if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        Error e = query_error(conn_, res);
+        PQclear(res);
+        return e;
+      }
+      if (types.empty() && PQnfields(res) > 0) types = describe(res, out);
+      const int rows = PQntuples(res);
+      for (int r = 0; r < rows; ++r) {
+        if (auto s = write_row(res, r, types, out); !s.ok()) {
+          PQclear(res);
+          return s;
+        }
+      }
+      PQclear(res);
+      if (rows < kBatchRows) return ok_status();
+      if (std::chrono::steady_clock::now() > deadline)
+        return database_error("sql.timeout", "reading the rows took longer than statement_timeout",
+                              "");
+    }
   }
 
   Status stream(const std::string& text, const std::vector<Parameter>& parameters, RowWriter& out) {
@@ -132,7 +197,7 @@ class PgConnection final : public Connection {
       if (!failure && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK)) {
         if (types.empty() && PQnfields(res) > 0) types = describe(res, out);
         if (st == PGRES_SINGLE_TUPLE) {
-          if (auto s = write_row(res, types, out); !s.ok()) {
+          if (auto s = write_row(res, 0, types, out); !s.ok()) {
             failure = s.error();
             cancel();
           }
@@ -157,9 +222,10 @@ class PgConnection final : public Connection {
     return types;
   }
 
-  static Status write_row(const PGresult* res, const std::vector<unsigned>& types, RowWriter& out) {
+  static Status write_row(const PGresult* res, int row, const std::vector<unsigned>& types,
+                          RowWriter& out) {
     EXTDATA_TRY(out.begin_row());
-    for (int c = 0; c < PQnfields(res); ++c) write_value(out, res, c, types[c]);
+    for (int c = 0; c < PQnfields(res); ++c) write_value(out, res, row, c, types[c]);
     return out.end_row();
   }
 
@@ -173,6 +239,7 @@ class PgConnection final : public Connection {
   }
 
   PGconn* conn_;
+  std::chrono::milliseconds statement_timeout_;
 };
 
 class PgDriver final : public Driver {
@@ -233,7 +300,7 @@ class PgDriver final : public Driver {
       return database_error(code_for_connect_message(message),
                             "cannot connect to PostgreSQL at " + describe(), message);
     }
-    return std::unique_ptr<Connection>(new PgConnection(conn));
+    return std::unique_ptr<Connection>(new PgConnection(conn, options_.statement_timeout));
   }
 
  private:
