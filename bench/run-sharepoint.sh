@@ -186,8 +186,7 @@ fi
   sed 's/^/    /' "$work/source.yaml"
 } >"$work/refresh.yaml"
 "$EXTDATA" --data "$work/data-refresh" apply -f "$work/refresh.yaml" >/dev/null
-admin=$("$EXTDATA" --data "$work/data-refresh" token create --role admin --output json |
-  sed -E 's/.*"token":"([^"]+)".*/\1/')
+admin=$("$EXTDATA" --data "$work/data-refresh" token create --role admin --output json | jq -r .token)
 "$EXTDATA" --data "$work/data-refresh" serve --listen 127.0.0.1:0 --log-level warn \
   >"$work/serve.out" 2>"$work/serve.log" &
 serve_pid=$!
