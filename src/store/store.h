@@ -114,6 +114,33 @@ struct GrantRecord {
   std::int64_t generation = 0;
 };
 
+// A lease: one holder at a time does a job for every instance on the store (one upstream sync
+// per snapshot key, "sync:<snapshot key>"; one token request per credential,
+// "token:<token cache key>"). Times are unix milliseconds passed in by the caller (its Clock):
+// the store never reads a clock for leases, so tests need no sleeps, and instances must keep
+// their clocks in step (NTP) to within a small part of a lease's lifetime.
+struct Lease {
+  std::string name;
+  std::string holder;              // who holds it: an id unique per process (host, pid, random)
+  std::int64_t expires_at_ms = 0;  // the holder owns it while now < expires_at_ms
+  // The fencing token: 1 for the first acquisition of `name`, then one more with every new
+  // acquisition (never with a renewal). Never reused for a name, even after a release.
+  std::int64_t token = 0;
+};
+
+// Names the lease a write is made under (the `fence` of put_snapshot, put_snapshot_pieces and
+// put_status). Empty `lease`: an unfenced write (a single instance, the CLI).
+struct Fence {
+  std::string lease;
+  std::int64_t token = 0;
+};
+
+// An access token in the shared token cache: the auth layer's own serialisation of it.
+struct SharedToken {
+  std::string payload;  // sealed with the master key at rest: tokens are secrets
+  std::int64_t expires_at_ms = 0;
+};
+
 // A sign-in begun (Connect) waits this long for its callback.
 inline constexpr std::int64_t kPendingSignInSeconds = 15 * 60;
 
@@ -164,27 +191,39 @@ class Store {
   virtual Result<std::vector<ApiToken>> list_tokens() = 0;
   virtual Result<bool> delete_token(const std::string& id) = 0;
 
-  virtual Status put_snapshot(const Snapshot& snapshot) = 0;
+  // With a `fence` naming a lease, the write is made only when that lease's token is still
+  // fence.token (no newer acquisition happened since: the lease may have expired meanwhile as
+  // long as nobody else took it). Otherwise nothing is written and the error is store.fenced
+  // (conflict). The check and the write are one transaction, so a writer whose lease was taken
+  // over can never overwrite the newer holder's snapshot. A fence naming a lease that does not
+  // exist is stale.
+  virtual Status put_snapshot(const Snapshot& snapshot, const Fence& fence = {}) = 0;
   virtual Result<std::optional<Snapshot>> get_snapshot(const std::string& key) = 0;
   // Snapshots in pieces (a binary record set, extract/record_set_binary.h), so that the whole
   // payload is never in memory at once. `write` is called once with a sink that stores each
   // piece as it comes; `snapshot.payload` is not used. One transaction: a failed write (the
   // sink's or `write`'s error) leaves the previous snapshot whole.
   using PieceSink = std::function<Status(std::string_view piece)>;
+  // `fence` as for put_snapshot, checked in the same transaction before `write` is called.
   virtual Status put_snapshot_pieces(const Snapshot& snapshot,
-                                     const std::function<Status(const PieceSink&)>& write) = 0;
+                                     const std::function<Status(const PieceSink&)>& write,
+                                     const Fence& fence = {}) = 0;
   // The snapshot's other members (payload empty), with `each` called on its stored bytes in
   // order, piece by piece as stored (get_snapshot's payload is their concatenation); `each`'s
   // error stops the read and is returned. nullopt when there is no such snapshot.
   virtual Result<std::optional<Snapshot>> read_snapshot_pieces(const std::string& key,
                                                                const PieceSink& each) = 0;
+  // The snapshot's members without its payload (empty), read without reading the payload:
+  // whether another instance stored a newer one (fetched_at). nullopt when there is none.
+  virtual Result<std::optional<Snapshot>> get_snapshot_info(const std::string& key) = 0;
   // The number of snapshots stored for `source`.
   virtual Result<size_t> count_snapshots(const std::string& source) = 0;
   // Deletes the oldest snapshots of `source` (by fetched_at) beyond the newest `keep`;
   // returns how many were deleted.
   virtual Result<size_t> trim_snapshots(const std::string& source, size_t keep) = 0;
 
-  virtual Status put_status(const SourceStatus& status) = 0;
+  // `fence` as for put_snapshot.
+  virtual Status put_status(const SourceStatus& status, const Fence& fence = {}) = 0;
   virtual Result<std::optional<SourceStatus>> get_status(const std::string& source) = 0;
 
   // User grants, one per source; deleted with the source.
@@ -200,6 +239,38 @@ class Store {
                                      std::int64_t created_at) = 0;
   virtual Result<std::optional<std::string>> take_pending_sign_in(const std::string& state,
                                                                   std::int64_t now) = 0;
+
+  // Leases (see Lease). acquire_lease, in one atomic step (ttl_ms > 0):
+  //  - no lease `name` stored, or the stored one expired (expires_at_ms <= now_ms) or was
+  //    released, and its holder is not `holder`: `holder` takes it, expiring at now_ms + ttl_ms,
+  //    with token = the previous token + 1 (1 for a new name);
+  //  - the stored holder is `holder` (expired or not, as long as nobody else took it since): a
+  //    renewal, expires_at_ms = now_ms + ttl_ms and the token unchanged, so the holder's fence
+  //    stays valid;
+  //  - another holder's unexpired lease: nullopt, nothing changes.
+  // Of concurrent callers (threads, processes, instances), at most one gets a given token.
+  virtual Result<std::optional<Lease>> acquire_lease(const std::string& name,
+                                                     const std::string& holder, std::int64_t now_ms,
+                                                     std::int64_t ttl_ms) = 0;
+  // Ends `holder`'s lease early so the next acquire need not wait for its expiry: the holder
+  // becomes empty and expires_at_ms 0; the token is kept (the next acquisition takes token+1).
+  // False (nothing changed) when `holder` does not hold it.
+  virtual Result<bool> release_lease(const std::string& name, const std::string& holder) = 0;
+  // The stored lease as it is, expired or released (holder empty) included; nullopt when
+  // `name` was never acquired.
+  virtual Result<std::optional<Lease>> get_lease(const std::string& name) = 0;
+
+  // The shared token cache, by the token cache's key (auth/oauth2/token_cache.h: token URL,
+  // client, scopes and a hash of the credential, no secret in it). get returns the token only
+  // while now_ms < expires_at_ms: an expired token is never returned. put stores (replaces)
+  // the token for `key`, sealed with the master key; it may delete expired entries of any key.
+  // drop deletes the entry for `key` only when its payload is `payload` (a resource refused
+  // that token; a newer one, put meanwhile by another instance, is kept); false when it was
+  // not.
+  virtual Result<std::optional<SharedToken>> get_shared_token(const std::string& key,
+                                                              std::int64_t now_ms) = 0;
+  virtual Status put_shared_token(const std::string& key, const SharedToken& token) = 0;
+  virtual Result<bool> drop_shared_token(const std::string& key, const std::string& payload) = 0;
 
   // Changes whenever another process (another connection) committed to the store, e.g.
   // `extdata apply` while `extdata serve` runs; writes through this Store do not change it.

@@ -74,6 +74,15 @@ const std::vector<std::string> kMigrations = {
     CREATE TABLE pending_sign_ins (state TEXT PRIMARY KEY, sealed BLOB NOT NULL,
                                    created_at INTEGER NOT NULL);
     )sql",
+    // Cluster coordination (issue 19): leases with fencing tokens (one sync per snapshot, one
+    // token request per credential across instances) and the shared token cache (sealed;
+    // digest = SHA-256 of the payload, so a refused token is dropped without unsealing).
+    R"sql(
+    CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,
+                         expires_at_ms INTEGER NOT NULL, token INTEGER NOT NULL);
+    CREATE TABLE shared_tokens (key TEXT PRIMARY KEY, sealed BLOB NOT NULL, digest TEXT NOT NULL,
+                                expires_at_ms INTEGER NOT NULL);
+    )sql",
 };
 
 json sync_to_json(const SyncStatus& s) {
@@ -454,10 +463,11 @@ class SqliteStore final : public Store {
     return sqlite3_changes(db_) > 0;
   }
 
-  Status put_snapshot(const Snapshot& snap) override {
+  Status put_snapshot(const Snapshot& snap, const Fence& fence) override {
     std::lock_guard lock(mu_);
     EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
-    Status written = write_snapshot(snap);
+    Status written = check_fence(fence);
+    if (written.ok()) written = write_snapshot(snap);
     if (!written.ok()) {
       (void)exec("ROLLBACK");  // the old snapshot stays whole
       return written;
@@ -488,12 +498,14 @@ class SqliteStore final : public Store {
   }
 
   Status put_snapshot_pieces(const Snapshot& snap,
-                             const std::function<Status(const PieceSink&)>& write) override {
+                             const std::function<Status(const PieceSink&)>& write,
+                             const Fence& fence) override {
     std::lock_guard lock(mu_);
     EXTDATA_TRY(exec("BEGIN IMMEDIATE"));
     Snapshot meta = snap;
     meta.payload.clear();
-    Status written = write_snapshot(meta);  // the row, no chunks
+    Status written = check_fence(fence);
+    if (written.ok()) written = write_snapshot(meta);  // the row, no chunks
     std::int64_t seq = 1;
     const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);
     const PieceSink sink = [&](std::string_view piece) -> Status {
@@ -542,6 +554,22 @@ class SqliteStore final : public Store {
     return std::optional<Snapshot>(std::move(snapshot));
   }
 
+  Result<std::optional<Snapshot>> get_snapshot_info(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT key, source, fetched_at, records, cursor FROM snapshots WHERE key=?");
+    s.bind(1, key);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<Snapshot>{};
+    if (rc != SQLITE_ROW) return db_error(db_, "reading snapshot");
+    Snapshot snapshot;
+    snapshot.key = s.text(0);
+    snapshot.source = s.text(1);
+    snapshot.fetched_at = s.integer(2);
+    snapshot.records = static_cast<size_t>(s.integer(3));
+    snapshot.cursor = s.text(4);
+    return std::optional<Snapshot>(std::move(snapshot));
+  }
+
   Result<size_t> count_snapshots(const std::string& source) override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT count(*) FROM snapshots WHERE source=?");
@@ -572,8 +600,16 @@ class SqliteStore final : public Store {
     return deleted;
   }
 
-  Status put_status(const SourceStatus& st) override {
+  Status put_status(const SourceStatus& st, const Fence& fence) override {
     std::lock_guard lock(mu_);
+    if (fence.lease.empty()) return write_status(st);
+    return in_transaction([&]() -> Status {
+      EXTDATA_TRY(check_fence(fence));
+      return write_status(st);
+    });
+  }
+
+  Status write_status(const SourceStatus& st) {
     Stmt s(db_,
            "INSERT INTO source_status VALUES(?,?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET "
            "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
@@ -652,6 +688,86 @@ class SqliteStore final : public Store {
     return std::optional<std::string>(std::move(plain));
   }
 
+  Result<std::optional<Lease>> acquire_lease(const std::string& name, const std::string& holder,
+                                             std::int64_t now_ms, std::int64_t ttl_ms) override {
+    if (ttl_ms <= 0 || holder.empty())
+      return Error("store.lease", "a lease needs a holder and a positive lifetime");
+    std::lock_guard lock(mu_);
+    // One statement: taking a free or expired lease (token + 1), renewing one's own (token
+    // kept) or leaving another holder's alone cannot be split by another process.
+    Stmt s(db_,
+           "INSERT INTO leases(name, holder, expires_at_ms, token) VALUES(?1, ?2, ?3 + ?4, 1) "
+           "ON CONFLICT(name) DO UPDATE SET holder=?2, expires_at_ms=?3 + ?4, "
+           "token=CASE WHEN holder=?2 THEN token ELSE token + 1 END "
+           "WHERE holder=?2 OR expires_at_ms <= ?3 "
+           "RETURNING name, holder, expires_at_ms, token");
+    s.bind(1, name).bind(2, holder).bind(3, now_ms).bind(4, ttl_ms);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<Lease>{};
+    if (rc != SQLITE_ROW) return db_error(db_, "acquiring the lease " + name);
+    Lease lease{s.text(0), s.text(1), s.integer(2), s.integer(3)};
+    while (s.step() == SQLITE_ROW) {
+    }
+    return std::optional<Lease>(std::move(lease));
+  }
+
+  Result<bool> release_lease(const std::string& name, const std::string& holder) override {
+    if (holder.empty()) return false;
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE leases SET holder='', expires_at_ms=0 WHERE name=? AND holder=?");
+    s.bind(1, name).bind(2, holder);
+    if (s.step() != SQLITE_DONE) return db_error(db_, "releasing the lease " + name);
+    return sqlite3_changes(db_) > 0;
+  }
+
+  Result<std::optional<Lease>> get_lease(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT name, holder, expires_at_ms, token FROM leases WHERE name=?");
+    s.bind(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<Lease>{};
+    if (rc != SQLITE_ROW) return db_error(db_, "reading the lease " + name);
+    return std::optional<Lease>(Lease{s.text(0), s.text(1), s.integer(2), s.integer(3)});
+  }
+
+  Result<std::optional<SharedToken>> get_shared_token(const std::string& key,
+                                                      std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT sealed, expires_at_ms FROM shared_tokens WHERE key=? AND expires_at_ms>?");
+    s.bind(1, key).bind(2, now_ms);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<SharedToken>{};
+    if (rc != SQLITE_ROW) return db_error(db_, "reading the shared token cache");
+    EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(s.text(0)));
+    return std::optional<SharedToken>(SharedToken{std::move(plain), s.integer(1)});
+  }
+
+  Status put_shared_token(const std::string& key, const SharedToken& token) override {
+    std::lock_guard lock(mu_);
+    return in_transaction([&]() -> Status {
+      Stmt s(db_,
+             "INSERT INTO shared_tokens(key, sealed, digest, expires_at_ms) VALUES(?,?,?,?) "
+             "ON CONFLICT(key) DO UPDATE SET sealed=excluded.sealed, digest=excluded.digest, "
+             "expires_at_ms=excluded.expires_at_ms");
+      s.bind(1, key).bind_blob(2, box_.seal(token.payload)).bind(3, sha256_hex(token.payload));
+      s.bind(4, token.expires_at_ms);
+      if (s.step() != SQLITE_DONE) return db_error(db_, "saving to the shared token cache");
+      // Tokens of credentials no longer used would otherwise stay forever.
+      Stmt old(db_, "DELETE FROM shared_tokens WHERE expires_at_ms <= ? AND key <> ?");
+      old.bind(1, token.expires_at_ms - kSharedTokenKeepMs).bind(2, key);
+      if (old.step() != SQLITE_DONE) return db_error(db_, "expiring shared tokens");
+      return ok_status();
+    });
+  }
+
+  Result<bool> drop_shared_token(const std::string& key, const std::string& payload) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "DELETE FROM shared_tokens WHERE key=? AND digest=?");
+    s.bind(1, key).bind(2, sha256_hex(payload));
+    if (s.step() != SQLITE_DONE) return db_error(db_, "dropping a shared token");
+    return sqlite3_changes(db_) > 0;
+  }
+
   Result<std::int64_t> external_change_count() override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "PRAGMA data_version");
@@ -660,6 +776,24 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // put_shared_token deletes other keys' tokens that expired this long before the new one
+  // expires (a token lives about an hour: those are a day past their expiry).
+  static constexpr std::int64_t kSharedTokenKeepMs = 25LL * 3600 * 1000;
+
+  // Inside the caller's transaction: an error unless `fence` is empty or still current.
+  Status check_fence(const Fence& fence) {
+    if (fence.lease.empty()) return ok_status();
+    Stmt s(db_, "SELECT token FROM leases WHERE name=?");
+    s.bind(1, fence.lease);
+    const int rc = s.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(db_, "checking the lease");
+    if (rc == SQLITE_ROW && s.integer(0) == fence.token) return ok_status();
+    return Error("store.fenced",
+                 "the lease " + fence.lease + " was taken over by another instance (token " +
+                     std::to_string(fence.token) + " is stale); this write was refused",
+                 "Nothing to do: the instance that holds the lease now writes the result.");
+  }
+
   Status write_snapshot(const Snapshot& snap) {
     const std::string_view payload = snap.payload;
     const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);

@@ -360,6 +360,7 @@ TEST_F(StoreTest, AStoreFromBeforeVersionsIsMigratedAndItsItemsVersioned) {
                          "ALTER TABLE source_status DROP COLUMN sync; "
                          "DROP TABLE targets; DROP TABLE target_state; "
                          "DROP TABLE user_grants; DROP TABLE pending_sign_ins; "
+                         "DROP TABLE leases; DROP TABLE shared_tokens; "
                          "DELETE FROM meta WHERE key='revision'; "
                          "UPDATE meta SET value='3' WHERE key='schema_version';",
                          nullptr, nullptr, nullptr),
