@@ -147,12 +147,17 @@ struct ApiServer::Impl {
   void count(std::string_view endpoint, int status);
 
   void start_ticker() {
+    // Every 250 ms the store is asked whether another instance changed it (cheap: SQLite's
+    // data_version, PostgreSQL's notifications), so a change anywhere is served everywhere
+    // within a second; scheduled refreshes are looked at once a second.
     ticker = std::thread([this] {
       std::unique_lock lock(tick_mu);
-      while (!tick_cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopping; })) {
+      for (unsigned beat = 0;
+           !tick_cv.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping; });
+           ++beat) {
         lock.unlock();
         runtime.sync_with_store();
-        runtime.cache().tick(runtime.clock().now());
+        if (beat % 4 == 3) runtime.cache().tick(runtime.clock().now());
         lock.lock();
       }
     });
@@ -303,8 +308,7 @@ struct ApiServer::Impl {
     if (!*s) return error_response(source_not_found(runtime.store(), name));
     json item = (*s)->value.masked();
     item["warnings"] = source_warnings(runtime, name);
-    if (json c = connection_json(runtime, name, public_url()); !c.is_null())
-      item["connection"] = c;
+    if (json c = connection_json(runtime, name, public_url()); !c.is_null()) item["connection"] = c;
     if (json status = runtime.status_of(name); !status.is_null()) item["status"] = status;
     return with_etag(json_ok(item), (*s)->version);
   }
@@ -878,7 +882,9 @@ std::vector<ApiServer::RouteInfo> ApiServer::route_table() {
   std::vector<RouteInfo> out;
   for (const auto& r : Impl::routes())
     out.push_back({std::string(r.method), std::string(r.pattern),
-                   r.role == Role::admin ? "admin" : r.role == Role::reader ? "reader" : "none"});
+                   r.role == Role::admin    ? "admin"
+                   : r.role == Role::reader ? "reader"
+                                            : "none"});
   return out;
 }
 

@@ -48,7 +48,7 @@ class Runtime {
 
   // Picks up configuration another process committed (`extdata apply` next to a running
   // server): sources whose stored spec changed or vanished are rebuilt and their records
-  // dropped, fields recompiled. Cheap when nothing changed; the server calls it once a second.
+  // dropped, fields recompiled. Cheap when nothing changed; the server calls it every 250 ms.
   void sync_with_store();
 
  private:

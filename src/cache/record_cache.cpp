@@ -8,6 +8,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/memory.h"
+#include "core/shutdown.h"
 #include "core/time.h"
 #include "extract/record_set_binary.h"
 
@@ -74,6 +75,59 @@ Error rate_limited(const std::string& source, long long wait_seconds) {
                    describe_limit(&Limits::new_keys_per_minute) + ".")
       .with("retry_after", std::to_string(wait_seconds));
 }
+
+Clock::time_point::duration seconds_duration(double seconds) {
+  return std::chrono::duration_cast<Clock::time_point::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
+std::int64_t unix_ms(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Renews a store lease every third of its lifetime while a long fetch runs, so that only a
+// holder that died loses it. The wait is real time (the lease's expiry is the store's, on the
+// injected clock); a fetch in a unit test ends long before the first renewal.
+class LeaseKeeper {
+ public:
+  LeaseKeeper(store::Store& store, Clock& clock, std::string name, std::string holder,
+              std::chrono::milliseconds ttl)
+      : store_(store),
+        clock_(clock),
+        name_(std::move(name)),
+        holder_(std::move(holder)),
+        ttl_(ttl),
+        thread_([this] { run(); }) {}
+  ~LeaseKeeper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, ttl_ / 3, [this] { return stop_; })) {
+      lock.unlock();
+      auto renewed = store_.acquire_lease(name_, holder_, unix_ms(clock_.now()), ttl_.count());
+      if (!renewed.ok() || !renewed->has_value())
+        log::warn("cluster.lease_lost", {{"lease", name_}});
+      lock.lock();
+    }
+  }
+
+  store::Store& store_;
+  Clock& clock_;
+  const std::string name_, holder_;
+  const std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the members it uses exist
+};
 
 }  // namespace
 
@@ -375,17 +429,25 @@ std::optional<long long> RecordCache::take_new_key_token(const std::string& sour
                              (duration_cast<std::chrono::milliseconds>(wait).count() + 999) / 1000);
 }
 
+struct RecordCache::Stored {
+  std::shared_ptr<const extract::RecordSet> records;
+  Clock::time_point fetched_at;
+  std::string cursor;
+};
+
 // Binary snapshots are read piece by piece into place; JSON ones (written before the binary
 // format) are parsed. A snapshot that fails its checks (checksum, format version, order) is
 // never served: it is reported (log, counter, the source status' sync note) and the caller
 // fetches instead.
-void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
-  entry.snapshot_checked = true;
+std::optional<RecordCache::Stored> RecordCache::read_stored(const std::string& entry_key,
+                                                            const std::string& source,
+                                                            const sources::Source& src,
+                                                            std::string& problem) {
   extract::BinarySnapshot::Reader reader;
   std::optional<bool> binary;
   std::string json_text;
   auto snapshot =
-      store_.read_snapshot_pieces(store_key(src, entry.key), [&](std::string_view piece) -> Status {
+      store_.read_snapshot_pieces(store_key(src, entry_key), [&](std::string_view piece) -> Status {
         if (!binary) binary = extract::BinarySnapshot::looks_binary(piece);
         if (*binary) return reader.add(piece);
         json_text.append(piece);
@@ -399,29 +461,44 @@ void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
   if (!snapshot.ok() || (snapshot->has_value() && !records.ok())) {
     const Error& error = snapshot.ok() ? records.error() : snapshot.error();
     if (error.code != "extract.snapshot" && error.code != "extract.json") {
-      log::warn("cache.snapshot_read_failed", {{"entry", entry.key}, {"error", error.to_string()}});
-      return;
+      log::warn("cache.snapshot_read_failed", {{"entry", entry_key}, {"error", error.to_string()}});
+      return std::nullopt;
     }
     const auto reason = error.details.find("reason");
     const std::string why = reason != error.details.end() ? reason->second : "unreadable";
     metrics_
-        .counter("extdata_cache_snapshots_rejected_total",
-                 {{"source", entry.source}, {"reason", why}},
+        .counter("extdata_cache_snapshots_rejected_total", {{"source", source}, {"reason", why}},
                  "Stored snapshots not served: corrupt, of another format version, unreadable")
         .inc();
-    log::warn("cache.snapshot_rejected", {{"entry", entry.key}, {"error", error.to_string()}});
-    entry.snapshot_problem = "the stored snapshot was not served (" + why + "): " + error.message;
-    return;
+    log::warn("cache.snapshot_rejected", {{"entry", entry_key}, {"error", error.to_string()}});
+    problem = "the stored snapshot was not served (" + why + "): " + error.message;
+    return std::nullopt;
   }
-  if (!snapshot->has_value()) return;
-  entry.records = std::make_shared<const extract::RecordSet>(std::move(records).value());
+  if (!snapshot->has_value()) return std::nullopt;
+  Stored stored{std::make_shared<const extract::RecordSet>(std::move(records).value()),
+                Clock::time_point{std::chrono::seconds{(*snapshot)->fetched_at}},
+                (*snapshot)->cursor};
+  memory::release_free_memory();
+  return stored;
+}
+
+void RecordCache::load_snapshot(Entry& entry, const sources::Source& src) {
+  entry.snapshot_checked = true;
+  auto stored = read_stored(entry.key, entry.source, src, entry.snapshot_problem);
+  if (!stored) return;
+  metrics_
+      .counter("extdata_cache_snapshots_loaded_from_store_total",
+               {{"source", entry.source}, {"reason", "first_use"}},
+               "Record sets loaded from a stored snapshot instead of fetched: on first use "
+               "(after a start) or after another instance's sync (peer_sync)")
+      .inc();
+  entry.records = std::move(stored->records);
   entry.derived = std::make_shared<DerivedData>();
-  entry.fetched_at = Clock::time_point{std::chrono::seconds{(*snapshot)->fetched_at}};
-  entry.cursor = (*snapshot)->cursor;
+  entry.fetched_at = stored->fetched_at;
+  entry.cursor = std::move(stored->cursor);
   entry.bytes = entry.records->memory_bytes();
   entry.persisted = true;
   entry.keep_snapshot = true;  // it was kept before
-  memory::release_free_memory();
 }
 
 CachedRecords RecordCache::answer(const Entry& entry, double ttl, Clock::time_point now) const {
@@ -476,7 +553,7 @@ void RecordCache::note_served(const std::shared_ptr<Entry>& entry,
 
 bool RecordCache::write_snapshot(const Entry& entry, const sources::Source& src,
                                  const extract::RecordSet& records, const std::string& cursor,
-                                 Clock::time_point fetched_at) {
+                                 Clock::time_point fetched_at, const store::Fence& fence) {
   store::Snapshot snapshot;
   snapshot.cursor = cursor;
   snapshot.key = store_key(src, entry.key);
@@ -484,11 +561,15 @@ bool RecordCache::write_snapshot(const Entry& entry, const sources::Source& src,
   snapshot.fetched_at = unix_seconds(fetched_at);
   snapshot.records = records.size();
   // Binary, page by page: the records are written as held, never as one JSON text.
-  const auto saved = store_.put_snapshot_pieces(snapshot, [&](const store::Store::PieceSink& sink) {
-    return extract::BinarySnapshot::write(records, sink);
-  });
+  const auto saved = store_.put_snapshot_pieces(
+      snapshot,
+      [&](const store::Store::PieceSink& sink) {
+        return extract::BinarySnapshot::write(records, sink);
+      },
+      fence);
   memory::release_free_memory();
   if (!saved.ok()) {
+    count_fenced(saved);
     log::warn("cache.snapshot_write_failed",
               {{"entry", entry.key}, {"error", saved.error().to_string()}});
     return false;
@@ -559,7 +640,7 @@ Result<CachedRecords> RecordCache::get(const std::string& source,
   } else {
     entry->loading = true;
     lock.unlock();
-    fetch_into(entry, src, ttl);
+    fetch_into(entry, src, ttl, Want{now - seconds_duration(ttl)});
     lock.lock();
   }
   if (entry->records) {
@@ -581,12 +662,124 @@ void RecordCache::schedule_refresh(const std::shared_ptr<Entry>& entry,
       if (entry->loading) return;  // someone else is fetching it already
       entry->loading = true;
     }
-    fetch_into(entry, src, ttl);
+    fetch_into(entry, src, ttl, Want{clock_.now() - seconds_duration(ttl)});
   });
 }
 
 void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
-                             const std::shared_ptr<sources::Source>& src, double ttl) {
+                             const std::shared_ptr<sources::Source>& src, double ttl,
+                             const Want& want) {
+  bool keep;
+  {
+    std::lock_guard lock(entry->mu);
+    keep = entry->keep_snapshot;
+  }
+  // Keys not worth a snapshot cannot be handed to the other instances: fetched here.
+  if (options_.cluster.holder.empty() || !keep) return fetch_upstream(entry, src, ttl, {});
+  fetch_coordinated(entry, src, ttl, want);
+}
+
+void RecordCache::fetch_coordinated(const std::shared_ptr<Entry>& entry,
+                                    const std::shared_ptr<sources::Source>& src, double ttl,
+                                    const Want& want) {
+  const ClusterOptions& cluster = options_.cluster;
+  const std::string name = "sync:" + store_key(*src, entry->key);
+  const auto asked_at = clock_.now();
+  // For refresh(): which syncs overlap this call. Each acquisition since the token seen now
+  // was a sync begun after the call; the one running now (held by another) overlaps it.
+  std::int64_t token_seen = 0;
+  bool running_now = false;
+  if (auto seen = store_.get_lease(name); seen.ok() && seen->has_value()) {
+    token_seen = (*seen)->token;
+    running_now = !(*seen)->holder.empty() && (*seen)->holder != cluster.holder &&
+                  (*seen)->expires_at_ms > unix_ms(asked_at);
+  }
+  bool waited = false;
+  for (;;) {
+    auto lease = store_.acquire_lease(name, cluster.holder, unix_ms(clock_.now()),
+                                      cluster.lease_ttl.count());
+    if (!lease.ok()) {
+      // The store is down: serving this instance's own fetch beats serving nothing.
+      log::warn("cluster.lease_failed", {{"lease", name}, {"error", lease.error().to_string()}});
+      metrics_
+          .counter("extdata_cluster_lease_errors_total", {},
+                   "Leases the store could not grant: the instance fetched on its own")
+          .inc();
+      return fetch_upstream(entry, src, ttl, {});
+    }
+    if (!lease->has_value()) {
+      if (!waited)
+        metrics_
+            .counter("extdata_cluster_lease_waits_total", {{"source", entry->source}},
+                     "Fetches that found another instance syncing the key and waited for it")
+            .inc();
+      waited = true;
+      if (process_shutdown().cancelled()) return fetch_upstream(entry, src, ttl, {});
+      clock_.sleep_for(cluster.poll);
+      continue;
+    }
+    metrics_
+        .counter("extdata_cluster_lease_acquired_total", {{"purpose", "sync"}},
+                 "Store leases this instance took: sync (one upstream sync per key across "
+                 "instances) and token (one token request per credential)")
+        .inc();
+    const store::Fence fence{name, (*lease)->token};
+    const bool others_synced =
+        want.fresh_since || (*lease)->token - token_seen - 1 + (running_now ? 1 : 0) >= 1;
+    if (others_synced && load_newer(entry, *src, want.fresh_since.value_or(asked_at))) {
+      (void)store_.release_lease(name, cluster.holder);
+      return;
+    }
+    {
+      LeaseKeeper keeper(store_, clock_, name, cluster.holder, cluster.lease_ttl);
+      fetch_upstream(entry, src, ttl, fence);
+    }
+    (void)store_.release_lease(name, cluster.holder);
+    return;
+  }
+}
+
+bool RecordCache::load_newer(const std::shared_ptr<Entry>& entry, const sources::Source& src,
+                             Clock::time_point since) {
+  auto info = store_.get_snapshot_info(store_key(src, entry->key));
+  if (!info.ok() || !info->has_value()) return false;
+  const std::int64_t at = (*info)->fetched_at;
+  {
+    std::lock_guard lock(entry->mu);
+    if (at < unix_seconds(since)) return false;
+    if (entry->records && at <= unix_seconds(entry->fetched_at)) return false;
+  }
+  std::string problem;
+  auto stored = read_stored(entry->key, entry->source, src, problem);
+  if (!stored) return false;
+  metrics_
+      .counter("extdata_cache_snapshots_loaded_from_store_total",
+               {{"source", entry->source}, {"reason", "peer_sync"}},
+               "Record sets loaded from a stored snapshot instead of fetched: on first use "
+               "(after a start) or after another instance's sync (peer_sync)")
+      .inc();
+  {
+    std::lock_guard lock(entry->mu);
+    entry->bytes = stored->records->memory_bytes();
+    entry->records = std::move(stored->records);
+    entry->cursor = std::move(stored->cursor);
+    entry->served_at_fetch = entry->served;
+    entry->derived = std::make_shared<DerivedData>();
+    entry->fetched_at = stored->fetched_at;
+    entry->error.reset();
+    entry->retry_after = {};
+    entry->snapshot_checked = true;
+    entry->persisted = true;
+    entry->loading = false;
+    entry->done.notify_all();
+  }
+  account(entry);
+  return true;
+}
+
+void RecordCache::fetch_upstream(const std::shared_ptr<Entry>& entry,
+                                 const std::shared_ptr<sources::Source>& src, double ttl,
+                                 const store::Fence& fence) {
   metrics_
       .counter("extdata_cache_refreshes_total", {{"source", entry->source}},
                "Upstream fetches by the cache")
@@ -610,7 +803,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
       std::lock_guard lock(entry->mu);
       keep = entry->keep_snapshot;
     }
-    const bool persisted = keep && write_snapshot(*entry, *src, *records, sync.cursor, now);
+    const bool persisted = keep && write_snapshot(*entry, *src, *records, sync.cursor, now, fence);
     {
       std::lock_guard lock(entry->mu);
       if (!entry->snapshot_problem.empty()) {
@@ -618,7 +811,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
         entry->snapshot_problem.clear();
       }
     }
-    record_status(entry->source, records->size(), nullptr, &sync);
+    record_status(entry->source, records->size(), nullptr, &sync, fence);
     {
       std::lock_guard lock(entry->mu);
       entry->bytes = records->memory_bytes();
@@ -639,7 +832,7 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   }
   Error error = std::move(fetched).error();
   log::warn("cache.fetch_failed", {{"entry", entry->key}, {"error", error.to_string()}});
-  record_status(entry->source, 0, &error);
+  record_status(entry->source, 0, &error, nullptr, fence);
   auto backoff = std::min(std::chrono::duration<double>(options_.error_backoff),
                           std::chrono::duration<double>(ttl));
   // A throttled upstream says when to come back (Retry-After): no earlier, whatever the TTL.
@@ -654,8 +847,16 @@ void RecordCache::fetch_into(const std::shared_ptr<Entry>& entry,
   account(entry);  // a failed key counts as an entry too (it holds the backoff)
 }
 
+void RecordCache::count_fenced(const Status& refused) {
+  if (refused.ok() || refused.error().code != "store.fenced") return;
+  metrics_
+      .counter("extdata_cluster_fenced_writes_total", {},
+               "Snapshot or status writes refused: another instance took the lease over")
+      .inc();
+}
+
 void RecordCache::record_status(const std::string& source, size_t records, const Error* error,
-                                const sources::SyncReport* sync) {
+                                const sources::SyncReport* sync, const store::Fence& fence) {
   store::SourceStatus status;
   if (auto previous = store_.get_status(source); previous.ok() && previous->has_value())
     status = **previous;
@@ -683,13 +884,19 @@ void RecordCache::record_status(const std::string& source, size_t records, const
     status.last_error.clear();
     status.last_error_hint.clear();
   }
-  if (auto saved = store_.put_status(status); !saved.ok()) {
+  if (auto saved = store_.put_status(status, fence); !saved.ok()) {
+    count_fenced(saved);
     log::warn("cache.status_write_failed",
               {{"source", source}, {"error", saved.error().to_string()}});
   }
 }
 
 Result<RefreshReport> RecordCache::refresh(const std::string& source, bool notify) {
+  return refresh_keys(source, notify, Want{});
+}
+
+Result<RefreshReport> RecordCache::refresh_keys(const std::string& source, bool notify,
+                                                const Want& want) {
   auto src = lookup_(source);
   if (!src) {
     return Error("source.not_found", "no source named '" + source + "'", "check the source name");
@@ -709,8 +916,9 @@ Result<RefreshReport> RecordCache::refresh(const std::string& source, bool notif
       std::unique_lock lock(entry->mu);
       entry->done.wait(lock, [&] { return !entry->loading; });
       entry->loading = true;
+      if (always_kept(*src, entry->variables)) entry->keep_snapshot = true;
     }
-    fetch_into(entry, src, ttl);
+    fetch_into(entry, src, ttl, want);
     std::lock_guard lock(entry->mu);
     ++report.keys;
     if (entry->error) {
@@ -749,8 +957,10 @@ void RecordCache::tick(Clock::time_point now) {
       std::lock_guard lock(mu_);
       last_scheduled_[name] = now;
     }
-    options_.executor([this, name] {
-      auto report = refresh(name);
+    // Another instance's sync within this interval serves as this instance's refresh.
+    const Want want{now - seconds_duration(*interval)};
+    options_.executor([this, name, want] {
+      auto report = refresh_keys(name, true, want);
       if (!report.ok()) log::warn("cache.scheduled_refresh_failed", {{"source", name}});
     });
   }

@@ -111,6 +111,25 @@ struct RefreshReport {
   std::vector<Error> errors;  // one per failed key
 };
 
+// Several `extdata serve` instances on one store (docs/scaling.md). A kept key (one worth a
+// snapshot, see above) is fetched under the store lease "sync:<snapshot key>": the instance
+// that takes it fetches and writes the snapshot under its fencing token (renewing the lease
+// every lease_ttl/3 while the fetch runs); the others wait, polling every `poll`, and then
+// load that snapshot instead of fetching. A snapshot satisfies a refresh when it was fetched
+// after the refresh was asked for (refresh(): a sync overlapping the call), or when it is
+// newer than the records in memory and younger than the TTL (a background refresh, a miss)
+// or than the refresh interval (scheduled refresh): one upstream sync per key per refresh
+// across instances. A killed holder blocks the others for at most lease_ttl. Without the
+// store (a lease error) an instance fetches on its own. Keys not kept are fetched per
+// instance, as before. Counters: extdata_cluster_lease_acquired_total,
+// extdata_cluster_lease_waits_total, extdata_cluster_fenced_writes_total,
+// extdata_cache_snapshots_loaded_from_store_total{reason="peer_sync"|"first_use"}.
+struct ClusterOptions {
+  std::string holder;  // this instance's lease holder id; empty: no coordination
+  std::chrono::milliseconds lease_ttl{30000};
+  std::chrono::milliseconds poll{100};
+};
+
 struct CacheOptions {
   // Background refreshes; when empty, the cache runs them on one worker thread of its own.
   Executor executor;
@@ -121,6 +140,7 @@ struct CacheOptions {
   // Called at the end of each refresh() (on demand or scheduled) that refetched at least one
   // key without error, on the refreshing thread: targets push the new options (issue 20).
   std::function<void(const std::string& source)> after_refresh;
+  ClusterOptions cluster;
 };
 
 class RecordCache {
@@ -200,20 +220,43 @@ class RecordCache {
                    const std::shared_ptr<sources::Source>& src);
   bool write_snapshot(const Entry& entry, const sources::Source& src,
                       const extract::RecordSet& records, const std::string& cursor,
-                      Clock::time_point fetched_at);
+                      Clock::time_point fetched_at, const store::Fence& fence = {});
   CachedRecords answer(const Entry& entry, double ttl, Clock::time_point now) const;
   CachedRecords serve_in_memory(const std::shared_ptr<Entry>& entry,
                                 const std::shared_ptr<sources::Source>& src, double ttl,
                                 Clock::time_point now);
-  // Fetches the entry's key (the caller holds no lock); single-flight through Entry::loading.
+  // What satisfies a fetch besides fetching: a snapshot another instance fetched at or after
+  // `fresh_since` and newer than the records in memory; nullopt (refresh()): only a snapshot
+  // of a sync that overlapped the call.
+  struct Want {
+    std::optional<Clock::time_point> fresh_since;
+  };
+  // Fetches the entry's key (the caller holds no lock); single-flight through Entry::loading,
+  // and across instances through the store's lease (ClusterOptions).
   void fetch_into(const std::shared_ptr<Entry>& entry, const std::shared_ptr<sources::Source>& src,
-                  double ttl);
+                  double ttl, const Want& want);
+  void fetch_coordinated(const std::shared_ptr<Entry>& entry,
+                         const std::shared_ptr<sources::Source>& src, double ttl, const Want& want);
+  void fetch_upstream(const std::shared_ptr<Entry>& entry,
+                      const std::shared_ptr<sources::Source>& src, double ttl,
+                      const store::Fence& fence);
+  // Replaces the entry's records by the stored snapshot when it was fetched at or after
+  // `since` and is newer than the records; false (nothing changed) otherwise.
+  bool load_newer(const std::shared_ptr<Entry>& entry, const sources::Source& src,
+                  Clock::time_point since);
+  struct Stored;
+  // The stored snapshot of the entry's key, nullopt when there is none or it cannot be served
+  // (`problem` then says why, for the status).
+  std::optional<Stored> read_stored(const std::string& entry_key, const std::string& source,
+                                    const sources::Source& src, std::string& problem);
   void load_snapshot(Entry& entry, const sources::Source& src);
+  Result<RefreshReport> refresh_keys(const std::string& source, bool notify, const Want& want);
   bool refresh_due(const std::string& source, const sources::Source& src, Clock::time_point now);
   void schedule_refresh(const std::shared_ptr<Entry>& entry,
                         const std::shared_ptr<sources::Source>& src, double ttl);
   void record_status(const std::string& source, size_t records, const Error* error,
-                     const sources::SyncReport* sync = nullptr);
+                     const sources::SyncReport* sync = nullptr, const store::Fence& fence = {});
+  void count_fenced(const Status& refused);
   double ttl_of(const sources::Source& src, std::optional<double> override) const;
   std::string store_key(const sources::Source& src, const std::string& key) const;
   void run_worker();
