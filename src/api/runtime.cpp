@@ -1,6 +1,7 @@
 #include "api/runtime.h"
 
 #include "api/oauth_connect.h"
+#include "api/store_tokens.h"
 #include "auth/diagnostics.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -30,6 +31,9 @@ Runtime::Runtime(std::unique_ptr<store::Store> store, Clock& clock, Metrics& met
                  cache::CacheOptions cache_options, size_t rendered_options_bytes)
     : store_(std::move(store)), clock_(clock), metrics_(metrics), deps_(make_deps(clock, metrics)) {
   deps_.grants = std::make_shared<StoreGrants>(*store_);
+  if (!cache_options.cluster.holder.empty())
+    deps_.token_cache->share(
+        std::make_shared<StoreTokens>(*store_, clock_, metrics_, cache_options.cluster.holder));
   cache::SourceLookup lookup = [this](const std::string& name) -> std::shared_ptr<sources::Source> {
     auto src = source(name);
     return src.ok() ? *src : nullptr;

@@ -245,7 +245,8 @@ Result<Token> OAuth2Credential::token() {
   TokenCache::Outcome outcome{};
   auto token = cache_->get(
       cache_key_, [this] { return fetch_counted(); }, &outcome);
-  if (outcome == TokenCache::Outcome::hit || outcome == TokenCache::Outcome::joined)
+  if (outcome == TokenCache::Outcome::hit || outcome == TokenCache::Outcome::joined ||
+      outcome == TokenCache::Outcome::shared)
     metrics_
         .counter("extdata_token_cache_hits_total", {{"source", source_}},
                  "Token requests answered from the token cache")

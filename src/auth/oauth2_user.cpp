@@ -203,7 +203,8 @@ Result<Token> UserOAuth2Credential::token() {
   auto token = cache_->get(
       cache_key_, [this] { return refresh_through_store(distrust_stored_.exchange(false)); },
       &outcome);
-  if (outcome == TokenCache::Outcome::hit || outcome == TokenCache::Outcome::joined)
+  if (outcome == TokenCache::Outcome::hit || outcome == TokenCache::Outcome::joined ||
+      outcome == TokenCache::Outcome::shared)
     metrics_
         .counter("extdata_token_cache_hits_total", {{"source", source_}},
                  "Token requests answered from the token cache")

@@ -11,6 +11,7 @@
 
 #include "api/api_server.h"
 #include "api/oauth_connect.h"
+#include "api/store_tokens.h"
 #include "auth/diagnostics.h"
 #include "cli/network_options.h"
 #include "cli/operator_settings.h"
@@ -31,6 +32,7 @@ struct ServeOptions {
   int workers = 8;
   bool anonymous_read = false;
   int options_cache_mb = static_cast<int>(fields::kDefaultRenderedOptionsBytes >> 20);
+  int lease_ttl = 30;
   std::vector<std::string> cors;
   std::string web_dir;
   std::string public_url;
@@ -118,8 +120,13 @@ void serve(CliEnv& env, const ServeOptions& o) {
   auto store = env.open_store();
   if (!store.ok()) return env.fail(store.error());
   if (o.anonymous_read) warn_anonymous_read(**store);
-  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global(), {},
-                       static_cast<size_t>(o.options_cache_mb) << 20);
+  // Instances on one store take turns through its leases (docs/scaling.md).
+  cache::CacheOptions cache_options;
+  cache_options.cluster.holder = api::new_instance_id();
+  cache_options.cluster.lease_ttl = std::chrono::seconds(o.lease_ttl);
+  log::info("instance", {{"id", cache_options.cluster.holder}});
+  api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global(),
+                       std::move(cache_options), static_cast<size_t>(o.options_cache_mb) << 20);
   api::ApiOptions options;
   options.server.listen = o.listen;
   options.server.threads = o.threads;
@@ -306,6 +313,12 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
       ->add_option("--options-cache-mb", o.options_cache_mb,
                    "Memory for rendered option pages of repeated queries (0: off)")
       ->check(CLI::Range(0, 65536));
+  serve_cmd
+      ->add_option("--lease-ttl", o.lease_ttl,
+                   "Seconds an instance's sync lease outlives its last renewal: how long a "
+                   "killed instance holds up the others (docs/scaling.md)")
+      ->envname("EXTDATA_LEASE_TTL")
+      ->check(CLI::Range(1, 3600));
   serve_cmd->add_option("--web-dir", o.web_dir, "Directory of the web UI's static files");
   serve_cmd->add_option("--public-url", o.public_url,
                         "Where browsers reach this server (default $EXTDATA_PUBLIC_URL, else the "

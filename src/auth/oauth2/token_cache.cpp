@@ -41,14 +41,17 @@ Result<Token> TokenCache::get(const std::string& key, const Fetch& fetch, Outcom
 
   entry.in_flight = true;
   const auto generation = ++entry.generation;
+  const auto shared = shared_;
   lock.unlock();
-  Result<Token> fetched = [&]() -> Result<Token> {
+  const Fetch guarded = [&]() -> Result<Token> {
     try {
       return fetch();
     } catch (const std::exception& e) {
       return Error("auth.internal", std::string("token request failed: ") + e.what());
     }
-  }();
+  };
+  bool from_shared = false;
+  Result<Token> fetched = shared ? fetch_shared(key, guarded, *shared, from_shared) : guarded();
   lock.lock();
   entry.in_flight = false;
   Result<Token> answer = fetched;
@@ -56,7 +59,7 @@ Result<Token> TokenCache::get(const std::string& key, const Fetch& fetch, Outcom
     entry.token = fetched.value();
     entry.last_error.reset();
     entry.no_refresh_before = {};
-    if (outcome) *outcome = Outcome::fetched;
+    if (outcome) *outcome = from_shared ? Outcome::shared : Outcome::fetched;
   } else {
     entry.last_error = fetched.error();
     entry.error_generation = generation;
@@ -74,7 +77,46 @@ Result<Token> TokenCache::get(const std::string& key, const Fetch& fetch, Outcom
   return answer;
 }
 
+Result<Token> TokenCache::fetch_shared(const std::string& key, const Fetch& fetch,
+                                       SharedTokens& shared, bool& from_shared) {
+  // A shared token due for refresh is not taken: this instance would ask again at once.
+  const auto usable = [&](const std::optional<Token>& token) {
+    return token && clock_.now() < refresh_time(*token);
+  };
+  const auto give_up_at = clock_.now() + kSharedWait;
+  for (;;) {
+    if (auto token = shared.find(key); usable(token)) {
+      from_shared = true;
+      return *token;
+    }
+    if (shared.lead(key)) break;
+    if (clock_.now() >= give_up_at) return fetch();  // the other instance seems stuck
+    clock_.sleep_for(kSharedPoll);                   // another instance is asking the endpoint
+  }
+  // It may have published between the look and the lead.
+  if (auto token = shared.find(key); usable(token)) {
+    shared.end_lead(key);
+    from_shared = true;
+    return *token;
+  }
+  Result<Token> fetched = fetch();
+  if (fetched.ok()) shared.publish(key, *fetched);
+  shared.end_lead(key);
+  return fetched;
+}
+
+void TokenCache::share(std::shared_ptr<SharedTokens> shared) {
+  std::lock_guard lock(mu_);
+  shared_ = std::move(shared);
+}
+
 void TokenCache::invalidate(const std::string& key, const std::string& access_token) {
+  std::shared_ptr<SharedTokens> shared;
+  {
+    std::lock_guard lock(mu_);
+    shared = shared_;
+  }
+  if (shared) shared->drop(key, access_token);
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return;

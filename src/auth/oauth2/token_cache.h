@@ -28,6 +28,23 @@ struct Token {
 // its lifetime before it expires.
 Clock::time_point refresh_time(const Token& token);
 
+// Tokens shared by the instances on one store (api::StoreTokens implements it on the store's
+// shared token cache and leases): a token one instance fetched is used by all, and of
+// instances wanting the same cold token one asks the endpoint while the others wait for it.
+class SharedTokens {
+ public:
+  virtual ~SharedTokens() = default;
+  // An unexpired token another instance published for `key`.
+  virtual std::optional<Token> find(const std::string& key) = 0;
+  virtual void publish(const std::string& key, const Token& token) = 0;
+  // Forgets the published token for `key` if it is still `access_token`.
+  virtual void drop(const std::string& key, const std::string& access_token) = 0;
+  // True when this instance may ask the token endpoint for `key` now (no other instance is
+  // asking); end_lead() after the request. A store that fails answers true.
+  virtual bool lead(const std::string& key) = 0;
+  virtual void end_lead(const std::string& key) = 0;
+};
+
 class TokenCache {
  public:
   enum class Outcome {
@@ -35,6 +52,7 @@ class TokenCache {
     fetched,  // this caller asked the token endpoint
     joined,   // waited for another caller's request
     stale,    // refresh failed, the old token has not expired yet and was served
+    shared,   // another instance's token, from the shared cache (SharedTokens)
   };
   using Fetch = std::function<Result<Token>()>;
 
@@ -53,6 +71,13 @@ class TokenCache {
   // and the endpoint is not asked again for this long.
   static constexpr std::chrono::seconds kRefreshRetryDelay{10};
 
+  // From now on, tokens are looked up in and published to `shared` before the endpoint is
+  // asked; waiting for another instance's request polls every kSharedPoll, at most
+  // kSharedWait (then this instance asks itself).
+  void share(std::shared_ptr<SharedTokens> shared);
+  static constexpr std::chrono::milliseconds kSharedPoll{100};
+  static constexpr std::chrono::seconds kSharedWait{10};
+
   // Drops every cached token (e.g. after a source's credential changed).
   void clear();
 
@@ -68,7 +93,12 @@ class TokenCache {
     unsigned long long error_generation = 0;
     Clock::time_point no_refresh_before{};
   };
+  // The endpoint's or another instance's token (SharedTokens); the caller holds no lock.
+  Result<Token> fetch_shared(const std::string& key, const Fetch& fetch, SharedTokens& shared,
+                             bool& from_shared);
+
   Clock& clock_;
+  std::shared_ptr<SharedTokens> shared_;  // guarded by mu_
   std::mutex mu_;
   std::condition_variable done_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
