@@ -202,6 +202,9 @@ curl -sS --fail -o "$work/response-big.json" "$EXTDATA_URL/api/v1/fields/custome
 big_total=$(jq .total "$work/response-big.json")
 big_rss=$(rss_kb "$extdata_pid")
 big_hwm=$(hwm_kb "$extdata_pid")
+# Where the resident bytes go: the record sets held (RecordSet::memory_bytes), the rest is the
+# option table, search index, rendered pages, program and allocator.
+big_records=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_cache_bytes/ {printf "%d", $2}')
 
 # --- restart at $BIG records, graphsim stopped: the first answer comes from the snapshot ----
 kill "$extdata_pid" "$graphsim_pid"
@@ -254,6 +257,8 @@ echo
 printf "peak / steady after the fetch: %.2f×; after the restart: %.2f×. Per record: %.2f KB.\n" \
   "$(echo "$big_hwm / $big_rss" | bc -l)" "$(echo "$restart_hwm / $restart_rss" | bc -l)" \
   "$(echo "$big_rss * 1.024 / $BIG" | bc -l)"
+printf "Record sets held (extdata_cache_bytes): %.2f KB per record; the rest of RSS: %.2f KB per record.\n" \
+  "$(echo "$big_records / 1000 / $BIG" | bc -l)" "$(echo "($big_rss * 1024 - $big_records) / 1000 / $BIG" | bc -l)"
 echo
 echo "### restart at $BIG records (graphsim stopped, data directory ${snapshot_mb} MB)"
 echo
