@@ -146,6 +146,19 @@ struct ApiServer::Impl {
 
   void count(std::string_view endpoint, int status);
 
+  // The store's health, copied into extdata_store_up and extdata_store_reconnects_total.
+  store::StoreHealth store_health() {
+    const store::StoreHealth health = runtime.store().health();
+    runtime.metrics()
+        .gauge("extdata_store_up", {}, "1 when the store answered its last call, 0 when not")
+        .set(health.up ? 1 : 0);
+    Counter& reconnects = runtime.metrics().counter("extdata_store_reconnects_total", {},
+                                                    "Store connections opened again after a loss");
+    if (health.reconnects > reconnects.value())
+      reconnects.inc(health.reconnects - reconnects.value());
+    return health;
+  }
+
   void start_ticker() {
     // Every 250 ms the store is asked whether another instance changed it (cheap: SQLite's
     // data_version, PostgreSQL's notifications), so a change anywhere is served everywhere
@@ -759,11 +772,17 @@ struct ApiServer::Impl {
 const std::vector<ApiServer::Impl::Route>& ApiServer::Impl::routes() {
   using R = const Request&;
   using P = const Params&;
-  static constexpr auto healthz = [](Impl&, R, P) { return json_ok({{"status", "ok"}}); };
+  // Records in memory are served while a shared store is away: /healthz stays 200 and says so.
+  static constexpr auto healthz = [](Impl& s, R, P) {
+    nlohmann::json body = {{"status", "ok"}};
+    if (!s.store_health().up) body["store"] = "unreachable";
+    return json_ok(body);
+  };
   static constexpr auto healthz_inline = [](Impl& s, R r, P p) -> std::optional<Response> {
     return healthz(s, r, p);
   };
   static constexpr auto metrics = [](Impl& s, R, P) {
+    (void)s.store_health();
     return Response::text(200, s.runtime.metrics().prometheus_text(), "text/plain; version=0.0.4");
   };
   static constexpr auto metrics_inline = [](Impl& s, R r, P p) -> std::optional<Response> {

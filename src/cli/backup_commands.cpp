@@ -21,7 +21,15 @@ std::string summary(const store::BackupReport& r) {
          " bytes";
 }
 
+// Backup and restore copy an SQLite data directory; a PostgreSQL store has its own tools.
+Status sqlite_only(const CliEnv& env) {
+  if (env.store_url().empty()) return ok_status();
+  return Error("store.backup", "backup and restore work on the SQLite store of a data directory",
+               "Back up the PostgreSQL store with pg_dump (docs/postgresql-store.md).");
+}
+
 void backup_cmd(CliEnv& env, const std::string& file, bool force) {
+  if (auto s = sqlite_only(env); !s.ok()) return env.fail(s.error());
   auto report = store::backup_store(env.data_dir(), file, {.overwrite = force});
   if (!report.ok()) return env.fail(report.error());
   if (env.json()) return env.print(to_json(*report));
@@ -31,6 +39,7 @@ void backup_cmd(CliEnv& env, const std::string& file, bool force) {
 }
 
 void restore_cmd(CliEnv& env, const std::string& file) {
+  if (auto s = sqlite_only(env); !s.ok()) return env.fail(s.error());
   auto report = store::restore_store(file, env.data_dir());
   if (!report.ok()) return env.fail(report.error());
   // Opening the store now applies the migrations a backup of an older version needs.

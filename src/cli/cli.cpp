@@ -13,8 +13,9 @@
 #include "cli/query_command.h"
 #include "cli/serve_commands.h"
 #include "cli/sharepoint_commands.h"
-#include "cli/sql_commands.h"
 #include "cli/source_commands.h"
+#include "cli/sql_commands.h"
+#include "cli/store_commands.h"
 #include "cli/target_commands.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -68,6 +69,10 @@ int run(int argc, char** argv) {
   CliEnv env;
   app.add_option("--data", env.data_flag,
                  "Data directory (default: $EXTDATA_DATA or ./extdata-data)");
+  app.add_option("--store", env.store_flag,
+                 "A shared PostgreSQL store, postgresql://USER@HOST:PORT/DB?sslmode=... (default: "
+                 "$EXTDATA_STORE, else SQLite in the data directory; the password from "
+                 "PGPASSFILE or EXTDATA_STORE_PASSWORD_FILE, never in the URL)");
   app.add_option("--secrets-dir", env.secrets_dir,
                  "The only directory ${file:NAME} in config files may read (docs/security.md)")
       ->envname("EXTDATA_SECRETS_DIR");
@@ -86,6 +91,7 @@ int run(int argc, char** argv) {
 
   add_config_commands(app, env);
   add_backup_commands(app, env);
+  add_store_commands(app, env);
   add_serve_commands(app, env);
   add_sharepoint_commands(app, env);
   add_sql_commands(app, env);

@@ -26,14 +26,15 @@ void CliEnv::fail(const Error& error) {
 }
 
 Result<std::unique_ptr<store::Store>> CliEnv::open_store() const {
-  const std::string dir = data_dir();
-  std::error_code ec;
-  if (!std::filesystem::exists(dir + "/extdata.db", ec))
-    return Error("store.not_found", "there is no extdata store in " + dir,
-                 "Pass --data DIR (or set EXTDATA_DATA) to the directory that holds extdata.db, "
-                 "or create a store there with `extdata init` or `extdata apply FILE`.")
-        .with("data_dir", dir);
-  return store::open_sqlite_store(dir);
+  return store::open_store({.url = store_url(), .data_dir = data_dir(), .create = false});
+}
+
+Result<std::unique_ptr<store::Store>> CliEnv::open_or_create_store() const {
+  return store::open_store({.url = store_url(), .data_dir = data_dir(), .create = true});
+}
+
+std::string CliEnv::store_name() const {
+  return store::describe_store({.url = store_url(), .data_dir = data_dir()});
 }
 
 void CliEnv::print_rows(const std::vector<std::pair<std::string, std::string>>& columns,

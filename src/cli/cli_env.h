@@ -7,12 +7,14 @@
 #include <string>
 
 #include "core/error.h"
+#include "store/open_store.h"
 #include "store/store.h"
 
 namespace extdata::cli {
 
 struct CliEnv {
   std::string data_flag;        // --data
+  std::string store_flag;       // --store (a postgresql:// URL; empty: SQLite in --data)
   std::string secrets_dir;      // --secrets-dir / EXTDATA_SECRETS_DIR: what ${file:} may read
   std::string output = "text";  // --output text|json
   int exit_code = 0;
@@ -24,12 +26,15 @@ struct CliEnv {
   bool json() const { return output == "json"; }
   bool table() const { return output == "table"; }
   std::string data_dir() const { return store::resolve_data_dir(data_flag); }
-  // The store in data_dir(); error store.not_found when there is none (a mistyped --data
-  // must not leave an empty store and a new key behind). Only `init` and `apply` create one.
+  // --store, else $EXTDATA_STORE; empty for the SQLite store in data_dir().
+  std::string store_url() const { return store::resolve_store_url(store_flag); }
+  // Where the store is, for messages: the data directory or the PostgreSQL server.
+  std::string store_name() const;
+  // The store (PostgreSQL when store_url() is set, else SQLite in data_dir()); for SQLite,
+  // error store.not_found when there is none (a mistyped --data must not leave an empty store
+  // and a new key behind). Only `init` and `apply` create one.
   Result<std::unique_ptr<store::Store>> open_store() const;
-  Result<std::unique_ptr<store::Store>> open_or_create_store() const {
-    return store::open_sqlite_store(data_dir());
-  }
+  Result<std::unique_ptr<store::Store>> open_or_create_store() const;
 
   // A list: a JSON array of `rows` (objects) with --output json; aligned columns under a
   // header with --output table; one tab-separated line per row otherwise (for scripts).

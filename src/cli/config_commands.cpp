@@ -417,6 +417,11 @@ void init_cmd(CliEnv& env) {
   const bool existed = std::filesystem::exists(dir + "/extdata.db", ec);
   auto store = env.open_or_create_store();
   if (!store.ok()) return env.fail(store.error());
+  if (!env.store_url().empty()) {  // PostgreSQL: opening migrated it; the key is the operator's
+    if (env.json()) return env.print({{"ok", true}, {"store", env.store_name()}});
+    std::cout << "The store " << env.store_name() << " is ready.\n";
+    return;
+  }
   const bool key_in_env = store::SecretBox::key_outside_data_dir();
   if (env.json()) return env.print({{"ok", true}, {"data_dir", dir}, {"created", !existed}});
   if (existed) {

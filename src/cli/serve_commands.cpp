@@ -141,7 +141,8 @@ void serve(CliEnv& env, const ServeOptions& o) {
   if (auto s = server.start(); !s.ok()) return env.fail(s.error());
   refuse_own_address(server.url());
   std::cout << "extdata listening on " << server.url() << std::endl;
-  log::info("serving", {{"url", server.url()}, {"data", env.data_dir()}, {"web", options.web_dir}});
+  log::info("serving",
+            {{"url", server.url()}, {"data", env.store_name()}, {"web", options.web_dir}});
   const RunningServer running{server.url(), o.listen, env.data_dir(), o.log_format};
   std::thread waiter([&] {
     int sig = 0;

@@ -1,6 +1,7 @@
 #pragma once
 // The Store seam: configuration (sources, fields), API tokens, record snapshots
-// and per-source status. SQLite implements it (sqlite/); PostgreSQL can follow.
+// and per-source status. SQLite implements it (sqlite/), PostgreSQL too (postgres/);
+// open_store.h chooses.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -141,6 +142,12 @@ struct SharedToken {
   std::int64_t expires_at_ms = 0;
 };
 
+// Whether the store's server is reachable (always for SQLite), for /healthz and metrics.
+struct StoreHealth {
+  bool up = true;
+  std::int64_t reconnects = 0;  // connections opened again after one was lost
+};
+
 // A sign-in begun (Connect) waits this long for its callback.
 inline constexpr std::int64_t kPendingSignInSeconds = 15 * 60;
 
@@ -276,6 +283,9 @@ class Store {
   // `extdata apply` while `extdata serve` runs; writes through this Store do not change it.
   // Lets a server keep built sources and fields in memory and re-read only after a change.
   virtual Result<std::int64_t> external_change_count() = 0;
+
+  // A shared store (PostgreSQL) may be away while the server serves from memory.
+  virtual StoreHealth health() { return {}; }
 };
 
 // Opens (creating when needed) the embedded store in `data_dir`: extdata.db (WAL) and,

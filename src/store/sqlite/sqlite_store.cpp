@@ -1,6 +1,5 @@
 // The embedded store: one SQLite file in WAL mode, numbered migrations, secrets sealed.
 #include <fcntl.h>
-#include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,10 +13,15 @@
 #include "core/log.h"
 #include "store/secret_box.h"
 #include "store/store.h"
+#include "store/stored_config.h"
 
 namespace extdata::store {
 
 using nlohmann::json;
+using stored::sha256_hex;
+using stored::sync_from_text;
+using stored::sync_to_json;
+using stored::unix_now;
 
 namespace {
 
@@ -85,33 +89,6 @@ const std::vector<std::string> kMigrations = {
     )sql",
 };
 
-json sync_to_json(const SyncStatus& s) {
-  if (s.mode.empty()) return json::object();
-  return {{"mode", s.mode},
-          {"last_full_at", s.last_full_at},
-          {"last_full_records", s.last_full_records},
-          {"last_incremental_at", s.last_incremental_at},
-          {"last_added", s.last_added},
-          {"last_updated", s.last_updated},
-          {"last_removed", s.last_removed},
-          {"note", s.note}};
-}
-
-SyncStatus sync_from_text(const std::string& text) {
-  SyncStatus s;
-  const json j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return s;
-  s.mode = j.value("mode", "");
-  s.last_full_at = j.value("last_full_at", std::int64_t{0});
-  s.last_full_records = j.value("last_full_records", std::size_t{0});
-  s.last_incremental_at = j.value("last_incremental_at", std::int64_t{0});
-  s.last_added = j.value("last_added", std::size_t{0});
-  s.last_updated = j.value("last_updated", std::size_t{0});
-  s.last_removed = j.value("last_removed", std::size_t{0});
-  s.note = j.value("note", "");
-  return s;
-}
-
 Error db_error(sqlite3* db, const std::string& what) {
   return Error(
       "store.sqlite", what + ": " + (db ? sqlite3_errmsg(db) : "no database"),
@@ -159,29 +136,6 @@ class Stmt {
   int rc_;
 };
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string sha256_hex(const std::string& in) {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(in.data()), in.size());
-  char hex[2 * sizeof out + 1];
-  sodium_bin2hex(hex, sizeof hex, out, sizeof out);
-  return hex;
-}
-
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  std::string hex(2 * bytes + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<unsigned char*>(raw.data()), raw.size());
-  hex.pop_back();
-  return hex;
-}
-
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, SecretBox box, SqliteOptions options)
@@ -222,9 +176,8 @@ class SqliteStore final : public Store {
     Stmt get(db_, "SELECT value FROM meta WHERE key='key_check'");
     if (get.step() == SQLITE_ROW) {
       if (get.text(0) != box_.key_check())
-        return Error(
-            "store.master_key",
-            "the master key does not match the one this data directory was created with",
+        return stored::wrong_master_key(
+            "this data directory",
             "Use the original key (EXTDATA_MASTER_KEY or master.key in the data directory).");
     } else {
       Stmt put(db_, "INSERT INTO meta(key,value) VALUES('key_check',?)");
@@ -237,9 +190,9 @@ class SqliteStore final : public Store {
   Result<std::vector<config::SourceConfig>> list_sources() override {
     std::lock_guard lock(mu_);
     std::vector<config::SourceConfig> out;
-    Stmt s(db_, "SELECT spec FROM sources ORDER BY name");
+    Stmt s(db_, "SELECT spec, name FROM sources ORDER BY name");
     while (s.step() == SQLITE_ROW) {
-      EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(0)));
+      EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(1), s.text(0)));
       out.push_back(std::move(src));
     }
     return out;
@@ -390,9 +343,9 @@ class SqliteStore final : public Store {
   Result<std::vector<config::TargetConfig>> list_targets() override {
     std::lock_guard lock(mu_);
     std::vector<config::TargetConfig> out;
-    Stmt s(db_, "SELECT spec FROM targets ORDER BY name");
+    Stmt s(db_, "SELECT spec, name FROM targets ORDER BY name");
     while (s.step() == SQLITE_ROW) {
-      EXTDATA_ASSIGN_OR_RETURN(auto target, load_target(s.text(0)));
+      EXTDATA_ASSIGN_OR_RETURN(auto target, load_target(s.text(1), s.text(0)));
       out.push_back(std::move(target));
     }
     return out;
@@ -403,7 +356,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT spec FROM targets WHERE name=?");
     s.bind(1, name);
     if (s.step() != SQLITE_ROW) return std::optional<config::TargetConfig>{};
-    EXTDATA_ASSIGN_OR_RETURN(auto target, load_target(s.text(0)));
+    EXTDATA_ASSIGN_OR_RETURN(auto target, load_target(name, s.text(0)));
     return std::optional<config::TargetConfig>(std::move(target));
   }
 
@@ -427,16 +380,14 @@ class SqliteStore final : public Store {
 
   Result<std::string> create_token(const std::string& role, const std::string& label,
                                    std::int64_t now) override {
-    if (role != "admin" && role != "reader")
-      return Error("token.role", "unknown role '" + role + "'",
-                   "Use --role admin or --role reader.");
+    EXTDATA_TRY(stored::check_token_role(role));
     std::lock_guard lock(mu_);
-    const std::string id = random_hex(6);
-    const std::string secret = "edt_" + id + "_" + random_hex(24);
+    const stored::NewToken token = stored::new_token();
     Stmt s(db_, "INSERT INTO api_tokens(id, hash, role, label, created_at) VALUES(?,?,?,?,?)");
-    s.bind(1, id).bind(2, sha256_hex(secret)).bind(3, role).bind(4, label).bind(5, now);
+    s.bind(1, token.id).bind(2, sha256_hex(token.secret)).bind(3, role).bind(4, label);
+    s.bind(5, now);
     if (s.step() != SQLITE_DONE) return db_error(db_, "creating token");
-    return secret;
+    return token.secret;
   }
 
   Result<std::optional<ApiToken>> find_token(const std::string& secret) override {
@@ -877,7 +828,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT spec, version FROM sources WHERE name=?");
     s.bind(1, name);
     if (s.step() != SQLITE_ROW) return std::optional<Versioned<config::SourceConfig>>{};
-    EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(s.text(0)));
+    EXTDATA_ASSIGN_OR_RETURN(auto src, load_source(name, s.text(0)));
     return std::optional<Versioned<config::SourceConfig>>(
         Versioned<config::SourceConfig>{std::move(src), std::to_string(s.integer(1))});
   }
@@ -899,17 +850,8 @@ class SqliteStore final : public Store {
     EXTDATA_ASSIGN_OR_RETURN(auto current, read_source(source.name));
     EXTDATA_TRY(check_expected("source", source.name,
                                current ? std::optional(current->version) : std::nullopt, expect));
-    Written written;
-    if (current) {
-      const config::SourceConfig& old = current->value;
-      if (old.type == source.type && old.spec == source.spec &&
-          old.secret_pointers == source.secret_pointers)
-        return Written{Change::unchanged, current->version, {}};
-      std::set<std::string> secrets = old.secret_pointers;
-      secrets.insert(source.secret_pointers.begin(), source.secret_pointers.end());
-      written.change = Change::updated;
-      written.keys = config::diff_specs(old.spec, source.spec, secrets);
-    }
+    Written written = stored::plan_source_write(current, source);
+    if (written.change == Change::unchanged) return written;
     EXTDATA_ASSIGN_OR_RETURN(written.version, next_version());
     EXTDATA_TRY(store_source(source, written.version));
     return written;
@@ -919,13 +861,8 @@ class SqliteStore final : public Store {
     EXTDATA_ASSIGN_OR_RETURN(auto current, read_field(field.name));
     EXTDATA_TRY(check_expected("field", field.name,
                                current ? std::optional(current->version) : std::nullopt, expect));
-    Written written;
-    if (current) {
-      if (current->value.source == field.source && current->value.spec == field.spec)
-        return Written{Change::unchanged, current->version, {}};
-      written.change = Change::updated;
-      written.keys = config::diff_specs(current->value.spec, field.spec, {});
-    }
+    Written written = stored::plan_field_write(current, field);
+    if (written.change == Change::unchanged) return written;
     EXTDATA_ASSIGN_OR_RETURN(written.version, next_version());
     EXTDATA_TRY(store_field(field, written.version));
     return written;
@@ -937,46 +874,32 @@ class SqliteStore final : public Store {
             "INSERT INTO sources(name, type, spec, updated_at, version) VALUES(?,?,?,?,?) "
             "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
             "updated_at=excluded.updated_at, version=excluded.version");
-    json stored = source.masked();
-    stored["$secrets"] = json(source.secret_pointers);
-    up.bind(1, source.name).bind(2, source.type).bind(3, stored.dump()).bind(4, unix_now());
-    up.bind(5, version);
+    up.bind(1, source.name).bind(2, source.type).bind(3, stored::encode_source(source));
+    up.bind(4, unix_now()).bind(5, version);
     if (up.step() != SQLITE_DONE) return db_error(db_, "saving source");
-    Stmt clear(db_, "DELETE FROM secrets WHERE owner=?");
-    clear.bind(1, "source:" + source.name);
-    if (clear.step() != SQLITE_DONE) return db_error(db_, "replacing secrets");
-    for (const auto& ptr : source.secret_pointers) {
-      json::json_pointer p(ptr);
-      if (!source.spec.contains(p)) continue;
-      Stmt sec(db_, "INSERT INTO secrets(owner, pointer, sealed) VALUES(?,?,?)");
-      sec.bind(1, "source:" + source.name)
-          .bind(2, ptr)
-          .bind_blob(3, box_.seal(source.spec[p].get<std::string>()));
-      if (sec.step() != SQLITE_DONE) return db_error(db_, "saving secret");
-    }
-    return ok_status();
+    return seal_secrets(stored::source_owner(source.name), source.spec, source.secret_pointers);
   }
 
   // A target as it is stored: unchanged when the spec (secrets included) is the same.
   Result<Written> write_target(const config::TargetConfig& target) {
-    Written written;
+    std::optional<config::TargetConfig> current;
     Stmt cur(db_, "SELECT spec FROM targets WHERE name=?");
     cur.bind(1, target.name);
     if (cur.step() == SQLITE_ROW) {
-      EXTDATA_ASSIGN_OR_RETURN(auto current, load_target(cur.text(0)));
-      if (current.spec == target.spec) return Written{Change::unchanged, {}, {}};
-      written.change = Change::updated;
-      written.keys = config::diff_specs(current.masked(), target.masked(), {});
+      EXTDATA_ASSIGN_OR_RETURN(auto found, load_target(target.name, cur.text(0)));
+      current = std::move(found);
     }
+    Written written = stored::plan_target_write(current, target);
+    if (written.change == Change::unchanged) return written;
     Stmt up(db_,
             "INSERT INTO targets(name, type, spec, updated_at) VALUES(?,?,?,?) "
             "ON CONFLICT(name) DO UPDATE SET type=excluded.type, spec=excluded.spec, "
             "updated_at=excluded.updated_at");
-    json stored = target.masked();
-    stored["$secrets"] = json(target.secret_pointers);
-    up.bind(1, target.name).bind(2, target.type).bind(3, stored.dump()).bind(4, unix_now());
+    up.bind(1, target.name).bind(2, target.type).bind(3, stored::encode_target(target));
+    up.bind(4, unix_now());
     if (up.step() != SQLITE_DONE) return db_error(db_, "saving target");
-    EXTDATA_TRY(seal_secrets("target:" + target.name, target.spec, target.secret_pointers));
+    EXTDATA_TRY(
+        seal_secrets(stored::target_owner(target.name), target.spec, target.secret_pointers));
     return written;
   }
 
@@ -985,36 +908,24 @@ class SqliteStore final : public Store {
     Stmt clear(db_, "DELETE FROM secrets WHERE owner=?");
     clear.bind(1, owner);
     if (clear.step() != SQLITE_DONE) return db_error(db_, "replacing secrets");
-    for (const auto& ptr : pointers) {
-      json::json_pointer p(ptr);
-      if (!spec.contains(p)) continue;
+    for (const auto& secret : stored::seal_secrets(spec, pointers, box_)) {
       Stmt sec(db_, "INSERT INTO secrets(owner, pointer, sealed) VALUES(?,?,?)");
-      sec.bind(1, owner).bind(2, ptr).bind_blob(3, box_.seal(spec[p].get<std::string>()));
+      sec.bind(1, owner).bind(2, secret.pointer).bind_blob(3, secret.sealed);
       if (sec.step() != SQLITE_DONE) return db_error(db_, "saving secret");
     }
     return ok_status();
   }
 
-  Result<config::TargetConfig> load_target(const std::string& text) {
-    json spec = json::parse(text, nullptr, false);
-    if (spec.is_discarded() || !spec.is_object())
-      return Error("store.corrupt", "a stored target is not valid JSON", "Re-apply the target.");
-    config::TargetConfig target;
-    target.name = spec.value("name", "");
-    target.type = spec.value("type", "");
-    target.field = spec.value("field", "");
-    for (const auto& p : spec.value("$secrets", json::array()))
-      target.secret_pointers.insert(p.get<std::string>());
-    spec.erase("$secrets");
+  std::vector<stored::SealedSecret> secrets_of(const std::string& owner) {
+    std::vector<stored::SealedSecret> out;
     Stmt s(db_, "SELECT pointer, sealed FROM secrets WHERE owner=?");
-    s.bind(1, "target:" + target.name);
-    while (s.step() == SQLITE_ROW) {
-      EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(s.text(1)));
-      register_secret(plain);
-      spec[json::json_pointer(s.text(0))] = plain;
-    }
-    target.spec = std::move(spec);
-    return target;
+    s.bind(1, owner);
+    while (s.step() == SQLITE_ROW) out.push_back({s.text(0), s.text(1)});
+    return out;
+  }
+
+  Result<config::TargetConfig> load_target(const std::string& name, const std::string& text) {
+    return stored::decode_target(text, secrets_of(stored::target_owner(name)), box_);
   }
 
   Status store_field(const config::FieldConfig& field, const std::string& version) {
@@ -1028,25 +939,8 @@ class SqliteStore final : public Store {
     return ok_status();
   }
 
-  Result<config::SourceConfig> load_source(const std::string& text) {
-    json spec = json::parse(text, nullptr, false);
-    if (spec.is_discarded() || !spec.is_object())
-      return Error("store.corrupt", "a stored source is not valid JSON", "Re-apply the source.");
-    config::SourceConfig src;
-    src.name = spec.value("name", "");
-    src.type = spec.value("type", "");
-    for (const auto& p : spec.value("$secrets", json::array()))
-      src.secret_pointers.insert(p.get<std::string>());
-    spec.erase("$secrets");
-    Stmt s(db_, "SELECT pointer, sealed FROM secrets WHERE owner=?");
-    s.bind(1, "source:" + src.name);
-    while (s.step() == SQLITE_ROW) {
-      EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(s.text(1)));
-      register_secret(plain);
-      spec[json::json_pointer(s.text(0))] = plain;
-    }
-    src.spec = std::move(spec);
-    return src;
+  Result<config::SourceConfig> load_source(const std::string& name, const std::string& text) {
+    return stored::decode_source(text, secrets_of(stored::source_owner(name)), box_);
   }
 
   std::mutex mu_;
