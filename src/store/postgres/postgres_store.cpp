@@ -310,17 +310,20 @@ class PostgresStore final : public Store {
 
   Result<bool> delete_token(const std::string& id) override {
     bool deleted = false;
-    EXTDATA_TRY(in_transaction([&](pg::Connection& c) -> Status {
-      EXTDATA_ASSIGN_OR_RETURN(Rows del,
-                               c.exec("DELETE FROM api_tokens WHERE id=$1", Params().text(id)));
-      deleted = del.affected() > 0;
-      return ok_status();
-    }));
+    EXTDATA_TRY(in_transaction(
+        [&](pg::Connection& c) -> Status {
+          EXTDATA_ASSIGN_OR_RETURN(Rows del,
+                                   c.exec("DELETE FROM api_tokens WHERE id=$1", Params().text(id)));
+          deleted = del.affected() > 0;
+          return ok_status();
+        },
+        Ending::commit, Notify::nobody));
     return deleted;
   }
 
-  Status put_snapshot(const Snapshot& snap) override {
-    return put_snapshot_pieces(snap, [&](const PieceSink& sink) { return sink(snap.payload); });
+  Status put_snapshot(const Snapshot& snap, const Fence& fence) override {
+    return put_snapshot_pieces(
+        snap, [&](const PieceSink& sink) { return sink(snap.payload); }, fence);
   }
 
   Result<std::optional<Snapshot>> get_snapshot(const std::string& key) override {
@@ -334,30 +337,46 @@ class PostgresStore final : public Store {
   }
 
   Status put_snapshot_pieces(const Snapshot& snap,
-                             const std::function<Status(const PieceSink&)>& write) override {
-    return in_transaction([&](pg::Connection& c) -> Status {
-      EXTDATA_TRY(c.exec(
-          "INSERT INTO snapshots(key, source, fetched_at, records, cursor) VALUES($1,$2,$3,$4,$5) "
-          "ON CONFLICT(key) DO UPDATE SET source=excluded.source, fetched_at=excluded.fetched_at, "
-          "records=excluded.records, cursor=excluded.cursor",
-          Params()
-              .text(snap.key)
-              .text(snap.source)
-              .integer(snap.fetched_at)
-              .integer(static_cast<std::int64_t>(snap.records))
-              .text(snap.cursor)));
-      EXTDATA_TRY(c.exec("DELETE FROM snapshot_pieces WHERE key=$1", Params().text(snap.key)));
-      std::int64_t seq = 0;
-      const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);
-      const PieceSink sink = [&](std::string_view piece) -> Status {
-        for (size_t offset = 0; offset < piece.size(); offset += chunk, ++seq)
-          EXTDATA_TRY(c.exec(
-              "INSERT INTO snapshot_pieces(key, seq, data) VALUES($1,$2,$3)",
-              Params().text(snap.key).integer(seq).bytes_in_place(piece.substr(offset, chunk))));
-        return ok_status();
-      };
-      return write(sink);  // an error rolls back: the old snapshot stays whole
-    });
+                             const std::function<Status(const PieceSink&)>& write,
+                             const Fence& fence) override {
+    return in_transaction(
+        [&](pg::Connection& c) -> Status {
+          EXTDATA_TRY(check_fence(c, fence));
+          EXTDATA_TRY(
+              c.exec("INSERT INTO snapshots(key, source, fetched_at, records, cursor) "
+                     "VALUES($1,$2,$3,$4,$5) "
+                     "ON CONFLICT(key) DO UPDATE SET source=excluded.source, "
+                     "fetched_at=excluded.fetched_at, "
+                     "records=excluded.records, cursor=excluded.cursor",
+                     Params()
+                         .text(snap.key)
+                         .text(snap.source)
+                         .integer(snap.fetched_at)
+                         .integer(static_cast<std::int64_t>(snap.records))
+                         .text(snap.cursor)));
+          EXTDATA_TRY(c.exec("DELETE FROM snapshot_pieces WHERE key=$1", Params().text(snap.key)));
+          std::int64_t seq = 0;
+          const size_t chunk = std::max<size_t>(1, options_.snapshot_chunk_bytes);
+          const PieceSink sink = [&](std::string_view piece) -> Status {
+            for (size_t offset = 0; offset < piece.size(); offset += chunk, ++seq)
+              EXTDATA_TRY(c.exec("INSERT INTO snapshot_pieces(key, seq, data) VALUES($1,$2,$3)",
+                                 Params().text(snap.key).integer(seq).bytes_in_place(
+                                     piece.substr(offset, chunk))));
+            return ok_status();
+          };
+          return write(sink);  // an error rolls back: the old snapshot stays whole
+        },
+        Ending::commit, Notify::nobody);
+  }
+
+  Result<std::optional<Snapshot>> get_snapshot_info(const std::string& key) override {
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_ASSIGN_OR_RETURN(
+        Rows rows, track(conn->exec("SELECT key, source, fetched_at, records, cursor FROM "
+                                    "snapshots WHERE key=$1",
+                                    Params().text(key))));
+    if (rows.empty()) return std::optional<Snapshot>{};
+    return std::optional<Snapshot>(snapshot_of(rows));
   }
 
   Result<std::optional<Snapshot>> read_snapshot_pieces(const std::string& key,
@@ -371,12 +390,7 @@ class PostgresStore final : public Store {
                                 "WHERE key=$1",
                                 Params().text(key)));
       if (rows.empty()) return std::optional<Snapshot>{};
-      Snapshot snapshot;
-      snapshot.key = rows.text(0, 0);
-      snapshot.source = rows.text(0, 1);
-      snapshot.fetched_at = rows.integer(0, 2);
-      snapshot.records = static_cast<size_t>(rows.integer(0, 3));
-      snapshot.cursor = rows.text(0, 4);
+      Snapshot snapshot = snapshot_of(rows);
       EXTDATA_TRY(conn->each_row("SELECT data FROM snapshot_pieces WHERE key=$1 ORDER BY seq",
                                  Params().text(key), [&](const Rows& row) -> Status {
                                    const std::string_view data = row.view(0, 0);
@@ -399,33 +413,43 @@ class PostgresStore final : public Store {
 
   Result<size_t> trim_snapshots(const std::string& source, size_t keep) override {
     size_t deleted = 0;
-    EXTDATA_TRY(in_transaction([&](pg::Connection& c) -> Status {
-      // Ties on fetched_at (one second) go by key, so the choice is stable.
-      EXTDATA_ASSIGN_OR_RETURN(
-          Rows del, c.exec("DELETE FROM snapshots WHERE key IN (SELECT key FROM snapshots "
-                           "WHERE source=$1 ORDER BY fetched_at DESC, key DESC OFFSET $2)",
-                           Params().text(source).integer(static_cast<std::int64_t>(keep))));
-      deleted = static_cast<size_t>(del.affected());
-      return ok_status();
-    }));
+    EXTDATA_TRY(in_transaction(
+        [&](pg::Connection& c) -> Status {
+          // Ties on fetched_at (one second) go by key, so the choice is stable.
+          EXTDATA_ASSIGN_OR_RETURN(
+              Rows del, c.exec("DELETE FROM snapshots WHERE key IN (SELECT key FROM snapshots "
+                               "WHERE source=$1 ORDER BY fetched_at DESC, key DESC OFFSET $2)",
+                               Params().text(source).integer(static_cast<std::int64_t>(keep))));
+          deleted = static_cast<size_t>(del.affected());
+          return ok_status();
+        },
+        Ending::commit, Notify::nobody));
     return deleted;
   }
 
-  Status put_status(const SourceStatus& st) override {
-    return write_one(
-        "INSERT INTO source_status(source, last_fetch_at, last_success_at, records, last_error, "
-        "last_error_hint, sync) VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(source) DO UPDATE SET "
-        "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
-        "records=excluded.records, last_error=excluded.last_error, "
-        "last_error_hint=excluded.last_error_hint, sync=excluded.sync",
-        Params()
-            .text(st.source)
-            .integer(st.last_fetch_at)
-            .integer(st.last_success_at)
-            .integer(static_cast<std::int64_t>(st.records))
-            .text(st.last_error)
-            .text(st.last_error_hint)
-            .text(stored::sync_to_json(st.sync).dump()));
+  Status put_status(const SourceStatus& st, const Fence& fence) override {
+    return in_transaction(
+        [&](pg::Connection& c) -> Status {
+          EXTDATA_TRY(check_fence(c, fence));
+          EXTDATA_TRY(c.exec(
+              "INSERT INTO source_status(source, last_fetch_at, last_success_at, records, "
+              "last_error, "
+              "last_error_hint, sync) VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(source) DO UPDATE "
+              "SET "
+              "last_fetch_at=excluded.last_fetch_at, last_success_at=excluded.last_success_at, "
+              "records=excluded.records, last_error=excluded.last_error, "
+              "last_error_hint=excluded.last_error_hint, sync=excluded.sync",
+              Params()
+                  .text(st.source)
+                  .integer(st.last_fetch_at)
+                  .integer(st.last_success_at)
+                  .integer(static_cast<std::int64_t>(st.records))
+                  .text(st.last_error)
+                  .text(st.last_error_hint)
+                  .text(stored::sync_to_json(st.sync).dump())));
+          return ok_status();
+        },
+        Ending::commit, Notify::nobody);
   }
 
   Result<std::optional<SourceStatus>> get_status(const std::string& source) override {
@@ -476,29 +500,118 @@ class PostgresStore final : public Store {
   Status put_pending_sign_in(const std::string& state, const std::string& payload,
                              std::int64_t created_at) override {
     const std::string sealed = box_.seal(payload);
-    return in_transaction([&](pg::Connection& c) -> Status {
-      EXTDATA_TRY(c.exec("DELETE FROM pending_sign_ins WHERE created_at < $1",
-                         Params().integer(created_at - kPendingSignInSeconds)));
-      EXTDATA_TRY(c.exec("INSERT INTO pending_sign_ins(state, sealed, created_at) VALUES($1,$2,$3)",
-                         Params().text(state).bytes_in_place(sealed).integer(created_at)));
-      return ok_status();
-    });
+    return in_transaction(
+        [&](pg::Connection& c) -> Status {
+          EXTDATA_TRY(c.exec("DELETE FROM pending_sign_ins WHERE created_at < $1",
+                             Params().integer(created_at - kPendingSignInSeconds)));
+          EXTDATA_TRY(
+              c.exec("INSERT INTO pending_sign_ins(state, sealed, created_at) VALUES($1,$2,$3)",
+                     Params().text(state).bytes_in_place(sealed).integer(created_at)));
+          return ok_status();
+        },
+        Ending::commit, Notify::nobody);
   }
 
   Result<std::optional<std::string>> take_pending_sign_in(const std::string& state,
                                                           std::int64_t now) override {
     std::optional<std::pair<std::string, std::int64_t>> taken;
-    EXTDATA_TRY(in_transaction([&](pg::Connection& c) -> Status {
-      // DELETE … RETURNING: of two callbacks with one state, exactly one gets it.
-      EXTDATA_ASSIGN_OR_RETURN(Rows rows, c.exec("DELETE FROM pending_sign_ins WHERE state=$1 "
-                                                 "RETURNING sealed, created_at",
-                                                 Params().text(state)));
-      if (!rows.empty()) taken.emplace(rows.text(0, 0), rows.integer(0, 1));
-      return ok_status();
-    }));
+    EXTDATA_TRY(in_transaction(
+        [&](pg::Connection& c) -> Status {
+          // DELETE … RETURNING: of two callbacks with one state, exactly one gets it.
+          EXTDATA_ASSIGN_OR_RETURN(Rows rows, c.exec("DELETE FROM pending_sign_ins WHERE state=$1 "
+                                                     "RETURNING sealed, created_at",
+                                                     Params().text(state)));
+          if (!rows.empty()) taken.emplace(rows.text(0, 0), rows.integer(0, 1));
+          return ok_status();
+        },
+        Ending::commit, Notify::nobody));
     if (!taken || now - taken->second > kPendingSignInSeconds) return std::optional<std::string>{};
     EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(taken->first));
     return std::optional<std::string>(std::move(plain));
+  }
+
+  Result<std::optional<Lease>> acquire_lease(const std::string& name, const std::string& holder,
+                                             std::int64_t now_ms, std::int64_t ttl_ms) override {
+    if (ttl_ms <= 0 || holder.empty())
+      return Error("store.lease", "a lease needs a holder and a positive lifetime");
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    // One statement (INSERT … ON CONFLICT locks the row): taking a free or expired lease
+    // (token + 1), renewing one's own (token kept) or leaving another holder's alone cannot
+    // be split by another instance.
+    EXTDATA_ASSIGN_OR_RETURN(
+        Rows rows, track(conn->exec(
+                       "INSERT INTO leases(name, holder, expires_at_ms, token) VALUES($1, $2, "
+                       "$3::bigint + $4::bigint, 1) "
+                       "ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, "
+                       "expires_at_ms=excluded.expires_at_ms, "
+                       "token=CASE WHEN leases.holder=excluded.holder THEN leases.token "
+                       "ELSE leases.token + 1 END "
+                       "WHERE leases.holder=excluded.holder OR leases.expires_at_ms <= $3::bigint "
+                       "RETURNING name, holder, expires_at_ms, token",
+                       Params().text(name).text(holder).integer(now_ms).integer(ttl_ms))));
+    if (rows.empty()) return std::optional<Lease>{};
+    return std::optional<Lease>(lease_of(rows));
+  }
+
+  Result<bool> release_lease(const std::string& name, const std::string& holder) override {
+    if (holder.empty()) return false;
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_ASSIGN_OR_RETURN(Rows rows,
+                             track(conn->exec("UPDATE leases SET holder='', expires_at_ms=0 "
+                                              "WHERE name=$1 AND holder=$2",
+                                              Params().text(name).text(holder))));
+    return rows.affected() > 0;
+  }
+
+  Result<std::optional<Lease>> get_lease(const std::string& name) override {
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_ASSIGN_OR_RETURN(
+        Rows rows, track(conn->exec("SELECT name, holder, expires_at_ms, token FROM leases "
+                                    "WHERE name=$1",
+                                    Params().text(name))));
+    if (rows.empty()) return std::optional<Lease>{};
+    return std::optional<Lease>(lease_of(rows));
+  }
+
+  Result<std::optional<SharedToken>> get_shared_token(const std::string& key,
+                                                      std::int64_t now_ms) override {
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_ASSIGN_OR_RETURN(Rows rows,
+                             track(conn->exec("SELECT sealed, expires_at_ms FROM shared_tokens "
+                                              "WHERE key=$1 AND expires_at_ms > $2",
+                                              Params().text(key).integer(now_ms))));
+    if (rows.empty()) return std::optional<SharedToken>{};
+    EXTDATA_ASSIGN_OR_RETURN(std::string plain, box_.unseal(rows.text(0, 0)));
+    return std::optional<SharedToken>(SharedToken{std::move(plain), rows.integer(0, 1)});
+  }
+
+  Status put_shared_token(const std::string& key, const SharedToken& token) override {
+    const std::string sealed = box_.seal(token.payload);
+    return in_transaction(
+        [&](pg::Connection& c) -> Status {
+          EXTDATA_TRY(c.exec(
+              "INSERT INTO shared_tokens(key, sealed, digest, expires_at_ms) VALUES($1,$2,$3,$4) "
+              "ON CONFLICT(key) DO UPDATE SET sealed=excluded.sealed, digest=excluded.digest, "
+              "expires_at_ms=excluded.expires_at_ms",
+              Params()
+                  .text(key)
+                  .bytes_in_place(sealed)
+                  .text(stored::sha256_hex(token.payload))
+                  .integer(token.expires_at_ms)));
+          // Tokens of credentials no longer used would otherwise stay forever.
+          EXTDATA_TRY(c.exec("DELETE FROM shared_tokens WHERE expires_at_ms <= $1 AND key <> $2",
+                             Params().integer(token.expires_at_ms - kSharedTokenKeepMs).text(key)));
+          return ok_status();
+        },
+        Ending::commit, Notify::nobody);
+  }
+
+  Result<bool> drop_shared_token(const std::string& key, const std::string& payload) override {
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_ASSIGN_OR_RETURN(
+        Rows rows, track(conn->exec("DELETE FROM shared_tokens WHERE key=$1 AND digest=$2",
+                                    Params().text(key).text(stored::sha256_hex(payload)))));
+    return rows.affected() > 0;
   }
 
   Result<std::int64_t> external_change_count() override { return listener_.count(); }
@@ -507,6 +620,7 @@ class PostgresStore final : public Store {
 
  private:
   enum class Ending { commit, roll_back };
+  enum class Notify { others, nobody };
 
   // Notes whether the server was reached, for health().
   template <typename T>
@@ -519,19 +633,21 @@ class PostgresStore final : public Store {
     return result;
   }
 
-  // `body` in one transaction, committed with a notification to the other instances, or
-  // rolled back (its error, or a dry run).
+  // `body` in one transaction, committed (with a notification to the other instances when
+  // it changed what they hold in memory: configuration and grants), or rolled back (its
+  // error, or a dry run).
   template <typename F>
-  Status in_transaction(F&& body, Ending ending = Ending::commit) {
+  Status in_transaction(F&& body, Ending ending = Ending::commit, Notify notify = Notify::others) {
     EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
     EXTDATA_TRY(track(conn->run("BEGIN")));
     Status s = body(*conn);
-    if (s.ok() && ending == Ending::commit) {
+    if (s.ok() && ending == Ending::commit && notify == Notify::others) {
       // Delivered at COMMIT, and only if it commits.
       auto notified =
           conn->exec("SELECT pg_notify($1, $2)", Params().text(kChannel).text(instance_id_));
-      s = notified.ok() ? conn->run("COMMIT") : Status(std::move(notified).error());
+      if (!notified.ok()) s = std::move(notified).error();
     }
+    if (s.ok() && ending == Ending::commit) s = conn->run("COMMIT");
     if (!s.ok() || ending == Ending::roll_back) {
       Status undone = conn->broken() ? ok_status() : conn->run("ROLLBACK");
       return track(s.ok() ? undone : s);  // the body's error is what matters
@@ -539,16 +655,45 @@ class PostgresStore final : public Store {
     return track(std::move(s));
   }
 
+  // One statement in its own transaction; no notification (not configuration).
   Status write_one(const char* sql, const Params& params) {
-    return in_transaction([&](pg::Connection& c) -> Status {
-      EXTDATA_TRY(c.exec(sql, params));
-      return ok_status();
-    });
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_TRY(track(conn->exec(sql, params)));
+    return ok_status();
+  }
+
+  // Inside the caller's transaction: an error unless `fence` is empty or still current. The
+  // row stays share-locked until the write commits, so a takeover (an UPDATE of the lease)
+  // waits for it: the new holder's token is issued after this write, never during it.
+  static Status check_fence(pg::Connection& c, const Fence& fence) {
+    if (fence.lease.empty()) return ok_status();
+    EXTDATA_ASSIGN_OR_RETURN(Rows rows, c.exec("SELECT token FROM leases WHERE name=$1 FOR SHARE",
+                                               Params().text(fence.lease)));
+    if (!rows.empty() && rows.integer(0, 0) == fence.token) return ok_status();
+    return Error("store.fenced",
+                 "the lease " + fence.lease + " was taken over by another instance (token " +
+                     std::to_string(fence.token) + " is stale); this write was refused",
+                 "Nothing to do: the instance that holds the lease now writes the result.");
   }
 
   static Status lock_config(pg::Connection& c) {
     EXTDATA_TRY(c.exec(kConfigLock));
     return ok_status();
+  }
+
+  // key, source, fetched_at, records, cursor
+  static Snapshot snapshot_of(const Rows& rows) {
+    Snapshot snapshot;
+    snapshot.key = rows.text(0, 0);
+    snapshot.source = rows.text(0, 1);
+    snapshot.fetched_at = rows.integer(0, 2);
+    snapshot.records = static_cast<size_t>(rows.integer(0, 3));
+    snapshot.cursor = rows.text(0, 4);
+    return snapshot;
+  }
+
+  static Lease lease_of(const Rows& rows) {
+    return {rows.text(0, 0), rows.text(0, 1), rows.integer(0, 2), rows.integer(0, 3)};
   }
 
   static ApiToken token_of(const Rows& rows, int r) {
@@ -695,6 +840,10 @@ class PostgresStore final : public Store {
                          Params().text(owner).text(secret.pointer).bytes_in_place(secret.sealed)));
     return ok_status();
   }
+
+  // put_shared_token deletes other keys' tokens that expired this long before the new one
+  // expires (as the SQLite store does: a day past their expiry).
+  static constexpr std::int64_t kSharedTokenKeepMs = 25LL * 3600 * 1000;
 
   pg::Pool pool_;
   SecretBox box_;

@@ -11,10 +11,13 @@
 // snapshots as bytea rows (one per piece) written in one transaction.
 //
 // Connections: at most `max_connections` for statements, plus one that LISTENs. Every
-// committing write sends NOTIFY extdata_changes with this store's instance id in the same
-// transaction; external_change_count() counts the notifications of other instances (read
-// without blocking), and counts one more after the listening connection was lost (what
-// happened meanwhile is unknown). A connection that broke is dropped and the next call opens
+// committing write of what a server holds in memory (sources, fields, targets, apply, user
+// grants) sends NOTIFY extdata_changes with this store's instance id in the same transaction;
+// external_change_count() counts the notifications of other instances (read without
+// blocking), and counts one more after the listening connection was lost (what happened
+// meanwhile is unknown). Snapshots, status, leases and the shared token cache are read from
+// the store when needed and notify nobody: one instance's sync does not make the others
+// re-read their configuration. A connection that broke is dropped and the next call opens
 // a new one; a call while the server is away returns store.unavailable naming the server.
 //
 // The master key never comes from the data directory here unless `key_file` says so: it is

@@ -43,6 +43,13 @@ const std::vector<std::string> kMigrations = {
     CREATE TABLE pending_sign_ins (state TEXT PRIMARY KEY, sealed BYTEA NOT NULL,
                                    created_at BIGINT NOT NULL);
     )sql",
+    // Cluster coordination (store.h: Lease, SharedToken), as SQLite's eighth migration.
+    R"sql(
+    CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,
+                         expires_at_ms BIGINT NOT NULL, token BIGINT NOT NULL);
+    CREATE TABLE shared_tokens (key TEXT PRIMARY KEY, sealed BYTEA NOT NULL, digest TEXT NOT NULL,
+                                expires_at_ms BIGINT NOT NULL);
+    )sql",
 };
 
 Status migrate_locked(Connection& conn, const std::string& key_check) {

@@ -1,5 +1,6 @@
 // The store's cluster coordination: leases with fencing tokens and the shared token cache.
-// Two Store objects on one data directory stand for two `extdata serve` processes.
+// Two Store objects on one data directory (or PostgreSQL database) stand for two `extdata
+// serve` processes; every test runs on both backends (store_backends.h).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,46 +11,37 @@
 #include <thread>
 
 #include "store/store.h"
+#include "unit/store/store_backends.h"
 
-namespace extdata::store {
+namespace extdata::store::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr std::int64_t kT0 = 1'800'000'000'000;  // unix ms
 constexpr std::int64_t kTtl = 30'000;
 
-class ClusterStoreTest : public ::testing::Test {
+class ClusterStoreTest : public BackendFixture {
  protected:
   void SetUp() override {
-    unsetenv("EXTDATA_MASTER_KEY");
-    dir_ =
-        fs::temp_directory_path() / ("extdata-cluster-" + std::to_string(std::random_device{}()));
-    a_ = open();
-    b_ = open();
+    BackendFixture::SetUp();
+    if (HasFatalFailure()) return;
+    a_ = open_store();
+    b_ = open_store();
   }
   void TearDown() override {
     a_.reset();
     b_.reset();
-    fs::remove_all(dir_);
+    BackendFixture::TearDown();
   }
-  std::unique_ptr<Store> open() {
-    auto store = open_sqlite_store(dir_.string());
+  std::unique_ptr<Store> open_store() {
+    auto store = open();
     EXPECT_TRUE(store.ok()) << store.error().message;
-    return std::move(store).value();
-  }
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return store.ok() ? std::move(store).value() : nullptr;
   }
 
-  fs::path dir_;
   std::unique_ptr<Store> a_, b_;
 };
 
-TEST_F(ClusterStoreTest, ALeaseHasOneHolderUntilItExpiresAndEachNewAcquisitionATokenHigher) {
+TEST_P(ClusterStoreTest, ALeaseHasOneHolderUntilItExpiresAndEachNewAcquisitionATokenHigher) {
   auto first = a_->acquire_lease("sync:crm|", "instance-a", kT0, kTtl);
   ASSERT_TRUE(first.ok() && first->has_value());
   EXPECT_EQ((*first)->holder, "instance-a");
@@ -74,7 +66,7 @@ TEST_F(ClusterStoreTest, ALeaseHasOneHolderUntilItExpiresAndEachNewAcquisitionAT
   EXPECT_EQ((*other)->token, 1) << "tokens count per name";
 }
 
-TEST_F(ClusterStoreTest, TheHolderRenewsItsLeaseKeepingItsTokenEvenPastExpiryIfNobodyTookIt) {
+TEST_P(ClusterStoreTest, TheHolderRenewsItsLeaseKeepingItsTokenEvenPastExpiryIfNobodyTookIt) {
   ASSERT_TRUE(a_->acquire_lease("sync:crm|", "instance-a", kT0, kTtl)->has_value());
   auto renewed = a_->acquire_lease("sync:crm|", "instance-a", kT0 + 10'000, kTtl);
   ASSERT_TRUE(renewed.ok() && renewed->has_value());
@@ -88,7 +80,7 @@ TEST_F(ClusterStoreTest, TheHolderRenewsItsLeaseKeepingItsTokenEvenPastExpiryIfN
   EXPECT_EQ((*late)->token, 1) << "nobody else acquired it meanwhile";
 }
 
-TEST_F(ClusterStoreTest, AReleasedLeaseIsFreeAtOnceAndOnlyItsHolderCanReleaseIt) {
+TEST_P(ClusterStoreTest, AReleasedLeaseIsFreeAtOnceAndOnlyItsHolderCanReleaseIt) {
   ASSERT_TRUE(a_->acquire_lease("sync:crm|", "instance-a", kT0, kTtl)->has_value());
   EXPECT_FALSE(*b_->release_lease("sync:crm|", "instance-b"));
   EXPECT_FALSE(*b_->acquire_lease("sync:crm|", "instance-b", kT0 + 1, kTtl));
@@ -104,7 +96,7 @@ TEST_F(ClusterStoreTest, AReleasedLeaseIsFreeAtOnceAndOnlyItsHolderCanReleaseIt)
   EXPECT_FALSE(*b_->get_lease("never-acquired"));
 }
 
-TEST_F(ClusterStoreTest, OfManyConcurrentAcquirersOnTwoConnectionsExactlyOneHoldsTheLease) {
+TEST_P(ClusterStoreTest, OfManyConcurrentAcquirersOnTwoConnectionsExactlyOneHoldsTheLease) {
   std::atomic<int> holders{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i)
@@ -119,7 +111,7 @@ TEST_F(ClusterStoreTest, OfManyConcurrentAcquirersOnTwoConnectionsExactlyOneHold
   EXPECT_EQ((*a_->get_lease("token:k"))->token, 1);
 }
 
-TEST_F(ClusterStoreTest, AWriteUnderAStaleFenceIsRefusedAndTheNewHoldersSnapshotStays) {
+TEST_P(ClusterStoreTest, AWriteUnderAStaleFenceIsRefusedAndTheNewHoldersSnapshotStays) {
   const auto old_lease = **a_->acquire_lease("sync:crm|", "instance-a", kT0, kTtl);
   const auto new_lease = **b_->acquire_lease("sync:crm|", "instance-b", kT0 + kTtl, kTtl);
   const Fence current{"sync:crm|", new_lease.token};
@@ -152,7 +144,7 @@ TEST_F(ClusterStoreTest, AWriteUnderAStaleFenceIsRefusedAndTheNewHoldersSnapshot
   EXPECT_TRUE(a_->put_snapshot({"hr|", "hr", "[]", 1, 0}).ok()) << "unfenced writes still work";
 }
 
-TEST_F(ClusterStoreTest, AFenceStaysValidAfterExpiryUntilSomeoneElseAcquires) {
+TEST_P(ClusterStoreTest, AFenceStaysValidAfterExpiryUntilSomeoneElseAcquires) {
   const auto lease = **a_->acquire_lease("sync:crm|", "instance-a", kT0, kTtl);
   EXPECT_TRUE(a_->put_snapshot({"crm|", "crm", "[1]", 1, 1}, {"sync:crm|", lease.token}).ok());
   ASSERT_TRUE(*a_->release_lease("sync:crm|", "instance-a"));
@@ -160,7 +152,7 @@ TEST_F(ClusterStoreTest, AFenceStaysValidAfterExpiryUntilSomeoneElseAcquires) {
       << "released, but no newer acquisition";
 }
 
-TEST_F(ClusterStoreTest, ASharedTokenIsSeenByOtherInstancesUntilItExpiresAndSealedAtRest) {
+TEST_P(ClusterStoreTest, ASharedTokenIsSeenByOtherInstancesUntilItExpiresAndSealedAtRest) {
   const std::string payload = R"({"access_token":"eyJ-SHARED-TOKEN-MUST-NOT-LEAK"})";
   ASSERT_TRUE(a_->put_shared_token("https://login/t\nclient\n", {payload, kT0 + 3600'000}).ok());
   auto seen = b_->get_shared_token("https://login/t\nclient\n", kT0);
@@ -173,12 +165,10 @@ TEST_F(ClusterStoreTest, ASharedTokenIsSeenByOtherInstancesUntilItExpiresAndSeal
 
   a_.reset();
   b_.reset();
-  for (const auto& entry : fs::directory_iterator(dir_))
-    EXPECT_EQ(slurp(entry.path()).find("SHARED-TOKEN-MUST-NOT-LEAK"), std::string::npos)
-        << entry.path();
+  EXPECT_EQ(stored_bytes().find("SHARED-TOKEN-MUST-NOT-LEAK"), std::string::npos);
 }
 
-TEST_F(ClusterStoreTest, DroppingARefusedSharedTokenKeepsANewerOne) {
+TEST_P(ClusterStoreTest, DroppingARefusedSharedTokenKeepsANewerOne) {
   ASSERT_TRUE(a_->put_shared_token("k", {"token-1", kT0 + 3600'000}).ok());
   ASSERT_TRUE(b_->put_shared_token("k", {"token-2", kT0 + 3700'000}).ok());
   EXPECT_FALSE(*a_->drop_shared_token("k", "token-1")) << "token-2 replaced it";
@@ -187,5 +177,10 @@ TEST_F(ClusterStoreTest, DroppingARefusedSharedTokenKeepsANewerOne) {
   EXPECT_FALSE(*a_->get_shared_token("k", kT0));
 }
 
+INSTANTIATE_TEST_SUITE_P(Sqlite, ClusterStoreTest, ::testing::Values(Backend::sqlite),
+                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, ClusterStoreTest, ::testing::Values(Backend::postgres),
+                         backend_name);
+
 }  // namespace
-}  // namespace extdata::store
+}  // namespace extdata::store::testing

@@ -37,18 +37,24 @@ TEST_P(PostgresStore, AWriteThroughOneInstanceRaisesTheOthersChangeCountButNotIt
   const std::int64_t b_seen = *(*b)->external_change_count();
   EXPECT_EQ(b_seen, b_before + 1) << "one transaction, one change";
 
-  // A dry run and a refused write commit nothing and notify nobody; the next real write
-  // (delivered after them, in commit order) is the only change B counts.
+  // A dry run, a refused write and what is not configuration (a snapshot, a status, a lease)
+  // notify nobody; the next configuration write (delivered after them, in commit order) is
+  // the only change B counts.
   ASSERT_TRUE((*a)->apply(sample("Qx8~other"), {.dry_run = true}).ok());
   ASSERT_FALSE((*a)->put_source(sample("x").sources[0], Expect::absent()).ok());
+  ASSERT_TRUE((*a)->put_snapshot({"customers|", "customers", "[]", 1, 0}).ok());
   ASSERT_TRUE((*a)->put_status({"customers", 10, 9, 3, "", ""}).ok());
+  ASSERT_TRUE((*a)->acquire_lease("sync:customers|", "a", 1, 1000).ok());
+  config::FieldConfig field = *(*a)->get_field("customer").value();
+  field.spec["label"] = "{fields.Code}";
+  ASSERT_TRUE((*a)->put_field(field).ok());
   ASSERT_TRUE(rises_within_a_second(**b, b_seen));
   EXPECT_EQ(*(*b)->external_change_count(), b_seen + 1);
 
   // A's own writes are not news to A (its notifications carry its instance id); B's are.
   EXPECT_EQ(*(*a)->external_change_count(), a_before);
-  ASSERT_TRUE((*b)->put_target_state("t", "{}").ok());
-  EXPECT_TRUE(rises_within_a_second(**a, a_before)) << "A sees B's write";
+  ASSERT_TRUE(*(*b)->delete_field("customer"));
+  EXPECT_TRUE(rises_within_a_second(**a, a_before)) << "A sees B's delete";
 }
 
 TEST_P(PostgresStore, InstancesStartingTogetherMigrateOnce) {

@@ -122,9 +122,9 @@ class BackendFixture : public ::testing::TestWithParam<Backend> {
         if (entry.path().filename() != "master.key") all += slurp(entry.path());
       return all;
     }
-    for (const char* table :
-         {"meta", "sources", "fields", "secrets", "targets", "target_state", "api_tokens",
-          "snapshots", "snapshot_pieces", "source_status", "user_grants", "pending_sign_ins"})
+    for (const char* table : {"meta", "sources", "fields", "secrets", "targets", "target_state",
+                              "api_tokens", "snapshots", "snapshot_pieces", "source_status",
+                              "user_grants", "pending_sign_ins", "leases", "shared_tokens"})
       all += PgServer::value(
           std::string("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM ") + table + " t",
           db_);
