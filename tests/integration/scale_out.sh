@@ -6,7 +6,8 @@
 #    a later sync on another instance reuses the shared token;
 #  - kill -9 of the instance syncing (graphsim slowed down) → another instance takes the lease
 #    after its expiry and the sync completes; nginx keeps answering.
-# The store: a shared SQLite data dir; EXTDATA_STORE=postgresql://… uses that store instead.
+# The store: a shared SQLite data dir; SCALE_OUT_STORE=postgres starts a PostgreSQL 15 and uses
+# it (ctest runs both), EXTDATA_STORE=postgresql://… uses that store.
 # Env: EXTDATA_BIN, GRAPHSIM_BIN, EXTDATA_SOURCE_DIR (set by ctest). Needs curl and nginx.
 set -uo pipefail
 : "${EXTDATA_BIN:?}" "${GRAPHSIM_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
@@ -23,13 +24,28 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/extdata-scale-out.XXXXXX")
 chmod 755 "$WORK"  # nginx's workers (nobody, when the test runs as root) write temp files here
 PIDS=()
+DB_WORK=$WORK
+. "$SRC/tests/support/db-servers.sh"
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  db_stop_all
   [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 . "$SRC/tests/support/checks.sh"
+
+# SCALE_OUT_STORE=postgres (ctest's integration_scale_out_postgres): the instances share a
+# PostgreSQL 15 started here, as an operator would run them; otherwise an SQLite data dir.
+if [[ ${SCALE_OUT_STORE:-} == postgres ]]; then
+  db_start_postgres || { echo "FAIL: PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
+  pg_sql "CREATE ROLE extdata LOGIN PASSWORD 'scale-Out-4711'" &&
+    pg_sql "CREATE DATABASE extdata OWNER extdata" ||
+    { echo "FAIL: creating the role and database"; echo "0 passed, 1 failed"; exit 1; }
+  printf 'scale-Out-4711\n' >"$WORK/pgpassword" && chmod 600 "$WORK/pgpassword"
+  export EXTDATA_STORE="postgresql://extdata@127.0.0.1:$PG_PORT/extdata?sslmode=disable"
+  export EXTDATA_STORE_PASSWORD_FILE=$WORK/pgpassword
+fi
 
 now_ms() { date +%s%3N; }
 wait_for_file() {  # file pid what
