@@ -190,8 +190,13 @@ Status RowWriter::flush() {
   if (!page_rows_) return ok_status();
   page_ += ']';
   static const std::vector<extract::ColumnSpec> none;
+  const size_t used = page_.size();
   auto s = set_->append_page(std::move(page_), all_, columns_ ? *columns_ : none);
-  page_.clear();
+  // The next page is about as long: reserving it (with simdjson's padding) spares the copies of
+  // growing a string by doubling, and the one more copy the parser would make to pad it, which
+  // with their page faults were a quarter of the CPU samples of a 1,000,000-row fetch (perf).
+  page_ = std::string();
+  page_.reserve(used + used / 4 + simdjson::SIMDJSON_PADDING);
   page_rows_ = 0;
   return s;
 }
