@@ -105,6 +105,8 @@ bool is_not_an_error_code(const Literal& l) {
       "graph.microsoft",  // host names (sharepoint/site_address.cpp)
       "microsoft365.com",  "microsoftonline.com", "office.com",
       "index.html",         // a file name (cli/serve_commands.cpp)
+      "odbc.ini",           // unixODBC's configuration files (sources/sql/odbc.cpp)
+      "odbcinst.ini",
       "pagination.cursor",  // config key paths in Error details
       "pagination.type",
   };
