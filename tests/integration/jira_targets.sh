@@ -27,30 +27,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-die() {
-  echo "setup failed: $*" >&2
-  for f in "$WORK"/*.log; do [[ -s $f ]] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
-  echo "0 passed, 1 failed"
-  exit 1
-}
-
-n=0 passed=0 failed=0
-pass() { n=$((n + 1)) passed=$((passed + 1)); printf 'PASS %2d  %s\n' "$n" "$1"; }
-fail() { n=$((n + 1)) failed=$((failed + 1)); printf 'FAIL %2d  %s\n        %s\n' "$n" "$1" "$2"; }
-expect_eq() { if [[ $2 == "$3" ]]; then pass "$1"; else fail "$1" "got: $2 | want: $3"; fi; }
-section() { printf '\n== %s\n' "$1"; }
-j() {  # j FILE EXPR: the JavaScript expression EXPR over FILE's JSON (strings raw)
-  node -e '
-    const fs = require("fs");
-    let j;
-    try { j = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); }
-    catch (e) { process.stdout.write("<not json>"); process.exit(0); }
-    let v;
-    try { v = new Function("j", "return (" + process.argv[2] + ");")(j); }
-    catch (e) { v = "<error: " + e.message + ">"; }
-    process.stdout.write(v === undefined ? "undefined" : typeof v === "string" ? v : JSON.stringify(v));
-  ' "$1" "$2"
-}
+. "$SRC/tests/support/checks.sh"
 
 wait_port() {  # file pid what
   for _ in $(seq 600); do [[ -s $1 ]] && return 0; kill -0 "$2" 2>/dev/null || break; sleep 0.05; done

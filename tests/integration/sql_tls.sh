@@ -33,16 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 passed=0 failed=0
-pass() { n=$((n + 1)) passed=$((passed + 1)); printf 'PASS %2d  %s\n' "$n" "$1"; }
-fail() { n=$((n + 1)) failed=$((failed + 1)); printf 'FAIL %2d  %s\n        %s\n' "$n" "$1" "$2"; }
-expect_eq() { if [[ $2 == "$3" ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want: $3"; fi; }
-expect_match() { if [[ $2 =~ $3 ]]; then pass "$1"; else fail "$1" "got: ${2:0:400} | want match: $3"; fi; }
-die() {
-  echo "setup failed: $*" >&2
-  echo "0 passed, 1 failed"
-  exit 1
-}
+. "$SRC/tests/support/checks.sh"
 
 # ------------------------------------------------------------------ certificates
 CERTS=$WORK/certs

@@ -1,7 +1,7 @@
 # Shared by integration scripts (source it after setting WORK): numbered PASS/FAIL lines,
 # expectations, sections, a setup failure that prints the logs, and `j FILE EXPR`, which
 # evaluates the JavaScript expression EXPR with `j` bound to FILE's JSON (strings print raw,
-# everything else as JSON; "<not json>" when FILE is not JSON). Needs EXTDATA_SOURCE_DIR for
+# everything else as JSON; "<not json>" when FILE is not JSON, "<error: …>" when EXPR throws). Needs EXTDATA_SOURCE_DIR for
 # the project's Node.js (scripts/node). Ends with `finish`, which prints the tally and sets the
 # exit status.
 n=0 passed=0 failed=0
@@ -17,7 +17,9 @@ j() {
     let j;
     try { j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); }
     catch (e) { process.stdout.write("<not json>"); process.exit(0); }
-    const v = new Function("j", "return (" + process.argv[2] + ");")(j);
+    let v;
+    try { v = new Function("j", "return (" + process.argv[2] + ");")(j); }
+    catch (e) { v = "<error: " + e.message + ">"; }
     process.stdout.write(v === undefined ? "undefined" : typeof v === "string" ? v : JSON.stringify(v));
   ' "$1" "$2"
 }
