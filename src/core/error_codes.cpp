@@ -107,8 +107,9 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"auth.invalid_scope", C::upstream,
                   "The scope is rejected: by the token endpoint, or (as invalid input) by the "
                   "config check."},
-    ErrorCodeInfo{"auth.invalid_secret", C::upstream,
-                  "Entra ID rejected the client secret (a wrong or deleted value, or the secret ID pasted)."},
+    ErrorCodeInfo{
+        "auth.invalid_secret", C::upstream,
+        "Entra ID rejected the client secret (a wrong or deleted value, or the secret ID pasted)."},
     ErrorCodeInfo{"auth.invalid_target", C::upstream,
                   "The token endpoint rejected the requested resource or audience."},
     ErrorCodeInfo{"auth.invalid_tenant", C::upstream,
@@ -125,8 +126,9 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"auth.no_refresh_token", C::upstream,
                   "The provider issued no refresh token (offline access not granted): add "
                   "offline_access to scope (or access_type=offline) and connect again."},
-    ErrorCodeInfo{"auth.no_token", C::internal,
-                  "A credential was asked for an access token it does not have (not an OAuth2 credential)."},
+    ErrorCodeInfo{
+        "auth.no_token", C::internal,
+        "A credential was asked for an access token it does not have (not an OAuth2 credential)."},
     ErrorCodeInfo{"auth.nonce_mismatch", C::upstream,
                   "The ID token's nonce is not the sign-in's: the answer was refused; connect "
                   "again."},
@@ -291,8 +293,9 @@ constexpr std::array kCodes = {
                   "The connection broke off during the transfer."},
     ErrorCodeInfo{"iregexp.syntax", C::invalid_input,
                   "A regular expression in match() or search() is malformed."},
-    ErrorCodeInfo{"iregexp.too_costly", C::invalid_input,
-                  "A regular expression would take more matching steps than the limit allows on this text."},
+    ErrorCodeInfo{
+        "iregexp.too_costly", C::invalid_input,
+        "A regular expression would take more matching steps than the limit allows on this text."},
     ErrorCodeInfo{"iregexp.too_large", C::invalid_input,
                   "A regular expression in match() or search() expands too far."},
     ErrorCodeInfo{"jsonpath.syntax", C::invalid_input, "A JSONPath is malformed."},
@@ -311,6 +314,9 @@ constexpr std::array kCodes = {
                   "--allow-host."},
     ErrorCodeInfo{"request.bad_target", C::invalid_input,
                   "The request target does not start with / or contains a NUL."},
+    ErrorCodeInfo{"request.malformed", C::invalid_input,
+                  "The bytes received are not a valid HTTP/1.1 request (bad header line, method, "
+                  "version or a head over 64 KiB)."},
     ErrorCodeInfo{"request.too_large", C::too_large, "The request body is over the limit."},
     ErrorCodeInfo{"search.too_many_records", C::upstream,
                   "Too many records to build a search index."},
@@ -439,8 +445,9 @@ constexpr std::array kCodes = {
                   "A lease was asked for without a holder or with no lifetime."},
     ErrorCodeInfo{"store.master_key", C::precondition,
                   "The master key is missing, malformed, unsafe or not the data directory's."},
-    ErrorCodeInfo{"store.master_key_missing", C::precondition,
-                  "The store exists but its master.key is missing: restore the key, never a new one."},
+    ErrorCodeInfo{
+        "store.master_key_missing", C::precondition,
+        "The store exists but its master.key is missing: restore the key, never a new one."},
     ErrorCodeInfo{"store.migrate_not_empty", C::conflict,
                   "store migrate targets a PostgreSQL store that holds data already."},
     ErrorCodeInfo{"store.not_found", C::precondition,
@@ -490,11 +497,11 @@ constexpr std::array kCodes = {
                   "A timestamp is not RFC 3339 (the position is named)."},
     ErrorCodeInfo{"token.not_found", C::not_found, "No API token with this id."},
     ErrorCodeInfo{"token.role", C::invalid_input, "The role is not admin or reader."},
-    ErrorCodeInfo{"url.invalid", C::invalid_input,
-                  "A URL cannot be parsed, is too long or holds control characters (the position is named)."},
+    ErrorCodeInfo{
+        "url.invalid", C::invalid_input,
+        "A URL cannot be parsed, is too long or holds control characters (the position is named)."},
     ErrorCodeInfo{"xml.syntax", C::upstream, "A response (or input) is not well-formed XML."},
-    ErrorCodeInfo{"xml.too_deep", C::upstream,
-                  "An XML document is nested deeper than the limit."},
+    ErrorCodeInfo{"xml.too_deep", C::upstream, "An XML document is nested deeper than the limit."},
     ErrorCodeInfo{"xml.utf8", C::upstream, "XML text is not valid UTF-8."},
     ErrorCodeInfo{"xpath.evaluation", C::upstream, "An XPath failed while evaluating."},
     ErrorCodeInfo{"xpath.syntax", C::invalid_input, "An XPath is malformed or too large."},

@@ -145,6 +145,24 @@ Request to_request(const bhttp::request<bhttp::string_body>& msg, const std::str
   return req;
 }
 
+// Bytes that are not an HTTP/1.1 request (a folded or malformed header line, a bad method or
+// version, a head over the limit) get a 400 naming the problem instead of a silently closed
+// connection; a client that went away mid-request is not one of them.
+bool is_unparsable_request(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::partial_message && ec != bhttp::error::need_more &&
+         ec != bhttp::error::end_of_stream;
+}
+
+Error unparsable_request_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit)
+    return Error("request.malformed", "The request line and headers exceed 65536 bytes.",
+                 "Send fewer or shorter headers.");
+  return Error("request.malformed", "The request is not valid HTTP/1.1: " + ec.message() + ".",
+               "Send a well-formed HTTP/1.1 request (RFC 9112): CRLF line endings, one header "
+               "per line (folded continuation lines are not accepted), a known method.");
+}
+
 Response bad_target_response(const std::string& problem) {
   return Response::json(400, R"({"error":{"code":"request.bad_target","message":")" + problem +
                                  R"(.","hint":"Send a path such as /api/v1/... ."}})");
@@ -180,7 +198,12 @@ class SessionBase {
       keep_alive_ = false;
       return write_response(std::move(r), 11);
     }
-    if (ec) return;  // timeouts, resets: nothing to answer
+    if (ec && is_unparsable_request(ec)) {
+      keep_alive_ = false;
+      const Error error = unparsable_request_error(ec);
+      return write_response(Response::json(http_status(error), error_document(error).dump()), 11);
+    }
+    if (ec) return;  // timeouts, resets, a client gone mid-request: nobody to answer
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
@@ -345,8 +368,10 @@ std::variant<Request, Response> read_raw_request(std::string_view bytes,
     ec = {};
     parser.put_eof(ec);
   }
-  if (ec || !parser.is_done())
-    return Response::json(400, R"({"error":{"code":"request.malformed"}})");
+  if (ec || !parser.is_done()) {
+    const Error error = unparsable_request_error(ec ? ec : bhttp::error::partial_message);
+    return Response::json(http_status(error), error_document(error).dump());
+  }
   auto msg = parser.release();
   if (auto problem = target_problem({msg.target().data(), msg.target().size()}))
     return bad_target_response(*problem);

@@ -182,6 +182,29 @@ TEST_F(ApiLimitsTest, EncodedNulInThePathIs400) {
   expect_alive();
 }
 
+// A malformed head used to close the connection without an answer ("Empty reply from server").
+// Each request asks for Connection: close, so a wrongly accepted one ends instead of idling.
+TEST_F(ApiLimitsTest, MalformedRequestHeadsGetA400NamingTheProblem) {
+  const std::string no_colon = raw("GET /healthz HTTP/1.1\r\nConnection: close\r\nHost x\r\n\r\n");
+  EXPECT_EQ(no_colon.rfind("HTTP/1.1 400", 0), 0u) << no_colon;
+  EXPECT_NE(no_colon.find("request.malformed"), std::string::npos) << no_colon;
+  EXPECT_NE(no_colon.find("one header per line"), std::string::npos) << no_colon;
+
+  const std::string leading_fold =
+      raw("GET /healthz HTTP/1.1\r\n  folded\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(leading_fold.rfind("HTTP/1.1 400", 0), 0u) << leading_fold;
+
+  const std::string bad_version = raw("GET /healthz HTTP/9\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(bad_version.rfind("HTTP/1.1 400", 0), 0u) << bad_version;
+
+  const std::string huge_head =
+      raw("GET /healthz HTTP/1.1\r\nConnection: close\r\nX-Big: " + std::string(70 * 1024, 'a') +
+          "\r\n\r\n");
+  EXPECT_EQ(huge_head.rfind("HTTP/1.1 400", 0), 0u) << huge_head.substr(0, 200);
+  EXPECT_NE(huge_head.find("65536 bytes"), std::string::npos) << huge_head.substr(0, 400);
+  expect_alive();
+}
+
 TEST_F(ApiLimitsTest, DirectoriesServeTheirIndexOr404AndNeverAnEmpty200) {
   auto root = call("GET", "/");
   EXPECT_EQ(root.status, 200);
