@@ -21,7 +21,6 @@ BIG=${BIG:-1000000}
 QUERY=${QUERY:-q=ab&limit=20}
 EXTDATA=${EXTDATA:-$BUILD/extdata}
 GRAPHSIM=${GRAPHSIM:-$BUILD/extdata-graphsim}
-SECRET='Abc8Q~benchSecret.Value-0001xYz2'
 for bin in "$EXTDATA" "$GRAPHSIM"; do
   [[ -x $bin ]] || { echo "missing $bin: run make build" >&2; exit 1; }
 done
@@ -39,67 +38,17 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-wait_for_file() {  # file, pid
-  for _ in $(seq 1 1200); do
-    [[ -s $1 ]] && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-start_graphsim() {  # items → sets GRAPHSIM_URL, graphsim_pid
-  rm -f "$work/graphsim.port"
-  "$GRAPHSIM" --fixture bench/sharepoint-fixture.yaml --generate-items "Customers=$1" \
-    --port-file "$work/graphsim.port" >"$work/graphsim.log" 2>&1 &
-  graphsim_pid=$!
-  pids+=("$graphsim_pid")
-  wait_for_file "$work/graphsim.port" "$graphsim_pid" ||
-    { cat "$work/graphsim.log" >&2; echo "graphsim did not start" >&2; exit 1; }
-  GRAPHSIM_URL=http://127.0.0.1:$(cat "$work/graphsim.port")
-}
+# wait_for_file, start_graphsim, sharepoint_config, serve, rss_kb, hwm_kb, median, run_wrk
+# shellcheck source=lib.sh
+source bench/lib.sh
 
 start_extdata() {  # data dir [serve options...] → sets EXTDATA_URL, extdata_pid
   local data=$1
   shift
-  cat >"$work/config.yaml" <<YAML
-sources:
-  - name: customers
-    type: sharepoint-list
-    tenant: contoso.onmicrosoft.com
-    client_id: 11111111-1111-4111-8111-111111111111
-    client_secret: \${env:BENCH_SECRET}
-    site: https://contoso.sharepoint.com/sites/Sales
-    list: Customers
-    authority: $GRAPHSIM_URL
-    graph: $GRAPHSIM_URL/v1.0
-    cache_ttl: 1h
-fields:
-  - name: customer
-    source: customers
-    label: "{fields.Title} ({fields.City|—}, {fields.Country})"
-    value: "{id}"
-    search: "{fields.Title} {fields.City|} {fields.Country}"
-    sort: "{fields.Title}"
-YAML
-  BENCH_SECRET=$SECRET "$EXTDATA" --data "$data" apply -f "$work/config.yaml" >/dev/null
-  "$EXTDATA" --data "$data" serve --listen 127.0.0.1:0 --anonymous-read --log-level warn "$@" \
-    >"$work/serve.out" 2>"$work/serve.log" &
-  extdata_pid=$!
-  pids+=("$extdata_pid")
-  EXTDATA_URL=
-  for _ in $(seq 1 600); do
-    EXTDATA_URL=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
-    [[ -n $EXTDATA_URL ]] && break
-    kill -0 "$extdata_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [[ -n $EXTDATA_URL ]] || { cat "$work/serve.out" "$work/serve.log" >&2; exit 1; }
+  sharepoint_config "$work/config.yaml"
+  BENCH_SECRET=$BENCH_SECRET "$EXTDATA" --data "$data" apply -f "$work/config.yaml" >/dev/null
+  serve serve --data "$data" -- --anonymous-read "$@"
 }
-
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 ONLY_BIG=${ONLY_BIG:-0}
 if [[ $ONLY_BIG != 1 ]]; then
@@ -164,15 +113,6 @@ cmp <(jq -S .options "$work/response.json") <(jq -S .options "$work/response-unc
   { echo "the uncached server answers differently" >&2; exit 1; }
 EXTDATA_URL=$first_url extdata_pid=$first_pid
 
-run_wrk() {  # name url → appends "name req_s p50_ms p99_ms"
-  wrk -t2 -c64 -d"$DURATION" --latency "$2" >"$work/wrk.out"
-  awk -v n="$1" '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /Requests\/sec/ {r=$2} $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} /Non-2xx/ {bad=$NF}
-    END {if (bad) {print "non-2xx responses: " bad > "/dev/stderr"; exit 1}; print n, r, p50, p99}' \
-    "$work/wrk.out" >>"$work/results"
-  echo "  $(tail -1 "$work/results")" >&2
-}
 for run in $(seq 1 "$RUNS"); do
   echo "run $run/$RUNS" >&2
   run_wrk extdata "$options_url"
@@ -182,7 +122,6 @@ done
 loaded_after_rss=$(rss_kb "$extdata_pid")
 requests=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_api_requests_total/ {s+=$2} END {print s+0}')
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 for name in extdata nginx uncached; do
   for col in 2 3 4; do
     awk -v n=$name -v c=$col '$1==n {print $c}' "$work/results" | median
