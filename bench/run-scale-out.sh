@@ -255,6 +255,7 @@ if has_step join; then
   b_listening_rss=$(rss_kb "$b_pid")
   curl -sS --fail -o "$work/join-b.json" "$b_url/api/v1/fields/customer/options?q=ab&limit=20"
   b_first=$(seconds "$serve_started_ns" "$(now_ns)")
+  b_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$b_pid/stat")
   note_load
   b_total=$(jq .total "$work/join-b.json")
   [[ $b_total == "$a_total" ]] || { echo "B answers total $b_total, A $a_total" >&2; exit 1; }
@@ -271,6 +272,11 @@ if has_step join; then
   curl -sS --fail -o /dev/null "$b_url/api/v1/fields/customer/options?q=zz&limit=20"
   b_second=$(seconds "$started" "$(now_ns)")
   b_rss=$(rss_kb "$b_pid") b_hwm=$(hwm_kb "$b_pid")
+  # What reading the snapshot out of PostgreSQL costs on its own (psql, binary COPY, discarded):
+  # the part of B's first answer that is the store's.
+  started=$(now_ns)
+  PG_DB=joining pg_sql "COPY (SELECT data FROM snapshot_pieces ORDER BY key, seq) TO STDOUT (FORMAT binary)" >/dev/null
+  raw_read=$(seconds "$started" "$(now_ns)")
   {
     echo "### A new instance joins a cluster holding $BIG records (PostgreSQL store)"
     echo
@@ -283,6 +289,9 @@ if has_step join; then
     printf '| **B: start → first options answer** (snapshot loaded from the store) | **%.1f s** | %s MB | %s MB |\n' \
       "$b_first" "$(mb "$b_rss")" "$(mb "$b_hwm")"
     printf '| B: the next request (`q=zz`) | %.3f s | | |\n' "$b_second"
+    printf '| the snapshot pieces read by psql alone (binary COPY to /dev/null) | %.1f s | | |\n' "$raw_read"
+    echo
+    echo "B's CPU time (user + system, all threads) until its first answer: $b_cpu s."
     echo
     echo "B's answer: total $b_total, options equal to A's. graphsim while B joined: Graph requests $graph_before → $graph_after, token requests $tokens_before → $tokens_after (no upstream fetch); B's extdata_cache_snapshots_loaded_from_store_total{reason=\"first_use\"}: $from_store."
     echo
