@@ -78,7 +78,9 @@ in_root 'install -d -o extdata -m 0700 /run/credentials/extdata.service &&
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit/lib/systemd/system/extdata.service")
 envs=$(sed -n 's/^Environment=//p' "$unit/lib/systemd/system/extdata.service" | tr '\n' ' ')
 in_root "sed -i 's/^EXTDATA_LISTEN=.*/EXTDATA_LISTEN=127.0.0.1:0/' /etc/extdata/extdata.env"
-in_root "cd / && setpriv --reuid=extdata --regid=extdata --init-groups env -i PATH=/usr/bin:/bin \
+# "cd /;" not "cd / &&": an AND-list sent to the background runs in a root-owned subshell, and
+# $! would name that shell instead of the service.
+in_root "cd /; setpriv --reuid=extdata --regid=extdata --init-groups env -i PATH=/usr/bin:/bin \
   \$(grep -v '^#' /etc/extdata/extdata.env | sed '/^\$/d' | tr '\n' ' ') $envs \
   CREDENTIALS_DIRECTORY=/run/credentials/extdata.service $exec_start >/tmp/serve.out 2>/tmp/serve.log & echo \$! >/tmp/serve.pid"
 url=""
@@ -93,7 +95,8 @@ expect_eq "it runs as extdata" "$(in_root "ps -o user= -p \$(cat /tmp/serve.pid)
 expect_eq "no master.key was made in the data directory (the credential is used)" \
   "$(in_root 'test -e /var/lib/extdata/master.key && echo made || echo none')" "none"
 token=$(in_root "sh -c 'cat /etc/extdata/master.key | runuser -u extdata -- env EXTDATA_DATA=/var/lib/extdata \
-  EXTDATA_MASTER_KEY_FILE=- extdata token create --role admin --label ops'" 2>&1)
+  EXTDATA_MASTER_KEY_FILE=- extdata token create --role admin --label ops'" 2>"$root/tmp/token.err")
+# (the token is on stdout; "shown once" goes to stderr)
 expect_match "docs/operations.md: an admin token made as extdata with the key on stdin" "$token" "^[A-Za-z0-9_.~-]{20,}$"
 expect_eq "  ... is accepted by the service" \
   "$(in_root "curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $token' $url/api/v1/sources")" "200"
