@@ -245,6 +245,9 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"field.filter_failed", C::internal,
                   "A field's filter could not be evaluated over the records."},
     ErrorCodeInfo{"field.not_found", C::not_found, "No field with this name."},
+    ErrorCodeInfo{"field.table_image", C::internal,
+                  "A stored option table (saved beside a snapshot) is corrupt, of another format "
+                  "version or built from other records; it is rebuilt, never served."},
     ErrorCodeInfo{"field.too_many_records", C::upstream,
                   "The source returned more records than a field can map."},
     ErrorCodeInfo{"field.undeclared_context", C::invalid_input,

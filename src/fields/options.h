@@ -89,6 +89,7 @@ class OptionsTable {
   size_t memory_bytes() const;
 
  private:
+  friend struct TableImage;  // table_image.cpp writes and reads the members as they are
   std::string arena_;
   std::vector<uint64_t> offsets_;  // value i = [2i, 2i+1), label i = [2i+1, 2i+2)
   std::vector<uint32_t> records_;

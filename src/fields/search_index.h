@@ -57,6 +57,7 @@ class SearchIndex {
   }
 
  private:
+  friend struct TableImage;  // table_image.cpp writes and reads the members as they are
   static constexpr uint32_t kNoGram = 0xFFFFFFFF;
   static constexpr int kTiers = 4;
 

@@ -1,0 +1,179 @@
+// Table images (fields/table_image.h): an option table written and read back answers every
+// query, page and key exactly like the table built from the records; a damaged, cut, foreign
+// or mismatched image is refused, never returned.
+#include "fields/table_image.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "config/config.h"
+#include "extract/record_set_binary.h"
+
+namespace extdata::fields {
+namespace {
+
+config::FieldConfig field(const std::string& yaml) {
+  auto parsed = config::parse_field(yaml, "customer", {"customers"});
+  if (!parsed.ok()) throw std::runtime_error(parsed.error().to_string());
+  return std::move(parsed).value();
+}
+
+// Enough records for dense (bitmap) posting segments (4,096 and more), with accents, repeated
+// words, numbers, non-Latin text and records without a value.
+extract::RecordSet customers(size_t count) {
+  static const char* kNames[] = {"Müller", "Société", "Acme", "Abbott",  "Zürich", "Ωmega",
+                                 "東京",   "Bäcker",  "ab",   "Mueller", "Øster",  "Ab Co"};
+  static const char* kCities[] = {"Berlin", "Paris", "Abidjan", "Zug", "Åre", "Lyon"};
+  std::string json = "[";
+  for (size_t i = 0; i < count; ++i) {
+    if (i) json += ',';
+    json += i % 97 == 5 ? "{" : "{\"id\":" + std::to_string(i * 7919 % 100003) + ",";
+    json += "\"fields\":{\"Title\":\"" + std::string(kNames[i % 12]) + " " +
+            std::string(kNames[(i / 12) % 12]) + " " + std::to_string(i % 1000) + "\",\"City\":\"" +
+            kCities[i % 6] + "\"}}";
+  }
+  json += "]";
+  extract::RecordSet set;
+  auto path = extract::JsonPath::compile("$[*]");
+  auto appended = set.append_page(std::move(json), *path, {});
+  if (!appended.ok()) throw std::runtime_error(appended.error().message);
+  return set;
+}
+
+struct Built {
+  extract::RecordSet records;
+  OptionsTable table;
+  std::string image;
+};
+
+Built build_and_write(size_t count) {
+  Built out{customers(count), {}, {}};
+  auto mapping = FieldMapping::compile(
+      field("source: customers\nlabel: '{fields.Title} ({fields.City})'\n"
+            "search: '{fields.Title} {fields.City}'\nsort: '{fields.Title}'\n"));
+  if (!mapping.ok()) throw std::runtime_error(mapping.error().message);
+  auto table = OptionsTable::build(*mapping, out.records);
+  if (!table.ok()) throw std::runtime_error(table.error().message);
+  out.table = std::move(table).value();
+  const Status written = write_table_image(out.table, [&](std::string_view piece) {
+    out.image.append(piece);
+    return ok_status();
+  });
+  if (!written.ok()) throw std::runtime_error(written.error().message);
+  return out;
+}
+
+void expect_same_answers(const OptionsTable& built, const OptionsTable& read) {
+  ASSERT_EQ(read.size(), built.size());
+  EXPECT_EQ(read.without_value(), built.without_value());
+  EXPECT_EQ(read.filtered_out(), built.filtered_out());
+  for (size_t i = 0; i < built.size(); ++i) {
+    ASSERT_EQ(read.value(i), built.value(i)) << i;
+    ASSERT_EQ(read.label(i), built.label(i)) << i;
+    ASSERT_EQ(read.record(i), built.record(i)) << i;
+    ASSERT_EQ(read.index().key(static_cast<uint32_t>(i)),
+              built.index().key(static_cast<uint32_t>(i)));
+  }
+  for (const char* q : {"",
+                        "a",
+                        "ab",
+                        "mu",
+                        "mül",
+                        "muller",
+                        "societe",
+                        "ab co",
+                        "zur 12",
+                        "東",
+                        "東京",
+                        "ωm",
+                        "ster",
+                        "abidjan",
+                        "bäcker müller",
+                        "7",
+                        "12",
+                        "zz",
+                        "acme berlin 3",
+                        "!!"}) {
+    for (size_t offset : {0, 20, 1000}) {
+      const SearchResult a = built.index().search(q, offset, 20);
+      const SearchResult b = read.index().search(q, offset, 20);
+      ASSERT_EQ(b.total, a.total) << q;
+      ASSERT_EQ(b.ids, a.ids) << q << " offset " << offset;
+    }
+  }
+  for (const char* key : {"0", "7919", "15838", "99999", "nope", ""}) {
+    EXPECT_EQ(read.find_value(key), built.find_value(key)) << key;
+  }
+  EXPECT_EQ(read.memory_bytes() > 0, built.memory_bytes() > 0);
+}
+
+TEST(TableImage, AnImageReadBackAnswersEveryQueryPageAndKeyLikeTheBuiltTable) {
+  const Built built = build_and_write(6000);
+  auto read = read_table_image(built.image, built.records.size());
+  ASSERT_TRUE(read.ok()) << read.error().to_string();
+  expect_same_answers(built.table, *read);
+}
+
+TEST(TableImage, SmallAndEmptyTablesRoundTrip) {
+  for (size_t count : {0, 1, 13}) {
+    const Built built = build_and_write(count);
+    auto read = read_table_image(built.image, built.records.size());
+    ASSERT_TRUE(read.ok()) << count << ": " << read.error().to_string();
+    expect_same_answers(built.table, *read);
+  }
+}
+
+std::string reason_of(const Result<OptionsTable>& read) {
+  EXPECT_FALSE(read.ok());
+  if (read.ok()) return "";
+  EXPECT_EQ(read.error().code, "field.table_image");
+  return read.error().details.at("reason");
+}
+
+TEST(TableImage, AFlippedByteAnywhereIsRefused) {
+  const Built built = build_and_write(500);
+  size_t refused_by_checksum = 0;
+  for (size_t at = 0; at < built.image.size(); at += built.image.size() / 97 + 1) {
+    std::string damaged = built.image;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
+    const std::string reason = reason_of(read_table_image(damaged, built.records.size()));
+    EXPECT_TRUE(reason == "checksum" || reason == "truncated") << at << ": " << reason;
+    refused_by_checksum += reason == "checksum";
+  }
+  EXPECT_GT(refused_by_checksum, 50u);
+}
+
+TEST(TableImage, ACutOrExtendedImageIsRefused) {
+  const Built built = build_and_write(500);
+  for (size_t keep : {size_t{0}, size_t{7}, built.image.size() / 2, built.image.size() - 1}) {
+    EXPECT_EQ(reason_of(read_table_image(built.image.substr(0, keep), built.records.size())),
+              "truncated")
+        << keep;
+  }
+  EXPECT_EQ(reason_of(read_table_image(built.image + built.image.substr(0, 24), 500)), "truncated");
+}
+
+TEST(TableImage, AnImageOfAnotherFormatVersionIsRefused) {
+  const Built built = build_and_write(50);
+  // The head section: length, {magic, version, ...}, checksum. Rewrite the version and the
+  // section's checksum the way a writer of version 2 would.
+  std::string image = built.image;
+  std::uint64_t length = 0;
+  std::memcpy(&length, image.data(), 8);
+  const std::uint32_t other = kTableImageVersion + 1;
+  std::memcpy(image.data() + 8 + 4, &other, sizeof other);
+  const std::uint64_t sum =
+      extract::BinarySnapshot::checksum(std::string_view(image).substr(8, length)) ^
+      (length * 0x9e3779b97f4a7c15ULL);
+  std::memcpy(image.data() + 8 + length, &sum, 8);
+  EXPECT_EQ(reason_of(read_table_image(image, built.records.size())), "version");
+}
+
+TEST(TableImage, AnImageOfMoreRecordsThanTheSetHoldsIsRefused) {
+  const Built built = build_and_write(500);
+  EXPECT_EQ(reason_of(read_table_image(built.image, 100)), "bounds");
+}
+
+}  // namespace
+}  // namespace extdata::fields
