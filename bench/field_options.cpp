@@ -15,6 +15,7 @@
 #include "cache/record_cache.h"
 #include "config/config.h"
 #include "fields/field_service.h"
+#include "fields/table_image.h"
 #include "sources/sharepoint/delta.h"
 
 namespace {
@@ -149,6 +150,43 @@ void BM_OneChangedItem(benchmark::State& state) {
   state.counters["table_ms"] = table_ms / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_OneChangedItem)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+
+// The restart path of a field's option table (docs/fields.md, "Restart"): building it from the
+// records (build_ms) against reading its stored image back (read_ms, the bytes already in
+// memory as the store hands them), and the image's size (image_mb).
+void BM_TableImage(benchmark::State& state) {
+  const size_t count = static_cast<size_t>(state.range(0));
+  extract::RecordSet records;
+  (void)records.append_page(records_json(count, true), *extract::JsonPath::compile("$[*]"), {});
+  auto mapping = fields::FieldMapping::compile(company_field());
+  double build_ms = 0, read_ms = 0, image_mb = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto table = fields::OptionsTable::build(*mapping, records);
+    const auto t1 = std::chrono::steady_clock::now();
+    std::string image;
+    (void)fields::write_table_image(*table, [&](std::string_view piece) {
+      image.append(piece);
+      return ok_status();
+    });
+    const auto t2 = std::chrono::steady_clock::now();
+    auto read = fields::read_table_image(image, records.size());
+    const auto t3 = std::chrono::steady_clock::now();
+    if (!read.ok() || read->size() != table->size()) state.SkipWithError("image not read back");
+    benchmark::DoNotOptimize(read);
+    build_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    read_ms += std::chrono::duration<double, std::milli>(t3 - t2).count();
+    image_mb = static_cast<double>(image.size()) / 1e6;
+  }
+  state.counters["build_ms"] = build_ms / static_cast<double>(state.iterations());
+  state.counters["read_ms"] = read_ms / static_cast<double>(state.iterations());
+  state.counters["image_mb"] = image_mb;
+}
+BENCHMARK(BM_TableImage)
     ->Arg(100'000)
     ->Arg(1'000'000)
     ->Unit(benchmark::kMillisecond)

@@ -144,6 +144,13 @@ big_hwm=$(hwm_kb "$extdata_pid")
 # Where the resident bytes go: the record sets held (RecordSet::memory_bytes), the rest is the
 # option table, search index, rendered pages, program and allocator.
 big_records=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_cache_bytes/ {printf "%d", $2}')
+# The option table is stored beside the snapshot in the background (docs/fields.md, "Restart"):
+# wait for it, as a server that keeps running would, before stopping this one.
+for _ in $(seq 1 1200); do
+  saved=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_cache_derived_saved_total/ {s+=$2} END {print s+0}')
+  [[ $saved -ge 1 ]] && break
+  sleep 0.1
+done
 
 # --- restart at $BIG records, graphsim stopped: the first answer comes from the snapshot ----
 kill "$extdata_pid" "$graphsim_pid"
@@ -158,6 +165,14 @@ restart_stale=$(jq .stale "$work/response-restart.json")
   { echo "after the restart: total $restart_total, before $big_total" >&2; exit 1; }
 restart_second=$(curl -sS --fail -o /dev/null -w '%{time_total}' \
   "$EXTDATA_URL/api/v1/fields/customer/options?q=zz&limit=20")
+restart_page=$(curl -sS --fail -o /dev/null -w '%{time_total}' \
+  "$EXTDATA_URL/api/v1/fields/customer/options?offset=500000&limit=20")
+first_value=$(jq -r '.options[0].value' "$work/response-restart.json")
+restart_value=$(curl -sS --fail -o /dev/null -w '%{time_total}' \
+  "$EXTDATA_URL/api/v1/fields/customer/value?key=$first_value")
+restart_loaded=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_fields_tables_loaded_total/ {s+=$2} END {print s+0}')
+cmp <(jq -S .options "$work/response-big.json") <(jq -S .options "$work/response-restart.json") ||
+  { echo "after the restart the first answer differs from the one before" >&2; exit 1; }
 restart_rss=$(rss_kb "$extdata_pid")
 restart_hwm=$(hwm_kb "$extdata_pid")
 snapshot_mb=$(du -m "$work/data-big" | tail -1 | cut -f1)
@@ -203,6 +218,8 @@ echo "### restart at $BIG records (graphsim stopped, data directory ${snapshot_m
 echo
 printf "first answer %.2f s (the request that loads the snapshot; total %s, stale %s), the next %.3f s; RSS when listening %.1f MB\n" \
   "$restart_first" "$restart_total" "$restart_stale" "$restart_second" "$(echo "$restart_listening_rss / 1024" | bc -l)"
+printf "then a plain page (offset 500000) %.3f s, field value %.3f s; option tables loaded from the store: %s\n" \
+  "$restart_page" "$restart_value" "$restart_loaded"
 if [[ $ONLY_BIG != 1 ]]; then
 echo
 echo "raw wrk runs (name req_s p50_ms p99_ms):"

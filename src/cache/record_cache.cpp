@@ -511,6 +511,9 @@ CachedRecords RecordCache::answer(const Entry& entry, double ttl, Clock::time_po
   // Stale-if-error: records whose last refresh failed are stale even when younger than the TTL.
   out.stale = out.age_seconds >= ttl || out.error.has_value();
   out.key = entry.key;
+  out.source = entry.source;
+  out.cursor = entry.cursor;
+  out.kept = entry.keep_snapshot;
   return out;
 }
 
@@ -580,6 +583,74 @@ bool RecordCache::write_snapshot(const Entry& entry, const sources::Source& src,
               {{"source", entry.source}, {"error", trimmed.error().to_string()}});
   }
   return true;
+}
+
+// Derived rows live in the snapshot table under a source name no source can have ("derived:"
+// is not a valid name), so counting and trimming a source's snapshots never sees them; the
+// key names the record set's snapshot key (which holds the source configuration's
+// fingerprint) and the object.
+std::optional<RecordCache::DerivedRow> RecordCache::derived_row(const CachedRecords& cached,
+                                                                const std::string& name,
+                                                                const std::string& version) const {
+  if (!cached.records || cached.source.empty()) return std::nullopt;
+  auto src = lookup_(cached.source);
+  if (!src) return std::nullopt;
+  DerivedRow row;
+  row.stamp.key = "derived:" + store_key(*src, cached.key) + "#" + name;
+  row.stamp.source = "derived:" + cached.source;
+  row.stamp.fetched_at = unix_seconds(cached.fetched_at);
+  row.stamp.records = cached.records->size();
+  row.stamp.cursor = version + "\n" + cached.cursor;
+  return row;
+}
+
+std::optional<std::string> RecordCache::load_derived(const CachedRecords& cached,
+                                                     const std::string& name,
+                                                     const std::string& version) {
+  const auto row = derived_row(cached, name, version);
+  if (!row) return std::nullopt;
+  // The stamp comes first in the row: skip the bytes of a row saved for other records.
+  const auto info = store_.get_snapshot_info(row->stamp.key);
+  const auto same_records = [&](const store::Snapshot& stored) {
+    return stored.fetched_at == row->stamp.fetched_at && stored.records == row->stamp.records &&
+           stored.cursor == row->stamp.cursor;
+  };
+  if (!info.ok() || !info->has_value() || !same_records(**info)) return std::nullopt;
+  std::string bytes;
+  const auto read = store_.read_snapshot_pieces(row->stamp.key, [&](std::string_view piece) {
+    bytes.append(piece);
+    return ok_status();
+  });
+  if (!read.ok()) {
+    log::warn("cache.derived_read_failed",
+              {{"entry", cached.key}, {"name", name}, {"error", read.error().to_string()}});
+    return std::nullopt;
+  }
+  // Saved again between the two reads: the bytes may be another save's.
+  if (!read->has_value() || !same_records(**read)) return std::nullopt;
+  return bytes;
+}
+
+void RecordCache::save_derived(const CachedRecords& cached, const std::string& name,
+                               const std::string& version,
+                               std::function<Status(const store::Store::PieceSink&)> write) {
+  if (!cached.kept) return;
+  auto row = derived_row(cached, name, version);
+  if (!row) return;
+  Counter& saved =
+      metrics_.counter("extdata_cache_derived_saved_total", {{"source", cached.source}},
+                       "Derived data (option tables) stored beside snapshots");
+  options_.executor(
+      [this, row = std::move(*row), write = std::move(write), &saved, entry = cached.key] {
+        const Status status = store_.put_snapshot_pieces(row.stamp, write);
+        memory::release_free_memory();
+        if (!status.ok()) {
+          log::warn("cache.derived_write_failed",
+                    {{"entry", entry}, {"error", status.error().to_string()}});
+          return;
+        }
+        saved.inc();
+      });
 }
 
 std::optional<CachedRecords> RecordCache::peek(const std::string& source,
@@ -1003,7 +1074,7 @@ bool RecordCache::refresh_due(const std::string& source, const sources::Source& 
 }
 
 void RecordCache::invalidate(const std::string& source) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   std::vector<Entry*> gone;
   for (const auto& [key, entry] : entries_)
     if (entry->source == source) gone.push_back(entry.get());
@@ -1011,6 +1082,13 @@ void RecordCache::invalidate(const std::string& source) {
   last_scheduled_.erase(source);
   entries_gauge_->set(static_cast<double>(total_.entries));
   bytes_gauge_->set(static_cast<double>(total_.bytes));
+  lock.unlock();
+  // Derived data stored for the old configuration can never be used again (its key holds the
+  // configuration's fingerprint): drop it rather than leave it in the store.
+  if (const auto dropped = store_.trim_snapshots("derived:" + source, 0); !dropped.ok()) {
+    log::warn("cache.derived_drop_failed",
+              {{"source", source}, {"error", dropped.error().to_string()}});
+  }
 }
 
 void RecordCache::drop_derived(const std::string& prefix) {

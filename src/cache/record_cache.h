@@ -103,6 +103,11 @@ struct CachedRecords {
   double age_seconds = 0;
   std::optional<Error> error;  // why the data could not be refreshed, when it could not
   std::string key;
+  // What load_derived/save_derived key persisted derived data by (copied under the entry's
+  // lock together with `records`, so they describe exactly these records).
+  std::string source;
+  std::string cursor;  // the sync cursor the records were fetched up to
+  bool kept = false;   // the key is worth a snapshot (its derived data is worth storing too)
 };
 
 struct RefreshReport {
@@ -185,10 +190,27 @@ class RecordCache {
   // count in extdata_cache_refreshes_deferred_total{reason="idle"|"backoff"}.
   void tick(Clock::time_point now);
 
-  // Forgets the records of `source` held in memory (its configuration changed).
+  // Forgets the records of `source` held in memory (its configuration changed), and the
+  // derived data stored for it (save_derived).
   void invalidate(const std::string& source);
   // Drops derived objects whose tag starts with `prefix` from every cached record set.
   void drop_derived(const std::string& prefix);
+
+  // Derived data stored beside a key's snapshot (docs/fields.md, "Restart"): the bytes saved
+  // under `name` for the records `cached` holds, so a restart need not rebuild them. They are
+  // handed out only when saved for the same records (fetch time, sync cursor and record count,
+  // under the same source configuration) and the same `version` (what else they were built
+  // from, e.g. a field definition's hash); nullopt otherwise, or when the store fails (logged).
+  // The bytes are not checked otherwise: the caller's format carries its own checksums.
+  std::optional<std::string> load_derived(const CachedRecords& cached, const std::string& name,
+                                          const std::string& version);
+  // Queues on the executor a write of derived data built from `cached`'s records, for keys
+  // worth a snapshot (CachedRecords::kept); `write` is called with a sink for the bytes, in the
+  // background (it must keep what it writes alive). One row per key and name: a newer save
+  // replaces it. Counter: extdata_cache_derived_saved_total{source}.
+  void save_derived(const CachedRecords& cached, const std::string& name,
+                    const std::string& version,
+                    std::function<Status(const store::Store::PieceSink&)> write);
 
   // "source?k=v&k2=v2" with sorted, percent-encoded variables.
   static std::string key_for(const std::string& source, const sources::Variables& variables);
@@ -259,6 +281,12 @@ class RecordCache {
   void count_fenced(const Status& refused);
   double ttl_of(const sources::Source& src, std::optional<double> override) const;
   std::string store_key(const sources::Source& src, const std::string& key) const;
+  // The store row of derived data `name` of a key, and what it must have been saved with.
+  struct DerivedRow {
+    store::Snapshot stamp;  // key, source, fetched_at, records, cursor (version + sync cursor)
+  };
+  std::optional<DerivedRow> derived_row(const CachedRecords& cached, const std::string& name,
+                                        const std::string& version) const;
   void run_worker();
 
   store::Store& store_;

@@ -32,6 +32,7 @@ struct ServeOptions {
   int workers = 8;
   bool anonymous_read = false;
   int options_cache_mb = static_cast<int>(fields::kDefaultRenderedOptionsBytes >> 20);
+  long long store_tables_from = fields::FieldService::kDefaultStoreTablesFrom;
   int lease_ttl = 30;
   std::vector<std::string> cors;
   std::string web_dir;
@@ -127,6 +128,7 @@ void serve(CliEnv& env, const ServeOptions& o) {
   log::info("instance", {{"id", cache_options.cluster.holder}});
   api::Runtime runtime(std::move(*store), SystemClock::instance(), Metrics::global(),
                        std::move(cache_options), static_cast<size_t>(o.options_cache_mb) << 20);
+  runtime.fields().set_store_tables_from(static_cast<size_t>(o.store_tables_from));
   api::ApiOptions options;
   options.server.listen = o.listen;
   options.server.threads = o.threads;
@@ -314,6 +316,11 @@ void add_serve_commands(CLI::App& app, CliEnv& env) {
       ->add_option("--options-cache-mb", o.options_cache_mb,
                    "Memory for rendered option pages of repeated queries (0: off)")
       ->check(CLI::Range(0, 65536));
+  serve_cmd
+      ->add_option("--store-tables-from", o.store_tables_from,
+                   "Store a field's option table beside its snapshot when it has at least this "
+                   "many records, so a restart loads it instead of rebuilding it (docs/fields.md)")
+      ->check(CLI::Range(0LL, 1LL << 40));
   serve_cmd
       ->add_option("--lease-ttl", o.lease_ttl,
                    "Seconds an instance's sync lease outlives its last renewal: how long a "

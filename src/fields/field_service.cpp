@@ -9,9 +9,12 @@
 #include "core/bounded_json.h"
 #include "core/error_json.h"
 #include "core/limits.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "extract/json_text.h"
+#include "extract/record_set_binary.h"
 #include "extract/utf8.h"
+#include "fields/table_image.h"
 
 namespace extdata::fields {
 
@@ -334,6 +337,7 @@ FieldService::FieldService(store::Store& store, cache::SourceLookup sources,
     : store_(store),
       sources_(std::move(sources)),
       cache_(cache),
+      metrics_(metrics),
       rendered_(rendered_options_bytes, metrics) {}
 
 Result<std::shared_ptr<const FieldService::CompiledField>> FieldService::compiled(
@@ -361,6 +365,11 @@ Result<std::shared_ptr<const FieldService::CompiledField>> FieldService::compile
   field->mapping = std::move(mapping);
   field->tag = name + "#" + std::to_string(++generation_);
   field->definition = definition_text(*stored);
+  char hash[17];
+  std::snprintf(
+      hash, sizeof hash, "%016llx",
+      static_cast<unsigned long long>(extract::BinarySnapshot::checksum(field->definition)));
+  field->version = "table-image-v" + std::to_string(kTableImageVersion) + ":" + hash;
   auto& slot = fields_[name];
   if (!slot) slot = std::move(field);  // a concurrent compile may have won; keep one
   return slot;
@@ -442,12 +451,79 @@ Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
   EXTDATA_ASSIGN_OR_RETURN(
       auto built,
       out.cached.derived->get_or_build(field->tag, [&]() -> Result<std::shared_ptr<const void>> {
-        EXTDATA_ASSIGN_OR_RETURN(auto table, OptionsTable::build(field->mapping, *records));
-        return std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
-            BuiltTable{std::move(table), next_table_id_.fetch_add(1)}));
+        EXTDATA_ASSIGN_OR_RETURN(auto got, load_or_build_table(*field, out.cached));
+        auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
+            BuiltTable{std::move(got.table), next_table_id_.fetch_add(1)}));
+        if (got.to_store) store_table(*field, out.cached, built);
+        return built;
       }));
   out.set_table(built);
   return out;
+}
+
+namespace {
+
+// A stored table passed its checksums and was saved for records with the same fetch time,
+// cursor and count; a few of its options rendered again from the records must still agree
+// (a second defence against a table keyed to other records, not a proof).
+bool agrees_with_records(const OptionsTable& table, const FieldMapping& mapping,
+                         const extract::RecordSet& records) {
+  constexpr size_t kChecks = 16;
+  const size_t step = std::max<size_t>(1, table.size() / kChecks);
+  for (size_t option = 0; option < table.size(); option += step) {
+    const extract::RecordContext context(records[table.record(option)]);
+    if (mapping.value.render(context) != table.value(option) ||
+        mapping.label.render(context) != table.label(option)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<FieldService::Table> FieldService::load_or_build_table(const CompiledField& field,
+                                                              const cache::CachedRecords& cached) {
+  const extract::RecordSet& records = *cached.records;
+  const bool worth_storing = cached.kept && records.size() >= store_tables_from_;
+  const std::string name = "field:" + field.mapping.name;
+  if (worth_storing) {
+    if (auto bytes = cache_.load_derived(cached, name, field.version)) {
+      auto table = read_table_image(*bytes, records.size());
+      bytes.reset();
+      std::string reason;
+      if (!table.ok()) {
+        const auto it = table.error().details.find("reason");
+        reason = it != table.error().details.end() ? it->second : "unreadable";
+      } else if (!agrees_with_records(*table, field.mapping, records)) {
+        reason = "records";
+      }
+      if (reason.empty()) {
+        metrics_
+            .counter("extdata_fields_tables_loaded_total", {{"field", field.mapping.name}},
+                     "Option tables loaded from beside their snapshot instead of built")
+            .inc();
+        return Table{std::move(table).value(), false};
+      }
+      metrics_
+          .counter("extdata_fields_tables_rejected_total",
+                   {{"field", field.mapping.name}, {"reason", reason}},
+                   "Stored option tables not used (corrupt, another version, other records)")
+          .inc();
+      log::warn("fields.table_image_rejected", {{"field", field.mapping.name}, {"reason", reason}});
+    }
+  }
+  EXTDATA_ASSIGN_OR_RETURN(auto table, OptionsTable::build(field.mapping, records));
+  return Table{std::move(table), worth_storing};
+}
+
+void FieldService::store_table(const CompiledField& field, const cache::CachedRecords& cached,
+                               const std::shared_ptr<const void>& built) {
+  const auto entry = std::static_pointer_cast<const BuiltTable>(built);
+  cache_.save_derived(cached, "field:" + field.mapping.name, field.version,
+                      [entry](const store::Store::PieceSink& sink) {
+                        return write_table_image(entry->table, sink);
+                      });
 }
 
 void FieldService::Resolved::set_table(const std::shared_ptr<const void>& built) {

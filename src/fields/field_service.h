@@ -128,6 +128,12 @@ class FieldService {
   // The source variables a request resolves to (exposed for the API's diagnostics).
   Result<sources::Variables> resolve_variables(const std::string& field, const Context& context);
 
+  // Option tables of record sets with at least this many records are stored beside their
+  // snapshot (cache::RecordCache::save_derived) and loaded from there after a restart instead
+  // of being rebuilt (docs/fields.md, "Restart"). Below it, building is quicker than storing.
+  void set_store_tables_from(size_t records) { store_tables_from_ = records; }
+  static constexpr size_t kDefaultStoreTablesFrom = 20000;
+
   void invalidate_field(const std::string& name);
   void reload();
   // Forgets the fields whose stored definition changed or vanished (another process applied
@@ -139,6 +145,8 @@ class FieldService {
     FieldMapping mapping;
     std::string tag;         // derived-data tag: "name#generation"
     std::string definition;  // source + spec as stored, to notice a change
+    std::string version;     // what a stored table must have been built from: image format +
+                             // the definition's hash
   };
   struct Resolved {
     std::shared_ptr<const CompiledField> field;
@@ -151,11 +159,22 @@ class FieldService {
   };
   Result<std::shared_ptr<const CompiledField>> compiled(const std::string& name);
   Result<Resolved> resolve(const std::string& name, const Context& context);
+  // The field's table over `cached`'s records: the stored image when one was saved for these
+  // records and this definition, else built (and then stored, for big record sets).
+  struct Table {
+    OptionsTable table;
+    bool to_store = false;  // built now and worth storing
+  };
+  Result<Table> load_or_build_table(const CompiledField& field, const cache::CachedRecords& cached);
+  void store_table(const CompiledField& field, const cache::CachedRecords& cached,
+                   const std::shared_ptr<const void>& built);
   std::string render_options(const Resolved& resolved, const OptionsQuery& query);
 
   store::Store& store_;
   cache::SourceLookup sources_;
   cache::RecordCache& cache_;
+  Metrics& metrics_;
+  size_t store_tables_from_ = kDefaultStoreTablesFrom;
 
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledField>> fields_;

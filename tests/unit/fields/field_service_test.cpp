@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <nlohmann/json.hpp>
 
 #include "../cache/cache_test_support.h"
@@ -435,6 +437,136 @@ TEST_F(FieldServiceTest, AFieldDeclaringSnapshotKeepsEveryKeyItAsksFor) {
   EXPECT_EQ(*store_->count_snapshots("cities"), 0u) << "served once: not kept";
   ASSERT_TRUE(service_->options("kept_city", query("", {{"country", "FR"}})).ok());
   EXPECT_EQ(*store_->count_snapshots("cities"), 1u);
+}
+
+// Restart (docs/fields.md, "Restart"): option tables stored beside the snapshot.
+class StoredTableTest : public FieldServiceTest {
+ protected:
+  void SetUp() override {
+    FieldServiceTest::SetUp();
+    service_->set_store_tables_from(0);
+    put_field("sorted",
+              "source: cities\nlabel: '{fields.Title} ({fields.Country})'\n"
+              "sort: '{fields.Title}'\nsearch: '{fields.Title} {fields.Country}'\n");
+  }
+
+  // A new process over the same store, with the upstream down.
+  void restart() {
+    service_.reset();
+    cache::CacheOptions options;
+    options.executor = executor_.executor();
+    cache_ = std::make_unique<cache::RecordCache>(*store_, lookup_, clock_, metrics_, options);
+    service_ = std::make_unique<FieldService>(*store_, lookup_, *cache_, metrics_);
+    service_->set_store_tables_from(0);
+    source_->fail = true;
+  }
+
+  // Every answer the tests compare: pages of several queries and a value.
+  std::vector<std::string> answers() {
+    std::vector<std::string> out;
+    for (const char* q : {"", "b", "br", "bonn", "de", "ber de", "zz"}) {
+      for (int offset : {0, 1}) {
+        OptionsQuery page = query(q);
+        page.offset = offset;
+        auto r = service_->options("sorted", page);
+        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
+        if (!r.ok()) continue;
+        std::string line = std::string(q) + "@" + std::to_string(offset) + " total " +
+                           std::to_string(r->total) + ":";
+        for (const Option& o : r->options) line += " " + o.value + "=" + o.label + " " + o.data;
+        out.push_back(line);
+      }
+    }
+    auto v = service_->value("sorted", "2", {});
+    EXPECT_TRUE(v.ok());
+    if (v.ok()) out.push_back("value 2: " + v->label + " " + v->data);
+    return out;
+  }
+
+  long long loaded() {
+    return metrics_.counter_value("extdata_fields_tables_loaded_total", {{"field", "sorted"}});
+  }
+  long long rejected(const std::string& reason) {
+    return metrics_.counter_value("extdata_fields_tables_rejected_total",
+                                  {{"field", "sorted"}, {"reason", reason}});
+  }
+  long long saved() {
+    return metrics_.counter_value("extdata_cache_derived_saved_total", {{"source", "cities"}});
+  }
+
+  // Flips one byte in the middle of every stored option table (rows keyed "derived:…").
+  void damage_stored_tables() {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path / "extdata.db").c_str(), &db), SQLITE_OK);
+    const char* sql =
+        "UPDATE snapshot_chunks SET data = substr(data, 1, length(data) / 2) || "
+        "CASE WHEN substr(data, length(data) / 2 + 1, 1) = X'00' THEN X'01' ELSE X'00' END || "
+        "substr(data, length(data) / 2 + 2) WHERE key LIKE 'derived:%'";
+    char* message = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &message), SQLITE_OK) << message;
+    EXPECT_GT(sqlite3_changes(db), 0);
+    sqlite3_close(db);
+  }
+};
+
+TEST_F(StoredTableTest, AfterARestartTheStoredTableAnswersExactlyLikeTheBuiltOne) {
+  const std::vector<std::string> before = answers();
+  executor_.run_all();  // the snapshot and the table are written in the background
+  EXPECT_EQ(saved(), 1);
+  restart();
+  EXPECT_EQ(answers(), before);
+  EXPECT_EQ(loaded(), 1) << "loaded, not rebuilt";
+  executor_.run_all();
+  EXPECT_EQ(saved(), 1) << "a loaded table is not stored again";
+}
+
+TEST_F(StoredTableTest, ACorruptStoredTableIsRebuiltNotServed) {
+  const std::vector<std::string> before = answers();
+  executor_.run_all();
+  damage_stored_tables();
+  restart();
+  EXPECT_EQ(answers(), before);
+  EXPECT_EQ(loaded(), 0);
+  EXPECT_EQ(rejected("checksum") + rejected("truncated"), 1);
+  executor_.run_all();
+  EXPECT_EQ(saved(), 2) << "the rebuilt table replaces the corrupt one";
+  restart();
+  EXPECT_EQ(answers(), before);
+  EXPECT_EQ(loaded(), 1);
+}
+
+TEST_F(StoredTableTest, AChangedFieldDoesNotUseTheTableStoredForItsOldDefinition) {
+  answers();
+  executor_.run_all();
+  put_field("sorted", "source: cities\nlabel: 'City {fields.Title}'\nsort: '{fields.Title}'\n");
+  restart();
+  auto r = service_->options("sorted", query("bre"));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->options.size(), 1u);
+  EXPECT_EQ(r->options[0].label, "City Bremen");
+  EXPECT_EQ(loaded(), 0);
+  EXPECT_EQ(rejected("records"), 0) << "not even read: its stamp names the old definition";
+}
+
+TEST_F(StoredTableTest, ATableStoredForOlderRecordsIsNotUsedForANewerSnapshot) {
+  answers();
+  executor_.run_all();
+  clock_.advance(120s);
+  ASSERT_TRUE(cache_->refresh("cities").ok());  // new records ("Bremen v2"), a new snapshot
+  executor_.run_all();
+  restart();
+  auto r = service_->options("sorted", query("bre"));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->options.size(), 1u);
+  EXPECT_EQ(r->options[0].label, "Bremen v2 (DE)");
+  EXPECT_EQ(loaded(), 0);
+}
+
+TEST_F(StoredTableTest, SmallRecordSetsAreNotStored) {
+  service_->set_store_tables_from(1000);
+  answers();
+  executor_.run_all();
+  EXPECT_EQ(saved(), 0);
 }
 
 }  // namespace

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Stored option tables over a restart (docs/fields.md, "Restart"), end to end: graphsim with the
+# demo fixture and `extdata serve --store-tables-from 0` (every kept key's table is stored, not
+# only those of 20,000 records and more). After a restart with graphsim stopped the first
+# requests — a search, a plain page, a value — load the stored table (counted), answer exactly
+# as before the restart, and ask nothing upstream; a stored table with one flipped byte is
+# refused (counted with reason "checksum"), rebuilt from the snapshot's records with the same
+# answers, and stored again, so the next restart loads it.
+set -uo pipefail
+: "${EXTDATA_BIN:?}" "${GRAPHSIM_BIN:?}" "${EXTDATA_SOURCE_DIR:?}"
+SRC=$EXTDATA_SOURCE_DIR
+command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 not found; run scripts/install-deps"; exit 1; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/extdata-restart-tables.XXXXXX")
+# shellcheck source=../support/checks.sh
+source "$SRC/tests/support/checks.sh"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+rm -f "$WORK/graphsim.port"
+"$GRAPHSIM_BIN" --fixture "$SRC/tools/graphsim/fixtures/demo.yaml" --listen 127.0.0.1:0 \
+  --port-file "$WORK/graphsim.port" >"$WORK/graphsim.out" 2>"$WORK/graphsim.log" &
+GRAPHSIM_PID=$!
+PIDS+=("$GRAPHSIM_PID")
+for _ in $(seq 400); do
+  [[ -s "$WORK/graphsim.port" ]] && break
+  kill -0 "$GRAPHSIM_PID" 2>/dev/null || break
+  sleep 0.05
+done
+[[ -s "$WORK/graphsim.port" ]] || die "graphsim did not start"
+GRAPHSIM_URL="http://127.0.0.1:$(cat "$WORK/graphsim.port")"
+
+sed "s#@GRAPHSIM@#$GRAPHSIM_URL#g" "$SRC/examples/demo.yaml.in" >"$WORK/demo.yaml"
+EXTDATA=("$EXTDATA_BIN" --data "$WORK/data")
+DEMO_CLIENT_SECRET='Abc8Q~graphsimDemoSecret.Value-0001xYz2' \
+  "${EXTDATA[@]}" apply -f "$WORK/demo.yaml" >"$WORK/apply.log" 2>&1 || die "extdata apply failed"
+
+start_serve() {  # log name
+  : >"$WORK/$1.out"
+  "${EXTDATA[@]}" serve --listen 127.0.0.1:0 --anonymous-read --store-tables-from 0 \
+    >"$WORK/$1.out" 2>"$WORK/$1.log" &
+  SERVE_PID=$!
+  PIDS+=("$SERVE_PID")
+  EXTDATA_URL=""
+  for _ in $(seq 400); do
+    EXTDATA_URL=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$WORK/$1.out" | head -1)
+    [[ -n $EXTDATA_URL ]] && break
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  [[ -n $EXTDATA_URL ]] || die "extdata serve did not start"
+  API=$EXTDATA_URL/api/v1
+}
+stop_serve() { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
+metric() {  # NAME{labels} → its value on /metrics, 0 when absent
+  curl -sS "$EXTDATA_URL/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
+# Waits (bounded, polling) until the option tables stored so far reach $1.
+wait_saved() {
+  for _ in $(seq 600); do
+    [[ $(metric 'extdata_cache_derived_saved_total{source="customers"}') -ge $1 ]] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# The answers compared across restarts: options and totals (not the freshness, which ages).
+answers() {
+  local out=""
+  for query in "q=muller&limit=5" "limit=5" "limit=5&offset=55" "q=gmbh&limit=2" "q=cafe%20ole"; do
+    curl -sS -o "$WORK/a.json" "$API/fields/customer/options?$query"
+    out+="$query $(j "$WORK/a.json" '[j.total, j.options]')"$'\n'
+  done
+  curl -sS -o "$WORK/a.json" "$API/fields/customer/value?key=2"
+  out+="value $(j "$WORK/a.json" '[j.found, j.label, j.data]')"
+  printf '%s' "$out"
+}
+LOADED='extdata_fields_tables_loaded_total{field="customer"}'
+
+section "1. first start: the table is built from the fetched records and stored"
+start_serve serve1
+before=$(answers)
+expect_match "the answers have options" "$before" 'Müller Präzisionstechnik GmbH'
+wait_saved 1 || fail "the table is stored in the background" "extdata_cache_derived_saved_total stayed 0"
+expect_eq "the table was stored once (customers' key is kept)" \
+  "$(metric 'extdata_cache_derived_saved_total{source="customers"}')" 1
+expect_eq "a built table is not counted as loaded" "$(metric "$LOADED")" 0
+stop_serve
+kill "$GRAPHSIM_PID"
+wait "$GRAPHSIM_PID" 2>/dev/null
+expect_eq "one stored table row beside the snapshot" \
+  "$(sqlite3 "$WORK/data/extdata.db" "SELECT count(*) FROM snapshots WHERE key LIKE 'derived:customers#%#field:customer'")" 1
+
+section "2. restart, graphsim stopped: the stored table answers"
+start_serve serve2
+expect_eq "search, pages and value: the same answers as before the restart" "$(answers)" "$before"
+expect_eq "the table was loaded, not rebuilt" "$(metric "$LOADED")" 1
+expect_eq "nothing rejected" "$(metric 'extdata_fields_tables_rejected_total{field="customer",reason="checksum"}')" 0
+expect_eq "no upstream fetch" "$(metric 'extdata_cache_refreshes_total{source="customers"}')" 0
+stop_serve
+
+section "3. a flipped byte in the stored table: refused, rebuilt, stored again"
+sqlite3 "$WORK/data/extdata.db" "UPDATE snapshot_chunks SET data = substr(data, 1, 100) ||
+  CASE WHEN substr(data, 101, 1) = X'00' THEN X'01' ELSE X'00' END || substr(data, 102)
+  WHERE key LIKE 'derived:%'" || die "could not damage the stored table"
+start_serve serve3
+expect_eq "the same answers, from a rebuilt table" "$(answers)" "$before"
+expect_eq "the damaged table was not loaded" "$(metric "$LOADED")" 0
+expect_eq "it was rejected by its checksum" \
+  "$(metric 'extdata_fields_tables_rejected_total{field="customer",reason="checksum"}')" 1
+expect_match "the log says so" "$(cat "$WORK/serve3.log")" 'fields.table_image_rejected'
+wait_saved 1 || fail "the rebuilt table is stored again" "extdata_cache_derived_saved_total stayed 0"
+stop_serve
+start_serve serve4
+expect_eq "after the next restart the re-stored table answers" "$(answers)" "$before"
+expect_eq "  ... loaded" "$(metric "$LOADED")" 1
+stop_serve
+
+finish
