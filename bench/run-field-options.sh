@@ -9,6 +9,7 @@
 # snapshot) and the memory after it.
 #   bench/run-field-options.sh         (after `make build`; DURATION=15s RUNS=3 BIG=1000000)
 #   ONLY_BIG=1 bench/run-field-options.sh   (the 1,000,000-record part only: memory, restart)
+#   PERF_RESTART=/tmp/restart.data ...        (also `perf record` the requests after the restart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # graphsim listens on 127.0.0.1: the network policy allows exactly that (docs/network.md).
@@ -157,6 +158,13 @@ kill "$extdata_pid" "$graphsim_pid"
 wait "$extdata_pid" "$graphsim_pid" 2>/dev/null || true
 start_extdata "$work/data-big"
 restart_listening_rss=$(rss_kb "$extdata_pid")
+# PERF_RESTART=FILE: `perf record` of the server around the requests after the restart.
+perf_pid=
+if [[ -n ${PERF_RESTART:-} ]]; then
+  perf record -F 499 -g -p "$extdata_pid" -o "$PERF_RESTART" 2>"$work/perf.log" &
+  perf_pid=$!
+  sleep 1
+fi
 restart_first=$(curl -sS --fail -o "$work/response-restart.json" -w '%{time_total}' \
   "$EXTDATA_URL/api/v1/fields/customer/options?$QUERY")
 restart_total=$(jq .total "$work/response-restart.json")
@@ -171,6 +179,7 @@ first_value=$(jq -r '.options[0].value' "$work/response-restart.json")
 restart_value=$(curl -sS --fail -o /dev/null -w '%{time_total}' \
   "$EXTDATA_URL/api/v1/fields/customer/value?key=$first_value")
 restart_loaded=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_fields_tables_loaded_total/ {s+=$2} END {print s+0}')
+if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 cmp <(jq -S .options "$work/response-big.json") <(jq -S .options "$work/response-restart.json") ||
   { echo "after the restart the first answer differs from the one before" >&2; exit 1; }
 restart_rss=$(rss_kb "$extdata_pid")

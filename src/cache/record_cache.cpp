@@ -513,6 +513,7 @@ CachedRecords RecordCache::answer(const Entry& entry, double ttl, Clock::time_po
   out.key = entry.key;
   out.source = entry.source;
   out.cursor = entry.cursor;
+  out.record_count = entry.records ? entry.records->size() : 0;
   out.kept = entry.keep_snapshot;
   return out;
 }
@@ -592,14 +593,14 @@ bool RecordCache::write_snapshot(const Entry& entry, const sources::Source& src,
 std::optional<RecordCache::DerivedRow> RecordCache::derived_row(const CachedRecords& cached,
                                                                 const std::string& name,
                                                                 const std::string& version) const {
-  if (!cached.records || cached.source.empty()) return std::nullopt;
+  if (cached.source.empty()) return std::nullopt;
   auto src = lookup_(cached.source);
   if (!src) return std::nullopt;
   DerivedRow row;
   row.stamp.key = "derived:" + store_key(*src, cached.key) + "#" + name;
   row.stamp.source = "derived:" + cached.source;
   row.stamp.fetched_at = unix_seconds(cached.fetched_at);
-  row.stamp.records = cached.records->size();
+  row.stamp.records = cached.record_count;
   row.stamp.cursor = version + "\n" + cached.cursor;
   return row;
 }
@@ -651,6 +652,45 @@ void RecordCache::save_derived(const CachedRecords& cached, const std::string& n
         }
         saved.inc();
       });
+}
+
+bool RecordCache::in_memory(const std::string& source, const sources::Variables& variables) {
+  auto entry = find_entry(key_for(source, variables));
+  if (!entry) return false;
+  std::unique_lock lock(entry->mu, std::try_to_lock);
+  return lock.owns_lock() && entry->records != nullptr;
+}
+
+std::optional<CachedRecords> RecordCache::stored_stamp(const std::string& source,
+                                                       const sources::Variables& variables,
+                                                       std::optional<double> ttl_override) {
+  auto src = lookup_(source);
+  if (!src) return std::nullopt;
+  CachedRecords out;
+  out.key = key_for(source, variables);
+  const auto info = store_.get_snapshot_info(store_key(*src, out.key));
+  if (!info.ok() || !info->has_value()) return std::nullopt;
+  out.source = source;
+  out.cursor = (*info)->cursor;
+  out.record_count = (*info)->records;
+  out.fetched_at = Clock::time_point{std::chrono::seconds{(*info)->fetched_at}};
+  out.kept = true;  // it was kept before
+  age(out, ttl_override);
+  return out;
+}
+
+void RecordCache::age(CachedRecords& cached, std::optional<double> ttl_override) {
+  auto src = lookup_(cached.source);
+  if (!src) return;
+  cached.age_seconds = std::max(0.0, seconds_between(cached.fetched_at, clock_.now()));
+  cached.stale = cached.age_seconds >= ttl_of(*src, ttl_override) || cached.error.has_value();
+}
+
+void RecordCache::load_in_background(const std::string& source, const sources::Variables& variables,
+                                     std::optional<double> ttl_override, bool keep_snapshot) {
+  options_.executor([this, source, variables, ttl_override, keep_snapshot] {
+    (void)get(source, variables, ttl_override, keep_snapshot);
+  });
 }
 
 std::optional<CachedRecords> RecordCache::peek(const std::string& source,

@@ -106,8 +106,9 @@ struct CachedRecords {
   // What load_derived/save_derived key persisted derived data by (copied under the entry's
   // lock together with `records`, so they describe exactly these records).
   std::string source;
-  std::string cursor;  // the sync cursor the records were fetched up to
-  bool kept = false;   // the key is worth a snapshot (its derived data is worth storing too)
+  std::string cursor;       // the sync cursor the records were fetched up to
+  size_t record_count = 0;  // records->size(), or the stored snapshot's count (stored_stamp)
+  bool kept = false;        // the key is worth a snapshot (its derived data is worth storing too)
 };
 
 struct RefreshReport {
@@ -211,6 +212,22 @@ class RecordCache {
   void save_derived(const CachedRecords& cached, const std::string& name,
                     const std::string& version,
                     std::function<Status(const store::Store::PieceSink&)> write);
+
+  // Answers before the records are loaded (docs/fields.md, "Restart"): derived data stored for
+  // a key's snapshot can answer while the snapshot itself loads in the background.
+  // Whether the key's records are in memory now; never waits (false while they load).
+  bool in_memory(const std::string& source, const sources::Variables& variables);
+  // The key's stored snapshot as get() would describe it — fetch time, cursor, record count,
+  // age and staleness — with `records` and `derived` null, read without loading the records;
+  // nullopt when nothing is stored (or the store fails).
+  std::optional<CachedRecords> stored_stamp(const std::string& source,
+                                            const sources::Variables& variables,
+                                            std::optional<double> ttl_override = std::nullopt);
+  // Brings `cached`'s age and staleness up to now.
+  void age(CachedRecords& cached, std::optional<double> ttl_override = std::nullopt);
+  // get() on the executor: loads the key's snapshot (or fetches) without a caller waiting.
+  void load_in_background(const std::string& source, const sources::Variables& variables,
+                          std::optional<double> ttl_override, bool keep_snapshot);
 
   // "source?k=v&k2=v2" with sorted, percent-encoded variables.
   static std::string key_for(const std::string& source, const sources::Variables& variables);

@@ -176,15 +176,23 @@ std::string option_data(const FieldMapping& mapping, extract::RecordRef record) 
   return out;
 }
 
+// The declared data of an option's record. The records are not touched when the field declares
+// none: an answer from a stored table before the records are loaded has none (resolve_early).
+std::string record_data(const FieldMapping& mapping, const extract::RecordSet* records,
+                        uint32_t record) {
+  if (mapping.data.empty() || !records) return {};
+  return option_data(mapping, (*records)[record]);
+}
+
 // One element of the flat array: {"id":value,"value":label,…data columns but id and value}.
 void append_flat_option(std::string& out, const FieldMapping& mapping, const OptionsTable& table,
-                        const extract::RecordSet& records, size_t option) {
+                        const extract::RecordSet* records, size_t option) {
   out += "{\"id\":";
   extract::append_json_string(out, table.value(option));
   out += ",\"value\":";
   extract::append_json_string(out, table.label(option));
-  if (!mapping.data.empty()) {
-    const extract::RecordContext context(records[table.record(option)]);
+  if (!mapping.data.empty() && records) {
+    const extract::RecordContext context((*records)[table.record(option)]);
     for (const auto& [name, tmpl] : mapping.data) {
       if (name == "id" || name == "value") continue;
       out += ',';
@@ -197,11 +205,11 @@ void append_flat_option(std::string& out, const FieldMapping& mapping, const Opt
 }
 
 Option make_option(const FieldMapping& mapping, const OptionsTable& table,
-                   const extract::RecordSet& records, size_t option) {
+                   const extract::RecordSet* records, size_t option) {
   Option out;
   out.value = std::string(table.value(option));
   out.label = std::string(table.label(option));
-  out.data = option_data(mapping, records[table.record(option)]);
+  out.data = record_data(mapping, records, table.record(option));
   return out;
 }
 
@@ -216,7 +224,7 @@ struct BuiltTable {
 };
 
 void append_options_page(std::string& out, const FieldMapping& mapping, const OptionsTable& table,
-                         const extract::RecordSet& records, const SearchResult& found) {
+                         const extract::RecordSet* records, const SearchResult& found) {
   out += "{\"options\":[";
   bool first = true;
   for (const uint32_t option : found.ids) {
@@ -227,7 +235,7 @@ void append_options_page(std::string& out, const FieldMapping& mapping, const Op
     out += ",\"label\":";
     extract::append_json_string(out, table.label(option));
     out += ",\"data\":";
-    const std::string data = option_data(mapping, records[table.record(option)]);
+    const std::string data = record_data(mapping, records, table.record(option));
     out += data.empty() ? "null" : data;
     out += '}';
   }
@@ -381,6 +389,7 @@ void FieldService::invalidate_field(const std::string& name) {
     fields_.erase(name);
   }
   cache_.drop_derived(name + "#");
+  drop_early(name + "#");
 }
 
 void FieldService::reload_changed() {
@@ -404,6 +413,12 @@ void FieldService::reload() {
     fields_.clear();
   }
   for (const auto& name : names) cache_.drop_derived(name + "#");
+  drop_early("");
+}
+
+void FieldService::drop_early(const std::string& prefix) {
+  std::lock_guard lock(early_mu_);
+  std::erase_if(early_, [&](const auto& slot) { return slot.first.starts_with(prefix); });
 }
 
 namespace {
@@ -436,31 +451,6 @@ Result<sources::Variables> FieldService::resolve_variables(const std::string& fi
   return variables_for(compiled_field->mapping, context);
 }
 
-Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
-                                                     const Context& context) {
-  EXTDATA_TRY(check_context(context));
-  Resolved out;
-  EXTDATA_ASSIGN_OR_RETURN(out.field, compiled(name));
-  const FieldMapping& mapping = out.field->mapping;
-  EXTDATA_TRY(check_declared_context(mapping, context));
-  EXTDATA_ASSIGN_OR_RETURN(auto variables, variables_for(mapping, context));
-  EXTDATA_ASSIGN_OR_RETURN(
-      out.cached, cache_.get(mapping.source, variables, mapping.cache_ttl, mapping.snapshot));
-  const auto records = out.cached.records;
-  const auto field = out.field;
-  EXTDATA_ASSIGN_OR_RETURN(
-      auto built,
-      out.cached.derived->get_or_build(field->tag, [&]() -> Result<std::shared_ptr<const void>> {
-        EXTDATA_ASSIGN_OR_RETURN(auto got, load_or_build_table(*field, out.cached));
-        auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
-            BuiltTable{std::move(got.table), next_table_id_.fetch_add(1)}));
-        if (got.to_store) store_table(*field, out.cached, built);
-        return built;
-      }));
-  out.set_table(built);
-  return out;
-}
-
 namespace {
 
 // A stored table passed its checksums and was saved for records with the same fetch time,
@@ -482,35 +472,55 @@ bool agrees_with_records(const OptionsTable& table, const FieldMapping& mapping,
 
 }  // namespace
 
+Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
+                                                     const Context& context) {
+  EXTDATA_TRY(check_context(context));
+  Resolved out;
+  EXTDATA_ASSIGN_OR_RETURN(out.field, compiled(name));
+  const FieldMapping& mapping = out.field->mapping;
+  EXTDATA_TRY(check_declared_context(mapping, context));
+  EXTDATA_ASSIGN_OR_RETURN(auto variables, variables_for(mapping, context));
+  if (auto early = resolve_early(out.field, variables)) return std::move(*early);
+  EXTDATA_ASSIGN_OR_RETURN(
+      out.cached, cache_.get(mapping.source, variables, mapping.cache_ttl, mapping.snapshot));
+  const auto records = out.cached.records;
+  const auto field = out.field;
+  EXTDATA_ASSIGN_OR_RETURN(
+      auto built,
+      out.cached.derived->get_or_build(field->tag, [&]() -> Result<std::shared_ptr<const void>> {
+        if (auto early = adopt_early(*field, out.cached)) return early;
+        EXTDATA_ASSIGN_OR_RETURN(auto got, load_or_build_table(*field, out.cached));
+        auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
+            BuiltTable{std::move(got.table), next_table_id_.fetch_add(1)}));
+        if (got.to_store) store_table(*field, out.cached, built);
+        return built;
+      }));
+  out.set_table(built);
+  return out;
+}
+
 Result<FieldService::Table> FieldService::load_or_build_table(const CompiledField& field,
                                                               const cache::CachedRecords& cached) {
   const extract::RecordSet& records = *cached.records;
   const bool worth_storing = cached.kept && records.size() >= store_tables_from_;
   const std::string name = "field:" + field.mapping.name;
-  if (worth_storing) {
+  bool tried_early;  // resolve_early read the stored table of this field and key already
+  {
+    std::lock_guard lock(early_mu_);
+    tried_early = settled_.count(field.tag + '\n' + cached.key) > 0;
+  }
+  if (worth_storing && !tried_early) {
     if (auto bytes = cache_.load_derived(cached, name, field.version)) {
       auto table = read_table_image(*bytes, records.size());
       bytes.reset();
-      std::string reason;
-      if (!table.ok()) {
-        const auto it = table.error().details.find("reason");
-        reason = it != table.error().details.end() ? it->second : "unreadable";
-      } else if (!agrees_with_records(*table, field.mapping, records)) {
-        reason = "records";
-      }
-      if (reason.empty()) {
-        metrics_
-            .counter("extdata_fields_tables_loaded_total", {{"field", field.mapping.name}},
-                     "Option tables loaded from beside their snapshot instead of built")
-            .inc();
+      if (table.ok() && agrees_with_records(*table, field.mapping, records)) {
+        count_loaded(field.mapping.name);
         return Table{std::move(table).value(), false};
       }
-      metrics_
-          .counter("extdata_fields_tables_rejected_total",
-                   {{"field", field.mapping.name}, {"reason", reason}},
-                   "Stored option tables not used (corrupt, another version, other records)")
-          .inc();
-      log::warn("fields.table_image_rejected", {{"field", field.mapping.name}, {"reason", reason}});
+      Error why =
+          table.ok() ? Error("field.table_image", "built from other records") : table.error();
+      if (table.ok()) why.details["reason"] = "records";
+      count_rejected(field.mapping.name, why);
     }
   }
   EXTDATA_ASSIGN_OR_RETURN(auto table, OptionsTable::build(field.mapping, records));
@@ -524,6 +534,90 @@ void FieldService::store_table(const CompiledField& field, const cache::CachedRe
                       [entry](const store::Store::PieceSink& sink) {
                         return write_table_image(entry->table, sink);
                       });
+}
+
+namespace {
+
+bool same_records(const cache::CachedRecords& a, const cache::CachedRecords& b) {
+  return unix_seconds(a.fetched_at) == unix_seconds(b.fetched_at) &&
+         a.record_count == b.record_count && a.cursor == b.cursor;
+}
+
+}  // namespace
+
+std::optional<FieldService::Resolved> FieldService::resolve_early(
+    const std::shared_ptr<const CompiledField>& field, const sources::Variables& variables) {
+  const FieldMapping& mapping = field->mapping;
+  if (!mapping.data.empty()) return std::nullopt;  // data columns need the records
+  const std::string slot =
+      field->tag + '\n' + cache::RecordCache::key_for(mapping.source, variables);
+  std::lock_guard lock(early_mu_);
+  if (settled_.count(slot) || cache_.in_memory(mapping.source, variables)) return std::nullopt;
+  auto it = early_.find(slot);
+  if (it == early_.end()) {
+    // Settled either way: the stored table is read at most once per field and key.
+    if (settled_.size() >= kMaxSettled) settled_.clear();
+    settled_.insert(slot);
+    auto stamp = cache_.stored_stamp(mapping.source, variables, mapping.cache_ttl);
+    if (!stamp || stamp->record_count < store_tables_from_) return std::nullopt;
+    auto bytes = cache_.load_derived(*stamp, "field:" + mapping.name, field->version);
+    if (!bytes) return std::nullopt;
+    auto table = read_table_image(*bytes, stamp->record_count);
+    bytes.reset();
+    if (!table.ok()) {
+      count_rejected(mapping.name, table.error());
+      return std::nullopt;
+    }
+    count_loaded(mapping.name);
+    auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
+        BuiltTable{std::move(table).value(), next_table_id_.fetch_add(1)}));
+    it = early_.emplace(slot, Early{std::move(*stamp), std::move(built)}).first;
+    settled_.erase(slot);
+    // The records follow in the background; until they are in memory this table answers.
+    cache_.load_in_background(mapping.source, variables, mapping.cache_ttl, mapping.snapshot);
+  }
+  Resolved out;
+  out.field = field;
+  out.cached = it->second.stamp;
+  cache_.age(out.cached, mapping.cache_ttl);
+  out.set_table(it->second.built);
+  return out;
+}
+
+std::shared_ptr<const void> FieldService::adopt_early(const CompiledField& field,
+                                                      const cache::CachedRecords& cached) {
+  const std::string slot = field.tag + '\n' + cached.key;
+  std::lock_guard lock(early_mu_);
+  const auto it = early_.find(slot);
+  if (it == early_.end()) return nullptr;
+  auto early = std::move(it->second);
+  early_.erase(it);
+  if (settled_.size() >= kMaxSettled) settled_.clear();
+  settled_.insert(slot);
+  const auto& table = std::static_pointer_cast<const BuiltTable>(early.built)->table;
+  // The records it answered for arrived: the same snapshot, and they agree with the table.
+  if (!same_records(early.stamp, cached) ||
+      !agrees_with_records(table, field.mapping, *cached.records)) {
+    return nullptr;
+  }
+  return early.built;
+}
+
+void FieldService::count_loaded(const std::string& field) {
+  metrics_
+      .counter("extdata_fields_tables_loaded_total", {{"field", field}},
+               "Option tables loaded from beside their snapshot instead of built")
+      .inc();
+}
+
+void FieldService::count_rejected(const std::string& field, const Error& error) {
+  const auto it = error.details.find("reason");
+  const std::string reason = it != error.details.end() ? it->second : "unreadable";
+  metrics_
+      .counter("extdata_fields_tables_rejected_total", {{"field", field}, {"reason", reason}},
+               "Stored option tables not used (corrupt, another version, other records)")
+      .inc();
+  log::warn("fields.table_image_rejected", {{"field", field}, {"reason", reason}});
 }
 
 void FieldService::Resolved::set_table(const std::shared_ptr<const void>& built) {
@@ -586,7 +680,7 @@ Result<OptionsResult> FieldService::options(const std::string& field, const Opti
   result.options.reserve(found.ids.size());
   for (const uint32_t option : found.ids) {
     result.options.push_back(
-        make_option(resolved.field->mapping, table, *resolved.cached.records, option));
+        make_option(resolved.field->mapping, table, resolved.cached.records.get(), option));
   }
   result.total = found.total;
   return result;
@@ -636,7 +730,8 @@ std::string FieldService::render_options(const Resolved& resolved, const Options
         table.index().search(query.q, static_cast<size_t>(query.offset), limit);
     auto text = std::make_shared<std::string>();
     text->reserve(64 + found.ids.size() * 512);
-    append_options_page(*text, resolved.field->mapping, table, *resolved.cached.records, found);
+    append_options_page(*text, resolved.field->mapping, table, resolved.cached.records.get(),
+                        found);
     page = text;
     rendered_.put(key, std::move(text));
   }
@@ -659,7 +754,7 @@ Result<std::string> FieldService::options_array_json(const std::string& field,
   std::string out = "[";
   for (const uint32_t option : found.ids) {
     if (out.size() > 1) out += ',';
-    append_flat_option(out, resolved.field->mapping, table, *resolved.cached.records, option);
+    append_flat_option(out, resolved.field->mapping, table, resolved.cached.records.get(), option);
     if (out.size() + 1 > max_bytes) {
       return Error("field.array_too_large",
                    "the options of field '" + field + "' as a flat array are over " +
@@ -681,7 +776,7 @@ Result<OptionsResult> FieldService::all_options(const std::string& field,
   result.options.reserve(table.size());
   for (size_t option = 0; option < table.size(); ++option)
     result.options.push_back(
-        make_option(resolved.field->mapping, table, *resolved.cached.records, option));
+        make_option(resolved.field->mapping, table, resolved.cached.records.get(), option));
   result.total = table.size();
   return result;
 }
@@ -696,7 +791,7 @@ Result<ValueResult> FieldService::value(const std::string& field, const std::str
     result.found = true;
     result.label = std::string(table.label(*option));
     result.data =
-        option_data(resolved.field->mapping, (*resolved.cached.records)[table.record(*option)]);
+        record_data(resolved.field->mapping, resolved.cached.records.get(), table.record(*option));
   }
   result.stale = resolved.cached.stale;
   result.fetched_at = unix_seconds(resolved.cached.fetched_at);

@@ -21,7 +21,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -166,6 +168,17 @@ class FieldService {
     bool to_store = false;  // built now and worth storing
   };
   Result<Table> load_or_build_table(const CompiledField& field, const cache::CachedRecords& cached);
+  // Before the records of a key are in memory (a restart): the table stored for its snapshot,
+  // read once and kept in early_ while the records load in the background; nullopt when there
+  // is none (the field declares data columns, nothing stored, the records are in memory).
+  std::optional<Resolved> resolve_early(const std::shared_ptr<const CompiledField>& field,
+                                        const sources::Variables& variables);
+  // Once the records are in memory: the early table, when built for exactly these records.
+  std::shared_ptr<const void> adopt_early(const CompiledField& field,
+                                          const cache::CachedRecords& cached);
+  void drop_early(const std::string& tag_prefix);
+  void count_loaded(const std::string& field);
+  void count_rejected(const std::string& field, const Error& error);
   void store_table(const CompiledField& field, const cache::CachedRecords& cached,
                    const std::shared_ptr<const void>& built);
   std::string render_options(const Resolved& resolved, const OptionsQuery& query);
@@ -180,6 +193,14 @@ class FieldService {
   std::unordered_map<std::string, std::shared_ptr<const CompiledField>> fields_;
   std::uint64_t generation_ = 0;
   std::atomic<std::uint64_t> next_table_id_{1};
+  struct Early {
+    cache::CachedRecords stamp;  // the stored snapshot's description (no records)
+    std::shared_ptr<const void> built;
+  };
+  std::mutex early_mu_;
+  std::map<std::string, Early> early_;  // field tag + '\n' + cache key
+  std::set<std::string> settled_;       // slots whose stored table was read or is missing
+  static constexpr size_t kMaxSettled = 10000;
   RenderedOptions rendered_;
 };
 

@@ -196,6 +196,7 @@ struct TableImage {
     EXTDATA_TRY(in.into(index.vocab_gram_starts_));
     EXTDATA_TRY(in.into(index.vocab_gram_postings_));
     if (!in.done()) return image_error("bounds", "bytes after the last section");
+    index.other_grams_.reserve(other_grams.size());
     for (const OtherGram& entry : other_grams) index.other_grams_.emplace(entry.code, entry.gram);
     if (!fits(table, record_count)) {
       return image_error("bounds", "the table does not fit the records or itself");

@@ -509,15 +509,47 @@ class StoredTableTest : public FieldServiceTest {
   }
 };
 
-TEST_F(StoredTableTest, AfterARestartTheStoredTableAnswersExactlyLikeTheBuiltOne) {
+TEST_F(StoredTableTest, AfterARestartTheStoredTableAnswersBeforeTheRecordsAreLoaded) {
   const std::vector<std::string> before = answers();
   executor_.run_all();  // the snapshot and the table are written in the background
   EXPECT_EQ(saved(), 1);
   restart();
-  EXPECT_EQ(answers(), before);
-  EXPECT_EQ(loaded(), 1) << "loaded, not rebuilt";
+  EXPECT_EQ(answers(), before) << "search, pages and value exactly as the built table answered";
+  EXPECT_EQ(loaded(), 1) << "read once, not rebuilt";
+  EXPECT_EQ(cache_->entries(), 0u) << "the records are not loaded yet: the table answered";
+  EXPECT_EQ(source_->fetches, 1) << "nothing asked upstream";
+  executor_.run_all();  // the snapshot loads in the background
+  EXPECT_EQ(cache_->entries(), 1u);
+  EXPECT_EQ(answers(), before) << "the same answers once the records are in memory";
+  EXPECT_EQ(loaded(), 1) << "the early table is adopted by the loaded records, not read again";
   executor_.run_all();
   EXPECT_EQ(saved(), 1) << "a loaded table is not stored again";
+}
+
+TEST_F(StoredTableTest, AnswersBeforeTheRecordsCarryTheSnapshotsFreshness) {
+  answers();
+  executor_.run_all();
+  restart();
+  clock_.advance(7200s);
+  auto r = service_->options("sorted", query("b"));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_TRUE(r->stale) << "older than the TTL";
+  EXPECT_EQ(r->age_seconds, 7200);
+  EXPECT_EQ(cache_->entries(), 0u);
+}
+
+TEST_F(StoredTableTest, AFieldWithDataColumnsWaitsForTheRecords) {
+  put_field("sorted", "source: cities\nsort: '{fields.Title}'\ndata: {pop: fields.Population}\n");
+  auto first = service_->options("sorted", query("bre"));
+  ASSERT_TRUE(first.ok());
+  executor_.run_all();
+  restart();
+  auto r = service_->options("sorted", query("bre"));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->options.size(), 1u);
+  EXPECT_EQ(r->options[0].data, "{\"pop\":\"567000\"}");
+  EXPECT_EQ(cache_->entries(), 1u) << "loaded before answering";
+  EXPECT_EQ(loaded(), 1) << "the stored table is still used, once the records are there";
 }
 
 TEST_F(StoredTableTest, ACorruptStoredTableIsRebuiltNotServed) {
