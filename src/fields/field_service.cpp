@@ -551,37 +551,55 @@ std::optional<FieldService::Resolved> FieldService::resolve_early(
   if (!mapping.data.empty()) return std::nullopt;  // data columns need the records
   const std::string slot =
       field->tag + '\n' + cache::RecordCache::key_for(mapping.source, variables);
-  std::lock_guard lock(early_mu_);
-  if (settled_.count(slot) || cache_.in_memory(mapping.source, variables)) return std::nullopt;
-  auto it = early_.find(slot);
-  if (it == early_.end()) {
-    // Settled either way: the stored table is read at most once per field and key.
-    if (settled_.size() >= kMaxSettled) settled_.clear();
-    settled_.insert(slot);
-    auto stamp = cache_.stored_stamp(mapping.source, variables, mapping.cache_ttl);
-    if (!stamp || stamp->record_count < store_tables_from_) return std::nullopt;
-    auto bytes = cache_.load_derived(*stamp, "field:" + mapping.name, field->version);
-    if (!bytes) return std::nullopt;
-    auto table = read_table_image(*bytes, stamp->record_count);
-    bytes.reset();
-    if (!table.ok()) {
-      count_rejected(mapping.name, table.error());
-      return std::nullopt;
+  std::optional<Early> early;
+  {
+    std::lock_guard lock(early_mu_);
+    if (settled_.count(slot) || cache_.in_memory(mapping.source, variables)) return std::nullopt;
+    if (const auto it = early_.find(slot); it != early_.end()) early = it->second;
+    if (!early) {
+      // Claimed: the stored table is read at most once per field and key; concurrent first
+      // requests take the ordinary path meanwhile.
+      if (settled_.size() >= kMaxSettled) settled_.clear();
+      settled_.insert(slot);
     }
-    count_loaded(mapping.name);
-    auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
-        BuiltTable{std::move(table).value(), next_table_id_.fetch_add(1)}));
-    it = early_.emplace(slot, Early{std::move(*stamp), std::move(built)}).first;
-    settled_.erase(slot);
-    // The records follow in the background; until they are in memory this table answers.
-    cache_.load_in_background(mapping.source, variables, mapping.cache_ttl, mapping.snapshot);
+  }
+  if (!early) {
+    early = read_early(*field, variables);  // the store, without holding early_mu_
+    if (!early) return std::nullopt;
+    std::lock_guard lock(early_mu_);
+    // Records loaded meanwhile took the ordinary path: keep nothing they would not adopt.
+    if (!cache_.in_memory(mapping.source, variables)) {
+      early_.emplace(slot, *early);
+      settled_.erase(slot);
+    }
   }
   Resolved out;
   out.field = field;
-  out.cached = it->second.stamp;
+  out.cached = early->stamp;
   cache_.age(out.cached, mapping.cache_ttl);
-  out.set_table(it->second.built);
+  out.set_table(early->built);
   return out;
+}
+
+std::optional<FieldService::Early> FieldService::read_early(const CompiledField& field,
+                                                            const sources::Variables& variables) {
+  const FieldMapping& mapping = field.mapping;
+  auto stamp = cache_.stored_stamp(mapping.source, variables, mapping.cache_ttl);
+  if (!stamp || stamp->record_count < store_tables_from_) return std::nullopt;
+  auto bytes = cache_.load_derived(*stamp, "field:" + mapping.name, field.version);
+  if (!bytes) return std::nullopt;
+  auto table = read_table_image(*bytes, stamp->record_count);
+  bytes.reset();
+  if (!table.ok()) {
+    count_rejected(mapping.name, table.error());
+    return std::nullopt;
+  }
+  count_loaded(mapping.name);
+  // The records follow in the background; until they are in memory this table answers.
+  cache_.load_in_background(mapping.source, variables, mapping.cache_ttl, mapping.snapshot);
+  return Early{std::move(*stamp),
+               std::make_shared<const BuiltTable>(
+                   BuiltTable{std::move(table).value(), next_table_id_.fetch_add(1)})};
 }
 
 std::shared_ptr<const void> FieldService::adopt_early(const CompiledField& field,

@@ -173,6 +173,8 @@ class FieldService {
   // is none (the field declares data columns, nothing stored, the records are in memory).
   std::optional<Resolved> resolve_early(const std::shared_ptr<const CompiledField>& field,
                                         const sources::Variables& variables);
+  struct Early;
+  std::optional<Early> read_early(const CompiledField& field, const sources::Variables& variables);
   // Once the records are in memory: the early table, when built for exactly these records.
   std::shared_ptr<const void> adopt_early(const CompiledField& field,
                                           const cache::CachedRecords& cached);

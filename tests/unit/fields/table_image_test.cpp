@@ -151,7 +151,8 @@ TEST(TableImage, ACutOrExtendedImageIsRefused) {
               "truncated")
         << keep;
   }
-  EXPECT_EQ(reason_of(read_table_image(built.image + built.image.substr(0, 24), 500)), "truncated");
+  EXPECT_EQ(reason_of(read_table_image(built.image + built.image.substr(0, 24), 500)), "bounds")
+      << "bytes after the last section";
 }
 
 TEST(TableImage, AnImageOfAnotherFormatVersionIsRefused) {
