@@ -185,25 +185,30 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
   return page;
 }
 
+Status RecordSet::check_columns(const std::vector<ColumnSpec>& columns) const {
+  if (pages_.empty() && records_.empty()) return ok_status();
+  bool same = columns.size() == column_names_.size();
+  for (size_t i = 0; same && i < columns.size(); ++i) same = columns[i].name == column_names_[i];
+  if (same) return ok_status();
+  return Error("extract.columns", "a page was appended with different columns than the first page",
+               "use the same column specification for every page of a source");
+}
+
 Status RecordSet::append_page(std::string json_text, const JsonPath& records,
                               const std::vector<ColumnSpec>& columns) {
-  if (!pages_.empty() || !records_.empty()) {
-    bool same = columns.size() == column_names_.size();
-    for (size_t i = 0; same && i < columns.size(); ++i) same = columns[i].name == column_names_[i];
-    if (!same) {
-      return Error("extract.columns",
-                   "a page was appended with different columns than the first page",
-                   "use the same column specification for every page of a source");
-    }
-  }
+  EXTDATA_TRY(check_columns(columns));
   EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, omitted_member_suffix_));
+  const size_t first_new = records_.size();
+  EXTDATA_TRY(records.select(page.document->root(), records_));
+  add_page(std::move(page), first_new, columns);
+  return ok_status();
+}
 
+void RecordSet::add_page(Page page, size_t first_new, const std::vector<ColumnSpec>& columns) {
   if (pages_.empty()) {
     column_names_.clear();
     for (const ColumnSpec& column : columns) column_names_.push_back(column.name);
   }
-  const size_t first_new = records_.size();
-  EXTDATA_TRY(records.select(page.document->root(), records_));
   record_page_.resize(records_.size(), static_cast<std::uint32_t>(pages_.size()));
   const size_t width = columns.size();
   values_.resize(records_.size() * width);
@@ -224,7 +229,6 @@ Status RecordSet::append_page(std::string json_text, const JsonPath& records,
     }
   }
   pages_.push_back(std::move(page));
-  return ok_status();
 }
 
 std::string RecordSet::to_json() const {

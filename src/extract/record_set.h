@@ -113,13 +113,19 @@ class RecordSet {
 
  private:
   friend class RecordRef;
-  friend class BinarySnapshot;  // record_set_binary.h: snapshots without a JSON parse
+  friend class BinarySnapshot;    // record_set_binary.h: snapshots without a JSON parse
+  friend class RecordSetBuilder;  // record_set_builder.h: pages from typed values, no JSON text
   struct Page {
     // Shared between sets made by combine(); never changed once parsed.
     std::shared_ptr<simdjson::dom::document> document;
     size_t bytes = 0;
   };
   static Result<Page> parse_page(std::string& json_text, std::string_view omitted_suffix);
+  // "extract.columns" when `columns` differ from those of the pages already appended.
+  Status check_columns(const std::vector<ColumnSpec>& columns) const;
+  // Takes `page`, whose records were appended to records_ from `first_new` on: fixes the
+  // column names on the first page and evaluates the columns of the new records.
+  void add_page(Page page, size_t first_new, const std::vector<ColumnSpec>& columns);
 
   std::vector<Page> pages_;
   std::vector<std::string> column_names_;

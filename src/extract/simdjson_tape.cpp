@@ -7,6 +7,7 @@
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace extdata::extract {
 namespace {
@@ -167,6 +168,7 @@ class StringInterner {
   }
 
   // Returns the offset of `text` (with simdjson's length prefix and NUL) in the output buffer.
+  // Offsets must stay below 4 GB (the table holds 32 bits): callers check the size.
   uint32_t intern(std::string_view text) {
     // Long strings (descriptions, per-record URLs) rarely repeat; hashing them cost more than
     // sharing the few that do saves.
@@ -190,13 +192,13 @@ class StringInterner {
     }
   }
   size_t size() const { return size_; }
+  // The output buffer moved (TapeWriter grew it): the same bytes at a new address.
+  void rebase(uint8_t* out) { out_ = out; }
 
- private:
-  std::string_view string_at(uint32_t offset) const { return stored_string(out_, offset); }
   // `out_` may be the buffer `text` is read from, at or past the write position: the length
-  // is read already and the bytes move down (memmove).
-  uint32_t append(std::string_view text) {
-    const auto offset = static_cast<uint32_t>(size_);
+  // is read already and the bytes move down (memmove). Not shared with later equal strings.
+  size_t append_unshared(std::string_view text) {
+    const size_t offset = size_;
     const auto length = static_cast<uint32_t>(text.size());
     std::memcpy(out_ + size_, &length, sizeof length);
     std::memmove(out_ + size_ + sizeof length, text.data(), text.size());
@@ -204,6 +206,10 @@ class StringInterner {
     size_ += sizeof length + text.size() + 1;
     return offset;
   }
+
+ private:
+  std::string_view string_at(uint32_t offset) const { return stored_string(out_, offset); }
+  uint32_t append(std::string_view text) { return static_cast<uint32_t>(append_unshared(text)); }
   void grow() {
     std::vector<uint64_t> old(slots_.size() * 2, 0);
     old.swap(slots_);
@@ -346,6 +352,75 @@ size_t TapeCompactor::compact(simdjson::dom::document& from, simdjson::dom::docu
   if (strings_size > 0) std::memcpy(to.string_buf.get(), strings, strings_size);
   std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
   return tape_length * sizeof(uint64_t) + string_bytes;
+}
+
+struct TapeWriter::Strings {
+  std::vector<uint64_t> slots;  // the interner's table, reused from document to document
+  std::unique_ptr<uint8_t[]> buffer;
+  size_t capacity = 0;
+  std::optional<StringInterner> interner;
+
+  // Room for one more stored string of `length` bytes.
+  void reserve_for(size_t length) {
+    const size_t needed = interner->size() + sizeof(uint32_t) + length + 1;
+    if (needed <= capacity) return;
+    const size_t grown = std::max(needed, std::max(capacity * 2, size_t{1} << 16));
+    std::unique_ptr<uint8_t[]> bigger(new uint8_t[grown]);
+    if (interner->size() > 0) std::memcpy(bigger.get(), buffer.get(), interner->size());
+    buffer = std::move(bigger);
+    capacity = grown;
+    interner->rebase(buffer.get());
+  }
+};
+
+TapeWriter::TapeWriter() : strings_(std::make_unique<Strings>()) {}
+TapeWriter::~TapeWriter() = default;
+
+void TapeWriter::begin_document() {
+  tape_.clear();
+  open_.clear();
+  strings_->interner.emplace(strings_->slots, strings_->buffer.get());
+  tape_.push_back(word('r', 0));  // its payload (the tape length) is set by finish_document
+}
+
+uint64_t TapeWriter::string_offset(std::string_view text) {
+  Strings& strings = *strings_;
+  strings.reserve_for(text.size());
+  StringInterner& interner = *strings.interner;
+  // The interner's table holds 32-bit offsets: past 4 GB strings are stored unshared.
+  if (interner.size() + text.size() + 5 >= std::numeric_limits<uint32_t>::max())
+    return interner.append_unshared(text);
+  return interner.intern(text);
+}
+
+void TapeWriter::real(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  number('d', bits);
+}
+
+// As simdjson's tape builder: the start word holds the index after the end word and the
+// element count (saturated at 0xFFFFFF), the end word the start word's index.
+void TapeWriter::end_container(char type) {
+  const Open open = open_.back();
+  open_.pop_back();
+  const uint64_t count = std::min<uint64_t>(open.count, 0xFFFFFF);
+  tape_[open.start] |= (count << 32) | static_cast<uint64_t>(tape_.size() + 1);
+  tape_.push_back(word(type, open.start));
+}
+
+size_t TapeWriter::finish_document(simdjson::dom::document& to) {
+  assert(open_.empty());
+  tape_.push_back(word('r', 0));
+  tape_[0] = word('r', tape_.size());
+  to.tape = allocate_buffer<uint64_t>(tape_.size());
+  std::memcpy(to.tape.get(), tape_.data(), tape_.size() * sizeof(uint64_t));
+  const size_t strings_size = strings_->interner->size();
+  const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
+  to.string_buf = allocate_buffer<uint8_t>(string_bytes);
+  if (strings_size > 0) std::memcpy(to.string_buf.get(), strings_->buffer.get(), strings_size);
+  std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
+  return tape_.size() * sizeof(uint64_t) + string_bytes;
 }
 
 size_t TapeCompactor::strings_end(const simdjson::dom::document& document) {

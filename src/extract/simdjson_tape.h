@@ -18,6 +18,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +49,85 @@ class TapeCompactor {
 
  private:
   std::vector<std::uint64_t> string_slots_;  // the string table, reused from page to page
+};
+
+// Writes a document's tape and string buffer directly from typed values, in the layout
+// simdjson's parser produces for the same JSON text — for records that come as typed values
+// (SQL rows, record_set_builder.h), which would otherwise be written as JSON text only to be
+// parsed again. Strings up to 128 bytes are stored once per document, as compact() does.
+// Values are written in document order: start_object / key / value ... / end_object, etc.
+// Not thread-safe; reuse one writer from document to document (its buffers stay warm).
+class TapeWriter {
+ public:
+  TapeWriter();
+  ~TapeWriter();
+  TapeWriter(const TapeWriter&) = delete;
+  TapeWriter& operator=(const TapeWriter&) = delete;
+
+  // Starts a new document (whose root is the next value written).
+  void begin_document();
+  void start_array() { start_container('[', false); }
+  void start_object() { start_container('{', true); }
+  void end_array() { end_container(']'); }
+  void end_object() { end_container('}'); }
+  // A member name in the open object; strings must be valid UTF-8.
+  void key(std::string_view name) { key_at(string_offset(name)); }
+  // A member name already stored by string_offset() in this document.
+  void key_at(uint64_t offset) {
+    ++open_.back().count;
+    tape_.push_back(word('"', offset));
+  }
+  // Stores `text` (shared with equal short strings) and returns its offset, for key_at().
+  uint64_t string_offset(std::string_view text);
+  void string(std::string_view text) {
+    value_added();
+    tape_.push_back(word('"', string_offset(text)));
+  }
+  void int64(int64_t value) { number('l', static_cast<uint64_t>(value)); }
+  void uint64(uint64_t value) { number('u', value); }
+  void real(double value);
+  void boolean(bool value) { atom(value ? 't' : 'f'); }
+  void null() { atom('n'); }
+
+  // The tape position the next value will take (for element_at()).
+  size_t next_index() const { return tape_.size(); }
+  // Closes the document (every container must be closed) and copies it into exactly sized
+  // buffers of `to`. Returns the bytes now held by `to`.
+  size_t finish_document(simdjson::dom::document& to);
+
+ private:
+  struct Open {
+    size_t start;
+    uint64_t count;
+    bool object;
+  };
+  struct Strings;  // the string buffer and its StringInterner
+  static uint64_t word(char type, uint64_t payload) {
+    return (static_cast<uint64_t>(static_cast<unsigned char>(type)) << 56) | payload;
+  }
+  // Arrays count their values; objects count their keys (key_at).
+  void value_added() {
+    if (!open_.empty() && !open_.back().object) ++open_.back().count;
+  }
+  void atom(char type) {
+    value_added();
+    tape_.push_back(word(type, 0));
+  }
+  void number(char type, uint64_t bits) {
+    value_added();
+    tape_.push_back(word(type, 0));
+    tape_.push_back(bits);
+  }
+  void start_container(char type, bool object) {
+    value_added();
+    open_.push_back({tape_.size(), 0, object});
+    tape_.push_back(word(type, 0));
+  }
+  void end_container(char type);
+
+  std::vector<uint64_t> tape_;
+  std::vector<Open> open_;
+  std::unique_ptr<Strings> strings_;
 };
 
 // The length in words of a document's tape (its root word's payload).

@@ -1,9 +1,10 @@
 #pragma once
 // Rows of a result into a RecordSet: one JSON object per row, columns by name, SQL types
 // mapped to JSON (numbers, booleans, null, strings, timestamps in RFC 3339, bytes in base64).
-// The JSON text of up to kRowsPerPage rows is appended as one page, so the text a fetch holds
-// at once stays small whatever the number of rows. More than max_rows rows is an error
-// (sql.too_many_rows), never a silent cut.
+// Rows are written as typed values straight into the set's pages (extract::RecordSetBuilder,
+// no JSON text and no parse), up to kRowsPerPage rows per page; the records are exactly those
+// the same rows written as JSON text and parsed would give. More than max_rows rows is an
+// error (sql.too_many_rows), never a silent cut.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "core/error.h"
 #include "extract/record_set.h"
+#include "extract/record_set_builder.h"
 
 namespace extdata::sources::sql {
 
@@ -48,16 +50,22 @@ class RowWriter {
  private:
   void key();
   Status flush();
-  static void string_into(std::string& out, std::string_view text);
+  // `text` with each invalid UTF-8 byte replaced by U+FFFD (in scratch_ when it has any).
+  std::string_view valid_utf8(std::string_view text);
+  void json_value(simdjson::dom::element value);
+  // A value the JSON text of a row could not have held: the fetch fails at the row's end with
+  // the error the parse of that text gave.
+  void fail(Error error);
 
   size_t max_rows_;
-  const std::vector<extract::ColumnSpec>* columns_;
-  std::vector<std::string> keys_;  // "\"name\":" per column
+  std::vector<std::string> names_;  // per column, valid UTF-8
   size_t column_ = 0;
-  size_t rows_ = 0, page_rows_ = 0;
-  std::string page_;
+  size_t rows_ = 0;
+  std::string scratch_;    // valid_utf8's output
+  std::string timestamp_;  // timestamp()'s output
+  Status failed_;
   std::shared_ptr<extract::RecordSet> set_ = std::make_shared<extract::RecordSet>();
-  extract::JsonPath all_;  // $[*]
+  extract::RecordSetBuilder builder_;
 };
 
 }  // namespace extdata::sources::sql

@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstring>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "extract/json_text.h"
 #include "sources/common/report.h"
 #include "sources/file/files_root.h"
 #include "sources/source.h"
@@ -106,7 +110,9 @@ TEST(SqlSourceValidation, RefusesBadInputWithCodeAndKey) {
        "sql.bad_connection",
        "connection"},
       // Without a host the driver would pick its own default (a local socket).
-      {{{"driver", "odbc"}, {"connection", "Driver=PostgreSQL;Database=crm"}, {"query", "SELECT 1"}},
+      {{{"driver", "odbc"},
+        {"connection", "Driver=PostgreSQL;Database=crm"},
+        {"query", "SELECT 1"}},
        "sql.bad_connection",
        "connection"},
       {{{"driver", "odbc"},
@@ -162,8 +168,9 @@ TEST(ConnectionUrl, OdbcStringsAreWrittenBackWithTheirKeysAndBracesWhereNeeded) 
   EXPECT_EQ((*entries)[1].name, "servername");
   entries->push_back({"pqopt", "pqopt", "hostaddr=10.0.0.1"});
   entries->push_back({"X", "x", "a;b}c"});
-  EXPECT_EQ(sql::odbc_string(*entries),
-            "Driver=PostgreSQL ANSI;Servername=db;UID={a}}b};pqopt={hostaddr=10.0.0.1};X={a;b}}c};");
+  EXPECT_EQ(
+      sql::odbc_string(*entries),
+      "Driver=PostgreSQL ANSI;Servername=db;UID={a}}b};pqopt={hostaddr=10.0.0.1};X={a;b}}c};");
   auto again = sql::parse_odbc_string(sql::odbc_string(*entries));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->at("uid"), "a}b");
@@ -226,12 +233,222 @@ TEST(RowWriter, RowsArePagedAndInvalidUtf8IsReplaced) {
   EXPECT_EQ(records_to_json(**set, 1)[0]["s"], "a\xEF\xBF\xBD");
 }
 
+// Rows are written straight into the RecordSet's pages. Each case is a cell as a driver writes
+// it and the JSON text the row writer wrote for it when rows were JSON text parsed by
+// RecordSet::append_page: the records, columns and value types must be the same.
+struct Cell {
+  std::function<void(sql::RowWriter&)> write;
+  std::string text;  // as the JSON text of the row held it
+};
+
+std::string json_quoted(std::string_view s) {
+  std::string out;
+  extract::append_json_string(out, s);
+  return out;
+}
+
+std::vector<Cell> cells() {
+  using W = sql::RowWriter;
+  auto n = [](const char* t) { return [t](W& w) { w.number(t); }; };
+  auto r = [](double d) { return [d](W& w) { w.real(d); }; };
+  const double inf = std::numeric_limits<double>::infinity();
+  return {
+      {[](W& w) { w.string("Zoë \"q\" \\ / \n\t\x01 東京 €"); },
+       json_quoted("Zoë \"q\" \\ / \n\t\x01 東京 €")},
+      {[](W& w) { w.string(std::string_view("nul\0byte", 8)); },
+       json_quoted(std::string_view("nul\0byte", 8))},
+      {[](W& w) { w.string("bad \xff\xfe utf8 \xc3"); },
+       json_quoted("bad \uFFFD\uFFFD utf8 \uFFFD")},
+      {[](W& w) { w.string(""); }, "\"\""},
+      {[](W& w) { w.null(); }, "null"},
+      {[](W& w) { w.boolean(true); }, "true"},
+      {[](W& w) { w.boolean(false); }, "false"},
+      {n("12.50"), "12.50"},
+      {n("-0"), "-0"},
+      {n("-0.0"), "-0.0"},
+      {n("0"), "0"},
+      {n("123456789012345678"), "123456789012345678"},
+      {n("-123456789012345678"), "-123456789012345678"},
+      {n("1.5E-7"), "1.5E-7"},
+      {n("1e5"), "1e5"},
+      {n("1e-400"), "1e-400"},  // below a double's range: 0, as simdjson parses it
+      {n("4.9e-324"), "4.9e-324"},
+      {n("NaN"), "\"NaN\""},
+      {n("9223372036854775807"), "\"9223372036854775807\""},
+      {n("1.234567890123456"), "\"1.234567890123456\""},
+      {[](W& w) { w.integer(std::numeric_limits<long long>::min()); }, "-9223372036854775808"},
+      {[](W& w) { w.integer(std::numeric_limits<long long>::max()); }, "9223372036854775807"},
+      {r(1.5), "1.5"},
+      {r(-0.0), "-0"},
+      {r(100.0), "100"},
+      {r(1e300), "1e+300"},
+      {r(5e-324), "5e-324"},
+      {r(123456789012345678.0), "123456789012345680"},
+      {r(12345678901234567890.0), "12345678901234567168"},  // past int64: unsigned
+      {r(std::nan("")), "\"NaN\""},
+      {r(inf), "\"Infinity\""},
+      {r(-inf), "\"-Infinity\""},
+      {[](W& w) { w.timestamp("2024-05-01 10:00:00+00", true); }, "\"2024-05-01T10:00:00Z\""},
+      {[](W& w) { w.timestamp("2024-05-01 10:00:00.123456-05", true); },
+       "\"2024-05-01T10:00:00.123456-05:00\""},
+      {[](W& w) { w.timestamp("2024-05-01T10:00:00+05:30", true); },
+       "\"2024-05-01T10:00:00+05:30\""},
+      {[](W& w) { w.timestamp("2024-05-01 10:00:00-00:00", false); }, "\"2024-05-01T10:00:00Z\""},
+      {[](W& w) { w.timestamp("2024-05-01 10:00:00", true); }, "\"2024-05-01T10:00:00Z\""},
+      {[](W& w) { w.timestamp("2024-05-01 10:00:00", false); }, "\"2024-05-01T10:00:00\""},
+      {[](W& w) { w.timestamp("1900-01-01 00:00:00+00:53:28", true); },
+       "\"1900-01-01 00:00:00+00:53:28\""},
+      {[](W& w) { w.timestamp("infinity", true); }, "\"infinity\""},
+      {[](W& w) { w.bytes(std::string_view("\x00\xff\x10", 3)); }, "\"AP8Q\""},
+      {[](W& w) { w.raw_json(R"({"a":[1,2.5,"x",null,true,{"b":{}}],"c":[],"a":-0})"); },
+       R"({"a":[1,2.5,"x",null,true,{"b":{}}],"c":[],"a":-0})"},
+      {[](W& w) { w.raw_json(" \"str\" "); }, " \"str\" "},
+      {[](W& w) { w.raw_json("18446744073709551615"); }, "18446744073709551615"},
+  };
+}
+
+const std::vector<std::string> kCellNames = {"a", "a", "Zoë", "q\"uote", "bad\xff"};
+
+std::string cell_name(size_t i) {
+  return i < kCellNames.size() ? kCellNames[i] : "c" + std::to_string(i);
+}
+
+std::vector<extract::ColumnSpec> cell_columns() {
+  return {{"first_a", extract::JsonPath::compile("$.a").value()},
+          {"zoe", extract::JsonPath::compile("$['Zoë']").value()},
+          {"json_b", extract::JsonPath::compile("$.c41.a[5].b").value()},
+          {"every_a", extract::JsonPath::compile("$..a").value()},
+          {"stamp", extract::JsonPath::compile("$.c32").value()}};
+}
+
+// Value types as well as text: to_json() prints the int 100 and the double 100.0 alike.
+std::string typed(simdjson::dom::element e) {
+  using T = simdjson::dom::element_type;
+  std::string out;
+  switch (e.type()) {
+    case T::ARRAY: {
+      const simdjson::dom::array items = e.get_array().value_unsafe();
+      for (auto item : items) out += typed(item) + ",";
+      return "[" + out + "]";
+    }
+    case T::OBJECT: {
+      const simdjson::dom::object members = e.get_object().value_unsafe();
+      for (auto f : members) out += std::string(f.key) + ":" + typed(f.value) + ",";
+      return "{" + out + "}";
+    }
+    case T::INT64:
+      return "l" + std::to_string(e.get_int64().value_unsafe());
+    case T::UINT64:
+      return "u" + std::to_string(e.get_uint64().value_unsafe());
+    case T::DOUBLE: {
+      const double d = e.get_double().value_unsafe();
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      return "d" + std::to_string(bits);
+    }
+    default:
+      extract::append_json(out, e);
+      return out;
+  }
+}
+
+std::string typed(const extract::RecordSet& set) {
+  std::string out;
+  for (size_t i = 0; i < set.size(); ++i) {
+    out += typed(set[i].json()) + " |";
+    for (size_t c = 0; c < set.column_names().size(); ++c) {
+      auto v = set[i].column(c);
+      out += (v ? typed(*v) : "-") + "|";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// `rows` rows of every cell (and one column more than the names, written as "?") both ways.
+void expect_same_as_json_text(size_t rows) {
+  const auto list = cells();
+  const auto columns = cell_columns();
+  std::vector<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) names.push_back(cell_name(i));
+  sql::RowWriter w(rows, &columns);
+  w.set_columns(names);
+  extract::RecordSet expected;
+  const auto all = extract::JsonPath::compile("$[*]").value();
+  std::string page;
+  for (size_t row = 0; row < rows; ++row) {
+    ASSERT_TRUE(w.begin_row().ok());
+    page += page.empty() ? "[{" : ",{";
+    for (size_t i = 0; i < list.size(); ++i) {
+      list[i].write(w);
+      std::string clean_name = cell_name(i) == "bad\xff" ? "bad\uFFFD" : cell_name(i);
+      page += (i ? "," : "") + json_quoted(clean_name) + ":" + list[i].text;
+    }
+    w.integer(static_cast<long long>(row));
+    page += ",\"?\":" + std::to_string(row) + "}";
+    ASSERT_TRUE(w.end_row().ok());
+    if ((row + 1) % sql::RowWriter::kRowsPerPage == 0 || row + 1 == rows) {
+      ASSERT_TRUE(expected.append_page(page + "]", all, columns).ok());
+      page.clear();
+    }
+  }
+  auto built = w.finish();
+  ASSERT_TRUE(built.ok()) << built.error().to_string();
+  EXPECT_EQ((*built)->size(), rows);
+  EXPECT_EQ((*built)->page_count(), expected.page_count());
+  EXPECT_EQ((*built)->column_names(), expected.column_names());
+  EXPECT_EQ((*built)->to_json(), expected.to_json());
+  EXPECT_EQ(typed(**built), typed(expected));
+  EXPECT_LE((*built)->memory_bytes(), expected.memory_bytes());
+}
+
+TEST(RowWriter, EveryCellTypeGivesTheRecordsItsJsonTextGave) {
+  expect_same_as_json_text(1);
+}
+
+TEST(RowWriter, PagesOfManyRowsGiveTheRecordsTheirJsonTextGave) {
+  expect_same_as_json_text(sql::RowWriter::kRowsPerPage + 3);
+}
+
+TEST(RowWriter, NoRowsGiveAnEmptySetWithoutPages) {
+  const auto columns = cell_columns();
+  sql::RowWriter w(10, &columns);
+  w.set_columns({"a"});
+  auto set = w.finish();
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ((*set)->size(), 0u);
+  EXPECT_EQ((*set)->page_count(), 0u);
+  EXPECT_EQ((*set)->to_json(), "[]");
+}
+
+// What the JSON text of the row could not hold fails the fetch with the parse's error, as then.
+TEST(RowWriter, ValuesNoJsonTextHoldsFailWithTheParseError) {
+  const std::vector<std::pair<std::function<void(sql::RowWriter&)>, std::string>> bad = {
+      {[](sql::RowWriter& w) { w.raw_json("{\"a\":"); }, "extract.json"},
+      {[](sql::RowWriter& w) { w.raw_json(""); }, "extract.json"},
+      {[](sql::RowWriter& w) { w.raw_json(std::string(1100, '[') + std::string(1100, ']')); },
+       "extract.depth"},
+      {[](sql::RowWriter& w) { w.number("1e400"); }, "extract.json"},
+      {[](sql::RowWriter& w) { w.real(1.8446744073709552e19); }, "extract.json"},
+  };
+  for (const auto& [write, code] : bad) {
+    sql::RowWriter w(10, nullptr);
+    w.set_columns({"v"});
+    ASSERT_TRUE(w.begin_row().ok());
+    write(w);
+    auto ended = w.end_row();
+    ASSERT_FALSE(ended.ok());
+    EXPECT_EQ(ended.error().code, code);
+    EXPECT_FALSE(w.finish().ok());
+  }
+}
+
 // A SQLite file made here, read through the source.
 class SqliteSource : public testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("extdata-sql-unit-" + std::to_string(::getpid()));
+    root_ =
+        std::filesystem::temp_directory_path() / ("extdata-sql-unit-" + std::to_string(::getpid()));
     std::filesystem::create_directories(root_);
     auto roots = FilesRoots::parse(root_.string());
     ASSERT_TRUE(roots.ok()) << roots.error().message;
@@ -316,11 +533,13 @@ TEST_F(SqliteSource, OnlyFilesUnderTheOperatorsFilesRootsAreOpened) {
   EXPECT_EQ(f_.code({{"driver", "sqlite"}, {"path", "../x.db"}, {"query", "SELECT 1"}}),
             "file.outside_root");
   std::filesystem::create_symlink("/etc/hostname", root_ / "link.db");
-  EXPECT_EQ(f_.code({{"driver", "sqlite"}, {"path", (root_ / "link.db").string()},
-                     {"query", "SELECT 1"}}),
-            "file.outside_root");
+  EXPECT_EQ(
+      f_.code(
+          {{"driver", "sqlite"}, {"path", (root_ / "link.db").string()}, {"query", "SELECT 1"}}),
+      "file.outside_root");
   // A relative path is taken in the first root.
-  auto r = fetch({{"driver", "sqlite"}, {"path", "t.db"}, {"query", "SELECT count(*) AS n FROM t"}});
+  auto r =
+      fetch({{"driver", "sqlite"}, {"path", "t.db"}, {"query", "SELECT count(*) AS n FROM t"}});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(records_to_json(**r)[0]["n"], 2);
 }
