@@ -44,6 +44,8 @@ class RecordSetBuilder {
   void end_record();
 
   size_t page_records() const { return record_starts_.size(); }
+  // The open page's size so far: its tape and strings.
+  size_t page_bytes() const { return writer_.size_bytes(); }
   // Appends the open page (if it has records) to the set. Error "extract.columns" when the
   // set's pages have other columns; the set is then unchanged.
   Status finish_page();

@@ -393,6 +393,10 @@ uint64_t TapeWriter::string_offset(std::string_view text) {
   return interner.intern(text);
 }
 
+size_t TapeWriter::size_bytes() const {
+  return tape_.size() * sizeof(uint64_t) + (strings_->interner ? strings_->interner->size() : 0);
+}
+
 void TapeWriter::real(double value) {
   uint64_t bits;
   std::memcpy(&bits, &value, sizeof bits);

@@ -89,6 +89,8 @@ class TapeWriter {
   void boolean(bool value) { atom(value ? 't' : 'f'); }
   void null() { atom('n'); }
 
+  // The bytes the document holds so far (tape and strings).
+  size_t size_bytes() const;
   // The tape position the next value will take (for element_at()).
   size_t next_index() const { return tape_.size(); }
   // Closes the document (every container must be closed) and copies it into exactly sized

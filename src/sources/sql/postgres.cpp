@@ -158,10 +158,14 @@ class PgConnection final : public Connection {
       return e;
     }
     PQclear(res);
+    // The next FETCH is sent before the rows of the last one are written, so the server reads
+    // a batch while this side converts the previous one (one round trip at a time left both
+    // waiting for each other). A FETCH still in flight is taken before returning.
     const std::string fetch = "FETCH " + std::to_string(kBatchRows) + " FROM extdata_rows";
+    if (!PQsendQuery(conn_, fetch.c_str())) return query_error(conn_, nullptr);
     std::vector<unsigned> types;
     for (;;) {
-      res = PQexec(conn_, fetch.c_str());
+      res = next_result();
       if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         Error e = query_error(conn_, res);
         PQclear(res);
@@ -169,18 +173,30 @@ class PgConnection final : public Connection {
       }
       if (types.empty() && PQnfields(res) > 0) types = describe(res, out);
       const int rows = PQntuples(res);
-      for (int r = 0; r < rows; ++r) {
-        if (auto s = write_row(res, r, types, out); !s.ok()) {
-          PQclear(res);
-          return s;
-        }
+      const bool more = rows >= kBatchRows;
+      if (more && !PQsendQuery(conn_, fetch.c_str())) {
+        PQclear(res);
+        return query_error(conn_, nullptr);
       }
+      Status written = ok_status();
+      for (int r = 0; r < rows && written.ok(); ++r) written = write_row(res, r, types, out);
       PQclear(res);
-      if (rows < kBatchRows) return ok_status();
-      if (std::chrono::steady_clock::now() > deadline)
-        return database_error("sql.timeout", "reading the rows took longer than statement_timeout",
-                              "");
+      if (written.ok() && more && std::chrono::steady_clock::now() > deadline)
+        written = database_error("sql.timeout",
+                                 "reading the rows took longer than statement_timeout", "");
+      if (!written.ok()) {
+        if (more) PQclear(next_result());  // the FETCH in flight
+        return written;
+      }
+      if (!more) return ok_status();
     }
+  }
+
+  // The result of the query sent last, after which the connection is idle again.
+  PGresult* next_result() {
+    PGresult* res = PQgetResult(conn_);
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+    return res;
   }
 
   Status stream(const std::string& text, const std::vector<Parameter>& parameters, RowWriter& out) {

@@ -77,8 +77,9 @@ Error parse_error(simdjson::error_code error) {
 
 }  // namespace
 
-RowWriter::RowWriter(size_t max_rows, const std::vector<extract::ColumnSpec>* columns)
-    : max_rows_(max_rows), builder_(*set_, columns) {}
+RowWriter::RowWriter(size_t max_rows, const std::vector<extract::ColumnSpec>* columns,
+                     size_t rows_per_page)
+    : max_rows_(max_rows), rows_per_page_(rows_per_page), builder_(*set_, columns) {}
 
 void RowWriter::set_columns(const std::vector<std::string>& names) {
   names_.clear();
@@ -270,7 +271,8 @@ Status RowWriter::end_row() {
   builder_.end_record();
   ++rows_;
   if (!failed_.ok()) return failed_;
-  if (builder_.page_records() >= kRowsPerPage) return flush();
+  if (builder_.page_records() >= rows_per_page_ || builder_.page_bytes() >= kPageBytes)
+    return flush();
   return ok_status();
 }
 

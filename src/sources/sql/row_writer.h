@@ -2,7 +2,9 @@
 // Rows of a result into a RecordSet: one JSON object per row, columns by name, SQL types
 // mapped to JSON (numbers, booleans, null, strings, timestamps in RFC 3339, bytes in base64).
 // Rows are written as typed values straight into the set's pages (extract::RecordSetBuilder,
-// no JSON text and no parse), up to kRowsPerPage rows per page; the records are exactly those
+// no JSON text and no parse), up to kRowsPerPage rows or kPageBytes per page (large pages: the
+// pages are kept, and buffers of 8 MB and more are backed by huge pages, which spares most of
+// the page faults of first touching them); the records are exactly those
 // the same rows written as JSON text and parsed would give. More than max_rows rows is an
 // error (sql.too_many_rows), never a silent cut.
 #include <memory>
@@ -19,8 +21,11 @@ namespace extdata::sources::sql {
 class RowWriter {
  public:
   static constexpr size_t kRowsPerPage = 4096;
+  static constexpr size_t kPageBytes = size_t{32} << 20;
 
-  RowWriter(size_t max_rows, const std::vector<extract::ColumnSpec>* columns);
+  // `rows_per_page`: kRowsPerPage, or fewer for tests.
+  RowWriter(size_t max_rows, const std::vector<extract::ColumnSpec>* columns,
+            size_t rows_per_page = kRowsPerPage);
 
   // The result's column names, before the first row.
   void set_columns(const std::vector<std::string>& names);
@@ -58,6 +63,7 @@ class RowWriter {
   void fail(Error error);
 
   size_t max_rows_;
+  size_t rows_per_page_;
   std::vector<std::string> names_;  // per column, valid UTF-8
   size_t column_ = 0;
   size_t rows_ = 0;

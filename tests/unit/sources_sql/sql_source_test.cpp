@@ -218,8 +218,8 @@ TEST(RowWriter, MoreRowsThanTheCapIsAnErrorNotACut) {
 }
 
 TEST(RowWriter, RowsArePagedAndInvalidUtf8IsReplaced) {
-  const size_t rows = sql::RowWriter::kRowsPerPage * 2 + 1;
-  sql::RowWriter w(rows, nullptr);
+  const size_t rows = 2 * 100 + 1;
+  sql::RowWriter w(rows, nullptr, 100);
   w.set_columns({"s"});
   for (size_t i = 0; i < rows; ++i) {
     ASSERT_TRUE(w.begin_row().ok());
@@ -366,12 +366,12 @@ std::string typed(const extract::RecordSet& set) {
 }
 
 // `rows` rows of every cell (and one column more than the names, written as "?") both ways.
-void expect_same_as_json_text(size_t rows) {
+void expect_same_as_json_text(size_t rows, size_t rows_per_page = sql::RowWriter::kRowsPerPage) {
   const auto list = cells();
   const auto columns = cell_columns();
   std::vector<std::string> names;
   for (size_t i = 0; i < list.size(); ++i) names.push_back(cell_name(i));
-  sql::RowWriter w(rows, &columns);
+  sql::RowWriter w(rows, &columns, rows_per_page);
   w.set_columns(names);
   extract::RecordSet expected;
   const auto all = extract::JsonPath::compile("$[*]").value();
@@ -387,7 +387,7 @@ void expect_same_as_json_text(size_t rows) {
     w.integer(static_cast<long long>(row));
     page += ",\"?\":" + std::to_string(row) + "}";
     ASSERT_TRUE(w.end_row().ok());
-    if ((row + 1) % sql::RowWriter::kRowsPerPage == 0 || row + 1 == rows) {
+    if ((row + 1) % rows_per_page == 0 || row + 1 == rows) {
       ASSERT_TRUE(expected.append_page(page + "]", all, columns).ok());
       page.clear();
     }
@@ -407,7 +407,7 @@ TEST(RowWriter, EveryCellTypeGivesTheRecordsItsJsonTextGave) {
 }
 
 TEST(RowWriter, PagesOfManyRowsGiveTheRecordsTheirJsonTextGave) {
-  expect_same_as_json_text(sql::RowWriter::kRowsPerPage + 3);
+  expect_same_as_json_text(2 * 1000 + 3, 1000);
 }
 
 TEST(RowWriter, NoRowsGiveAnEmptySetWithoutPages) {
