@@ -306,7 +306,7 @@ if has_step join; then
       "$snapshot_mb" "$a_stored" "$(mb "$a_rss")" "$(mb "$a_hwm")"
     printf '| A: option table stored beside it, from the first request | %.1f s | | |\n' "$a_table_stored"
     printf '| **B: start → listening** | **%.2f s** | %s MB | |\n' "$b_listening" "$(mb "$b_listening_rss")"
-    printf '| **B: start → first options answer** (A's stored option table; records still loading) | **%.1f s** | %s MB | %s MB |\n' \
+    printf '| **B: start → first options answer** (from the option table A stored; records still loading) | **%.1f s** | %s MB | %s MB |\n' \
       "$b_first" "$(mb "$b_rss")" "$(mb "$b_hwm")"
     printf '| B: start → its records loaded from the store (in the background) | %.1f s | | |\n' "$b_loaded"
     printf '| B: the next request (`q=zz`) | %.3f s | | |\n' "$b_second"
