@@ -18,17 +18,12 @@ cleanup() {
 trap cleanup EXIT
 
 . "$EXTDATA_SOURCE_DIR/tests/support/checks.sh"
+. "$EXTDATA_SOURCE_DIR/tests/support/processes.sh"
 start_serve() {  # data-dir name → $URL
   "$EXTDATA_BIN" --data "$1" serve --listen 127.0.0.1:0 >"$WORK/$2.out" 2>"$WORK/$2.log" &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
-  URL=""
-  for _ in $(seq 400); do
-    URL=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$WORK/$2.out" | head -1)
-    [[ -n $URL ]] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-  done
+  URL=$(listening_url "$WORK/$2.out" "$SERVE_PID")
   [[ -n $URL ]] || die "serve ($2) did not start"
 }
 

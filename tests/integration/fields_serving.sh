@@ -44,6 +44,8 @@ die() {
   echo "0 passed, 1 failed"
   exit 1
 }
+# shellcheck source=../support/processes.sh
+source "$SRC/tests/support/processes.sh"
 
 # ------------------------------------------------------------------ checks
 n=0
@@ -98,26 +100,8 @@ save() { cp "$BODY" "$WORK/$1.json"; }
 COUNTERS=$WORK/counters.json
 graphsim_counters() { curl -sS "$GRAPHSIM_URL/_graphsim/counters" >"$COUNTERS"; }
 graphsim_reset() { curl -sS -X POST "$GRAPHSIM_URL/_graphsim/counters/reset" >/dev/null; }
-# metric NAME{labels}: the value on extdata's /metrics, 0 when the series does not exist yet.
-metric() {
-  curl -sS "$EXTDATA_URL/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
-}
 
 # ------------------------------------------------------------------ processes
-start_graphsim() {
-  rm -f "$WORK/graphsim.port"
-  "$GRAPHSIM_BIN" --fixture "$SRC/tools/graphsim/fixtures/demo.yaml" --listen 127.0.0.1:0 \
-    --port-file "$WORK/graphsim.port" >"$WORK/graphsim.out" 2>"$WORK/graphsim.log" &
-  GRAPHSIM_PID=$!
-  PIDS+=("$GRAPHSIM_PID")
-  for _ in $(seq 400); do
-    [[ -s "$WORK/graphsim.port" ]] && break
-    kill -0 "$GRAPHSIM_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  [[ -s "$WORK/graphsim.port" ]] || die "graphsim did not start"
-  GRAPHSIM_URL="http://127.0.0.1:$(cat "$WORK/graphsim.port")"
-}
 
 stop_process() {  # pid: SIGTERM, wait for it; sets STOP_RC
   kill "$1" 2>/dev/null || true
@@ -130,18 +114,12 @@ start_serve() {  # log name
   "${EXTDATA[@]}" serve --listen 127.0.0.1:0 >"$WORK/$1.out" 2>"$WORK/$1.log" &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
-  EXTDATA_URL=""
-  for _ in $(seq 400); do
-    EXTDATA_URL=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$WORK/$1.out" | head -1)
-    [[ -n $EXTDATA_URL ]] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-  done
+  EXTDATA_URL=$(listening_url "$WORK/$1.out" "$SERVE_PID")
   [[ -n $EXTDATA_URL ]] || die "extdata serve did not start"
   API=$EXTDATA_URL/api/v1
 }
 
-start_graphsim
+start_demo_graphsim
 SITE_ID='contoso.sharepoint.com,6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c03,7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d04'
 
 # The demo configuration: customers (sharepoint-list), countries, and cities (a rest source

@@ -14,6 +14,8 @@ command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 not found; run scripts/in
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/extdata-restart-tables.XXXXXX")
 # shellcheck source=../support/checks.sh
 source "$SRC/tests/support/checks.sh"
+# shellcheck source=../support/processes.sh
+source "$SRC/tests/support/processes.sh"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -22,18 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rm -f "$WORK/graphsim.port"
-"$GRAPHSIM_BIN" --fixture "$SRC/tools/graphsim/fixtures/demo.yaml" --listen 127.0.0.1:0 \
-  --port-file "$WORK/graphsim.port" >"$WORK/graphsim.out" 2>"$WORK/graphsim.log" &
-GRAPHSIM_PID=$!
-PIDS+=("$GRAPHSIM_PID")
-for _ in $(seq 400); do
-  [[ -s "$WORK/graphsim.port" ]] && break
-  kill -0 "$GRAPHSIM_PID" 2>/dev/null || break
-  sleep 0.05
-done
-[[ -s "$WORK/graphsim.port" ]] || die "graphsim did not start"
-GRAPHSIM_URL="http://127.0.0.1:$(cat "$WORK/graphsim.port")"
+start_demo_graphsim
 
 sed "s#@GRAPHSIM@#$GRAPHSIM_URL#g" "$SRC/examples/demo.yaml.in" >"$WORK/demo.yaml"
 EXTDATA=("$EXTDATA_BIN" --data "$WORK/data")
@@ -46,20 +37,11 @@ start_serve() {  # log name
     >"$WORK/$1.out" 2>"$WORK/$1.log" &
   SERVE_PID=$!
   PIDS+=("$SERVE_PID")
-  EXTDATA_URL=""
-  for _ in $(seq 400); do
-    EXTDATA_URL=$(sed -n 's/^extdata listening on \(http[^ ]*\).*/\1/p' "$WORK/$1.out" | head -1)
-    [[ -n $EXTDATA_URL ]] && break
-    kill -0 "$SERVE_PID" 2>/dev/null || break
-    sleep 0.05
-  done
+  EXTDATA_URL=$(listening_url "$WORK/$1.out" "$SERVE_PID")
   [[ -n $EXTDATA_URL ]] || die "extdata serve did not start"
   API=$EXTDATA_URL/api/v1
 }
 stop_serve() { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
-metric() {  # NAME{labels} → its value on /metrics, 0 when absent
-  curl -sS "$EXTDATA_URL/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
-}
 # Waits (bounded, polling) until the option tables stored so far reach $1.
 wait_saved() {
   for _ in $(seq 600); do
