@@ -10,6 +10,8 @@
 #   bench/run-field-options.sh         (after `make build`; DURATION=15s RUNS=3 BIG=1000000)
 #   ONLY_BIG=1 bench/run-field-options.sh   (the 1,000,000-record part only: memory, restart)
 #   PERF_RESTART=/tmp/restart.data ...        (also `perf record` the requests after the restart)
+#   KEEP_BIG=DIR ...      (keep a copy of the 1,000,000-record data directory and answer in DIR)
+#   REUSE_BIG=DIR bench/run-field-options.sh  (only the restart, from such a copy: no fetch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # graphsim listens on 127.0.0.1: the network policy allows exactly that (docs/network.md).
@@ -136,6 +138,13 @@ wait "$extdata_pid" "$uncached_pid" "$graphsim_pid" 2>/dev/null || true
 fi
 
 # --- 1,000,000 records: resident memory only -------------------------------------------
+REUSE_BIG=${REUSE_BIG:-}
+if [[ -n $REUSE_BIG ]]; then
+ONLY_BIG=1
+cp -a "$REUSE_BIG/data" "$work/data-big"
+cp "$REUSE_BIG/response-big.json" "$work/response-big.json"
+big_total=$(jq .total "$work/response-big.json")
+else
 start_graphsim "$BIG"
 start_extdata "$work/data-big"
 curl -sS --fail -o "$work/response-big.json" "$EXTDATA_URL/api/v1/fields/customer/options?$QUERY"
@@ -156,7 +165,19 @@ done
 # --- restart at $BIG records, graphsim stopped: the first answer comes from the snapshot ----
 kill "$extdata_pid" "$graphsim_pid"
 wait "$extdata_pid" "$graphsim_pid" 2>/dev/null || true
-start_extdata "$work/data-big"
+if [[ -n ${KEEP_BIG:-} ]]; then
+  mkdir -p "$KEEP_BIG"
+  rm -rf "$KEEP_BIG/data"
+  cp -a "$work/data-big" "$KEEP_BIG/data"
+  cp "$work/response-big.json" "$KEEP_BIG/response-big.json"
+fi
+fi
+if [[ -n $REUSE_BIG ]]; then
+  # The configuration as applied then (its graphsim address is part of the snapshot's key).
+  serve serve --data "$work/data-big" -- --anonymous-read
+else
+  start_extdata "$work/data-big"
+fi
 restart_listening_rss=$(rss_kb "$extdata_pid")
 # PERF_RESTART=FILE: `perf record` of the server around the requests after the restart.
 perf_pid=
@@ -214,14 +235,18 @@ echo
 echo "| records loaded | RSS | peak RSS |"
 echo "|---|---|---|"
 fi
+if [[ -z $REUSE_BIG ]]; then
 printf "| %d (total for q: %s) | %.1f MB | %.1f MB |\n" "$BIG" "$big_total" "$(echo "$big_rss / 1024" | bc -l)" "$(echo "$big_hwm / 1024" | bc -l)"
+fi
 printf "| %d after a restart (first answer from the snapshot) | %.1f MB | %.1f MB |\n" "$BIG" "$(echo "$restart_rss / 1024" | bc -l)" "$(echo "$restart_hwm / 1024" | bc -l)"
 echo
+if [[ -z $REUSE_BIG ]]; then
 printf "peak / steady after the fetch: %.2f×; after the restart: %.2f×. Per record: %.2f KB.\n" \
   "$(echo "$big_hwm / $big_rss" | bc -l)" "$(echo "$restart_hwm / $restart_rss" | bc -l)" \
   "$(echo "$big_rss * 1.024 / $BIG" | bc -l)"
 printf "Record sets held (extdata_cache_bytes): %.2f KB per record; the rest of RSS: %.2f KB per record.\n" \
   "$(echo "$big_records / 1000 / $BIG" | bc -l)" "$(echo "($big_rss * 1024 - $big_records) / 1000 / $BIG" | bc -l)"
+fi
 echo
 echo "### restart at $BIG records (graphsim stopped, data directory ${snapshot_mb} MB)"
 echo

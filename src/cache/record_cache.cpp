@@ -605,31 +605,54 @@ std::optional<RecordCache::DerivedRow> RecordCache::derived_row(const CachedReco
   return row;
 }
 
-std::optional<std::string> RecordCache::load_derived(const CachedRecords& cached,
-                                                     const std::string& name,
-                                                     const std::string& version) {
+namespace {
+
+// Passes a read on to `inner`, noting whether an error was `inner`'s (it refused the bytes) or
+// the store's.
+class NotingRefusal final : public ByteReceiver {
+ public:
+  explicit NotingRefusal(ByteReceiver& inner) : inner_(inner) {}
+  Status begin(std::uint64_t total) override { return note(inner_.begin(total)); }
+  Result<std::span<char>> room() override {
+    auto room = inner_.room();
+    refused_ = refused_ || !room.ok();
+    return room;
+  }
+  Status received(size_t n) override { return note(inner_.received(n)); }
+  bool refused() const { return refused_; }
+
+ private:
+  Status note(Status status) {
+    refused_ = refused_ || !status.ok();
+    return status;
+  }
+  ByteReceiver& inner_;
+  bool refused_ = false;
+};
+
+}  // namespace
+
+bool RecordCache::load_derived(const CachedRecords& cached, const std::string& name,
+                               const std::string& version, ByteReceiver& into) {
   const auto row = derived_row(cached, name, version);
-  if (!row) return std::nullopt;
+  if (!row) return false;
   // The stamp comes first in the row: skip the bytes of a row saved for other records.
   const auto info = store_.get_snapshot_info(row->stamp.key);
   const auto same_records = [&](const store::Snapshot& stored) {
     return stored.fetched_at == row->stamp.fetched_at && stored.records == row->stamp.records &&
            stored.cursor == row->stamp.cursor;
   };
-  if (!info.ok() || !info->has_value() || !same_records(**info)) return std::nullopt;
-  std::string bytes;
-  const auto read = store_.read_snapshot_pieces(row->stamp.key, [&](std::string_view piece) {
-    bytes.append(piece);
-    return ok_status();
-  });
+  if (!info.ok() || !info->has_value() || !same_records(**info)) return false;
+  NotingRefusal noting(into);
+  const auto read = store_.read_snapshot_into(row->stamp.key, noting);
   if (!read.ok()) {
+    if (noting.refused()) return true;  // `into` holds its reason
     log::warn("cache.derived_read_failed",
               {{"entry", cached.key}, {"name", name}, {"error", read.error().to_string()}});
-    return std::nullopt;
+    return false;
   }
-  // Saved again between the two reads: the bytes may be another save's.
-  if (!read->has_value() || !same_records(**read)) return std::nullopt;
-  return bytes;
+  // Saved again between the two reads: the bytes are another save's.
+  return read->has_value() && same_records(**read);
 }
 
 void RecordCache::save_derived(const CachedRecords& cached, const std::string& name,

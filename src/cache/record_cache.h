@@ -198,13 +198,15 @@ class RecordCache {
   void drop_derived(const std::string& prefix);
 
   // Derived data stored beside a key's snapshot (docs/fields.md, "Restart"): the bytes saved
-  // under `name` for the records `cached` holds, so a restart need not rebuild them. They are
-  // handed out only when saved for the same records (fetch time, sync cursor and record count,
-  // under the same source configuration) and the same `version` (what else they were built
-  // from, e.g. a field definition's hash); nullopt otherwise, or when the store fails (logged).
-  // The bytes are not checked otherwise: the caller's format carries its own checksums.
-  std::optional<std::string> load_derived(const CachedRecords& cached, const std::string& name,
-                                          const std::string& version);
+  // under `name` for the records `cached` holds are handed to `into` (the store copies them
+  // straight into the places `into` names, core/byte_receiver.h), so a restart need not rebuild
+  // them. Only bytes saved for the same records (fetch time, sync cursor and record count, under
+  // the same source configuration) and the same `version` (what else they were built from, e.g.
+  // a field definition's hash) are handed over. True when they were (whether `into` accepted
+  // them — its own checks, its own errors — is for `into` to say); false when none are stored
+  // for these records, or the store fails (logged): then nothing `into` received may be used.
+  bool load_derived(const CachedRecords& cached, const std::string& name,
+                    const std::string& version, ByteReceiver& into);
   // Queues on the executor a write of derived data built from `cached`'s records, for keys
   // worth a snapshot (CachedRecords::kept); `write` is called with a sink for the bytes, in the
   // background (it must keep what it writes alive). One row per key and name: a newer save

@@ -510,9 +510,8 @@ Result<FieldService::Table> FieldService::load_or_build_table(const CompiledFiel
     tried_early = settled_.count(field.tag + '\n' + cached.key) > 0;
   }
   if (worth_storing && !tried_early) {
-    if (auto bytes = cache_.load_derived(cached, name, field.version)) {
-      auto table = read_table_image(*bytes, records.size());
-      bytes.reset();
+    if (TableImageReader image; cache_.load_derived(cached, name, field.version, image)) {
+      auto table = image.finish(records.size());
       if (table.ok() && agrees_with_records(*table, field.mapping, records)) {
         count_loaded(field.mapping.name);
         return Table{std::move(table).value(), false};
@@ -586,10 +585,11 @@ std::optional<FieldService::Early> FieldService::read_early(const CompiledField&
   const FieldMapping& mapping = field.mapping;
   auto stamp = cache_.stored_stamp(mapping.source, variables, mapping.cache_ttl);
   if (!stamp || stamp->record_count < store_tables_from_) return std::nullopt;
-  auto bytes = cache_.load_derived(*stamp, "field:" + mapping.name, field.version);
-  if (!bytes) return std::nullopt;
-  auto table = read_table_image(*bytes, stamp->record_count);
-  bytes.reset();
+  TableImageReader image;
+  if (!cache_.load_derived(*stamp, "field:" + mapping.name, field.version, image)) {
+    return std::nullopt;
+  }
+  auto table = image.finish(stamp->record_count);
   if (!table.ok()) {
     count_rejected(mapping.name, table.error());
     return std::nullopt;

@@ -1,10 +1,12 @@
 #include "fields/table_image.h"
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "core/memory.h"
 #include "extract/record_set_binary.h"
 
 namespace extdata::fields {
@@ -51,39 +53,32 @@ class Writer {
   const std::function<Status(std::string_view)>& sink_;
 };
 
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  Result<std::string_view> section() {
-    std::uint64_t length = 0, sum = 0;
-    if (rest_.size() < sizeof length) return image_error("truncated", "a section is missing");
-    std::memcpy(&length, rest_.data(), sizeof length);
-    if (rest_.size() - sizeof length < sizeof sum || length > rest_.size() - 2 * sizeof sum) {
-      return image_error("truncated", "a section is cut short");
-    }
-    const std::string_view bytes = rest_.substr(sizeof length, length);
-    std::memcpy(&sum, rest_.data() + sizeof length + length, sizeof sum);
-    if (sum != section_checksum(length, bytes)) {
-      return image_error("checksum", "a section does not match its checksum");
-    }
-    rest_.remove_prefix(sizeof length + length + sizeof sum);
-    return bytes;
-  }
-  template <typename Container>
-  Status into(Container& out) {
-    using T = typename Container::value_type;
-    static_assert(std::is_trivially_copyable_v<T>);
-    EXTDATA_ASSIGN_OR_RETURN(const std::string_view bytes, section());
-    if (bytes.size() % sizeof(T) != 0) return image_error("bounds", "a section has a bad size");
-    out.resize(bytes.size() / sizeof(T));
-    if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
-    return ok_status();
-  }
-  bool done() const { return rest_.empty(); }
+// Makes `out` hold `bytes` bytes (rounded up to whole items) and returns where they go. The
+// buffer gets huge pages before it is first touched. (std containers have no resize without
+// zero-filling: the zeroes are written once, then overwritten by the copy.)
+template <typename Container>
+char* place(Container& out, size_t bytes) {
+  using T = typename Container::value_type;
+  static_assert(std::is_trivially_copyable_v<T>);
+  const size_t count = (bytes + sizeof(T) - 1) / sizeof(T);
+  out.reserve(count);
+  memory::advise_huge_pages(out.data(), count * sizeof(T));
+  out.resize(count);
+  return reinterpret_cast<char*>(out.data());
+}
 
- private:
-  std::string_view rest_;
+// Where one section's bytes go: `place(bytes)` sizes the member and returns its buffer; a length
+// that is not a whole number of `unit`s is refused once the section's checksum has passed.
+struct Section {
+  std::function<char*(size_t bytes)> place;
+  size_t unit = 1;
 };
+
+template <typename Container>
+Section section_into(Container& member) {
+  return {[&member](size_t bytes) { return place(member, bytes); },
+          sizeof(typename Container::value_type)};
+}
 
 // Offsets into a text of `size` bytes: ascending, from 0, the last one the end.
 template <typename T>
@@ -119,6 +114,32 @@ struct TableImage {
     std::uint64_t without_value, filtered_out, bitmap_words_each, bitmap_blocks_each;
   };
 
+  // The sections after the head, in image order, for writing (a const table) and reading.
+  template <typename Table, typename Grams, typename Visit>
+  static void each_member(Table& table, Grams& other_grams, Visit&& visit) {
+    auto& index = table.index_;
+    visit(table.arena_);
+    visit(table.offsets_);
+    visit(table.records_);
+    visit(table.by_value_);
+    visit(index.keys_);
+    visit(index.key_offsets_);
+    visit(index.ascii_grams_);
+    visit(other_grams);
+    visit(index.segment_counts_);
+    visit(index.segment_starts_);
+    visit(index.segment_bitmaps_);
+    visit(index.postings_);
+    visit(index.bitmap_words_);
+    visit(index.bitmap_ranks_);
+    visit(index.vocab_text_);
+    visit(index.vocab_offsets_);
+    visit(index.word_starts_);
+    visit(index.word_postings_);
+    visit(index.vocab_gram_starts_);
+    visit(index.vocab_gram_postings_);
+  }
+
   static Status write(const OptionsTable& table,
                       const std::function<Status(std::string_view)>& sink) {
     const SearchIndex& index = table.index_;
@@ -133,69 +154,38 @@ struct TableImage {
     other_grams.reserve(index.other_grams_.size());
     for (const auto& [code, gram] : index.other_grams_) other_grams.push_back({code, gram, 0});
     Writer out(sink);
-    for (std::string_view section : {bytes_of(head),
-                                     std::string_view(table.arena_),
-                                     bytes_of_all(table.offsets_),
-                                     bytes_of_all(table.records_),
-                                     bytes_of_all(table.by_value_),
-                                     std::string_view(index.keys_),
-                                     bytes_of_all(index.key_offsets_),
-                                     bytes_of_all(index.ascii_grams_),
-                                     bytes_of_all(other_grams),
-                                     bytes_of_all(index.segment_counts_),
-                                     bytes_of_all(index.segment_starts_),
-                                     bytes_of_all(index.segment_bitmaps_),
-                                     bytes_of_all(index.postings_),
-                                     bytes_of_all(index.bitmap_words_),
-                                     bytes_of_all(index.bitmap_ranks_),
-                                     std::string_view(index.vocab_text_),
-                                     bytes_of_all(index.vocab_offsets_),
-                                     bytes_of_all(index.word_starts_),
-                                     bytes_of_all(index.word_postings_),
-                                     bytes_of_all(index.vocab_gram_starts_),
-                                     bytes_of_all(index.vocab_gram_postings_)}) {
-      EXTDATA_TRY(out.section(section));
-    }
-    return ok_status();
+    Status status = out.section(bytes_of(head));
+    each_member(table, other_grams, [&](const auto& member) {
+      if (status.ok()) status = out.section(bytes_of_all(member));
+    });
+    return status;
   }
 
-  static Result<OptionsTable> read(std::string_view bytes, size_t record_count) {
-    Reader in(bytes);
-    EXTDATA_ASSIGN_OR_RETURN(const std::string_view head_bytes, in.section());
+  // Where the sections after the head go, in image order.
+  static std::vector<Section> sections(OptionsTable& table, std::vector<OtherGram>& other_grams) {
+    std::vector<Section> out;
+    each_member(table, other_grams, [&](auto& member) { out.push_back(section_into(member)); });
+    return out;
+  }
+
+  static Status take_head(OptionsTable& table, std::string_view bytes) {
     Head head{};
-    if (head_bytes.size() != sizeof head) return image_error("version", "unknown head");
-    std::memcpy(&head, head_bytes.data(), sizeof head);
+    if (bytes.size() != sizeof head) return image_error("version", "unknown head");
+    std::memcpy(&head, bytes.data(), sizeof head);
     if (std::memcmp(head.magic, kMagic, sizeof kMagic) != 0 || head.version != kTableImageVersion) {
       return image_error("version", "another format version");
     }
-    OptionsTable table;
-    SearchIndex& index = table.index_;
     table.without_value_ = head.without_value;
     table.filtered_out_ = head.filtered_out;
-    index.bitmap_words_each_ = head.bitmap_words_each;
-    index.bitmap_blocks_each_ = head.bitmap_blocks_each;
-    std::vector<OtherGram> other_grams;
-    EXTDATA_TRY(in.into(table.arena_));
-    EXTDATA_TRY(in.into(table.offsets_));
-    EXTDATA_TRY(in.into(table.records_));
-    EXTDATA_TRY(in.into(table.by_value_));
-    EXTDATA_TRY(in.into(index.keys_));
-    EXTDATA_TRY(in.into(index.key_offsets_));
-    EXTDATA_TRY(in.into(index.ascii_grams_));
-    EXTDATA_TRY(in.into(other_grams));
-    EXTDATA_TRY(in.into(index.segment_counts_));
-    EXTDATA_TRY(in.into(index.segment_starts_));
-    EXTDATA_TRY(in.into(index.segment_bitmaps_));
-    EXTDATA_TRY(in.into(index.postings_));
-    EXTDATA_TRY(in.into(index.bitmap_words_));
-    EXTDATA_TRY(in.into(index.bitmap_ranks_));
-    EXTDATA_TRY(in.into(index.vocab_text_));
-    EXTDATA_TRY(in.into(index.vocab_offsets_));
-    EXTDATA_TRY(in.into(index.word_starts_));
-    EXTDATA_TRY(in.into(index.word_postings_));
-    EXTDATA_TRY(in.into(index.vocab_gram_starts_));
-    EXTDATA_TRY(in.into(index.vocab_gram_postings_));
-    if (!in.done()) return image_error("bounds", "bytes after the last section");
+    table.index_.bitmap_words_each_ = head.bitmap_words_each;
+    table.index_.bitmap_blocks_each_ = head.bitmap_blocks_each;
+    return ok_status();
+  }
+
+  static Result<OptionsTable> complete(OptionsTable table,
+                                       const std::vector<OtherGram>& other_grams,
+                                       size_t record_count) {
+    SearchIndex& index = table.index_;
     index.other_grams_.reserve(other_grams.size());
     for (const OtherGram& entry : other_grams) index.other_grams_.emplace(entry.code, entry.gram);
     if (!fits(table, record_count)) {
@@ -258,13 +248,139 @@ struct TableImage {
   }
 };
 
+// The reader's progress: within section `at` (0 is the head), its 8-byte length, its bytes or
+// its 8-byte checksum.
+struct TableImageReader::State {
+  OptionsTable table;
+  std::vector<OtherGram> other_grams;
+  std::string head;
+  std::vector<Section> sections;  // after the head
+  size_t at = 0;
+  enum class Phase { length, body, sum } phase = Phase::length;
+  char field[8] = {};
+  size_t field_filled = 0;
+  std::uint64_t length = 0;
+  char* body = nullptr;
+  size_t body_filled = 0;
+  std::uint64_t body_sum = 0;
+  bool whole_units = true;
+  bool begun = false;
+  std::uint64_t left = 0;  // of the bytes announced to begin()
+  std::optional<Error> error;
+
+  size_t section_count() const { return sections.size() + 1; }
+  Error fail(Error why) {
+    if (!error) error = std::move(why);
+    return *error;
+  }
+  Status start_body() {
+    if (left < sizeof body_sum || length > left - sizeof body_sum) {
+      return fail(image_error("truncated", "a section is cut short"));
+    }
+    whole_units = true;
+    if (at == 0) {
+      head.resize(length);
+      body = head.data();
+    } else {
+      const Section& section = sections[at - 1];
+      body = length ? section.place(length) : nullptr;
+      whole_units = length % section.unit == 0;
+    }
+    body_filled = 0;
+    if (length == 0) end_body();
+    return ok_status();
+  }
+  void end_body() {
+    body_sum = section_checksum(length, std::string_view(body, length));
+    phase = Phase::sum;
+    field_filled = 0;
+  }
+  Status end_section() {
+    std::uint64_t sum = 0;
+    std::memcpy(&sum, field, sizeof sum);
+    if (sum != body_sum)
+      return fail(image_error("checksum", "a section does not match its checksum"));
+    if (!whole_units) return fail(image_error("bounds", "a section has a bad size"));
+    if (at == 0) {
+      if (Status taken = TableImage::take_head(table, head); !taken.ok()) {
+        return fail(std::move(taken).error());
+      }
+    }
+    ++at;
+    phase = Phase::length;
+    field_filled = 0;
+    return ok_status();
+  }
+};
+
+TableImageReader::TableImageReader() : state_(std::make_unique<State>()) {
+  state_->sections = TableImage::sections(state_->table, state_->other_grams);
+}
+
+TableImageReader::~TableImageReader() = default;
+
+Status TableImageReader::begin(std::uint64_t total) {
+  State& s = *state_;
+  if (s.begun) return s.fail(image_error("bounds", "read twice"));
+  s.begun = true;
+  s.left = total;
+  return ok_status();
+}
+
+Result<std::span<char>> TableImageReader::room() {
+  State& s = *state_;
+  if (s.error) return *s.error;
+  if (!s.begun) return s.fail(image_error("bounds", "read without its size"));
+  if (s.at == s.section_count())
+    return s.fail(image_error("bounds", "bytes after the last section"));
+  if (s.phase == State::Phase::body) {
+    return std::span<char>(s.body + s.body_filled, s.length - s.body_filled);
+  }
+  return std::span<char>(s.field + s.field_filled, sizeof s.field - s.field_filled);
+}
+
+Status TableImageReader::received(size_t n) {
+  State& s = *state_;
+  if (s.error) return *s.error;
+  if (n > s.left) return s.fail(image_error("bounds", "more bytes than announced"));
+  s.left -= n;
+  switch (s.phase) {
+    case State::Phase::length:
+      if ((s.field_filled += n) < sizeof s.field) return ok_status();
+      std::memcpy(&s.length, s.field, sizeof s.length);
+      s.phase = State::Phase::body;
+      return s.start_body();
+    case State::Phase::body:
+      if ((s.body_filled += n) == s.length) s.end_body();
+      return ok_status();
+    case State::Phase::sum:
+      if ((s.field_filled += n) < sizeof s.field) return ok_status();
+      return s.end_section();
+  }
+  return ok_status();
+}
+
+Result<OptionsTable> TableImageReader::finish(size_t record_count) {
+  State& s = *state_;
+  if (s.error) return *s.error;
+  if (s.at < s.section_count()) {
+    return image_error("truncated", s.phase == State::Phase::length && s.field_filled == 0
+                                        ? "a section is missing"
+                                        : "a section is cut short");
+  }
+  return TableImage::complete(std::move(s.table), s.other_grams, record_count);
+}
+
 Status write_table_image(const OptionsTable& table,
                          const std::function<Status(std::string_view)>& sink) {
   return TableImage::write(table, sink);
 }
 
 Result<OptionsTable> read_table_image(std::string_view bytes, size_t record_count) {
-  return TableImage::read(bytes, record_count);
+  TableImageReader reader;
+  (void)reader.begin(bytes.size());
+  (void)feed(reader, bytes);  // an error stays with the reader: finish() returns it
+  return reader.finish(record_count);
 }
 
 }  // namespace extdata::fields

@@ -5,7 +5,10 @@
 // "Restart").
 //
 //   write_table_image(table, [&](std::string_view piece) { return store(piece); });
-//   auto table = read_table_image(bytes, records.size());   // all pieces, concatenated
+//   TableImageReader reader;                         // a ByteReceiver: the store copies each
+//   store.read_snapshot_into(key, reader);           // member's bytes straight into place
+//   auto table = reader.finish(records.size());
+//   auto table = read_table_image(bytes, records.size());   // the same from bytes in memory
 //
 // Layout: a head (magic "EXOT", kTableImageVersion, the scalars) and one section per member
 // (its byte length, its bytes as held in memory, a 64-bit checksum of both). A flipped byte, a
@@ -18,8 +21,10 @@
 // and count; the field service adds the definition's hash).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
 
+#include "core/byte_receiver.h"
 #include "core/error.h"
 #include "fields/options.h"
 
@@ -33,7 +38,27 @@ inline constexpr std::uint32_t kTableImageVersion = 1;
 Status write_table_image(const OptionsTable& table,
                          const std::function<Status(std::string_view)>& sink);
 
-// The table of an image, for a record set of `record_count` records.
+// Reads an image as it is handed over (core/byte_receiver.h): each section's bytes go straight
+// into the member they belong to, allocated at its final size (huge pages for large members), so
+// the image is copied once, never assembled first. Each section's checksum is checked as soon as
+// its bytes are in; the first error stops the read (room() and received() return it).
+class TableImageReader final : public ByteReceiver {
+ public:
+  TableImageReader();
+  ~TableImageReader() override;
+  Status begin(std::uint64_t total) override;
+  Result<std::span<char>> room() override;
+  Status received(size_t n) override;
+  // The table, for a record set of `record_count` records, once every byte was received; else
+  // the first error met (a missing section is "truncated").
+  Result<OptionsTable> finish(size_t record_count);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The table of an image in memory, for a record set of `record_count` records.
 Result<OptionsTable> read_table_image(std::string_view bytes, size_t record_count);
 
 }  // namespace extdata::fields

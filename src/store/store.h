@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "config/diff.h"
+#include "core/byte_receiver.h"
 #include "core/error.h"
 
 namespace extdata::store {
@@ -220,6 +221,13 @@ class Store {
   // error stops the read and is returned. nullopt when there is no such snapshot.
   virtual Result<std::optional<Snapshot>> read_snapshot_pieces(const std::string& key,
                                                                const PieceSink& each) = 0;
+  // The same bytes copied once, straight into place: `into` is told their total size, then says
+  // where the next bytes go and the store copies them there (SQLite: incremental blob I/O from
+  // its pages; PostgreSQL: out of each piece's result). `into`'s error stops the read and is
+  // returned. The row and its bytes are read in one transaction. nullopt when there is no such
+  // snapshot (`into` is then not called).
+  virtual Result<std::optional<Snapshot>> read_snapshot_into(const std::string& key,
+                                                             ByteReceiver& into) = 0;
   // The snapshot's members without its payload (empty), read without reading the payload:
   // whether another instance stored a newer one (fetched_at). nullopt when there is none.
   virtual Result<std::optional<Snapshot>> get_snapshot_info(const std::string& key) = 0;

@@ -403,6 +403,31 @@ class PostgresStore final : public Store {
     return track(std::move(result));
   }
 
+  // One copy out of each piece's result into `into`'s rooms (libpq's single-row mode hands every
+  // piece over in a result of its own; the pieces' total comes first, from their sizes alone).
+  Result<std::optional<Snapshot>> read_snapshot_into(const std::string& key,
+                                                     ByteReceiver& into) override {
+    EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
+    EXTDATA_TRY(track(conn->run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")));
+    auto read = [&]() -> Result<std::optional<Snapshot>> {
+      EXTDATA_ASSIGN_OR_RETURN(
+          Rows rows, conn->exec("SELECT key, source, fetched_at, records, cursor, "
+                                "(SELECT coalesce(sum(octet_length(data)), 0) FROM snapshot_pieces "
+                                "WHERE key=$1) FROM snapshots WHERE key=$1",
+                                Params().text(key)));
+      if (rows.empty()) return std::optional<Snapshot>{};
+      Snapshot snapshot = snapshot_of(rows);
+      EXTDATA_TRY(into.begin(static_cast<std::uint64_t>(rows.integer(0, 5))));
+      EXTDATA_TRY(conn->each_row(
+          "SELECT data FROM snapshot_pieces WHERE key=$1 ORDER BY seq", Params().text(key),
+          [&](const Rows& row) -> Status { return feed(into, row.view(0, 0)); }));
+      return std::optional<Snapshot>(std::move(snapshot));
+    };
+    auto result = read();
+    (void)conn->run("COMMIT");  // read only: nothing to keep
+    return track(std::move(result));
+  }
+
   Result<size_t> count_snapshots(const std::string& source) override {
     EXTDATA_ASSIGN_OR_RETURN(auto conn, pool_.take());
     EXTDATA_ASSIGN_OR_RETURN(

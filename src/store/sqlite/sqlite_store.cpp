@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -134,6 +135,41 @@ class Stmt {
  private:
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+};
+
+// A read-only blob handle (incremental blob I/O), moved from row to row of one column.
+class Blob {
+ public:
+  Blob() = default;
+  Blob(const Blob&) = delete;
+  Blob& operator=(const Blob&) = delete;
+  ~Blob() { sqlite3_blob_close(blob_); }
+  Status open(sqlite3* db, const char* table, const char* column, std::int64_t row) {
+    db_ = db;
+    const int rc = blob_ ? sqlite3_blob_reopen(blob_, row)
+                         : sqlite3_blob_open(db, "main", table, column, row, 0, &blob_);
+    if (rc != SQLITE_OK) return db_error(db, "reading snapshot");
+    return ok_status();
+  }
+  std::uint64_t bytes() const { return static_cast<std::uint64_t>(sqlite3_blob_bytes(blob_)); }
+  // The whole value, into `into`'s rooms, as large as they come (at most 1 GB per call).
+  Status read_into(ByteReceiver& into) {
+    const int size = sqlite3_blob_bytes(blob_);
+    for (int offset = 0; offset < size;) {
+      EXTDATA_ASSIGN_OR_RETURN(const std::span<char> room, into.room());
+      const int n = static_cast<int>(std::min<size_t>(room.size(), size - offset));
+      if (sqlite3_blob_read(blob_, room.data(), n, offset) != SQLITE_OK) {
+        return db_error(db_, "reading snapshot");
+      }
+      EXTDATA_TRY(into.received(static_cast<size_t>(n)));
+      offset += n;
+    }
+    return ok_status();
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_blob* blob_ = nullptr;
 };
 
 class SqliteStore final : public Store {
@@ -505,6 +541,16 @@ class SqliteStore final : public Store {
     return std::optional<Snapshot>(std::move(snapshot));
   }
 
+  Result<std::optional<Snapshot>> read_snapshot_into(const std::string& key,
+                                                     ByteReceiver& into) override {
+    std::lock_guard lock(mu_);
+    // One read transaction: the row and its chunks as one writer committed them.
+    EXTDATA_TRY(exec("BEGIN"));
+    auto read = read_into(key, into);
+    (void)exec("COMMIT");  // read only: nothing to keep
+    return read;
+  }
+
   Result<std::optional<Snapshot>> get_snapshot_info(const std::string& key) override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT key, source, fetched_at, records, cursor FROM snapshots WHERE key=?");
@@ -767,6 +813,45 @@ class SqliteStore final : public Store {
       if (part.step() != SQLITE_DONE) return db_error(db_, "saving snapshot");
     }
     return ok_status();
+  }
+
+  // read_snapshot_into within its transaction: the cells holding the bytes (the first chunk in
+  // snapshots.payload, the rest in snapshot_chunks) are sized through blob handles, then read
+  // with sqlite3_blob_read straight into `into`'s rooms: SQLite copies each overflow page's
+  // content there (reading it from the file directly when it can), never assembling a row.
+  Result<std::optional<Snapshot>> read_into(const std::string& key, ByteReceiver& into) {
+    Stmt s(db_,
+           "SELECT key, source, fetched_at, records, cursor, rowid FROM snapshots WHERE key=?");
+    s.bind(1, key);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<Snapshot>{};
+    if (rc != SQLITE_ROW) return db_error(db_, "reading snapshot");
+    Snapshot snapshot;
+    snapshot.key = s.text(0);
+    snapshot.source = s.text(1);
+    snapshot.fetched_at = s.integer(2);
+    snapshot.records = static_cast<size_t>(s.integer(3));
+    snapshot.cursor = s.text(4);
+    std::vector<std::int64_t> chunk_rows;
+    Stmt chunks(db_, "SELECT rowid FROM snapshot_chunks WHERE key=? ORDER BY seq");
+    chunks.bind(1, key);
+    int step;
+    while ((step = chunks.step()) == SQLITE_ROW) chunk_rows.push_back(chunks.integer(0));
+    if (step != SQLITE_DONE) return db_error(db_, "reading snapshot");
+    Blob first, rest;
+    EXTDATA_TRY(first.open(db_, "snapshots", "payload", s.integer(5)));
+    std::uint64_t total = first.bytes();
+    for (const std::int64_t row : chunk_rows) {
+      EXTDATA_TRY(rest.open(db_, "snapshot_chunks", "data", row));
+      total += rest.bytes();
+    }
+    EXTDATA_TRY(into.begin(total));
+    EXTDATA_TRY(first.read_into(into));
+    for (const std::int64_t row : chunk_rows) {
+      EXTDATA_TRY(rest.open(db_, "snapshot_chunks", "data", row));
+      EXTDATA_TRY(rest.read_into(into));
+    }
+    return std::optional<Snapshot>(std::move(snapshot));
   }
 
   Status exec(const std::string& sql) {

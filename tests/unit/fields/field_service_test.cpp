@@ -495,15 +495,19 @@ class StoredTableTest : public FieldServiceTest {
   }
 
   // Flips one byte in the middle of every stored option table (rows keyed "derived:…").
-  void damage_stored_tables() {
+  void damage_stored_tables() { damage_rows("key LIKE 'derived:%'"); }
+  // ... or of the records' snapshot.
+  void damage_stored_records() { damage_rows("key NOT LIKE 'derived:%'"); }
+  void damage_rows(const std::string& where) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_.path / "extdata.db").c_str(), &db), SQLITE_OK);
-    const char* sql =
+    const std::string sql =
         "UPDATE snapshot_chunks SET data = substr(data, 1, length(data) / 2) || "
         "CASE WHEN substr(data, length(data) / 2 + 1, 1) = X'00' THEN X'01' ELSE X'00' END || "
-        "substr(data, length(data) / 2 + 2) WHERE key LIKE 'derived:%'";
+        "substr(data, length(data) / 2 + 2) WHERE " +
+        where;
     char* message = nullptr;
-    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &message), SQLITE_OK) << message;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK) << message;
     EXPECT_GT(sqlite3_changes(db), 0);
     sqlite3_close(db);
   }

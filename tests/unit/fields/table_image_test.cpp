@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "config/config.h"
@@ -124,6 +126,33 @@ TEST(TableImage, SmallAndEmptyTablesRoundTrip) {
   }
 }
 
+// Hands `image` to a TableImageReader as a store does: the total first, then at most `step`
+// bytes per room.
+Result<OptionsTable> read_in_steps(std::string_view image, size_t step, size_t record_count,
+                                   std::uint64_t announced) {
+  TableImageReader reader;
+  EXPECT_TRUE(reader.begin(announced).ok());
+  while (!image.empty()) {
+    auto room = reader.room();
+    if (!room.ok()) break;
+    EXPECT_FALSE(room->empty());
+    const size_t n = std::min({step, room->size(), image.size()});
+    std::memcpy(room->data(), image.data(), n);
+    if (!reader.received(n).ok()) break;
+    image.remove_prefix(n);
+  }
+  return reader.finish(record_count);
+}
+
+TEST(TableImage, AnImageHandedOverInPiecesOfAnySizeReadsBackTheSame) {
+  const Built built = build_and_write(6000);
+  for (size_t step : {size_t{1}, size_t{3}, size_t{8}, size_t{13}, size_t{4096}, SIZE_MAX}) {
+    auto read = read_in_steps(built.image, step, built.records.size(), built.image.size());
+    ASSERT_TRUE(read.ok()) << step << ": " << read.error().to_string();
+    expect_same_answers(built.table, *read);
+  }
+}
+
 std::string reason_of(const Result<OptionsTable>& read) {
   EXPECT_FALSE(read.ok());
   if (read.ok()) return "";
@@ -152,6 +181,17 @@ TEST(TableImage, ACutOrExtendedImageIsRefused) {
         << keep;
   }
   EXPECT_EQ(reason_of(read_table_image(built.image + built.image.substr(0, 24), 500)), "bounds")
+      << "bytes after the last section";
+}
+
+TEST(TableImage, AReaderGivenFewerOrMoreBytesThanAnnouncedRefusesThem) {
+  const Built built = build_and_write(500);
+  const size_t size = built.image.size();
+  EXPECT_EQ(reason_of(read_in_steps(built.image.substr(0, size - 9), 64, 500, size)), "truncated")
+      << "the store handed over less than it announced";
+  EXPECT_EQ(reason_of(read_in_steps(built.image, 64, 500, size - 9)), "truncated")
+      << "a section longer than what is left of the announced total is never allocated";
+  EXPECT_EQ(reason_of(read_in_steps(built.image + "x", 64, 500, size + 1)), "bounds")
       << "bytes after the last section";
 }
 

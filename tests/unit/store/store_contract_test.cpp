@@ -1,6 +1,8 @@
 // The Store contract (store.h), run on SQLite and on PostgreSQL (store_backends.h): the same
 // tests, the same expectations, whichever backend keeps the data.
 #include <atomic>
+#include <cstdint>
+#include <span>
 #include <thread>
 
 #include "store/store.h"
@@ -349,6 +351,95 @@ TEST_P(StoreContract, SnapshotPiecesAreStoredAsTheyComeAndHandedBackInOrder) {
   EXPECT_FALSE((*store)
                    ->read_snapshot_pieces("other|", [](std::string_view) { return ok_status(); })
                    ->has_value());
+}
+
+// Collects what a store hands over into rooms of `room_size` bytes (the last one may be
+// shorter), recording the total announced and every room's fill, and refuses at `refuse_at`.
+class Rooms final : public ByteReceiver {
+ public:
+  explicit Rooms(size_t room_size, size_t refuse_at = SIZE_MAX)
+      : room_size_(room_size), refuse_at_(refuse_at) {}
+  Status begin(std::uint64_t total) override {
+    announced = total;
+    ++begun;
+    bytes.reserve(total);
+    return ok_status();
+  }
+  Result<std::span<char>> room() override {
+    if (bytes.size() >= refuse_at_) return Error("extract.snapshot", "enough", "");
+    room_.assign(room_size_, '\0');
+    return std::span<char>(room_);
+  }
+  Status received(size_t n) override {
+    EXPECT_LE(n, room_.size());
+    bytes.append(room_.data(), n);
+    fills.push_back(n);
+    return ok_status();
+  }
+  std::uint64_t announced = 0;
+  int begun = 0;
+  std::string bytes;
+  std::vector<size_t> fills;
+
+ private:
+  size_t room_size_, refuse_at_;
+  std::string room_;
+};
+
+TEST_P(StoreContract, SnapshotBytesAreCopiedIntoTheRoomsAReaderNames) {
+  auto store = open(1000);
+  ASSERT_TRUE(store.ok());
+  const std::vector<std::string> pieces = {"head", std::string(2500, 'p'), "tail"};
+  Snapshot meta{"customers|", "customers", "ignored", 1234, 7};
+  meta.cursor = "https://graph/delta?token=abc";
+  ASSERT_TRUE((*store)
+                  ->put_snapshot_pieces(meta,
+                                        [&](const Store::PieceSink& sink) -> Status {
+                                          for (const auto& p : pieces) EXTDATA_TRY(sink(p));
+                                          return ok_status();
+                                        })
+                  .ok());
+  const std::string joined = pieces[0] + pieces[1] + pieces[2];
+  Rooms rooms(700);
+  auto read = (*store)->read_snapshot_into("customers|", rooms);
+  ASSERT_TRUE(read.ok()) << read.error().to_string();
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ(rooms.begun, 1);
+  EXPECT_EQ(rooms.announced, joined.size()) << "the total comes before the bytes";
+  EXPECT_EQ(rooms.bytes, joined);
+  for (size_t fill : rooms.fills) EXPECT_LE(fill, 700u);
+  EXPECT_EQ((*read)->cursor, meta.cursor);
+  EXPECT_EQ((*read)->records, 7u);
+  EXPECT_EQ((*read)->fetched_at, 1234);
+  EXPECT_TRUE((*read)->payload.empty());
+
+  // A room of one byte at a time: the same bytes.
+  Rooms bytewise(1);
+  ASSERT_TRUE((*store)->read_snapshot_into("customers|", bytewise).ok());
+  EXPECT_EQ(bytewise.bytes, joined);
+  EXPECT_EQ(bytewise.fills.size(), joined.size());
+
+  // The reader's error stops the read and is returned.
+  Rooms refusing(100, 300);
+  auto stopped = (*store)->read_snapshot_into("customers|", refusing);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().message, "enough");
+  EXPECT_GE(refusing.bytes.size(), 300u);
+  EXPECT_LT(refusing.bytes.size(), 500u) << "nothing was read after the refusal";
+  EXPECT_EQ(refusing.bytes, joined.substr(0, refusing.bytes.size()));
+
+  Rooms none(100);
+  auto missing = (*store)->read_snapshot_into("other|", none);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  EXPECT_EQ(none.begun, 0);
+
+  // A snapshot written whole (put_snapshot) is handed over the same way.
+  ASSERT_TRUE((*store)->put_snapshot({"whole|", "customers", joined, 99, 3}).ok());
+  Rooms whole(64);
+  ASSERT_TRUE((*store)->read_snapshot_into("whole|", whole).ok());
+  EXPECT_EQ(whole.bytes, joined);
+  EXPECT_EQ(whole.announced, joined.size());
 }
 
 TEST_P(StoreContract, SyncStatusRoundTrips) {
