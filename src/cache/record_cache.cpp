@@ -709,6 +709,27 @@ void RecordCache::age(CachedRecords& cached, std::optional<double> ttl_override)
   cached.stale = cached.age_seconds >= ttl_of(*src, ttl_override) || cached.error.has_value();
 }
 
+void RecordCache::age_stored(CachedRecords& cached, std::optional<double> ttl_override,
+                             bool keep_snapshot) {
+  if (auto entry = find_entry(cached.key)) {
+    std::unique_lock lock(entry->mu, std::try_to_lock);  // held while a load runs
+    if (lock.owns_lock() && !entry->records && entry->error) {
+      cached.error = entry->error;
+      if (!entry->loading && !entry->refresh_queued && clock_.now() >= entry->retry_after) {
+        entry->refresh_queued = true;
+        options_.executor([this, entry, ttl_override, keep_snapshot] {
+          {
+            std::lock_guard relock(entry->mu);
+            entry->refresh_queued = false;
+          }
+          (void)get(entry->source, entry->variables, ttl_override, keep_snapshot);
+        });
+      }
+    }
+  }
+  age(cached, ttl_override);
+}
+
 void RecordCache::load_in_background(const std::string& source, const sources::Variables& variables,
                                      std::optional<double> ttl_override, bool keep_snapshot) {
   options_.executor([this, source, variables, ttl_override, keep_snapshot] {

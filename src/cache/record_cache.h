@@ -227,6 +227,12 @@ class RecordCache {
                                             std::optional<double> ttl_override = std::nullopt);
   // Brings `cached`'s age and staleness up to now.
   void age(CachedRecords& cached, std::optional<double> ttl_override = std::nullopt);
+  // age() for an answer from derived data of a stored snapshot (stored_stamp) whose records
+  // are not in memory. When loading them failed (the snapshot was refused and the fetch
+  // failed) the answer carries that error and is stale, as stale-if-error answers are; once the
+  // failure's backoff has passed, such an answer queues one more load in the background (as a
+  // stale answer queues a refresh). Never waits for a load that is running.
+  void age_stored(CachedRecords& cached, std::optional<double> ttl_override, bool keep_snapshot);
   // get() on the executor: loads the key's snapshot (or fetches) without a caller waiting.
   void load_in_background(const std::string& source, const sources::Variables& variables,
                           std::optional<double> ttl_override, bool keep_snapshot);

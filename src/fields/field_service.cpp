@@ -575,7 +575,8 @@ std::optional<FieldService::Resolved> FieldService::resolve_early(
   Resolved out;
   out.field = field;
   out.cached = early->stamp;
-  cache_.age(out.cached, mapping.cache_ttl);
+  // A failed load of the records (snapshot refused, upstream down) makes the answer stale-if-error.
+  cache_.age_stored(out.cached, mapping.cache_ttl, mapping.snapshot);
   out.set_table(early->built);
   return out;
 }

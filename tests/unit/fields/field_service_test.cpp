@@ -542,6 +542,43 @@ TEST_F(StoredTableTest, AnswersBeforeTheRecordsCarryTheSnapshotsFreshness) {
   EXPECT_EQ(cache_->entries(), 0u);
 }
 
+TEST_F(StoredTableTest, WhenTheRecordsCannotBeLoadedTheStoredTableAnswersStaleWithTheError) {
+  const std::vector<std::string> before = answers();
+  executor_.run_all();
+  damage_stored_records();
+  restart();  // the upstream is down
+  auto early = service_->options("sorted", query("b"));
+  ASSERT_TRUE(early.ok()) << early.error().to_string();
+  EXPECT_FALSE(early->stale) << "nothing failed yet: the records are still to be loaded";
+  EXPECT_FALSE(early->error.has_value());
+  executor_.run_all();  // the snapshot is refused, the fetch fails
+  EXPECT_EQ(source_->fetches, 2);
+  auto failed = service_->options("sorted", query("b"));
+  ASSERT_TRUE(failed.ok()) << failed.error().to_string();
+  EXPECT_TRUE(failed->stale) << "stale-if-error, as any answer whose refresh failed";
+  ASSERT_TRUE(failed->error.has_value());
+  EXPECT_EQ(failed->error->code, "source.upstream_error");
+  EXPECT_EQ(nlohmann::json::parse(to_json(*failed))["error"]["code"], "source.upstream_error");
+  EXPECT_EQ(failed->options.size(), early->options.size()) << "the stored table still answers";
+  EXPECT_EQ(failed->total, early->total);
+  executor_.run_all();
+  EXPECT_EQ(source_->fetches, 2) << "no new attempt within the failure's backoff";
+
+  clock_.advance(31s);  // past the backoff, the upstream is back
+  source_->fail = false;
+  auto retrying = service_->options("sorted", query("b"));
+  ASSERT_TRUE(retrying.ok());
+  EXPECT_TRUE(retrying->stale);
+  ASSERT_TRUE(service_->options("sorted", query("br")).ok());
+  executor_.run_all();  // one more load, queued once
+  EXPECT_EQ(source_->fetches, 3);
+  auto fresh = service_->options("sorted", query("b"));
+  ASSERT_TRUE(fresh.ok()) << fresh.error().to_string();
+  EXPECT_FALSE(fresh->stale);
+  EXPECT_FALSE(fresh->error.has_value());
+  EXPECT_EQ(cache_->entries(), 1u);
+}
+
 TEST_F(StoredTableTest, AFieldWithDataColumnsWaitsForTheRecords) {
   put_field("sorted", "source: cities\nsort: '{fields.Title}'\ndata: {pop: fields.Population}\n");
   auto first = service_->options("sorted", query("bre"));
