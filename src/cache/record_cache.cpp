@@ -160,9 +160,72 @@ std::shared_ptr<const void> DerivedData::find(const std::string& tag) {
 }
 
 void DerivedData::erase_prefix(const std::string& prefix) {
+  std::shared_ptr<DerivedData> previous;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = slots_.lower_bound(prefix);
+         it != slots_.end() && it->first.starts_with(prefix);) {
+      it = slots_.erase(it);
+    }
+    previous = previous_;
+  }
+  if (previous) previous->erase_prefix(prefix);
+}
+
+void DerivedData::erase(const std::string& tag) {
   std::lock_guard lock(mu_);
-  for (auto it = slots_.lower_bound(prefix); it != slots_.end() && it->first.starts_with(prefix);) {
-    it = slots_.erase(it);
+  slots_.erase(tag);
+}
+
+bool DerivedData::empty() {
+  std::lock_guard lock(mu_);
+  return slots_.empty();
+}
+
+void DerivedData::set_previous(std::shared_ptr<DerivedData> derived,
+                               std::shared_ptr<const extract::RecordSet> records,
+                               std::shared_ptr<const extract::RecordChanges> changes) {
+  if (derived) {
+    std::lock_guard lock(derived->mu_);  // one generation only: no chain of old record sets
+    derived->previous_.reset();
+    derived->previous_records_.reset();
+    derived->changes_.reset();
+  }
+  std::lock_guard lock(mu_);
+  previous_ = std::move(derived);
+  previous_records_ = std::move(records);
+  changes_ = std::move(changes);
+}
+
+std::optional<DerivedData::Previous> DerivedData::previous(const std::string& tag) {
+  Previous out;
+  std::shared_ptr<DerivedData> previous;
+  {
+    std::lock_guard lock(mu_);
+    if (!previous_) return std::nullopt;
+    previous = previous_;
+    out.records = previous_records_;
+    out.changes = changes_;
+  }
+  out.value = previous->find(tag);
+  if (!out.value) return std::nullopt;
+  return out;
+}
+
+void DerivedData::release_previous(const std::string& tag) {
+  std::shared_ptr<DerivedData> previous;
+  {
+    std::lock_guard lock(mu_);
+    previous = previous_;
+  }
+  if (!previous) return;
+  previous->erase(tag);
+  if (!previous->empty()) return;
+  std::lock_guard lock(mu_);
+  if (previous_ == previous) {
+    previous_.reset();
+    previous_records_.reset();
+    changes_.reset();
   }
 }
 
@@ -949,6 +1012,7 @@ void RecordCache::fetch_upstream(const std::shared_ptr<Entry>& entry,
     request.previous = {entry->records, entry->cursor};
   }
   auto fetched = src->fetch(request);
+  const auto base = std::move(request.previous.records);
   request.previous = {};
   const auto now = clock_.now();
   if (fetched.ok()) {
@@ -969,11 +1033,15 @@ void RecordCache::fetch_upstream(const std::shared_ptr<Entry>& entry,
     record_status(entry->source, records->size(), nullptr, &sync, fence);
     {
       std::lock_guard lock(entry->mu);
+      auto derived = std::make_shared<DerivedData>();
+      // Changes applied to the records in memory: what was built from them can be patched.
+      if (sync.incremental && sync.changes && base && entry->records == base && entry->derived)
+        derived->set_previous(entry->derived, base, sync.changes);
       entry->bytes = records->memory_bytes();
       entry->records = std::move(records);
       entry->cursor = sync.cursor;
       entry->served_at_fetch = entry->served;
-      entry->derived = std::make_shared<DerivedData>();
+      entry->derived = std::move(derived);
       entry->fetched_at = now;
       entry->error.reset();
       entry->retry_after = {};

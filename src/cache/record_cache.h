@@ -44,7 +44,10 @@
 // runs, the old records are served (a full resync after a 410 included).
 //
 // Derived data (option tables, search indexes) hangs off the record set it was built from
-// (CachedRecords::derived) and disappears with it when the records are replaced.
+// (CachedRecords::derived) and disappears with it when the records are replaced. After an
+// incremental sync that says which records changed (SyncReport::changes) the new derived data
+// keeps the old one as its previous generation (DerivedData::previous) until each object is
+// patched or built anew, or the next sync replaces it.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -63,6 +66,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/metrics.h"
+#include "extract/record_changes.h"
 #include "extract/record_set.h"
 #include "sources/source.h"
 #include "store/store.h"
@@ -83,16 +87,38 @@ class DerivedData {
       const std::string& tag, const std::function<Result<std::shared_ptr<const void>>()>& build);
   // The object under `tag` when it is built already; null when it is not, or is being built.
   std::shared_ptr<const void> find(const std::string& tag);
-  // Drops the objects whose tag starts with `prefix`.
+  // Drops the objects whose tag starts with `prefix` (here and among the previous records').
   void erase_prefix(const std::string& prefix);
+
+  // Incremental syncs: these records were made from `records` by `changes`, and `derived` holds
+  // what was built from those, so a builder may patch the old object instead of building anew
+  // (docs/fields.md, "Refresh"). Only one generation is kept: `derived` forgets its own.
+  void set_previous(std::shared_ptr<DerivedData> derived,
+                    std::shared_ptr<const extract::RecordSet> records,
+                    std::shared_ptr<const extract::RecordChanges> changes);
+  struct Previous {
+    std::shared_ptr<const void> value;  // built under the same tag for the previous records
+    std::shared_ptr<const extract::RecordSet> records;
+    std::shared_ptr<const extract::RecordChanges> changes;
+  };
+  // The previous records' object under `tag`, when one was built; nullopt otherwise.
+  std::optional<Previous> previous(const std::string& tag);
+  // Lets go of the previous records' object under `tag` (patched, or built anew); the previous
+  // records themselves are let go once none of their objects is left.
+  void release_previous(const std::string& tag);
 
  private:
   struct Slot {
     std::mutex build_mu;
     std::shared_ptr<const void> value;
   };
+  void erase(const std::string& tag);
+  bool empty();
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Slot>, std::less<>> slots_;
+  std::shared_ptr<DerivedData> previous_;  // guarded by mu_, like the two below
+  std::shared_ptr<const extract::RecordSet> previous_records_;
+  std::shared_ptr<const extract::RecordChanges> changes_;
 };
 
 struct CachedRecords {

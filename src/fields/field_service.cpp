@@ -489,6 +489,7 @@ Result<FieldService::Resolved> FieldService::resolve(const std::string& name,
       auto built,
       out.cached.derived->get_or_build(field->tag, [&]() -> Result<std::shared_ptr<const void>> {
         if (auto early = adopt_early(*field, out.cached)) return early;
+        if (auto patched = patch_table(*field, out.cached)) return patched;
         EXTDATA_ASSIGN_OR_RETURN(auto got, load_or_build_table(*field, out.cached));
         auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
             BuiltTable{std::move(got.table), next_table_id_.fetch_add(1)}));
@@ -524,6 +525,36 @@ Result<FieldService::Table> FieldService::load_or_build_table(const CompiledFiel
   }
   EXTDATA_ASSIGN_OR_RETURN(auto table, OptionsTable::build(field.mapping, records));
   return Table{std::move(table), worth_storing};
+}
+
+std::shared_ptr<const void> FieldService::patch_table(const CompiledField& field,
+                                                      const cache::CachedRecords& cached) {
+  auto previous = cached.derived->previous(field.tag);
+  if (!previous) return nullptr;
+  // Whatever happens, the old table and its rendered pages are done with.
+  cached.derived->release_previous(field.tag);
+  const auto old = std::static_pointer_cast<const BuiltTable>(previous->value);
+  rendered_.erase_prefix(std::to_string(old->id) + ':');
+  std::string why_not;
+  auto table =
+      OptionsTable::patch(old->table, field.mapping, *cached.records, *previous->changes, why_not);
+  if (!table) {
+    metrics_
+        .counter("extdata_fields_tables_rebuilt_total",
+                 {{"field", field.mapping.name}, {"reason", why_not}},
+                 "Option tables built anew after an incremental sync instead of patched")
+        .inc();
+    return nullptr;
+  }
+  metrics_
+      .counter("extdata_fields_tables_patched_total", {{"field", field.mapping.name}},
+               "Option tables patched with an incremental sync's changes instead of built anew")
+      .inc();
+  auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
+      BuiltTable{std::move(*table), next_table_id_.fetch_add(1)}));
+  if (cached.kept && cached.records->size() >= store_tables_from_)
+    store_table(field, cached, built);
+  return built;
 }
 
 void FieldService::store_table(const CompiledField& field, const cache::CachedRecords& cached,
@@ -598,9 +629,8 @@ std::optional<FieldService::Early> FieldService::read_early(const CompiledField&
   count_loaded(mapping.name);
   // The records follow in the background; until they are in memory this table answers.
   cache_.load_in_background(mapping.source, variables, mapping.cache_ttl, mapping.snapshot);
-  return Early{std::move(*stamp),
-               std::make_shared<const BuiltTable>(
-                   BuiltTable{std::move(table).value(), next_table_id_.fetch_add(1)})};
+  return Early{std::move(*stamp), std::make_shared<const BuiltTable>(BuiltTable{
+                                      std::move(table).value(), next_table_id_.fetch_add(1)})};
 }
 
 std::shared_ptr<const void> FieldService::adopt_early(const CompiledField& field,
@@ -762,8 +792,7 @@ std::string FieldService::render_options(const Resolved& resolved, const Options
 }
 
 Result<std::string> FieldService::options_array_json(const std::string& field,
-                                                     const OptionsQuery& query,
-                                                     size_t max_bytes) {
+                                                     const OptionsQuery& query, size_t max_bytes) {
   EXTDATA_TRY(check_query(query));
   EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
   const OptionsTable& table = *resolved.table;
@@ -787,8 +816,7 @@ Result<std::string> FieldService::options_array_json(const std::string& field,
   return out;
 }
 
-Result<OptionsResult> FieldService::all_options(const std::string& field,
-                                                const Context& context) {
+Result<OptionsResult> FieldService::all_options(const std::string& field, const Context& context) {
   EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, context));
   const OptionsTable& table = *resolved.table;
   OptionsResult result = resolved.freshness();

@@ -168,6 +168,11 @@ class FieldService {
     bool to_store = false;  // built now and worth storing
   };
   Result<Table> load_or_build_table(const CompiledField& field, const cache::CachedRecords& cached);
+  // After an incremental sync: the previous records' table patched with the changes
+  // (OptionsTable::patch), stored like a built one; null when there is none to patch or the
+  // patch is declined (counted with its reason; the caller builds).
+  std::shared_ptr<const void> patch_table(const CompiledField& field,
+                                          const cache::CachedRecords& cached);
   // Before the records of a key are in memory (a restart): the table stored for its snapshot,
   // read once and kept in early_ while the records load in the background; nullopt when there
   // is none (the field declares data columns, nothing stored, the records are in memory).

@@ -40,6 +40,28 @@ std::optional<double> as_number(std::string_view text) {
   return value;
 }
 
+// A record's sort key: numbers (in number order) before texts (folded, then as written).
+struct SortKey {
+  std::optional<double> number;
+  std::string folded;
+  std::string raw;
+};
+
+SortKey sort_key(const extract::Template& sort, extract::RecordRef record) {
+  SortKey key;
+  key.raw = sort.render(extract::RecordContext(record));
+  key.number = as_number(key.raw);
+  key.folded = fold_for_search(key.raw);
+  return key;
+}
+
+bool sorts_before(const SortKey& x, const SortKey& y) {
+  if (x.number && y.number) return *x.number < *y.number;
+  if (x.number != y.number) return x.number.has_value();  // numbers before text
+  if (x.folded != y.folded) return x.folded < y.folded;
+  return x.raw < y.raw;
+}
+
 // Dotted names of everything in `value` (objects are walked, arrays are leaves).
 void collect_names(simdjson::dom::element value, const std::string& prefix, int depth,
                    std::set<std::string>& out) {
@@ -231,26 +253,9 @@ Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
 
   // Sort first (on temporary keys) so the arena is written in field order.
   if (mapping.sort) {
-    struct SortKey {
-      std::optional<double> number;
-      std::string folded;
-      std::string raw;
-    };
     std::vector<SortKey> keys(records.size());
-    for (const uint32_t r : selected) {
-      std::string raw = mapping.sort->render(extract::RecordContext(records[r]));
-      keys[r].number = as_number(raw);
-      keys[r].folded = fold_for_search(raw);
-      keys[r].raw = std::move(raw);
-    }
-    const auto less = [&](uint32_t a, uint32_t b) {
-      const SortKey& x = keys[a];
-      const SortKey& y = keys[b];
-      if (x.number && y.number) return *x.number < *y.number;
-      if (x.number != y.number) return x.number.has_value();  // numbers before text
-      if (x.folded != y.folded) return x.folded < y.folded;
-      return x.raw < y.raw;
-    };
+    for (const uint32_t r : selected) keys[r] = sort_key(*mapping.sort, records[r]);
+    const auto less = [&](uint32_t a, uint32_t b) { return sorts_before(keys[a], keys[b]); };
     if (mapping.sort_descending) {
       std::stable_sort(selected.begin(), selected.end(),
                        [&](uint32_t a, uint32_t b) { return less(b, a); });
@@ -291,6 +296,159 @@ Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
   std::iota(table.by_value_.begin(), table.by_value_.end(), 0u);
   std::stable_sort(table.by_value_.begin(), table.by_value_.end(),
                    [&](uint32_t a, uint32_t b) { return table.value(a) < table.value(b); });
+  return table;
+}
+
+namespace {
+
+// A fresh record's option, rendered; `at`: how many kept options come before it.
+struct FreshOption {
+  uint32_t record;
+  std::string value, label, search;
+  SortKey key;
+  size_t at = 0;
+  uint32_t position = 0;  // in the new table
+};
+
+// Field order: the sort key (ascending or descending), then the record order.
+struct FieldOrder {
+  const FieldMapping& mapping;
+  bool operator()(const SortKey& a, uint32_t record_a, const SortKey& b, uint32_t record_b) const {
+    if (!mapping.sort) return record_a < record_b;
+    const bool a_first = mapping.sort_descending ? sorts_before(b, a) : sorts_before(a, b);
+    const bool b_first = mapping.sort_descending ? sorts_before(a, b) : sorts_before(b, a);
+    return a_first || (!b_first && record_a < record_b);
+  }
+};
+
+}  // namespace
+
+std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
+                                                const FieldMapping& mapping,
+                                                const extract::RecordSet& records,
+                                                const extract::RecordChanges& changes,
+                                                std::string& why_not) {
+  if (mapping.filter) {
+    why_not = "filter";
+    return std::nullopt;
+  }
+  if (changes.new_size != records.size() || records.size() > UINT32_MAX ||
+      previous.size() + previous.without_value_ + previous.filtered_out_ != changes.old_size) {
+    why_not = "mismatch";
+    return std::nullopt;
+  }
+  if (changes.count() > max_patched_changes(records.size())) {
+    why_not = "changes";
+    return std::nullopt;
+  }
+  const std::vector<uint32_t> record_ids = changes.new_indexes();  // old record → new record
+  std::vector<uint32_t> kept;  // old options whose record stays, in field order
+  kept.reserve(previous.size());
+  for (uint32_t option = 0; option < previous.size(); ++option) {
+    if (record_ids[previous.records_[option]] != extract::RecordChanges::kGone)
+      kept.push_back(option);
+  }
+  const auto kept_record = [&](size_t k) { return record_ids[previous.records_[kept[k]]]; };
+
+  OptionsTable table;
+  // Removed records without an option had an empty value (there is no filter).
+  table.without_value_ =
+      previous.without_value_ - (changes.removed.size() - (previous.size() - kept.size()));
+  std::vector<FreshOption> fresh;
+  for (const uint32_t r : changes.fresh) {
+    const extract::RecordContext context(records[r]);
+    FreshOption option{r, mapping.value.render(context), {}, {}, {}};
+    if (option.value.empty()) {
+      ++table.without_value_;
+      continue;
+    }
+    option.label = mapping.label.render(context);
+    if (mapping.search) option.search = mapping.search->render(context);
+    if (mapping.sort) option.key = sort_key(*mapping.sort, records[r]);
+    fresh.push_back(std::move(option));
+  }
+  const FieldOrder before{mapping};
+  std::sort(fresh.begin(), fresh.end(), [&](const FreshOption& a, const FreshOption& b) {
+    return before(a.key, a.record, b.key, b.record);
+  });
+  for (FreshOption& option : fresh) {
+    size_t low = 0, high = kept.size();  // the kept options before it: [0, low)
+    while (low < high) {
+      const size_t mid = low + (high - low) / 2;
+      const SortKey key =
+          mapping.sort ? sort_key(*mapping.sort, records[kept_record(mid)]) : SortKey{};
+      if (before(key, kept_record(mid), option.key, option.record)) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    option.at = low;
+  }
+
+  // The new table in field order: kept options copied, fresh ones at their places.
+  const size_t size = kept.size() + fresh.size();
+  std::vector<uint32_t> option_ids(previous.size(), SearchIndex::kGone);  // old → new option
+  table.records_.reserve(size);
+  table.offsets_.reserve(2 * size + 1);
+  table.offsets_.push_back(0);
+  table.arena_.reserve(previous.arena_.size() + fresh.size() * 64);
+  size_t next_fresh = 0;
+  for (size_t k = 0; k <= kept.size(); ++k) {
+    for (; next_fresh < fresh.size() && fresh[next_fresh].at == k; ++next_fresh) {
+      FreshOption& option = fresh[next_fresh];
+      option.position = static_cast<uint32_t>(table.records_.size());
+      table.arena_ += option.value;
+      table.offsets_.push_back(table.arena_.size());
+      table.arena_ += option.label;
+      table.offsets_.push_back(table.arena_.size());
+      table.records_.push_back(option.record);
+    }
+    if (k == kept.size()) break;
+    const uint32_t old = kept[k];
+    option_ids[old] = static_cast<uint32_t>(table.records_.size());
+    const uint64_t begin = previous.offsets_[2 * old];
+    const uint64_t shift = table.arena_.size() - begin;
+    table.arena_.append(previous.arena_, begin, previous.offsets_[2 * old + 2] - begin);
+    table.offsets_.push_back(previous.offsets_[2 * old + 1] + shift);
+    table.offsets_.push_back(previous.offsets_[2 * old + 2] + shift);
+    table.records_.push_back(kept_record(k));
+  }
+
+  // Value order: the kept options' order renumbered, the fresh ones put in by binary search.
+  std::vector<uint32_t> by_value;
+  by_value.reserve(previous.by_value_.size());
+  for (const uint32_t old : previous.by_value_) {
+    if (option_ids[old] != SearchIndex::kGone) by_value.push_back(option_ids[old]);
+  }
+  const auto value_less = [&](uint32_t a, uint32_t b) {
+    const std::string_view x = table.value(a), y = table.value(b);
+    return x < y || (x == y && a < b);
+  };
+  std::vector<uint32_t> fresh_positions;
+  for (const FreshOption& option : fresh) fresh_positions.push_back(option.position);
+  std::sort(fresh_positions.begin(), fresh_positions.end(), value_less);
+  table.by_value_.reserve(size);
+  auto from = by_value.begin();
+  for (const uint32_t position : fresh_positions) {
+    const auto to = std::lower_bound(from, by_value.end(), position, value_less);
+    table.by_value_.insert(table.by_value_.end(), from, to);
+    table.by_value_.push_back(position);
+    from = to;
+  }
+  table.by_value_.insert(table.by_value_.end(), from, by_value.end());
+
+  std::vector<SearchIndex::Insert> inserts;
+  inserts.reserve(fresh.size());
+  for (const FreshOption& option : fresh) {
+    inserts.push_back({option.position, mapping.search ? option.search : option.label});
+  }
+  auto index = SearchIndex::patch(previous.index_, option_ids, inserts, size);
+  if (!index) {
+    why_not = "mismatch";
+    return std::nullopt;
+  }
+  table.index_ = std::move(*index);
   return table;
 }
 

@@ -8,10 +8,12 @@
 //   table->value(i), table->label(i), table->record(i)            // option i, in field order
 //   table->index().search("ab", 0, 20)                            // ids are option positions
 //   table->find_value("42")                                       // stored key → option
+//   OptionsTable::patch(*table, *mapping, new_records, changes, why_not)  // after a delta sync
 //
 // Memory: values and labels live in one arena (raw UTF-8, escaped only when written out), with
 // two 8-byte offsets, a 4-byte record index and a 4-byte position in the value order per
 // option, plus the SearchIndex. Search and sort texts are not kept after the build.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,6 +25,7 @@
 #include "core/error.h"
 #include "extract/jsonpath/iregexp.h"
 #include "extract/jsonpath/jsonpath.h"
+#include "extract/record_changes.h"
 #include "extract/record_set.h"
 #include "extract/template.h"
 #include "fields/search_index.h"
@@ -69,6 +72,21 @@ struct FieldMapping {
 class OptionsTable {
  public:
   static Result<OptionsTable> build(const FieldMapping& mapping, const extract::RecordSet& records);
+  // The table of `records` when they are the records `previous` was built from changed by
+  // `changes` (an incremental sync, docs/fields.md "Refresh"): kept options are copied, only
+  // the fresh records are rendered and placed (binary search in field order and value order),
+  // and the search index is patched (SearchIndex::patch). The result answers every query,
+  // find_value and record() exactly as build(mapping, records) would. nullopt, with `why_not`
+  // ("filter", "changes", "mismatch"), when it cannot: a filter may look at other records than
+  // the changed ones, more than kMaxPatchedChanges() records changed (building is then about as
+  // quick), or `previous` was not built from `changes.old_size` records.
+  static std::optional<OptionsTable> patch(const OptionsTable& previous,
+                                           const FieldMapping& mapping,
+                                           const extract::RecordSet& records,
+                                           const extract::RecordChanges& changes,
+                                           std::string& why_not);
+  // The most changed records (removed plus fresh) patch() takes for a record set of `records`.
+  static size_t max_patched_changes(size_t records) { return std::max<size_t>(64, records / 16); }
 
   size_t size() const { return records_.size(); }
   uint32_t record(size_t option) const { return records_[option]; }

@@ -51,6 +51,19 @@ void RenderedOptions::put(const std::string& key, std::shared_ptr<const std::str
   }
 }
 
+void RenderedOptions::erase_prefix(const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  for (auto it = recent_.begin(); it != recent_.end();) {
+    if (!it->first.starts_with(prefix)) {
+      ++it;
+      continue;
+    }
+    bytes_ -= it->first.size() + it->second->size();
+    index_.erase(it->first);
+    it = recent_.erase(it);
+  }
+}
+
 size_t RenderedOptions::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;

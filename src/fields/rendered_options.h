@@ -24,6 +24,9 @@ class RenderedOptions {
   // The cached text, or null (counted as a hit or a miss).
   std::shared_ptr<const std::string> find(const std::string& key);
   void put(const std::string& key, std::shared_ptr<const std::string> text);
+  // Drops the pages whose key starts with `prefix` (a replaced table's: they can never be asked
+  // for again, and would only hold budget until they age out).
+  void erase_prefix(const std::string& prefix);
 
   size_t bytes() const;
   size_t max_bytes() const { return max_bytes_; }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <queue>
+#include <tuple>
 
 #include "fields/text_fold.h"
 
@@ -449,6 +450,280 @@ void SearchIndex::build_vocabulary() {
   for (uint32_t word = 0; word < words.size(); ++word) {
     collect(word);
     for (uint32_t gram : word_grams) vocab_gram_postings_[fill[gram]++] = word;
+  }
+}
+
+namespace {
+
+// The 64 bits of `words` from bit `pos` on (zeros past the end).
+uint64_t read_bits(const uint64_t* words, size_t count, size_t pos) {
+  const size_t word = pos / 64, shift = pos % 64;
+  uint64_t bits = words[word] >> shift;
+  if (shift != 0 && word + 1 < count) bits |= words[word + 1] << (64 - shift);
+  return bits;
+}
+
+// Sets in `words` the bits of `bits` (its `length` low bits, the others zero) from bit `pos` on.
+void or_bits(uint64_t* words, size_t pos, uint64_t bits, size_t length) {
+  const size_t word = pos / 64, shift = pos % 64;
+  words[word] |= bits << shift;
+  if (shift != 0 && shift + length > 64) words[word + 1] |= bits >> (64 - shift);
+}
+
+// Kept records that stay next to each other: old ids [begin, end) are new ids from `to` on.
+struct Run {
+  uint32_t begin, end, to;
+};
+
+std::vector<Run> kept_runs(std::span<const uint32_t> new_ids) {
+  std::vector<Run> runs;
+  for (uint32_t id = 0; id < new_ids.size();) {
+    if (new_ids[id] == SearchIndex::kGone) {
+      ++id;
+      continue;
+    }
+    uint32_t end = id + 1;
+    while (end < new_ids.size() && new_ids[end] == new_ids[end - 1] + 1) ++end;
+    runs.push_back({id, end, new_ids[id]});
+    id = end;
+  }
+  return runs;
+}
+
+}  // namespace
+
+std::optional<SearchIndex> SearchIndex::patch(const SearchIndex& old,
+                                              std::span<const uint32_t> new_ids,
+                                              std::span<const Insert> inserted, size_t size) {
+  if (size >= kMaxRecords || new_ids.size() != old.size()) return std::nullopt;
+  SearchIndex index;
+  std::vector<std::string> keys(inserted.size());
+  for (size_t i = 0; i < inserted.size(); ++i) append_folded(inserted[i].text, keys[i]);
+
+  // Keys in the new order: the kept ones copied, the inserted ones folded above.
+  index.key_offsets_.reserve(size + 1);
+  index.key_offsets_.push_back(0);
+  index.keys_.reserve(old.keys_.size() + inserted.size() * 32);
+  size_t next_old = 0, next_insert = 0;
+  for (uint32_t id = 0; id < size; ++id) {
+    if (next_insert < inserted.size() && inserted[next_insert].id == id) {
+      index.keys_ += keys[next_insert++];
+    } else {
+      while (next_old < new_ids.size() && new_ids[next_old] == kGone) ++next_old;
+      if (next_old == new_ids.size() || new_ids[next_old] != id) return std::nullopt;
+      index.keys_ += old.key(static_cast<uint32_t>(next_old++));
+    }
+    if (index.keys_.size() > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+    index.key_offsets_.push_back(static_cast<uint32_t>(index.keys_.size()));
+  }
+  while (next_old < new_ids.size() && new_ids[next_old] == kGone) ++next_old;
+  if (next_insert != inserted.size() || next_old != new_ids.size()) return std::nullopt;
+
+  // The inserted records' grams (new grams get the next ids), each once in its best tier.
+  index.ascii_grams_ = old.ascii_grams_;
+  index.other_grams_ = old.other_grams_;
+  index.segment_starts_.assign(old.segment_counts_.size(), 0);  // gram_id_for_build counts
+  std::vector<std::pair<uint32_t, uint32_t>> added;             // (segment, new id)
+  std::vector<std::pair<uint32_t, int>> visits;
+  for (size_t i = 0; i < inserted.size(); ++i) {
+    visits.clear();
+    index.for_each_record_gram(keys[i], [&](uint32_t gram, int tier) {
+      visits.push_back({gram, tier});
+    });
+    std::sort(visits.begin(), visits.end());
+    for (size_t v = 0; v < visits.size(); ++v) {
+      if (v > 0 && visits[v].first == visits[v - 1].first) continue;  // a worse tier
+      added.push_back({visits[v].first * kTiers + visits[v].second, inserted[i].id});
+    }
+  }
+  std::sort(added.begin(), added.end());
+  index.patch_segments(old, new_ids, added);
+  if (index.postings_.size() >= std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  index.patch_vocabulary(old, new_ids, inserted, keys);
+  index.keys_.shrink_to_fit();
+  return index;
+}
+
+void SearchIndex::patch_segments(const SearchIndex& old, std::span<const uint32_t> new_ids,
+                                 const std::vector<std::pair<uint32_t, uint32_t>>& added) {
+  const size_t record_count = key_offsets_.size() - 1;
+  const size_t segment_count = segment_starts_.size();
+  const size_t old_segments = old.segment_counts_.size();
+  // A segment keeps its form (ids or bitmap) and its bitmap number; new grams' are ids.
+  segment_bitmaps_.assign(segment_count, kNoBitmap);
+  std::copy(old.segment_bitmaps_.begin(), old.segment_bitmaps_.end(), segment_bitmaps_.begin());
+  segment_counts_.assign(segment_count, 0);
+  bitmap_words_each_ = (record_count + 63) / 64;
+  bitmap_blocks_each_ = (bitmap_words_each_ + 7) / 8;
+  const size_t bitmap_count =
+      old.bitmap_words_each_ == 0 ? 0 : old.bitmap_words_.size() / old.bitmap_words_each_;
+  bitmap_words_.assign(bitmap_count * bitmap_words_each_, 0);
+  const std::vector<Run> runs = bitmap_count ? kept_runs(new_ids) : std::vector<Run>{};
+
+  std::vector<uint32_t> starts(segment_count + 1);
+  postings_.clear();
+  postings_.reserve(old.postings_.size() + added.size());
+  auto add = added.begin();
+  for (size_t segment = 0; segment < segment_count; ++segment) {
+    starts[segment] = static_cast<uint32_t>(postings_.size());
+    const uint32_t bitmap = segment_bitmaps_[segment];
+    if (bitmap == kNoBitmap) {
+      if (segment < old_segments) {
+        for (uint32_t i = old.segment_starts_[segment]; i < old.segment_starts_[segment + 1]; ++i) {
+          const uint32_t id = new_ids[old.postings_[i]];
+          if (id == kGone) continue;
+          for (; add != added.end() && add->first == segment && add->second < id; ++add)
+            postings_.push_back(add->second);
+          postings_.push_back(id);
+        }
+      }
+      for (; add != added.end() && add->first == segment; ++add) postings_.push_back(add->second);
+      segment_counts_[segment] = static_cast<uint32_t>(postings_.size() - starts[segment]);
+      continue;
+    }
+    const uint64_t* from = &old.bitmap_words_[bitmap * old.bitmap_words_each_];
+    uint64_t* to = &bitmap_words_[bitmap * bitmap_words_each_];
+    for (const Run& run : runs) {
+      for (size_t id = run.begin; id < run.end; id += 64) {
+        const size_t length = std::min<size_t>(64, run.end - id);
+        uint64_t bits = read_bits(from, old.bitmap_words_each_, id);
+        if (length < 64) bits &= (uint64_t{1} << length) - 1;
+        if (bits) or_bits(to, run.to + (id - run.begin), bits, length);
+      }
+    }
+    for (; add != added.end() && add->first == segment; ++add)
+      to[add->second / 64] |= uint64_t{1} << (add->second % 64);
+  }
+  starts[segment_count] = static_cast<uint32_t>(postings_.size());
+  segment_starts_ = std::move(starts);
+
+  bitmap_ranks_.assign(bitmap_count * bitmap_blocks_each_, 0);
+  for (size_t segment = 0; segment < segment_count; ++segment) {
+    const uint32_t bitmap = segment_bitmaps_[segment];
+    if (bitmap == kNoBitmap) continue;
+    const uint64_t* words = &bitmap_words_[bitmap * bitmap_words_each_];
+    uint32_t before = 0;
+    for (size_t word = 0; word < bitmap_words_each_; ++word) {
+      if (word % 8 == 0) bitmap_ranks_[bitmap * bitmap_blocks_each_ + word / 8] = before;
+      before += static_cast<uint32_t>(std::popcount(words[word]));
+    }
+    segment_counts_[segment] = before;
+  }
+}
+
+std::vector<uint32_t> SearchIndex::pair_grams(std::string_view word) const {
+  std::vector<uint32_t> grams;
+  size_t pos = 0;
+  char32_t previous = next_code_point(word, pos);
+  while (pos < word.size()) {
+    const char32_t cp = next_code_point(word, pos);
+    grams.push_back(find_gram(previous, cp));
+    previous = cp;
+  }
+  std::sort(grams.begin(), grams.end());
+  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+  return grams;
+}
+
+void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint32_t> new_ids,
+                                   std::span<const Insert> inserted,
+                                   const std::vector<std::string>& keys) {
+  // The inserted records' words: (word, place, id), a word once per record in its smallest place.
+  struct Use {
+    std::string_view word;
+    uint32_t place;
+    uint32_t id;
+  };
+  std::vector<Use> uses;
+  for (size_t i = 0; i < inserted.size(); ++i) {
+    const std::vector<std::string_view> words = split_words(keys[i]);
+    for (size_t w = 0; w < words.size(); ++w) {
+      const uint32_t place = words.size() == 1 ? 0 : (w == 0 ? 1 : 2);
+      uses.push_back({words[w], place, inserted[i].id});
+    }
+  }
+  const auto by_word_id_place = [](const Use& a, const Use& b) {
+    return std::tie(a.word, a.id, a.place) < std::tie(b.word, b.id, b.place);
+  };
+  std::sort(uses.begin(), uses.end(), by_word_id_place);
+  uses.erase(
+      std::unique(uses.begin(), uses.end(),
+                  [](const Use& a, const Use& b) { return a.word == b.word && a.id == b.id; }),
+      uses.end());
+  std::sort(uses.begin(), uses.end(), [](const Use& a, const Use& b) {
+    return std::tie(a.word, a.place, a.id) < std::tie(b.word, b.place, b.id);
+  });
+
+  // Merge the old vocabulary with the words it lacks; a word left without records goes.
+  const uint32_t old_words = static_cast<uint32_t>(old.vocab_offsets_.size()) - 1;
+  std::vector<uint32_t> old_word_ids(old_words, kGone);          // old word → new word
+  std::vector<std::pair<std::string_view, uint32_t>> new_words;  // (text, new word) of added
+  vocab_offsets_.assign(1, 0);
+  word_starts_.assign(1, 0);
+  vocab_text_.reserve(old.vocab_text_.size());
+  word_postings_.reserve(old.word_postings_.size() + uses.size());
+  auto use = uses.begin();
+  uint32_t word = 0;
+  while (word < old_words || use != uses.end()) {
+    const bool from_old =
+        word < old_words && (use == uses.end() || old.vocab_word(word) <= use->word);
+    const std::string_view text = from_old ? old.vocab_word(word) : use->word;
+    const size_t first_posting = word_postings_.size();
+    for (uint32_t place = 0; place < 3; ++place) {
+      if (from_old) {
+        for (const uint32_t old_id : old.word_postings(word, static_cast<int>(place))) {
+          const uint32_t id = new_ids[old_id];
+          if (id == kGone) continue;
+          for (; use != uses.end() && use->word == text && use->place == place && use->id < id;
+               ++use)
+            word_postings_.push_back(use->id);
+          word_postings_.push_back(id);
+        }
+      }
+      for (; use != uses.end() && use->word == text && use->place == place; ++use)
+        word_postings_.push_back(use->id);
+      word_starts_.push_back(static_cast<uint32_t>(word_postings_.size()));
+    }
+    const bool live = word_postings_.size() > first_posting;
+    const uint32_t id = static_cast<uint32_t>(vocab_offsets_.size() - 1);
+    if (live) {
+      vocab_text_.append(text);
+      vocab_offsets_.push_back(static_cast<uint32_t>(vocab_text_.size()));
+      if (from_old) {
+        old_word_ids[word] = id;
+      } else {
+        new_words.push_back({text, id});
+      }
+    } else {
+      word_starts_.resize(word_starts_.size() - 3);
+    }
+    if (from_old) ++word;
+  }
+
+  // Gram → words: the old lists renumbered, the added words' pairs merged in.
+  std::vector<std::pair<uint32_t, uint32_t>> added;  // (gram, new word)
+  for (const auto& [text, id] : new_words) {
+    for (const uint32_t gram : pair_grams(text)) added.push_back({gram, id});
+  }
+  std::sort(added.begin(), added.end());
+  const size_t gram_count = segment_counts_.size() / kTiers;
+  const size_t old_grams = old.vocab_gram_starts_.empty() ? 0 : old.vocab_gram_starts_.size() - 1;
+  vocab_gram_starts_.assign(1, 0);
+  vocab_gram_postings_.reserve(old.vocab_gram_postings_.size() + added.size());
+  auto add = added.begin();
+  for (uint32_t gram = 0; gram < gram_count; ++gram) {
+    if (gram < old_grams) {
+      for (uint32_t i = old.vocab_gram_starts_[gram]; i < old.vocab_gram_starts_[gram + 1]; ++i) {
+        const uint32_t id = old_word_ids[old.vocab_gram_postings_[i]];
+        if (id == kGone) continue;
+        for (; add != added.end() && add->first == gram && add->second < id; ++add)
+          vocab_gram_postings_.push_back(add->second);
+        vocab_gram_postings_.push_back(id);
+      }
+    }
+    for (; add != added.end() && add->first == gram; ++add)
+      vocab_gram_postings_.push_back(add->second);
+    vocab_gram_starts_.push_back(static_cast<uint32_t>(vocab_gram_postings_.size()));
   }
 }
 

@@ -23,6 +23,7 @@
 // other words' records (bitmaps) and check the survivors' keys against the whole query.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +44,20 @@ class SearchIndex {
   // Indexes texts[i] as record i. Fails only if the input exceeds the index limits
   // (2^30 records, 4 GiB of folded text).
   static Result<SearchIndex> build(std::span<const std::string_view> texts);
+
+  // The index of new texts that differ from `old`'s in a few records (an incremental sync):
+  // record `id` of `old` is record new_ids[id] (kGone: removed; the kept ones in ascending
+  // order), and `inserted` (ascending ids) are the other records of the `size` new ones. Answers
+  // exactly as build() over the new texts would; costs the folding and indexing of the inserted
+  // texts plus linear copies of the keys and posting lists (no record is folded again).
+  // nullopt when the input does not fit together or exceeds the limits (build() then says why).
+  struct Insert {
+    uint32_t id;
+    std::string_view text;
+  };
+  static constexpr uint32_t kGone = 0xFFFFFFFF;
+  static std::optional<SearchIndex> patch(const SearchIndex& old, std::span<const uint32_t> new_ids,
+                                          std::span<const Insert> inserted, size_t size);
 
   // Matches of `query`, skipping the first `offset` ranked matches, at most `limit` ids.
   SearchResult search(std::string_view query, size_t offset, size_t limit) const;
@@ -83,6 +98,13 @@ class SearchIndex {
     bool exact;     // ... and equals it
   };
   void build_vocabulary();
+  // patch(): the posting lists, and the vocabulary, of the patched records.
+  void patch_segments(const SearchIndex& old, std::span<const uint32_t> new_ids,
+                      const std::vector<std::pair<uint32_t, uint32_t>>& added);
+  void patch_vocabulary(const SearchIndex& old, std::span<const uint32_t> new_ids,
+                        std::span<const Insert> inserted, const std::vector<std::string>& keys);
+  // The distinct character pairs of a vocabulary word, ascending gram ids.
+  std::vector<uint32_t> pair_grams(std::string_view word) const;
   std::span<const uint32_t> word_postings(uint32_t word, int place) const {
     return std::span<const uint32_t>(word_postings_)
         .subspan(word_starts_[word * 3 + place],

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/metrics.h"
+#include "extract/record_changes.h"
 #include "extract/record_set.h"
 #include "http/http_client.h"
 
@@ -59,8 +60,11 @@ struct SyncReport {
   bool incremental = false;                    // changes were applied to SyncBase::records
   std::string cursor;                          // pass as SyncBase::cursor next time; "" = none
   size_t added = 0, updated = 0, removed = 0;  // incremental: what changed
-  size_t requests = 0;                         // upstream pages read by this sync
-  std::string note;  // why the sync was full although delta is configured (410, filter ...)
+  // incremental: which records changed against SyncBase::records (null: not known), so what
+  // was built from those records can be patched instead of built again
+  std::shared_ptr<const extract::RecordChanges> changes;
+  size_t requests = 0;  // upstream pages read by this sync
+  std::string note;     // why the sync was full although delta is configured (410, filter ...)
 };
 
 struct FetchRequest {

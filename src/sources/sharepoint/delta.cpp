@@ -54,7 +54,10 @@ Result<DeltaResult> apply_delta(const extract::RecordSet& base, const extract::R
   }
   EXTDATA_ASSIGN_OR_RETURN(extract::RecordSet combined,
                            extract::RecordSet::combine(base, changes, picks));
-  return DeltaResult{std::move(combined), counts};
+  std::shared_ptr<const extract::RecordChanges> changed;
+  if (auto described = extract::RecordChanges::of_picks(base.size(), picks))
+    changed = std::make_shared<const extract::RecordChanges>(std::move(*described));
+  return DeltaResult{std::move(combined), counts, std::move(changed)};
 }
 
 }  // namespace extdata::sources::sharepoint

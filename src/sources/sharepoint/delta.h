@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "extract/record_changes.h"
 #include "extract/record_set.h"
 
 namespace extdata::sources::sharepoint {
@@ -22,6 +23,9 @@ struct DeltaCounts {
 struct DeltaResult {
   extract::RecordSet records;
   DeltaCounts counts;
+  // Which records of `records` are new and which base records are gone (replaced ones are
+  // both), for patching what was built from the base.
+  std::shared_ptr<const extract::RecordChanges> changes;
 };
 
 // The item's "id" string; nullopt when it has none.

@@ -656,6 +656,7 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch_items(
         report.added = applied.counts.added;
         report.updated = applied.counts.updated;
         report.removed = applied.counts.removed;
+        report.changes = std::move(applied.changes);
         return done(std::move(applied.records));
       }
       if (read.error().code != "sharepoint.resync_required") return read.error();
