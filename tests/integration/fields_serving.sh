@@ -274,6 +274,12 @@ expect_eq "key=3 after its deletion upstream → found false, no longer exists" 
   "$(j "$BODY" '[j.found, j.label, j.message]')" '[false,null,"the key no longer exists upstream"]'
 http GET "$API/fields/customer/options?limit=1" "$R"
 expect_eq "options total follows the upstream (59)" "$(j "$BODY" 'j.total')" 59
+http GET "$API/fields/customer/options?limit=10" "$R" -G --data-urlencode "q=präzision neu"
+expect_eq "q='präzision neu' after the rename → finds key 2" \
+  "$(j "$BODY" 'j.options.some(o => o.value === "2")')" true
+expect_eq "metrics: the customer table was patched with the delta's changes, not built again" \
+  "$(metric 'extdata_fields_tables_patched_total{field="customer"}') $(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_fields_tables_rebuilt_total/ { n++ } END { print n + 0 }')" \
+  "1 0"
 
 # ================================================================== 6. roles
 section "6. roles (serve without --anonymous-read)"

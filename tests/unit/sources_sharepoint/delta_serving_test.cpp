@@ -112,6 +112,75 @@ TEST_F(DeltaServing, ChangesReachOptionsAndValuesWithOneDeltaRequest) {
             1);
 }
 
+// The first answers after a delta sync come from the previous option table patched with the
+// changes, not from a table built again: the same answers a built table gives, counted, and the
+// patched table stored beside the new snapshot like a built one.
+TEST_F(DeltaServing, TheOptionTableIsPatchedWithTheChangesAndAnswersAsABuiltOne) {
+  Served s(h_, *store_, source());
+  s.fields->set_store_tables_from(1000);
+  EXPECT_EQ(total(s, ""), 1203u);
+  s.executor.run_all();  // the built table is stored
+  const auto saved = [&] {
+    return h_.metrics.counter_value("extdata_cache_derived_saved_total", {{"source", "customers"}});
+  };
+  EXPECT_EQ(saved(), 1);
+  const std::string list = list_path();
+  h_.admin("POST", list + "/items", R"({"id": 1500, "fields": {"Title": "Zebulon Neu GmbH"}})");
+  h_.admin("POST", list + "/items", R"({"id": 2, "fields": {"Title": "Aaron Renamed Ltd"}})");
+  h_.admin("DELETE", list + "/items/3");
+  ASSERT_TRUE(s.cache->refresh("customers").ok());
+
+  const auto patched = [&] {
+    return h_.metrics.counter_value("extdata_fields_tables_patched_total", {{"field", "customer"}});
+  };
+  EXPECT_EQ(patched(), 0) << "patched when first asked for";
+  EXPECT_EQ(label_of(s, "2"), "Aaron Renamed Ltd");
+  EXPECT_EQ(label_of(s, "1500"), "Zebulon Neu GmbH");
+  EXPECT_EQ(label_of(s, "3"), "<not found>");
+  EXPECT_EQ(patched(), 1);
+  for (const char* reason : {"filter", "changes", "mismatch"}) {
+    EXPECT_EQ(h_.metrics.counter_value("extdata_fields_tables_rebuilt_total",
+                                       {{"field", "customer"}, {"reason", reason}}),
+              0)
+        << reason;
+  }
+  s.executor.run_all();
+  EXPECT_EQ(saved(), 2) << "the patched table is stored as a built one is";
+
+  // The answers of a table built from the same records, query by query.
+  auto cached = s.cache->get("customers", {});
+  ASSERT_TRUE(cached.ok());
+  auto config = store_->get_field("customer");
+  auto mapping = fields::FieldMapping::compile(**config);
+  auto built = fields::OptionsTable::build(*mapping, *cached->records);
+  ASSERT_TRUE(built.ok());
+  for (const std::string q : {"", "a", "ze", "zebulon", "aaron renamed", "gmbh", "nord ag", "xq"}) {
+    for (const std::int64_t offset : {0, 7}) {
+      fields::OptionsQuery query;
+      query.q = q;
+      query.offset = offset;
+      query.limit = 50;
+      auto got = s.fields->options("customer", query);
+      ASSERT_TRUE(got.ok());
+      const auto want = built->index().search(q, static_cast<size_t>(offset), 50);
+      EXPECT_EQ(got->total, want.total) << q;
+      std::vector<std::string> got_values, want_values;
+      for (const auto& option : got->options) got_values.push_back(option.value);
+      for (const uint32_t id : want.ids) want_values.emplace_back(built->value(id));
+      EXPECT_EQ(got_values, want_values) << "q=" << q << " offset=" << offset;
+    }
+  }
+  EXPECT_EQ(patched(), 1) << "patched once";
+
+  // A restart answers from the stored patched table, and the same.
+  Served restarted(h_, *store_, source());
+  restarted.fields->set_store_tables_from(1000);
+  EXPECT_EQ(total(restarted, "aaron renamed"), 1u);
+  EXPECT_EQ(h_.metrics.counter_value("extdata_fields_tables_loaded_total", {{"field", "customer"}}),
+            1);
+  EXPECT_EQ(total(restarted, "gmbh"), built->index().search("gmbh", 0, 1).total);
+}
+
 TEST_F(DeltaServing, ARestartContinuesFromTheStoredDeltaLink) {
   {
     Served s(h_, *store_, source());
