@@ -122,36 +122,61 @@ void BM_OptionsRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_OptionsRequest)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
 
-// What one changed item costs at a size (issue #18): a delta sync's change applied to the
-// records (sources::sharepoint::apply_delta: RecordSet::combine, no record copied), then the
-// field's option table rebuilt from the new records (as the first request after the refresh
-// does). Reported separately: apply_ms and table_ms.
+// A delta sync of `changed` items at `count` records (1: one renamed item; 10: eight renamed,
+// one deleted, one new): the changes applied to the records (sources::sharepoint::apply_delta:
+// RecordSet::combine, no record copied), then the field's option table over the new records,
+// built from scratch (table_ms, what the first request paid before) and patched from the
+// previous table with the changes (patch_ms, OptionsTable::patch: what it pays now).
+std::string changed_items(size_t count, size_t changed) {
+  if (changed == 1) {
+    return R"([{"id":")" + std::to_string(count / 2) +
+           R"(","fields":{"Title":"Changed Ltd","City":"Bonn"}}])";
+  }
+  std::string json = "[";
+  for (size_t i = 0; i + 2 < changed; ++i) {
+    json += R"({"id":")" + std::to_string(count / 2 + i * 997) + R"(","fields":{"Title":"Changed )" +
+            std::to_string(i) + R"( Ltd","City":"Bonn"}},)";
+  }
+  return json + R"({"id":"7","deleted":{"state":"deleted"}},{"id":")" + std::to_string(count) +
+         R"(","fields":{"Title":"Brand New AG","City":"Bonn"}}])";
+}
+
 void BM_OneChangedItem(benchmark::State& state) {
   const size_t count = static_cast<size_t>(state.range(0));
   extract::RecordSet base;
   (void)base.append_page(records_json(count, true), *extract::JsonPath::compile("$[*]"), {});
   extract::RecordSet changes;
-  (void)changes.append_page(R"([{"id":")" + std::to_string(count / 2) +
-                                R"(","fields":{"Title":"Changed Ltd","City":"Bonn"}}])",
+  (void)changes.append_page(changed_items(count, static_cast<size_t>(state.range(1))),
                             *extract::JsonPath::compile("$[*]"), {});
   auto mapping = fields::FieldMapping::compile(company_field());
-  double apply_ms = 0, table_ms = 0;
+  const auto base_table = fields::OptionsTable::build(*mapping, base);
+  double apply_ms = 0, table_ms = 0, patch_ms = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     auto applied = sources::sharepoint::apply_delta(base, changes);
     const auto t1 = std::chrono::steady_clock::now();
     auto table = fields::OptionsTable::build(*mapping, applied->records);
     const auto t2 = std::chrono::steady_clock::now();
+    std::string why_not;
+    auto patched = fields::OptionsTable::patch(*base_table, *mapping, applied->records,
+                                               *applied->changes, why_not);
+    const auto t3 = std::chrono::steady_clock::now();
+    if (!patched || patched->size() != table->size()) state.SkipWithError("not patched");
     benchmark::DoNotOptimize(table);
+    benchmark::DoNotOptimize(patched);
     apply_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
     table_ms += std::chrono::duration<double, std::milli>(t2 - t1).count();
+    patch_ms += std::chrono::duration<double, std::milli>(t3 - t2).count();
   }
   state.counters["apply_ms"] = apply_ms / static_cast<double>(state.iterations());
   state.counters["table_ms"] = table_ms / static_cast<double>(state.iterations());
+  state.counters["patch_ms"] = patch_ms / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_OneChangedItem)
-    ->Arg(100'000)
-    ->Arg(1'000'000)
+    ->Args({100'000, 1})
+    ->Args({100'000, 10})
+    ->Args({1'000'000, 1})
+    ->Args({1'000'000, 10})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
