@@ -134,8 +134,8 @@ std::string changed_items(size_t count, size_t changed) {
   }
   std::string json = "[";
   for (size_t i = 0; i + 2 < changed; ++i) {
-    json += R"({"id":")" + std::to_string(count / 2 + i * 997) + R"(","fields":{"Title":"Changed )" +
-            std::to_string(i) + R"( Ltd","City":"Bonn"}},)";
+    json += R"({"id":")" + std::to_string(count / 2 + i * 997) +
+            R"(","fields":{"Title":"Changed )" + std::to_string(i) + R"( Ltd","City":"Bonn"}},)";
   }
   return json + R"({"id":"7","deleted":{"state":"deleted"}},{"id":")" + std::to_string(count) +
          R"(","fields":{"Title":"Brand New AG","City":"Bonn"}}])";

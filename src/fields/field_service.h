@@ -9,7 +9,9 @@
 // A request resolves the field's `variables` templates against the context (the values of
 // other fields, e.g. {country}) into the source variables; the RecordCache holds one record
 // set per source + variables; the field's OptionsTable (filter, sort, value/label texts and
-// the search index) is built once per record set and reused until the records change.
+// the search index) is built once per record set and reused until the records change; after a
+// delta sync that says which records changed, the previous table is patched instead
+// (OptionsTable::patch; extdata_fields_tables_patched_total / _rebuilt_total{reason}).
 //
 // Field definitions are read from the store once and compiled; call invalidate_field(name)
 // when a field is saved or deleted (reload() forgets all of them).
