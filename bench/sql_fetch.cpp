@@ -1,11 +1,13 @@
 // Full fetch of an sql source, for bench/run-sql.sh: builds the source from a YAML config file
 // exactly as `extdata` would and runs its query once, every row into the RecordSet.
 //   bench_sql_fetch CONFIG.yaml
-// Prints "records=N ms=T memory_bytes=B" on success, the error on failure (exit 1).
+// Prints "records=N ms=T memory_bytes=B anon_huge_kib=H" on success (H: the process's memory
+// in transparent huge pages then, from /proc/self/smaps_rollup), the error on failure (exit 1).
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <string>
 
 #include "config/config.h"
 #include "core/clock.h"
@@ -14,6 +16,22 @@
 #include "core/metrics.h"
 #include "sources/kinds.h"
 #include "sources/source.h"
+
+namespace {
+// The AnonHugePages line of /proc/self/smaps_rollup, in KiB (0 when it cannot be read).
+long anon_huge_kib() {
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  std::string key;
+  long kib = 0;
+  while (rollup >> key) {
+    if (key == "AnonHugePages:") {
+      rollup >> kib;
+      return kib;
+    }
+  }
+  return 0;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace extdata;
@@ -47,6 +65,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "records=" << (*records)->size() << " ms=" << ms
-            << " memory_bytes=" << (*records)->memory_bytes() << "\n";
+            << " memory_bytes=" << (*records)->memory_bytes()
+            << " anon_huge_kib=" << anon_huge_kib() << "\n";
   return 0;
 }

@@ -54,6 +54,7 @@ class RecordSetBuilder {
   RecordSet& set_;
   const std::vector<ColumnSpec>* columns_;
   TapeWriter writer_;
+  PageMemory memory_;  // the pages' kept buffers
   bool page_open_ = false;
   std::vector<size_t> record_starts_;  // tape positions of this page's records
   std::vector<uint64_t> names_;        // per member position, its name's offset; kNoName: none

@@ -7,21 +7,11 @@
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <optional>
 
 namespace extdata::extract {
 namespace {
-
-// Large page buffers are filled right after allocation; asking for transparent huge pages
-// turns tens of thousands of page faults into a few dozen (where THP is in madvise mode).
-void advise_huge_pages(void* start, size_t bytes) {
-  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
-  if (bytes < 4 * kHugePage) return;
-  const auto address = reinterpret_cast<uintptr_t>(start);
-  const uintptr_t first = (address + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t last = (address + bytes) & ~(kHugePage - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-}
 
 template <typename T>
 std::unique_ptr<T[]> allocate_buffer(size_t count) {
@@ -413,18 +403,77 @@ void TapeWriter::end_container(char type) {
   tape_.push_back(word(type, open.start));
 }
 
-size_t TapeWriter::finish_document(simdjson::dom::document& to) {
+size_t TapeWriter::finish_document(PageMemory& memory,
+                                   std::shared_ptr<simdjson::dom::document>& to) {
   assert(open_.empty());
   tape_.push_back(word('r', 0));
   tape_[0] = word('r', tape_.size());
-  to.tape = allocate_buffer<uint64_t>(tape_.size());
-  std::memcpy(to.tape.get(), tape_.data(), tape_.size() * sizeof(uint64_t));
   const size_t strings_size = strings_->interner->size();
   const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
-  to.string_buf = allocate_buffer<uint8_t>(string_bytes);
-  if (strings_size > 0) std::memcpy(to.string_buf.get(), strings_->buffer.get(), strings_size);
-  std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
+  to = memory.document(tape_.size(), string_bytes);
+  std::memcpy(to->tape.get(), tape_.data(), tape_.size() * sizeof(uint64_t));
+  if (strings_size > 0) std::memcpy(to->string_buf.get(), strings_->buffer.get(), strings_size);
+  std::memset(to->string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
   return tape_.size() * sizeof(uint64_t) + string_bytes;
+}
+
+// An anonymous mapping of `bytes`, 2 MB aligned (so that all of it can be huge pages) and
+// advised for them; unmapped when the last page cut from it goes.
+struct PageMemory::Chunk {
+  static constexpr size_t kHugePage = size_t{2} << 20;
+  uint8_t* start;
+  size_t bytes;
+
+  explicit Chunk(size_t size) : bytes(size) {
+    void* mapped = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED) throw std::bad_alloc();  // as new[] would
+    const auto address = reinterpret_cast<uintptr_t>(mapped);
+    const uintptr_t aligned = (address + kHugePage - 1) & ~(kHugePage - 1);
+    if (aligned > address) ::munmap(mapped, aligned - address);
+    const uintptr_t end = address + size + kHugePage;
+    if (end > aligned + size)
+      ::munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
+    start = reinterpret_cast<uint8_t*>(aligned);
+    ::madvise(start, size, MADV_HUGEPAGE);
+  }
+  ~Chunk() { ::munmap(start, bytes); }
+  Chunk(const Chunk&) = delete;
+  Chunk& operator=(const Chunk&) = delete;
+};
+
+PageMemory::PageMemory() = default;
+PageMemory::~PageMemory() = default;
+
+std::shared_ptr<simdjson::dom::document> PageMemory::document(size_t tape_words,
+                                                              size_t string_bytes) {
+  constexpr size_t kAlign = 64;  // a cache line
+  const size_t tape_bytes = (tape_words * sizeof(uint64_t) + kAlign - 1) & ~(kAlign - 1);
+  const size_t bytes = tape_bytes + ((string_bytes + kAlign - 1) & ~(kAlign - 1));
+  handed_out_ += bytes;
+  if (handed_out_ <= kExactBytes || bytes > kChunkBytes / 4) {
+    auto document = std::make_shared<simdjson::dom::document>();
+    document->tape = allocate_buffer<uint64_t>(tape_words);
+    document->string_buf = allocate_buffer<uint8_t>(string_bytes);
+    return document;
+  }
+  if (!chunk_ || used_ + bytes > chunk_->bytes) {
+    chunk_ = std::make_shared<Chunk>(kChunkBytes);
+    used_ = 0;
+    ++chunks_;
+  }
+  uint8_t* at = chunk_->start + used_;
+  used_ += bytes;
+  // The document's buffers are the chunk's: released, not deleted, with the document.
+  std::shared_ptr<simdjson::dom::document> document(new simdjson::dom::document(),
+                                                    [chunk = chunk_](simdjson::dom::document* d) {
+                                                      (void)d->tape.release();
+                                                      (void)d->string_buf.release();
+                                                      delete d;
+                                                    });
+  document->tape.reset(reinterpret_cast<uint64_t*>(at));
+  document->string_buf.reset(at + tape_bytes);
+  return document;
 }
 
 size_t TapeCompactor::strings_end(const simdjson::dom::document& document) {
@@ -449,6 +498,17 @@ struct ElementLayout {
 static_assert(sizeof(simdjson::dom::element) == sizeof(ElementLayout));
 static_assert(std::is_trivially_copyable_v<simdjson::dom::element>);
 }  // namespace
+
+// Large page buffers are filled right after allocation; asking for transparent huge pages
+// turns tens of thousands of page faults into a few dozen (where THP is in madvise mode).
+void advise_huge_pages(void* start, size_t bytes) {
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  if (bytes < 4 * kHugePage) return;
+  const auto address = reinterpret_cast<uintptr_t>(start);
+  const uintptr_t first = (address + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t last = (address + bytes) & ~(kHugePage - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
 
 size_t tape_length(const simdjson::dom::document& document) {
   return tape_length_of(document);

@@ -51,6 +51,39 @@ class TapeCompactor {
   std::vector<std::uint64_t> string_slots_;  // the string table, reused from page to page
 };
 
+// The kept buffers of a series of pages (one fetch's), taken from large chunks once the series
+// is large. A page's tape and string buffer are written once and read for the life of the
+// records; first touching fresh memory costs a page fault per 4 KB (a quarter of a large SQL
+// fetch's time when each page had buffers of its own). The first kExactBytes of a series get
+// exactly sized buffers of their own, as before, so small record sets hold no more than they
+// use; later buffers are cut from chunks of kChunkBytes, 2 MB aligned and advised for
+// transparent huge pages, which turns those faults into one per 2 MB where the kernel grants
+// them. A page keeps the chunks its buffers lie in alive (set combine() shares pages), so a
+// set keeping one page of a fetch keeps up to one chunk. Not thread-safe.
+class PageMemory {
+ public:
+  static constexpr size_t kExactBytes = size_t{8} << 20;
+  static constexpr size_t kChunkBytes = size_t{32} << 20;
+
+  PageMemory();
+  ~PageMemory();
+  PageMemory(const PageMemory&) = delete;
+  PageMemory& operator=(const PageMemory&) = delete;
+
+  // A document whose tape has room for `tape_words` words and whose string buffer has
+  // `string_bytes` bytes, neither initialised; it keeps the memory it lies in alive.
+  std::shared_ptr<simdjson::dom::document> document(size_t tape_words, size_t string_bytes);
+  // Chunks taken so far (for tests).
+  size_t chunks() const { return chunks_; }
+
+ private:
+  struct Chunk;
+  std::shared_ptr<Chunk> chunk_;  // the chunk buffers are cut from now
+  size_t used_ = 0;               // of chunk_
+  size_t handed_out_ = 0;         // bytes of all buffers so far
+  size_t chunks_ = 0;
+};
+
 // Writes a document's tape and string buffer directly from typed values, in the layout
 // simdjson's parser produces for the same JSON text — for records that come as typed values
 // (SQL rows, record_set_builder.h), which would otherwise be written as JSON text only to be
@@ -94,8 +127,8 @@ class TapeWriter {
   // The tape position the next value will take (for element_at()).
   size_t next_index() const { return tape_.size(); }
   // Closes the document (every container must be closed) and copies it into exactly sized
-  // buffers of `to`. Returns the bytes now held by `to`.
-  size_t finish_document(simdjson::dom::document& to);
+  // buffers, from `memory`, of a new document `to`. Returns the bytes `to` holds.
+  size_t finish_document(PageMemory& memory, std::shared_ptr<simdjson::dom::document>& to);
 
  private:
   struct Open {
@@ -131,6 +164,11 @@ class TapeWriter {
   std::vector<Open> open_;
   std::unique_ptr<Strings> strings_;
 };
+
+// Advises the whole 2 MB huge pages within [start, start + bytes) for transparent huge pages
+// when it spans at least four of them (large buffers about to be filled: a few dozen page
+// faults instead of thousands, where the kernel grants them).
+void advise_huge_pages(void* start, size_t bytes);
 
 // The length in words of a document's tape (its root word's payload).
 size_t tape_length(const simdjson::dom::document& document);

@@ -164,8 +164,13 @@ class PgConnection final : public Connection {
     const std::string fetch = "FETCH " + std::to_string(kBatchRows) + " FROM extdata_rows";
     if (!PQsendQuery(conn_, fetch.c_str())) return query_error(conn_, nullptr);
     std::vector<unsigned> types;
+    // The last batch's result is freed only once the next one is read: freed first, its
+    // memory at the top of the heap went back to the system and every batch faulted fresh
+    // pages in again; freed after, the next batch reuses it.
+    std::unique_ptr<PGresult, decltype(&PQclear)> last(nullptr, &PQclear);
     for (;;) {
       res = next_result();
+      last.reset();
       if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         Error e = query_error(conn_, res);
         PQclear(res);
@@ -180,7 +185,7 @@ class PgConnection final : public Connection {
       }
       Status written = ok_status();
       for (int r = 0; r < rows && written.ok(); ++r) written = write_row(res, r, types, out);
-      PQclear(res);
+      last.reset(res);
       if (written.ok() && more && std::chrono::steady_clock::now() > deadline)
         written = database_error("sql.timeout",
                                  "reading the rows took longer than statement_timeout", "");
