@@ -3,7 +3,11 @@
 //   bench_sql_fetch CONFIG.yaml
 // Prints "records=N ms=T memory_bytes=B anon_huge_kib=H" on success (H: the process's memory
 // in transparent huge pages then, from /proc/self/smaps_rollup), the error on failure (exit 1).
+// With BENCH_SQL_DIGEST=1 it adds "digest=D", a hash of the records' snapshot text, so that two
+// builds or two queries can be checked to give the same records.
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -66,6 +70,9 @@ int main(int argc, char** argv) {
   }
   std::cout << "records=" << (*records)->size() << " ms=" << ms
             << " memory_bytes=" << (*records)->memory_bytes()
-            << " anon_huge_kib=" << anon_huge_kib() << "\n";
+            << " anon_huge_kib=" << anon_huge_kib();
+  if (std::getenv("BENCH_SQL_DIGEST"))
+    std::cout << " digest=" << std::hash<std::string>{}((*records)->to_json());
+  std::cout << "\n";
   return 0;
 }

@@ -92,6 +92,19 @@ PG_DB=crm db_pg_user app "$APP_PASSWORD" crm || die "create role"
 PG_DB=crm pg_sql "REVOKE SELECT ON salaries FROM app;
   GRANT INSERT, UPDATE, DELETE ON customers TO app" || die "grants"
 pg_rows() { PG_DB=crm pg_sql "SELECT count(*) FROM customers"; }
+# Text that COPY's text format escapes (tab, newline, backslash, the text \N, control
+# characters) and values whose text decides their JSON type.
+PG_DB=crm pg_sql "$(cat <<'SQL'
+CREATE TABLE notes (id int PRIMARY KEY, body text, doc jsonb, raw bytea, r float8, n numeric,
+  at timestamptz);
+INSERT INTO notes VALUES
+  (1, E'tab\there, new\nline, back\\slash, \\N, cr\r, bs\b ff\f vt\013', '{"k": "a\tb\\c\nd"}',
+   '\x5c4e0a09', 0.30000000000000004, 'NaN', 'infinity'),
+  (2, E'\\N', '[]', '', 1e300, 12345678901234567890.5, '0044-03-15 12:00:00+00 BC'),
+  (3, '', NULL, NULL, -0, 0.000, '2024-05-01 10:00:00.123456+05:30');
+GRANT SELECT ON notes TO app;
+SQL
+)" || die "notes table"
 
 db_start_mariadb || die "MariaDB did not start"
 my_sql "CREATE DATABASE shop CHARACTER SET utf8mb4;
@@ -152,6 +165,9 @@ ALL="SELECT id, name, country, manager, active, since, photo, balance, rating, t
   echo "sources:"
   pg pg_all "$ALL"
   pg pg_country "SELECT id, name FROM customers WHERE country = :country ORDER BY id" "$BY_COUNTRY"
+  pg pg_notes "SELECT id, body, doc, raw, r, n, at FROM notes ORDER BY id"
+  pg pg_notes_bound "SELECT id, body, doc, raw, r, n, at FROM notes WHERE id > :after ORDER BY id" \
+    '    variables: {after: {required: true}}'
   pg pg_delete "DELETE FROM customers"
   pg pg_update "UPDATE customers SET name = 'x'"
   pg pg_cte "WITH added AS (INSERT INTO customers (id, name) VALUES (99, 'x') RETURNING id) SELECT id FROM added"
@@ -225,6 +241,20 @@ expect_match "the server received \$1 and the value as a parameter" \
 test_source pg_country
 expect_eq "no country → source.variable_missing, nothing sent" "$RC $(code)" "1 source.variable_missing"
 
+section "PostgreSQL: a query without parameters is read with COPY, as a cursor reads it"
+test_source pg_notes
+COPIED=$OUT
+expect_eq "3 records" "$RC $(count)" "0 3"
+expect_eq "escaped text comes back as stored; the text \\N is not null" \
+  "$(jq -c '[.sample[0].body, .sample[0].doc, .sample[0].raw, .sample[1].body]' <<<"$OUT")" \
+  '["tab\there, new\nline, back\\slash, \\N, cr\r, bs\b ff\f vt\u000b",{"k":"a\tb\\c\nd"},"XE4KCQ==","\\N"]'
+test_source pg_notes_bound --var after=0
+expect_eq "the same records, values and types through the cursor (a bound parameter)" \
+  "$(jq -c '.sample' <<<"$OUT")" "$(jq -c '.sample' <<<"$COPIED")"
+expect_match "the server was sent COPY for the first and a cursor for the second" \
+  "$(tr '\n' ' ' <"$PG_DIR/server.log")" \
+  "COPY \([[:space:]]+SELECT id, body, doc, raw, r, n, at FROM notes ORDER BY id[[:space:]]+\) TO STDOUT.*DECLARE extdata_rows NO SCROLL CURSOR FOR SELECT id, body, doc, raw, r, n, at FROM notes WHERE id > \\\$1"
+
 section "PostgreSQL: injection attempts are values"
 for attempt in "' OR 1=1 --" "DE'; DROP TABLE customers; --" "\\'" "DE' UNION SELECT 1, who FROM salaries --"; do
   test_source pg_country --var "country=$attempt"
@@ -263,7 +293,7 @@ expect_eq "without an allow entry 127.0.0.1 is refused by the network policy" "$
 section "PostgreSQL: explore with sql tables / columns"
 OUT=$("${X[@]}" --output json sql tables pg_all --config "$CFG" 2>&1)
 expect_eq "sql tables lists what the user may read (not salaries)" \
-  "$(jq -c '[.[] | .schema + "." + .name]' <<<"$OUT")" '["public.customers"]'
+  "$(jq -c '[.[] | .schema + "." + .name]' <<<"$OUT")" '["public.customers","public.notes"]'
 OUT=$("${X[@]}" --output json sql columns pg_all customers --config "$CFG" 2>&1)
 expect_eq "sql columns lists the columns with types" "$(jq -c '[.[0:3][] | .name + ":" + .type]' <<<"$OUT")" \
   '["id:integer","name:text","country:text"]'

@@ -55,10 +55,8 @@ std::string unhex(std::string_view text) {
   return out;
 }
 
-void write_value(RowWriter& out, const PGresult* res, int row, int col, unsigned type) {
-  if (PQgetisnull(res, row, col)) return out.null();
-  const std::string_view v(PQgetvalue(res, row, col),
-                           static_cast<size_t>(PQgetlength(res, row, col)));
+// A value in PostgreSQL's text form (as a result or COPY gives it) as JSON.
+void write_text_value(RowWriter& out, std::string_view v, unsigned type) {
   switch (type) {
     case kBool:
       return out.boolean(v == "t");
@@ -82,6 +80,50 @@ void write_value(RowWriter& out, const PGresult* res, int row, int col, unsigned
     default:
       return out.string(v);
   }
+}
+
+void write_value(RowWriter& out, const PGresult* res, int row, int col, unsigned type) {
+  if (PQgetisnull(res, row, col)) return out.null();
+  write_text_value(
+      out, {PQgetvalue(res, row, col), static_cast<size_t>(PQgetlength(res, row, col))}, type);
+}
+
+// A field of COPY's text format without its escapes: a backslash stands before the
+// characters b f n r t v for the control characters they name, and before a backslash or a
+// tab for itself (PostgreSQL's CopyAttributeOutText writes no other escapes).
+std::string_view copy_unescaped(std::string_view field, std::string& scratch) {
+  size_t i = field.find('\\');
+  if (i == std::string_view::npos) return field;
+  scratch.assign(field.substr(0, i));
+  for (; i < field.size(); ++i) {
+    char c = field[i];
+    if (c == '\\' && i + 1 < field.size()) {
+      switch (c = field[++i]) {
+        case 'b':
+          c = '\b';
+          break;
+        case 'f':
+          c = '\f';
+          break;
+        case 'n':
+          c = '\n';
+          break;
+        case 'r':
+          c = '\r';
+          break;
+        case 't':
+          c = '\t';
+          break;
+        case 'v':
+          c = '\v';
+          break;
+        default:
+          break;
+      }
+    }
+    scratch += c;
+  }
+  return scratch;
 }
 
 std::string result_error(const PGresult* res) {
@@ -120,6 +162,16 @@ class PgConnection final : public Connection {
   Status run(const std::string& text, const std::vector<Parameter>& parameters,
              RowWriter& out) override {
     EXTDATA_TRY(exec("BEGIN READ ONLY"));
+    if (parameters.empty()) {
+      bool copied = true;
+      Status s = copy(text, out, copied);
+      if (copied || !usable()) {
+        if (usable()) PQclear(PQexec(conn_, "ROLLBACK"));
+        return s;
+      }
+      PQclear(PQexec(conn_, "ROLLBACK"));  // COPY refused the statement: read it as below
+      EXTDATA_TRY(exec("BEGIN READ ONLY"));
+    }
     bool cursor = true;
     Status s = fetch_batches(text, parameters, out, cursor);
     if (!cursor && usable()) {  // the statement cannot be a cursor: run it as it is
@@ -195,6 +247,94 @@ class PgConnection final : public Connection {
       }
       if (!more) return ok_status();
     }
+  }
+
+  // A statement without parameters read with COPY (…) TO STDOUT: the server sends the rows
+  // as they are produced, in the text form a result has, where a cursor's FETCH first stores
+  // each batch on the server (FETCH is a utility statement), which cost the server twice
+  // COPY's time. COPY takes no parameters, and the column types come from describing the
+  // statement. `copied` becomes false when no row was read and COPY or the description
+  // refused the statement (a DELETE, a data-modifying WITH, SELECT … FOR UPDATE in this
+  // read-only transaction, text COPY cannot wrap): the caller then reads it as before, so
+  // such statements fail exactly as they did. A timeout or a lost connection is returned.
+  Status copy(const std::string& text, RowWriter& out, bool& copied) {
+    std::vector<unsigned> types;
+    std::vector<std::string> names;
+    {
+      PGresult* res = PQprepare(conn_, "", text.c_str(), 0, nullptr);
+      const bool prepared = PQresultStatus(res) == PGRES_COMMAND_OK;
+      PQclear(res);
+      if (!prepared) return refused(copied);
+      res = PQdescribePrepared(conn_, "");
+      const bool described = PQresultStatus(res) == PGRES_COMMAND_OK && PQnfields(res) > 0;
+      for (int c = 0; described && c < PQnfields(res); ++c) {
+        names.push_back(PQfname(res, c));
+        types.push_back(PQftype(res, c));
+      }
+      PQclear(res);
+      if (!described) return refused(copied);
+    }
+    const std::string statement = "COPY (\n" + text + "\n) TO STDOUT";
+    PGresult* res = PQexec(conn_, statement.c_str());
+    const bool copying = PQresultStatus(res) == PGRES_COPY_OUT;
+    if (!copying) {
+      Error e = query_error(conn_, res);
+      PQclear(res);
+      if (!usable() || e.code == "sql.timeout") return e;
+      return refused(copied);
+    }
+    PQclear(res);
+    out.set_columns(names);
+    Status written = ok_status();
+    std::string scratch;
+    bool cancelled = false;
+    for (;;) {
+      char* row = nullptr;
+      const int length = PQgetCopyData(conn_, &row, 0);
+      if (length < 0) break;  // -1: done, -2: failed; the result below says which
+      if (written.ok())
+        written = write_copy_row({row, static_cast<size_t>(length)}, types, out, scratch);
+      PQfreemem(row);
+      if (!written.ok() && !cancelled) {  // the rest is read and dropped
+        cancel();
+        cancelled = true;
+      }
+    }
+    std::optional<Error> failure;
+    while (PGresult* end = PQgetResult(conn_)) {
+      if (!failure && PQresultStatus(end) != PGRES_COMMAND_OK) failure = query_error(conn_, end);
+      PQclear(end);
+    }
+    if (!written.ok()) return written;
+    if (failure) {
+      if (out.rows() == 0 && usable() && failure->code != "sql.timeout") return refused(copied);
+      return *failure;
+    }
+    return ok_status();
+  }
+
+  static Status refused(bool& copied) {
+    copied = false;
+    return ok_status();
+  }
+
+  // One row of COPY's text format: fields separated by tabs, "\N" for NULL, a newline at the
+  // end.
+  static Status write_copy_row(std::string_view line, const std::vector<unsigned>& types,
+                               RowWriter& out, std::string& scratch) {
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    EXTDATA_TRY(out.begin_row());
+    for (size_t c = 0; c < types.size(); ++c) {
+      const size_t tab = line.find('\t');
+      const std::string_view field = line.substr(0, tab);
+      line = tab == std::string_view::npos ? std::string_view() : line.substr(tab + 1);
+      if (field == "\\N") {
+        out.null();
+      } else {
+        write_text_value(out, copy_unescaped(field, scratch), types[c]);
+      }
+    }
+    return out.end_row();
   }
 
   // The result of the query sent last, after which the connection is idle again.

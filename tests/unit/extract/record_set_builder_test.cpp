@@ -243,6 +243,49 @@ TEST(RecordSetBuilder, CombinesWithParsedSets) {
   EXPECT_EQ(combined->to_json(), expected->to_json());
 }
 
+// A series past PageMemory::kExactBytes: pages in exact buffers, then cut from chunks (and
+// across a chunk's end), a cell larger than a quarter chunk in memory of its own; the records
+// stay those of the JSON text, also once the builder (and its PageMemory) is gone.
+TEST(RecordSetBuilder, PagesInChunksAndAHugeCellGiveTheRecordsOfTheirText) {
+  RecordSet built, parsed;
+  const auto all = JsonPath::compile("$[*]").value();
+  const std::vector<ColumnSpec> cols = {{"id", JsonPath::compile("$.id").value()}};
+  {
+    RecordSetBuilder builder(built, &cols);
+    std::string text;
+    auto add = [&](int i, const std::string& value) {
+      builder.begin_record();
+      builder.member(0, "id");
+      builder.values().int64(i);
+      builder.member(1, "v");
+      builder.values().string(value);
+      builder.end_record();
+      text += text.empty() ? "[" : ",";
+      text += "{\"id\":" + std::to_string(i) + ",\"v\":\"" + value + "\"}";
+    };
+    auto finish = [&] {
+      ASSERT_TRUE(builder.finish_page().ok());
+      ASSERT_TRUE(parsed.append_page(text + "]", all, cols).ok());
+      text.clear();
+    };
+    // 80 pages of ~0.6 MB (unique 2,000-byte strings): 8 MB exact, then ~40 MB in chunks.
+    for (int page = 0; page < 80; ++page) {
+      for (int r = 0; r < 300; ++r)
+        add(page * 300 + r, std::string(1990, static_cast<char>('a' + r % 26)) +
+                                std::to_string(page * 300 + r));
+      finish();
+    }
+    add(-1, std::string(PageMemory::kChunkBytes / 4 + 10, 'h'));
+    finish();
+    add(-2, "small after huge");
+    finish();
+  }
+  ASSERT_EQ(built.size(), 24'002u);
+  EXPECT_EQ(built.page_count(), 82u);
+  EXPECT_EQ(built.to_json(), parsed.to_json());
+  EXPECT_EQ(typed(built), typed(parsed));
+}
+
 TEST(RecordSetBuilder, OtherColumnsThanTheFirstPageAreRefusedAndTheSetIsUnchanged) {
   RecordSet set;
   const auto cols = columns();

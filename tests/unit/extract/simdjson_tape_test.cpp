@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace extdata::extract {
 namespace {
@@ -108,6 +111,89 @@ TEST(SimdjsonTape, CompactionCanLeaveOutMembersBySuffix) {
   // The element count of the shortened object was rewritten too.
   simdjson::dom::object fields = compact.root()["fields"].get_object().value();
   EXPECT_EQ(fields.size(), 1u);
+}
+
+// PageMemory: where each buffer lies, and that documents keep it.
+uintptr_t address(const void* p) {
+  return reinterpret_cast<uintptr_t>(p);
+}
+
+TEST(PageMemory, ASmallSeriesGetsExactBuffersOfItsOwn) {
+  PageMemory memory;
+  std::vector<std::shared_ptr<simdjson::dom::document>> kept;
+  size_t handed_out = 0;
+  while (handed_out + 200'000 < PageMemory::kExactBytes) {
+    kept.push_back(memory.document(10'000, 120'000));
+    handed_out += 200'000;
+  }
+  EXPECT_EQ(memory.chunks(), 0u);
+  for (const auto& d : kept) {
+    ASSERT_NE(d->tape.get(), nullptr);
+    ASSERT_NE(d->string_buf.get(), nullptr);
+  }
+}
+
+TEST(PageMemory, PastTheExactPartBuffersAreCutFromChunksInOrderWithoutOverlapping) {
+  PageMemory memory;
+  constexpr size_t kWords = 50'000, kStrings = 100'001;  // 400,000 + 100,001 bytes
+  std::vector<std::shared_ptr<simdjson::dom::document>> kept;
+  for (int i = 0; i < 100; ++i) kept.push_back(memory.document(kWords, kStrings));
+  // 100 × ~0.5 MB: the first 8 MB exact, the rest in two 32 MB chunks.
+  EXPECT_EQ(memory.chunks(), 2u);
+  // In a chunk a document's strings follow its tape, and the next document follows them
+  // (64-byte aligned), except where a chunk ends.
+  size_t cut = 0, next_in_chunk = 0;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const uintptr_t tape = address(kept[i]->tape.get());
+    const uintptr_t strings = address(kept[i]->string_buf.get());
+    if (strings != tape + kWords * sizeof(uint64_t)) {
+      EXPECT_EQ(cut, 0u) << i << ": exact buffers come first";
+      continue;
+    }
+    ++cut;
+    EXPECT_EQ(tape % 64, 0u);
+    const uintptr_t previous_end = address(kept[i - 1]->string_buf.get()) + kStrings;
+    if (tape >= previous_end && tape - previous_end < 64) ++next_in_chunk;
+  }
+  EXPECT_EQ(cut, 100u - PageMemory::kExactBytes / 500'032);  // 16 exact (aligned sizes)
+  EXPECT_EQ(next_in_chunk, cut - 2);  // the first of each chunk starts elsewhere
+  // Every byte of every buffer is writable, and one document's bytes are not another's.
+  for (size_t i = 0; i < kept.size(); ++i) {
+    std::memset(kept[i]->tape.get(), static_cast<int>(i), kWords * sizeof(uint64_t));
+    std::memset(kept[i]->string_buf.get(), static_cast<int>(i), kStrings);
+  }
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i]->tape[kWords - 1] & 0xFF, i) << i;
+    EXPECT_EQ(kept[i]->string_buf[0], i) << i;
+    EXPECT_EQ(kept[i]->string_buf[kStrings - 1], i) << i;
+  }
+}
+
+TEST(PageMemory, DocumentsKeepTheirChunkAfterTheMemoryIsGone) {
+  std::shared_ptr<simdjson::dom::document> late;
+  {
+    PageMemory memory;
+    for (size_t handed_out = 0; handed_out <= PageMemory::kExactBytes; handed_out += 1'000'000)
+      memory.document(100'000, 200'000);
+    late = memory.document(100, 1000);
+    ASSERT_EQ(memory.chunks(), 1u);
+  }
+  std::memset(late->tape.get(), 0xAB, 100 * sizeof(uint64_t));  // ASan: not unmapped
+  std::memset(late->string_buf.get(), 0xCD, 1000);
+  EXPECT_EQ(late->string_buf[999], 0xCD);
+}
+
+TEST(PageMemory, ABufferOverAQuarterChunkGetsMemoryOfItsOwn) {
+  PageMemory memory;
+  for (size_t handed_out = 0; handed_out <= PageMemory::kExactBytes; handed_out += 1'000'000)
+    memory.document(100'000, 200'000);
+  const size_t chunks = memory.chunks();
+  auto huge = memory.document(10, PageMemory::kChunkBytes / 4 + 1);
+  EXPECT_EQ(memory.chunks(), chunks);
+  std::memset(huge->string_buf.get(), 1, PageMemory::kChunkBytes / 4 + 1);
+  auto huger = memory.document(10, PageMemory::kChunkBytes * 2);  // more than a chunk
+  EXPECT_EQ(memory.chunks(), chunks);
+  huger->string_buf[PageMemory::kChunkBytes * 2 - 1] = 2;
 }
 
 }  // namespace
