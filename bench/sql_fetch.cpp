@@ -7,8 +7,8 @@
 // builds or two queries can be checked to give the same records.
 #include <chrono>
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>

@@ -440,10 +440,37 @@ struct PageMemory::Chunk {
   ~Chunk() { ::munmap(start, bytes); }
   Chunk(const Chunk&) = delete;
   Chunk& operator=(const Chunk&) = delete;
+
+  // Faults every page in by writing a byte to it (the memory is zero already).
+  void fault_in() const {
+    for (size_t offset = 0; offset < bytes; offset += 4096)
+      reinterpret_cast<volatile uint8_t*>(start)[offset] = 0;
+  }
+  // Gives back the memory from `offset` on (never used: no page is cut from it later).
+  void release_from(size_t offset) const {
+    offset = (offset + 4095) & ~size_t{4095};
+    if (offset < bytes) ::madvise(start + offset, bytes - offset, MADV_DONTNEED);
+  }
 };
 
 PageMemory::PageMemory() = default;
-PageMemory::~PageMemory() = default;
+
+PageMemory::~PageMemory() {
+  if (faulting_.joinable()) faulting_.join();
+  if (chunk_) chunk_->release_from(used_);
+}
+
+void PageMemory::prepare_next() {
+  if (next_) return;
+  next_ = std::make_shared<Chunk>(kChunkBytes);
+  faulting_ = std::thread([chunk = next_] { chunk->fault_in(); });
+}
+
+std::shared_ptr<PageMemory::Chunk> PageMemory::take_next() {
+  prepare_next();  // not prepared yet: mapped now, faulted in by the helper meanwhile
+  if (faulting_.joinable()) faulting_.join();
+  return std::move(next_);
+}
 
 std::shared_ptr<simdjson::dom::document> PageMemory::document(size_t tape_words,
                                                               size_t string_bytes) {
@@ -451,6 +478,7 @@ std::shared_ptr<simdjson::dom::document> PageMemory::document(size_t tape_words,
   const size_t tape_bytes = (tape_words * sizeof(uint64_t) + kAlign - 1) & ~(kAlign - 1);
   const size_t bytes = tape_bytes + ((string_bytes + kAlign - 1) & ~(kAlign - 1));
   handed_out_ += bytes;
+  if (handed_out_ > kExactBytes / 2) prepare_next();  // the first chunk, while in exact buffers
   if (handed_out_ <= kExactBytes || bytes > kChunkBytes / 4) {
     auto document = std::make_shared<simdjson::dom::document>();
     document->tape = allocate_buffer<uint64_t>(tape_words);
@@ -458,12 +486,14 @@ std::shared_ptr<simdjson::dom::document> PageMemory::document(size_t tape_words,
     return document;
   }
   if (!chunk_ || used_ + bytes > chunk_->bytes) {
-    chunk_ = std::make_shared<Chunk>(kChunkBytes);
+    if (chunk_) chunk_->release_from(used_);
+    chunk_ = take_next();
     used_ = 0;
     ++chunks_;
   }
   uint8_t* at = chunk_->start + used_;
   used_ += bytes;
+  if (used_ > chunk_->bytes / 2) prepare_next();
   // The document's buffers are the chunk's: released, not deleted, with the document.
   std::shared_ptr<simdjson::dom::document> document(new simdjson::dom::document(),
                                                     [chunk = chunk_](simdjson::dom::document* d) {

@@ -271,8 +271,8 @@ TEST(RecordSetBuilder, PagesInChunksAndAHugeCellGiveTheRecordsOfTheirText) {
     // 80 pages of ~0.6 MB (unique 2,000-byte strings): 8 MB exact, then ~40 MB in chunks.
     for (int page = 0; page < 80; ++page) {
       for (int r = 0; r < 300; ++r)
-        add(page * 300 + r, std::string(1990, static_cast<char>('a' + r % 26)) +
-                                std::to_string(page * 300 + r));
+        add(page * 300 + r,
+            std::string(1990, static_cast<char>('a' + r % 26)) + std::to_string(page * 300 + r));
       finish();
     }
     add(-1, std::string(PageMemory::kChunkBytes / 4 + 10, 'h'));
