@@ -9,6 +9,7 @@
 #include <limits>
 #include <new>
 #include <optional>
+#include <system_error>
 
 namespace extdata::extract {
 namespace {
@@ -463,7 +464,11 @@ PageMemory::~PageMemory() {
 void PageMemory::prepare_next() {
   if (next_) return;
   next_ = std::make_shared<Chunk>(kChunkBytes);
-  faulting_ = std::thread([chunk = next_] { chunk->fault_in(); });
+  try {
+    faulting_ = std::thread([chunk = next_] { chunk->fault_in(); });
+  } catch (const std::system_error&) {
+    // No thread to spare: the chunk's pages fault in as they are first written.
+  }
 }
 
 std::shared_ptr<PageMemory::Chunk> PageMemory::take_next() {
