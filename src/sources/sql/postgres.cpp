@@ -1,6 +1,7 @@
 // driver: postgres — libpq. The connection is read-only for its life
 // (default_transaction_read_only, and each fetch runs in BEGIN READ ONLY), with the source's
-// statement timeout, UTC and ISO dates set in the startup packet. Rows are read through a
+// statement timeout, UTC and ISO dates set in the startup packet. A query without parameters
+// is read with COPY (…) TO STDOUT (see copy()); one with parameters through a
 // cursor in batches of kBatchRows (one PGresult per batch, not per row as in single-row mode,
 // which cost a result allocation per row), so a large result is never held whole; statements
 // that cannot be a cursor (a DELETE, a WITH … INSERT) run in single-row mode, where the
@@ -262,27 +263,21 @@ class PgConnection final : public Connection {
     std::vector<std::string> names;
     {
       PGresult* res = PQprepare(conn_, "", text.c_str(), 0, nullptr);
-      const bool prepared = PQresultStatus(res) == PGRES_COMMAND_OK;
+      if (PQresultStatus(res) != PGRES_COMMAND_OK) return refused(res, copied);
       PQclear(res);
-      if (!prepared) return refused(copied);
       res = PQdescribePrepared(conn_, "");
-      const bool described = PQresultStatus(res) == PGRES_COMMAND_OK && PQnfields(res) > 0;
-      for (int c = 0; described && c < PQnfields(res); ++c) {
+      if (PQresultStatus(res) != PGRES_COMMAND_OK || PQnfields(res) == 0)
+        return refused(res, copied);
+      for (int c = 0; c < PQnfields(res); ++c) {
         names.push_back(PQfname(res, c));
         types.push_back(PQftype(res, c));
       }
       PQclear(res);
-      if (!described) return refused(copied);
     }
     const std::string statement = "COPY (\n" + text + "\n) TO STDOUT";
     PGresult* res = PQexec(conn_, statement.c_str());
     const bool copying = PQresultStatus(res) == PGRES_COPY_OUT;
-    if (!copying) {
-      Error e = query_error(conn_, res);
-      PQclear(res);
-      if (!usable() || e.code == "sql.timeout") return e;
-      return refused(copied);
-    }
+    if (!copying) return refused(res, copied);
     PQclear(res);
     out.set_columns(names);
     Status written = ok_status();
@@ -307,13 +302,21 @@ class PgConnection final : public Connection {
     }
     if (!written.ok()) return written;
     if (failure) {
-      if (out.rows() == 0 && usable() && failure->code != "sql.timeout") return refused(copied);
+      if (out.rows() == 0 && usable() && failure->code != "sql.timeout") {
+        copied = false;
+        return ok_status();
+      }
       return *failure;
     }
     return ok_status();
   }
 
-  static Status refused(bool& copied) {
+  // Takes `res`, a failed step of copy() before any row: a timeout or a lost connection is
+  // the fetch's error; anything else leaves the statement to the cursor (`copied` false).
+  Status refused(PGresult* res, bool& copied) {
+    Error e = query_error(conn_, res);
+    PQclear(res);
+    if (!usable() || e.code == "sql.timeout") return e;
     copied = false;
     return ok_status();
   }
