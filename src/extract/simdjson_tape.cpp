@@ -11,6 +11,8 @@
 #include <optional>
 #include <system_error>
 
+#include "core/memory.h"
+
 namespace extdata::extract {
 namespace {
 
@@ -534,15 +536,9 @@ static_assert(sizeof(simdjson::dom::element) == sizeof(ElementLayout));
 static_assert(std::is_trivially_copyable_v<simdjson::dom::element>);
 }  // namespace
 
-// Large page buffers are filled right after allocation; asking for transparent huge pages
-// turns tens of thousands of page faults into a few dozen (where THP is in madvise mode).
 void advise_huge_pages(void* start, size_t bytes) {
-  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
-  if (bytes < 4 * kHugePage) return;
-  const auto address = reinterpret_cast<uintptr_t>(start);
-  const uintptr_t first = (address + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t last = (address + bytes) & ~(kHugePage - 1);
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  constexpr size_t kFourHugePages = size_t{8} << 20;
+  if (bytes >= kFourHugePages) memory::advise_huge_pages(start, bytes);
 }
 
 size_t tape_length(const simdjson::dom::document& document) {

@@ -180,9 +180,9 @@ class TapeWriter {
   std::unique_ptr<Strings> strings_;
 };
 
-// Advises the whole 2 MB huge pages within [start, start + bytes) for transparent huge pages
-// when it spans at least four of them (large buffers about to be filled: a few dozen page
-// faults instead of thousands, where the kernel grants them).
+// Advises a page buffer about to be filled for transparent huge pages (memory::advise_huge_pages)
+// when it spans at least four of them: smaller ones keep 4 KB pages, so what stays resident of
+// a small record set is not rounded up.
 void advise_huge_pages(void* start, size_t bytes);
 
 // The length in words of a document's tape (its root word's payload).

@@ -350,10 +350,16 @@ std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
   }
   const auto kept_record = [&](size_t k) { return record_ids[previous.records_[kept[k]]]; };
 
+  // Removed records without an option had an empty value (there is no filter). Counts that do
+  // not add up mean the changes do not describe these records: build instead.
+  const size_t removed_options = previous.size() - kept.size();
+  if (removed_options > changes.removed.size() ||
+      changes.removed.size() - removed_options > previous.without_value_) {
+    why_not = "mismatch";
+    return std::nullopt;
+  }
   OptionsTable table;
-  // Removed records without an option had an empty value (there is no filter).
-  table.without_value_ =
-      previous.without_value_ - (changes.removed.size() - (previous.size() - kept.size()));
+  table.without_value_ = previous.without_value_ - (changes.removed.size() - removed_options);
   std::vector<FreshOption> fresh;
   for (const uint32_t r : changes.fresh) {
     const extract::RecordContext context(records[r]);
