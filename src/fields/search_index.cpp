@@ -422,19 +422,7 @@ void SearchIndex::build_vocabulary() {
   const size_t gram_count = segment_counts_.size() / kTiers;
   vocab_gram_starts_.assign(gram_count + 1, 0);
   std::vector<uint32_t> word_grams;
-  const auto collect = [&](uint32_t word) {
-    word_grams.clear();
-    const std::string_view text = vocab_word(word);
-    size_t pos = 0;
-    char32_t previous = next_code_point(text, pos);
-    while (pos < text.size()) {
-      const char32_t cp = next_code_point(text, pos);
-      word_grams.push_back(find_gram(previous, cp));
-      previous = cp;
-    }
-    std::sort(word_grams.begin(), word_grams.end());
-    word_grams.erase(std::unique(word_grams.begin(), word_grams.end()), word_grams.end());
-  };
+  const auto collect = [&](uint32_t word) { pair_grams(vocab_word(word), word_grams); };
   for (uint32_t word = 0; word < words.size(); ++word) {
     collect(word);
     for (uint32_t gram : word_grams) ++vocab_gram_starts_[gram];
@@ -611,8 +599,8 @@ void SearchIndex::patch_segments(const SearchIndex& old, std::span<const uint32_
   }
 }
 
-std::vector<uint32_t> SearchIndex::pair_grams(std::string_view word) const {
-  std::vector<uint32_t> grams;
+void SearchIndex::pair_grams(std::string_view word, std::vector<uint32_t>& grams) const {
+  grams.clear();
   size_t pos = 0;
   char32_t previous = next_code_point(word, pos);
   while (pos < word.size()) {
@@ -622,7 +610,6 @@ std::vector<uint32_t> SearchIndex::pair_grams(std::string_view word) const {
   }
   std::sort(grams.begin(), grams.end());
   grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-  return grams;
 }
 
 void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint32_t> new_ids,
@@ -702,8 +689,10 @@ void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint3
 
   // Gram → words: the old lists renumbered, the added words' pairs merged in.
   std::vector<std::pair<uint32_t, uint32_t>> added;  // (gram, new word)
+  std::vector<uint32_t> grams;
   for (const auto& [text, id] : new_words) {
-    for (const uint32_t gram : pair_grams(text)) added.push_back({gram, id});
+    pair_grams(text, grams);
+    for (const uint32_t gram : grams) added.push_back({gram, id});
   }
   std::sort(added.begin(), added.end());
   const size_t gram_count = segment_counts_.size() / kTiers;

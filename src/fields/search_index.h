@@ -103,8 +103,9 @@ class SearchIndex {
                       const std::vector<std::pair<uint32_t, uint32_t>>& added);
   void patch_vocabulary(const SearchIndex& old, std::span<const uint32_t> new_ids,
                         std::span<const Insert> inserted, const std::vector<std::string>& keys);
-  // The distinct character pairs of a vocabulary word, ascending gram ids.
-  std::vector<uint32_t> pair_grams(std::string_view word) const;
+  // The distinct character pairs of a vocabulary word, ascending gram ids, into `grams` (reused
+  // from word to word: no allocation per word).
+  void pair_grams(std::string_view word, std::vector<uint32_t>& grams) const;
   std::span<const uint32_t> word_postings(uint32_t word, int place) const {
     return std::span<const uint32_t>(word_postings_)
         .subspan(word_starts_[word * 3 + place],

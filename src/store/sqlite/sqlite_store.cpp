@@ -558,12 +558,7 @@ class SqliteStore final : public Store {
     const int rc = s.step();
     if (rc == SQLITE_DONE) return std::optional<Snapshot>{};
     if (rc != SQLITE_ROW) return db_error(db_, "reading snapshot");
-    Snapshot snapshot;
-    snapshot.key = s.text(0);
-    snapshot.source = s.text(1);
-    snapshot.fetched_at = s.integer(2);
-    snapshot.records = static_cast<size_t>(s.integer(3));
-    snapshot.cursor = s.text(4);
+    Snapshot snapshot = snapshot_info(s);
     return std::optional<Snapshot>(std::move(snapshot));
   }
 
@@ -815,6 +810,18 @@ class SqliteStore final : public Store {
     return ok_status();
   }
 
+  // A snapshot's description from a row whose first columns are key, source, fetched_at,
+  // records, cursor (its payload is read apart).
+  static Snapshot snapshot_info(const Stmt& row) {
+    Snapshot snapshot;
+    snapshot.key = row.text(0);
+    snapshot.source = row.text(1);
+    snapshot.fetched_at = row.integer(2);
+    snapshot.records = static_cast<size_t>(row.integer(3));
+    snapshot.cursor = row.text(4);
+    return snapshot;
+  }
+
   // read_snapshot_into within its transaction: the cells holding the bytes (the first chunk in
   // snapshots.payload, the rest in snapshot_chunks) are sized through blob handles, then read
   // with sqlite3_blob_read straight into `into`'s rooms: SQLite copies each overflow page's
@@ -826,12 +833,7 @@ class SqliteStore final : public Store {
     const int rc = s.step();
     if (rc == SQLITE_DONE) return std::optional<Snapshot>{};
     if (rc != SQLITE_ROW) return db_error(db_, "reading snapshot");
-    Snapshot snapshot;
-    snapshot.key = s.text(0);
-    snapshot.source = s.text(1);
-    snapshot.fetched_at = s.integer(2);
-    snapshot.records = static_cast<size_t>(s.integer(3));
-    snapshot.cursor = s.text(4);
+    Snapshot snapshot = snapshot_info(s);
     std::vector<std::int64_t> chunk_rows;
     Stmt chunks(db_, "SELECT rowid FROM snapshot_chunks WHERE key=? ORDER BY seq");
     chunks.bind(1, key);

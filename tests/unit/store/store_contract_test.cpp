@@ -308,19 +308,22 @@ TEST_P(StoreContract, LargeSnapshotsAreStoredInChunksAndReadBackWhole) {
   EXPECT_EQ((*(*reopened)->get_snapshot("customers|"))->payload, big + big);
 }
 
+// One snapshot written as `pieces` through put_snapshot_pieces.
+static Status put_pieces(Store& store, const Snapshot& meta,
+                         const std::vector<std::string>& pieces) {
+  return store.put_snapshot_pieces(meta, [&](const Store::PieceSink& sink) -> Status {
+    for (const auto& p : pieces) EXTDATA_TRY(sink(p));
+    return ok_status();
+  });
+}
+
 TEST_P(StoreContract, SnapshotPiecesAreStoredAsTheyComeAndHandedBackInOrder) {
   auto store = open(1000);
   ASSERT_TRUE(store.ok());
   const std::vector<std::string> pieces = {"head", std::string(2500, 'p'), "tail"};
   Snapshot meta{"customers|", "customers", "ignored", 1234, 7};
   meta.cursor = "https://graph/delta?token=abc";
-  ASSERT_TRUE((*store)
-                  ->put_snapshot_pieces(meta,
-                                        [&](const Store::PieceSink& sink) -> Status {
-                                          for (const auto& p : pieces) EXTDATA_TRY(sink(p));
-                                          return ok_status();
-                                        })
-                  .ok());
+  ASSERT_TRUE(put_pieces(**store, meta, pieces).ok());
   std::string joined;
   std::vector<size_t> sizes;
   auto read = (*store)->read_snapshot_pieces("customers|", [&](std::string_view piece) {
@@ -392,13 +395,7 @@ TEST_P(StoreContract, SnapshotBytesAreCopiedIntoTheRoomsAReaderNames) {
   const std::vector<std::string> pieces = {"head", std::string(2500, 'p'), "tail"};
   Snapshot meta{"customers|", "customers", "ignored", 1234, 7};
   meta.cursor = "https://graph/delta?token=abc";
-  ASSERT_TRUE((*store)
-                  ->put_snapshot_pieces(meta,
-                                        [&](const Store::PieceSink& sink) -> Status {
-                                          for (const auto& p : pieces) EXTDATA_TRY(sink(p));
-                                          return ok_status();
-                                        })
-                  .ok());
+  ASSERT_TRUE(put_pieces(**store, meta, pieces).ok());
   const std::string joined = pieces[0] + pieces[1] + pieces[2];
   Rooms rooms(700);
   auto read = (*store)->read_snapshot_into("customers|", rooms);
