@@ -192,10 +192,10 @@ Result<BodyFormat> RecordReader::append(extract::RecordSet& set, std::string bod
 Status keep_first_records(std::shared_ptr<extract::RecordSet>& set, size_t max_records,
                           std::vector<std::string>& warnings) {
   if (set->size() <= max_records) return ok_status();
-  // Keep exactly max_records: cut the snapshot form and restore it.
-  json snapshot = json::parse(set->to_json());
-  snapshot.erase(snapshot.begin() + static_cast<long>(max_records), snapshot.end());
-  auto cut = extract::RecordSet::from_json(snapshot.dump());
+  // The first max_records records, sharing the parsed pages (no record copied or parsed again).
+  std::vector<extract::RecordSet::Pick> picks(max_records);
+  for (size_t i = 0; i < max_records; ++i) picks[i] = {static_cast<std::uint32_t>(i), false};
+  auto cut = extract::RecordSet::combine(*set, extract::RecordSet(), picks);
   if (!cut.ok()) return cut.error();
   if (std::none_of(warnings.begin(), warnings.end(), [](const std::string& w) {
         return w.find("max_records") != std::string::npos;

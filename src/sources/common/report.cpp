@@ -154,7 +154,7 @@ std::string render_text(const TestReport& report) {
     out += "pages: " + std::to_string(report.trace.pages) +
            ", records: " + std::to_string(report.records) + "\n";
     out += "sync: " + report.sync.mode +
-           (report.sync.mode == "delta" ? " (refreshes read only the changes)" : "") + "\n";
+           (report.sync.mode != "full" ? " (refreshes read only the changes)" : "") + "\n";
     if (!report.columns.empty()) {
       out += "columns:";
       for (const auto& c : report.columns) out += " " + c;

@@ -40,6 +40,36 @@ const config::Schema& pagination_settings() {
   return table;
 }
 
+const config::Schema& incremental_settings() {
+  static const config::Schema table{
+      .name = "incremental",
+      .settings =
+          {
+              s::string("since_param", "Query parameter that takes the last sync's cursor", true),
+              s::string("key", "JSONPath in each record to its identity, e.g. $.id", true),
+              s::string("cursor",
+                        "JSONPath in the (last page's) response to the next cursor, e.g. "
+                        "$.sync_token"),
+              s::string("cursor_max",
+                        "JSONPath in each record; the greatest value is the next cursor, e.g. "
+                        "$.updated_at (numbers compare as numbers, text as text)"),
+              s::string("deleted",
+                        "JSONPath in each record; a changed record where it selects a value "
+                        "other than false or null is removed, e.g. $.deleted"),
+              s::duration("full_every",
+                          "Read everything again when the last full sync is this old (removals "
+                          "an API does not report)"),
+          },
+      .check = [](const nlohmann::json& j) -> config::Check {
+        if (j.contains("cursor") == j.contains("cursor_max"))
+          return std::make_pair("cursor",
+                                "incremental needs one of cursor (in the response) and "
+                                "cursor_max (the greatest record value)");
+        return std::nullopt;
+      }};
+  return table;
+}
+
 // The keys of one request, shared by the source itself and each of its steps.
 Setting method() {
   return s::choice("method", {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}, "GET",
@@ -99,6 +129,8 @@ const config::Schema& rest_settings() {
               s::object("pagination", &pagination_settings(), "Pagination"),
               s::map("namespaces", "XML namespace prefixes for XPath"),
               s::string("delimiter", "CSV delimiter (, ; or tab); detected when absent"),
+              s::object("incremental", &incremental_settings(),
+                        "Refreshes ask only for what changed since the last sync"),
           },
       .check = [](const nlohmann::json& j) -> config::Check {
         if (!j.contains("url") && !j.contains("steps"))

@@ -5,12 +5,14 @@
 #include "auth/authenticated_client.h"
 #include "auth/diagnostics.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "extract/json_text.h"
 #include "sources/common/pagination.h"
 #include "sources/common/record_reader.h"
 #include "sources/common/request_template.h"
 #include "sources/common/transport.h"
 #include "sources/common/upstream.h"
+#include "sources/rest/incremental.h"
 #include "sources/rest/rest_settings.h"
 
 namespace extdata::sources {
@@ -69,6 +71,16 @@ class RestSource final : public Source {
  private:
   Result<std::shared_ptr<const extract::RecordSet>> run(const FetchRequest& request,
                                                         FetchTrace& trace);
+  // Reads every page from `first` on into `set`; the last page's root when it was JSON.
+  Result<std::optional<simdjson::dom::element>> read_pages(http::Request first,
+                                                           extract::RecordSet& set,
+                                                           const FetchRequest& request,
+                                                           FetchTrace& trace, SyncReport& report);
+  // The changes since `cursor` merged into `base`; nullopt when the API no longer takes the
+  // cursor (410 Gone: read everything again).
+  Result<std::optional<std::shared_ptr<const extract::RecordSet>>> read_changes(
+      const http::Request& first, const extract::RecordSet& base, const rest::SyncCursor& cursor,
+      const FetchRequest& request, FetchTrace& trace, SyncReport& report);
   Result<http::Response> send(const std::string& step, http::Request request, FetchTrace& trace);
   Status run_step(const Step& step, ValueMap& values, FetchTrace& trace);
   // Appends the page's records (its body is moved into the set) and returns the format it
@@ -85,6 +97,7 @@ class RestSource final : public Source {
   Step final_;
   Paginator paginator_;
   RecordReader reader_;
+  std::optional<rest::IncrementalSync> incremental_;
   std::chrono::milliseconds timeout_{60'000};
 };
 
@@ -166,6 +179,7 @@ Result<std::shared_ptr<Source>> RestSource::create(const config::SourceConfig& c
   EXTDATA_ASSIGN_OR_RETURN(source->paginator_,
                            Paginator::compile(spec.value("pagination", json())));
   EXTDATA_ASSIGN_OR_RETURN(source->reader_, RecordReader::compile(spec, source->final_.format));
+  EXTDATA_ASSIGN_OR_RETURN(source->incremental_, rest::IncrementalSync::compile(spec));
   source->timeout_ =
       std::chrono::milliseconds(static_cast<long long>(spec.value("timeout", 60.0) * 1000));
 
@@ -287,33 +301,114 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
   for (const auto& step : steps_) EXTDATA_TRY(run_step(step, values, trace));
 
   EXTDATA_ASSIGN_OR_RETURN(http::Request page_request, final_.request.render(values, decls_));
+  SyncReport report;
+  report.mode = incremental_ ? "incremental" : "full";
+  auto done = [&](std::shared_ptr<const extract::RecordSet> records) {
+    metrics_
+        .counter("extdata_source_syncs_total",
+                 {{"source", config_.name}, {"sync", report.incremental ? "incremental" : "full"}},
+                 "Syncs by kind: full reads, or incremental ones that applied changes only")
+        .inc();
+    if (request.sync) *request.sync = report;
+    return records;
+  };
+  const SyncBase& previous = request.previous;
+  if (incremental_ && previous.records && !previous.cursor.empty()) {
+    const auto cursor = rest::SyncCursor::decode(previous.cursor);
+    const double age =
+        cursor ? static_cast<double>(unix_seconds(clock_.now()) - cursor->full_at) : 0;
+    if (!cursor) {
+      report.note = "the stored cursor is not one this version wrote; read in full";
+    } else if (incremental_->full_every() && age >= *incremental_->full_every()) {
+      report.note = "the last full sync is older than incremental.full_every; read in full";
+    } else {
+      EXTDATA_ASSIGN_OR_RETURN(auto merged, read_changes(page_request, *previous.records, *cursor,
+                                                         request, trace, report));
+      if (merged) return done(std::move(*merged));
+      trace.steps.clear();
+    }
+    trace.warnings.push_back(report.note);
+  }
+  auto set = std::make_shared<extract::RecordSet>();
+  EXTDATA_ASSIGN_OR_RETURN(auto last_page, read_pages(page_request, *set, request, trace, report));
+  EXTDATA_TRY(keep_first_records(set, paginator_.max_records(), trace.warnings));
+  if (incremental_) {
+    if (auto since = incremental_->next_since(*set, last_page, "")) {
+      report.cursor = rest::SyncCursor{*since, unix_seconds(clock_.now())}.encode();
+    } else {
+      trace.warnings.push_back(
+          "incremental: no cursor found (check incremental.cursor or cursor_max); the next "
+          "refresh reads everything again");
+    }
+  }
+  return done(std::shared_ptr<const extract::RecordSet>(std::move(set)));
+}
+
+Result<std::optional<simdjson::dom::element>> RestSource::read_pages(http::Request page_request,
+                                                                     extract::RecordSet& set,
+                                                                     const FetchRequest& request,
+                                                                     FetchTrace& trace,
+                                                                     SyncReport& report) {
   Paginator::State state;
   paginator_.prepare_first(page_request, state);
-  auto set = std::make_shared<extract::RecordSet>();
   const bool needs_body = paginator_.type() == Paginator::Type::next_link ||
-                          paginator_.type() == Paginator::Type::cursor;
+                          paginator_.type() == Paginator::Type::cursor || incremental_;
+  std::optional<simdjson::dom::element> body;
   while (true) {
     const std::string step = state.pages == 0
                                  ? final_.name
                                  : final_.name + " (page " + std::to_string(state.pages + 1) + ")";
     EXTDATA_ASSIGN_OR_RETURN(http::Response response, send(step, page_request, trace));
-    const size_t before = set->size();
-    EXTDATA_ASSIGN_OR_RETURN(Format format, append_page(*set, response, step));
+    const size_t before = set.size();
+    EXTDATA_ASSIGN_OR_RETURN(Format format, append_page(set, response, step));
     ++state.pages;
+    ++report.requests;
     trace.pages = state.pages;
-    state.records = set->size();
+    state.records = set.size();
     metrics_.counter("extdata_source_pages_total", {{"source", config_.name}}).inc();
-    if (request.on_progress) request.on_progress(Progress{state.pages, set->size()});
+    if (request.on_progress) request.on_progress(Progress{state.pages, set.size()});
     // Links and cursors are read from the page as the set parsed it, not parsed again.
-    std::optional<simdjson::dom::element> body;
-    if (needs_body && format == Format::json) body = set->last_page_root();
+    body.reset();
+    if (needs_body && format == Format::json) body = set.last_page_root();
     auto next = paginator_.next(page_request, response, body ? &*body : nullptr,
-                                set->size() - before, state, trace.warnings);
+                                set.size() - before, state, trace.warnings);
     if (!next) break;
     page_request = std::move(*next);
   }
-  EXTDATA_TRY(keep_first_records(set, paginator_.max_records(), trace.warnings));
-  return std::shared_ptr<const extract::RecordSet>(std::move(set));
+  return body;
+}
+
+Result<std::optional<std::shared_ptr<const extract::RecordSet>>> RestSource::read_changes(
+    const http::Request& first, const extract::RecordSet& base, const rest::SyncCursor& cursor,
+    const FetchRequest& request, FetchTrace& trace, SyncReport& report) {
+  http::Request since_request = first;
+  since_request.url = with_query_param(first.url, incremental_->since_param(), cursor.since);
+  extract::RecordSet changes;
+  auto last_page = read_pages(std::move(since_request), changes, request, trace, report);
+  if (!last_page.ok()) {
+    const Error& e = last_page.error();
+    if (e.code != "source.http_status" || e.details.count("http_status") == 0 ||
+        e.details.at("http_status") != "410")
+      return e;
+    report.note = "the API answered 410 Gone to the stored cursor; read in full";
+    return std::optional<std::shared_ptr<const extract::RecordSet>>();
+  }
+  EXTDATA_ASSIGN_OR_RETURN(MergedRecords merged,
+                           merge_changes(base, changes, incremental_->rules()));
+  report.incremental = true;
+  report.added = merged.counts.added;
+  report.updated = merged.counts.updated;
+  report.removed = merged.counts.removed;
+  report.changes = std::move(merged.changes);
+  const std::string since =
+      incremental_->next_since(changes, *last_page, cursor.since).value_or(cursor.since);
+  report.cursor = rest::SyncCursor{since, cursor.full_at}.encode();
+  auto set = std::make_shared<extract::RecordSet>(std::move(merged.records));
+  if (set->size() > paginator_.max_records()) {
+    report.changes.reset();  // records were cut: what was built from the base is built again
+    EXTDATA_TRY(keep_first_records(set, paginator_.max_records(), trace.warnings));
+  }
+  return std::optional<std::shared_ptr<const extract::RecordSet>>(std::move(set));
 }
 
 Result<std::shared_ptr<const extract::RecordSet>> RestSource::fetch(const FetchRequest& request,

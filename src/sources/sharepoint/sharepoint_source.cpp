@@ -651,7 +651,7 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch_items(
       extract::RecordSet changes = new_record_set();
       Status read = read_pages(previous.cursor, changes, request, trace, report, true);
       if (read.ok()) {
-        EXTDATA_ASSIGN_OR_RETURN(DeltaResult applied, apply_delta(*previous.records, changes));
+        EXTDATA_ASSIGN_OR_RETURN(MergedRecords applied, apply_delta(*previous.records, changes));
         report.incremental = true;
         report.added = applied.counts.added;
         report.updated = applied.counts.updated;
@@ -672,7 +672,7 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch_items(
   for (size_t i = 0; i < items.size() && !tombstones; ++i)
     tombstones = is_tombstone(items[i].json());
   if (!tombstones) return done(std::move(items));
-  EXTDATA_ASSIGN_OR_RETURN(DeltaResult initial, apply_delta(extract::RecordSet(), items));
+  EXTDATA_ASSIGN_OR_RETURN(MergedRecords initial, apply_delta(extract::RecordSet(), items));
   return done(std::move(initial.records));
 }
 
