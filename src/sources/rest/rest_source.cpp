@@ -325,7 +325,6 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
       EXTDATA_ASSIGN_OR_RETURN(auto merged, read_changes(page_request, *previous.records, *cursor,
                                                          request, trace, report));
       if (merged) return done(std::move(*merged));
-      trace.steps.clear();
     }
     trace.warnings.push_back(report.note);
   }
