@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -158,7 +159,7 @@ void BM_OneChangedItem(benchmark::State& state) {
     auto table = fields::OptionsTable::build(*mapping, applied->records);
     const auto t2 = std::chrono::steady_clock::now();
     std::string why_not;
-    auto patched = fields::OptionsTable::patch(*base_table, *mapping, applied->records,
+    auto patched = fields::OptionsTable::patch(*base_table, *mapping, base, applied->records,
                                                *applied->changes, why_not);
     const auto t3 = std::chrono::steady_clock::now();
     if (!patched || patched->size() != table->size()) state.SkipWithError("not patched");
@@ -216,6 +217,69 @@ BENCHMARK(BM_TableImage)
     ->Arg(1'000'000)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
+
+// Where the bytes of an option table go, at `count` records shaped like graphsim's generated
+// Customers list (bench/run-field-options.sh: titles "<seed title> #<id>", one in ten without a
+// city) and its `customer` field (bench/lib.sh: label, search and sort templates). Reported per
+// record: the table's memory_bytes() and each member of its stored image (the members as held).
+std::string customers_json(size_t count) {
+  const char* const titles[] = {"Nordlicht Logistik AG", "Café Olé SARL",
+                                "株式会社さくら電機",    "Björk & Söner AB",
+                                "Banque Léman SA",       "Spreeufer Medien GmbH",
+                                "Østfold Energi AS",     "São Paulo Alimentos Ltda"};
+  const char* const cities[] = {"Hamburg", "Lyon",   "大阪",        "Göteborg",
+                                "Genève",  "Berlin", "Fredrikstad", "São Paulo"};
+  const char* const countries[] = {"Germany",     "France",  "Japan",  "Sweden",
+                                   "Switzerland", "Germany", "Norway", "Brazil"};
+  std::mt19937_64 random(7);
+  std::string json = "[";
+  for (size_t i = 1; i <= count; ++i) {
+    if (i > 1) json += ',';
+    json += R"({"id":")" + std::to_string(i) + R"(","fields":{"Title":")" + titles[random() % 8] +
+            " #" + std::to_string(i) + R"(","Country":")" + countries[random() % 8] + '"';
+    if (random() % 10 != 0) json += R"(,"City":")" + std::string(cities[random() % 8]) + '"';
+    json += "}}";
+  }
+  return json + "]";
+}
+
+void BM_CustomerTableMemory(benchmark::State& state) {
+  const size_t count = static_cast<size_t>(state.range(0));
+  extract::RecordSet records;
+  (void)records.append_page(customers_json(count), *extract::JsonPath::compile("$[*]"), {});
+  auto parsed = config::parse_field(
+      "source: companies\nvalue: '{id}'\nlabel: '{fields.Title} ({fields.City|—}, "
+      "{fields.Country})'\nsearch: '{fields.Title} {fields.City|} {fields.Country}'\n"
+      "sort: '{fields.Title}'\n",
+      "customer", {"companies"});
+  auto mapping = fields::FieldMapping::compile(*parsed);
+  std::string image;
+  size_t memory = 0;
+  for (auto _ : state) {
+    auto table = fields::OptionsTable::build(*mapping, records);
+    memory = table->memory_bytes();
+    image.clear();
+    (void)fields::write_table_image(*table, [&](std::string_view piece) {
+      image.append(piece);
+      return ok_status();
+    });
+  }
+  const double n = static_cast<double>(count);
+  state.counters["memory_B_per_record"] = static_cast<double>(memory) / n;
+  state.counters["image_B_per_record"] = static_cast<double>(image.size()) / n;
+  // Sections: an 8-byte length, the bytes, an 8-byte checksum; the first is the head.
+  size_t at = 0;
+  for (int section = 0; at + 16 <= image.size(); ++section) {
+    uint64_t length = 0;
+    std::memcpy(&length, image.data() + at, sizeof length);
+    if (section > 0) {
+      state.counters["s" + std::string(section < 10 ? "0" : "") + std::to_string(section)] =
+          static_cast<double>(length) / n;
+    }
+    at += 16 + length;
+  }
+}
+BENCHMARK(BM_CustomerTableMemory)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 

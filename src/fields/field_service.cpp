@@ -15,6 +15,7 @@
 #include "extract/record_set_binary.h"
 #include "extract/utf8.h"
 #include "fields/table_image.h"
+#include "fields/text_fold.h"
 
 namespace extdata::fields {
 
@@ -222,6 +223,33 @@ struct BuiltTable {
   OptionsTable table;
   std::uint64_t id;
 };
+
+// After a patch: the old table's rendered pages whose query matches none of the options the
+// patch removed or added list the same options, in the same order, with the same total, so the
+// patched table takes them over; the others are dropped. Beyond a few hundred changed options
+// checking would cost more than rendering again: all are dropped.
+void carry_pages(RenderedOptions& rendered, const BuiltTable& old, const BuiltTable& patched,
+                 const OptionsTable::Touched& touched) {
+  constexpr size_t kMaxChecked = 256;
+  const std::string from = std::to_string(old.id) + ':';
+  if (touched.removed.size() + touched.added.size() > kMaxChecked) {
+    rendered.erase_prefix(from);
+    return;
+  }
+  std::vector<std::string_view> keys;
+  for (const uint32_t option : touched.removed) keys.push_back(old.table.index().key(option));
+  for (const uint32_t option : touched.added) keys.push_back(patched.table.index().key(option));
+  rendered.move_prefix(from, std::to_string(patched.id) + ':', [&](std::string_view rest) {
+    // rest: "offset:limit:q"
+    const size_t limit_at = rest.find(':');
+    const size_t q_at =
+        limit_at == std::string_view::npos ? limit_at : rest.find(':', limit_at + 1);
+    if (q_at == std::string_view::npos) return false;
+    const std::string query_key = fold_for_search(rest.substr(q_at + 1));
+    return std::none_of(keys.begin(), keys.end(),
+                        [&](std::string_view key) { return key_matches(key, query_key); });
+  });
+}
 
 void append_options_page(std::string& out, const FieldMapping& mapping, const OptionsTable& table,
                          const extract::RecordSet* records, const SearchResult& found) {
@@ -534,11 +562,15 @@ std::shared_ptr<const void> FieldService::patch_table(const CompiledField& field
   // Whatever happens, the old table and its rendered pages are done with.
   cached.derived->release_previous(field.tag);
   const auto old = std::static_pointer_cast<const BuiltTable>(previous->value);
-  rendered_.erase_prefix(std::to_string(old->id) + ':');
-  std::string why_not;
-  auto table =
-      OptionsTable::patch(old->table, field.mapping, *cached.records, *previous->changes, why_not);
+  std::string why_not = "mismatch";
+  std::optional<OptionsTable> table;
+  OptionsTable::Touched touched;
+  if (previous->records && previous->changes) {
+    table = OptionsTable::patch(old->table, field.mapping, *previous->records, *cached.records,
+                                *previous->changes, why_not, &touched);
+  }
   if (!table) {
+    rendered_.erase_prefix(std::to_string(old->id) + ':');
     metrics_
         .counter("extdata_fields_tables_rebuilt_total",
                  {{"field", field.mapping.name}, {"reason", why_not}},
@@ -550,8 +582,10 @@ std::shared_ptr<const void> FieldService::patch_table(const CompiledField& field
       .counter("extdata_fields_tables_patched_total", {{"field", field.mapping.name}},
                "Option tables patched with an incremental sync's changes instead of built anew")
       .inc();
-  auto built = std::shared_ptr<const void>(std::make_shared<const BuiltTable>(
-      BuiltTable{std::move(*table), next_table_id_.fetch_add(1)}));
+  auto entry = std::make_shared<const BuiltTable>(
+      BuiltTable{std::move(*table), next_table_id_.fetch_add(1)});
+  carry_pages(rendered_, *old, *entry, touched);
+  auto built = std::shared_ptr<const void>(std::move(entry));
   if (cached.kept && cached.records->size() >= store_tables_from_)
     store_table(field, cached, built);
   return built;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <numeric>
 #include <set>
 
 #include "extract/json_text.h"
+#include "extract/jsonpath/jsonpath_scope.h"
 #include "fields/text_fold.h"
 
 namespace extdata::fields {
@@ -150,6 +152,7 @@ Result<FieldMapping> FieldMapping::compile(const config::FieldConfig& field) {
           .with("position", error.details["position"]);
     }
     mapping.filter = std::move(path).value();
+    mapping.filter_per_element = extract::selects_per_element(*mapping.filter);
   }
   if (const auto it = spec.find("variables"); it != spec.end() && it->is_object()) {
     for (const auto& [variable, text] : it->items()) {
@@ -196,8 +199,12 @@ Result<FieldMapping> FieldMapping::compile(const config::FieldConfig& field) {
   return mapping;
 }
 
-Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
-                                           const extract::RecordSet& records) {
+namespace {
+
+// The filter over the records `ids[0..count)` (ascending indexes): the ones it keeps.
+Result<std::vector<uint32_t>> filter_records(const extract::JsonPath& filter,
+                                             const extract::RecordSet& records, size_t count,
+                                             const std::function<uint32_t(size_t)>& ids) {
   // Records live in separate documents; the filter wants one array. Rebuild arrays of a
   // bounded number of records, so memory stays proportional to a chunk, and map the
   // normalized paths the filter selects ("$[12]...") back to record indexes.
@@ -205,12 +212,12 @@ Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
   std::vector<uint32_t> kept;
   simdjson::dom::parser parser;
   std::string text;
-  for (size_t start = 0; start < records.size(); start += kChunk) {
-    const size_t end = std::min(records.size(), start + kChunk);
+  for (size_t start = 0; start < count; start += kChunk) {
+    const size_t end = std::min(count, start + kChunk);
     text.assign("[");
     for (size_t i = start; i < end; ++i) {
       if (i != start) text.push_back(',');
-      extract::append_json(text, records[i].json());
+      extract::append_json(text, records[ids(i)].json());
     }
     text.push_back(']');
     simdjson::dom::element root;
@@ -227,12 +234,26 @@ Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
       const auto [ptr, ec] = std::from_chars(path.data() + 2, path.data() + path.size(), position);
       if (ec != std::errc() || *ptr != ']' || position >= end - start || position == last) continue;
       last = position;
-      kept.push_back(static_cast<uint32_t>(start + position));
+      kept.push_back(ids(start + position));
     }
   }
   std::sort(kept.begin(), kept.end());
   kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
   return kept;
+}
+
+}  // namespace
+
+Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
+                                           const extract::RecordSet& records) {
+  return filter_records(filter, records, records.size(),
+                        [](size_t i) { return static_cast<uint32_t>(i); });
+}
+
+Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
+                                           const extract::RecordSet& records,
+                                           std::span<const uint32_t> only) {
+  return filter_records(filter, records, only.size(), [&](size_t i) { return only[i]; });
 }
 
 Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
@@ -277,13 +298,21 @@ Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
       continue;
     }
     table.arena_ += value;
-    table.offsets_.push_back(table.arena_.size());
+    table.offsets_.push_back(static_cast<uint32_t>(table.arena_.size()));
     table.arena_ += mapping.label.render(context);
-    table.offsets_.push_back(table.arena_.size());
+    if (table.arena_.size() > kMaxArena) {
+      return Error(
+          "field.too_many_records",
+          "the values and labels of " + std::to_string(records.size()) + " records exceed 4 GiB",
+          "map a shorter label for this field, or narrow the source");
+    }
+    table.offsets_.push_back(static_cast<uint32_t>(table.arena_.size()));
     table.records_.push_back(r);
     if (mapping.search) search_texts.push_back(mapping.search->render(context));
   }
   table.arena_.shrink_to_fit();
+  table.offsets_.shrink_to_fit();  // exact when records without a value were skipped
+  table.records_.shrink_to_fit();
 
   std::vector<std::string_view> texts;
   texts.reserve(table.size());
@@ -323,16 +352,29 @@ struct FieldOrder {
 
 }  // namespace
 
+namespace {
+
+// a \ b, both ascending.
+std::vector<uint32_t> without(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+  std::vector<uint32_t> out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
+
 std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
                                                 const FieldMapping& mapping,
+                                                const extract::RecordSet& previous_records,
                                                 const extract::RecordSet& records,
                                                 const extract::RecordChanges& changes,
-                                                std::string& why_not) {
-  if (mapping.filter) {
+                                                std::string& why_not, Touched* touched) {
+  if (mapping.filter && !mapping.filter_per_element) {
     why_not = "filter";
     return std::nullopt;
   }
   if (changes.new_size != records.size() || records.size() > UINT32_MAX ||
+      changes.old_size != previous_records.size() ||
       previous.size() + previous.without_value_ + previous.filtered_out_ != changes.old_size) {
     why_not = "mismatch";
     return std::nullopt;
@@ -342,26 +384,62 @@ std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
     return std::nullopt;
   }
   const std::vector<uint32_t> record_ids = changes.new_indexes();  // old record → new record
-  std::vector<uint32_t> kept;  // old options whose record stays, in field order
+  std::vector<uint32_t> kept;             // old options whose record stays, in field order
+  std::vector<uint32_t> removed_options;  // old options whose record goes, ascending
   kept.reserve(previous.size());
   for (uint32_t option = 0; option < previous.size(); ++option) {
-    if (record_ids[previous.records_[option]] != extract::RecordChanges::kGone)
+    if (record_ids[previous.records_[option]] != extract::RecordChanges::kGone) {
       kept.push_back(option);
+    } else {
+      removed_options.push_back(option);
+    }
   }
   const auto kept_record = [&](size_t k) { return record_ids[previous.records_[kept[k]]]; };
 
-  // Removed records without an option had an empty value (there is no filter). Counts that do
-  // not add up mean the changes do not describe these records: build instead.
-  const size_t removed_options = previous.size() - kept.size();
-  if (removed_options > changes.removed.size() ||
-      changes.removed.size() - removed_options > previous.without_value_) {
+  // The removed records without an option had an empty value or were filtered out: the filter,
+  // asked about them in the previous records, tells which. Counts that do not add up mean the
+  // changes do not describe these records: build instead.
+  std::vector<uint32_t> removed_with_option;
+  for (const uint32_t option : removed_options)
+    removed_with_option.push_back(previous.records_[option]);
+  std::sort(removed_with_option.begin(), removed_with_option.end());
+  const std::vector<uint32_t> removed_without = without(changes.removed, removed_with_option);
+  if (removed_without.size() + removed_with_option.size() != changes.removed.size()) {
+    why_not = "mismatch";
+    return std::nullopt;
+  }
+  size_t removed_empty = removed_without.size();
+  if (mapping.filter && !removed_without.empty()) {
+    auto selected = apply_filter(*mapping.filter, previous_records, removed_without);
+    if (!selected.ok()) {
+      why_not = "mismatch";
+      return std::nullopt;
+    }
+    removed_empty = selected->size();
+  }
+  const size_t removed_filtered = removed_without.size() - removed_empty;
+  if (removed_empty > previous.without_value_ || removed_filtered > previous.filtered_out_) {
     why_not = "mismatch";
     return std::nullopt;
   }
   OptionsTable table;
-  table.without_value_ = previous.without_value_ - (changes.removed.size() - removed_options);
+  table.without_value_ = previous.without_value_ - removed_empty;
+  table.filtered_out_ = previous.filtered_out_ - removed_filtered;
+
+  // The fresh records the filter keeps (a filter that selects per element answers for each
+  // record alone), rendered.
+  std::vector<uint32_t> selected = changes.fresh;
+  if (mapping.filter && !selected.empty()) {
+    auto kept_fresh = apply_filter(*mapping.filter, records, changes.fresh);
+    if (!kept_fresh.ok()) {
+      why_not = "filter";  // the build reports the error
+      return std::nullopt;
+    }
+    table.filtered_out_ += selected.size() - kept_fresh->size();
+    selected = std::move(kept_fresh).value();
+  }
   std::vector<FreshOption> fresh;
-  for (const uint32_t r : changes.fresh) {
+  for (const uint32_t r : selected) {
     const extract::RecordContext context(records[r]);
     FreshOption option{r, mapping.value.render(context), {}, {}, {}};
     if (option.value.empty()) {
@@ -398,26 +476,32 @@ std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
   table.records_.reserve(size);
   table.offsets_.reserve(2 * size + 1);
   table.offsets_.push_back(0);
-  table.arena_.reserve(previous.arena_.size() + fresh.size() * 64);
+  size_t arena_size = previous.arena_.size();
+  for (const FreshOption& option : fresh) arena_size += option.value.size() + option.label.size();
+  if (arena_size > kMaxArena) {
+    why_not = "mismatch";  // the build says why
+    return std::nullopt;
+  }
+  table.arena_.reserve(arena_size);  // an upper bound: removed options' text is not copied
   size_t next_fresh = 0;
   for (size_t k = 0; k <= kept.size(); ++k) {
     for (; next_fresh < fresh.size() && fresh[next_fresh].at == k; ++next_fresh) {
       FreshOption& option = fresh[next_fresh];
       option.position = static_cast<uint32_t>(table.records_.size());
       table.arena_ += option.value;
-      table.offsets_.push_back(table.arena_.size());
+      table.offsets_.push_back(static_cast<uint32_t>(table.arena_.size()));
       table.arena_ += option.label;
-      table.offsets_.push_back(table.arena_.size());
+      table.offsets_.push_back(static_cast<uint32_t>(table.arena_.size()));
       table.records_.push_back(option.record);
     }
     if (k == kept.size()) break;
     const uint32_t old = kept[k];
     option_ids[old] = static_cast<uint32_t>(table.records_.size());
-    const uint64_t begin = previous.offsets_[2 * old];
-    const uint64_t shift = table.arena_.size() - begin;
+    const uint32_t begin = previous.offsets_[2 * old];
+    const uint32_t at = static_cast<uint32_t>(table.arena_.size());
     table.arena_.append(previous.arena_, begin, previous.offsets_[2 * old + 2] - begin);
-    table.offsets_.push_back(previous.offsets_[2 * old + 1] + shift);
-    table.offsets_.push_back(previous.offsets_[2 * old + 2] + shift);
+    table.offsets_.push_back(previous.offsets_[2 * old + 1] - begin + at);
+    table.offsets_.push_back(previous.offsets_[2 * old + 2] - begin + at);
     table.records_.push_back(kept_record(k));
   }
 
@@ -455,6 +539,11 @@ std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
     return std::nullopt;
   }
   table.index_ = std::move(*index);
+  if (touched) {
+    touched->removed = std::move(removed_options);
+    touched->added.clear();
+    for (const FreshOption& option : fresh) touched->added.push_back(option.position);
+  }
   return table;
 }
 
@@ -467,7 +556,7 @@ std::optional<size_t> OptionsTable::find_value(std::string_view key) const {
 }
 
 size_t OptionsTable::memory_bytes() const {
-  return arena_.capacity() + offsets_.capacity() * sizeof(uint64_t) +
+  return arena_.capacity() + offsets_.capacity() * sizeof(uint32_t) +
          records_.capacity() * sizeof(uint32_t) + by_value_.capacity() * sizeof(uint32_t) +
          index_.memory_bytes();
 }

@@ -8,15 +8,17 @@
 //   table->value(i), table->label(i), table->record(i)            // option i, in field order
 //   table->index().search("ab", 0, 20)                            // ids are option positions
 //   table->find_value("42")                                       // stored key → option
-//   OptionsTable::patch(*table, *mapping, new_records, changes, why_not)  // after a delta sync
+//   OptionsTable::patch(*table, *mapping, old_records, new_records, changes, why_not)
 //
-// Memory: values and labels live in one arena (raw UTF-8, escaped only when written out), with
-// two 8-byte offsets, a 4-byte record index and a 4-byte position in the value order per
-// option, plus the SearchIndex. Search and sort texts are not kept after the build.
+// Memory: values and labels live in one arena (raw UTF-8, escaped only when written out; at
+// most 4 GiB), with two 4-byte offsets, a 4-byte record index and a 4-byte position in the
+// value order per option, plus the SearchIndex. Search and sort texts are not kept after the
+// build.
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +56,9 @@ struct FieldMapping {
   std::optional<extract::Template> sort;    // absent: source order
   bool sort_descending = false;
   std::optional<extract::JsonPath> filter;
+  // The filter decides on each record alone (extract::selects_per_element): a patch asks it
+  // about the changed records only.
+  bool filter_per_element = false;
   std::map<std::string, extract::Template>
       variables;  // source variable → template over the context
   int limit = 20;
@@ -72,19 +77,28 @@ struct FieldMapping {
 class OptionsTable {
  public:
   static Result<OptionsTable> build(const FieldMapping& mapping, const extract::RecordSet& records);
-  // The table of `records` when they are the records `previous` was built from changed by
-  // `changes` (an incremental sync, docs/fields.md "Refresh"): kept options are copied, only
-  // the fresh records are rendered and placed (binary search in field order and value order),
-  // and the search index is patched (SearchIndex::patch). The result answers every query,
-  // find_value and record() exactly as build(mapping, records) would. nullopt, with `why_not`
-  // ("filter", "changes", "mismatch"), when it cannot: a filter may look at other records than
-  // the changed ones, more than kMaxPatchedChanges() records changed (building is then about as
-  // quick), or `previous` was not built from `changes.old_size` records.
+  // What a patch changed: the options it took out of `previous` and those it put into the new
+  // table (positions in each). A query none of their search keys matches (key_matches) has the
+  // same answer in both tables, with the kept options' new positions.
+  struct Touched {
+    std::vector<uint32_t> removed;  // options of `previous`
+    std::vector<uint32_t> added;    // options of the patched table
+  };
+  // The table of `records` when they are `previous_records` (the records `previous` was built
+  // from) changed by `changes` (an incremental sync, docs/fields.md "Refresh"): kept options are
+  // copied, only the fresh records are filtered, rendered and placed (binary search in field
+  // order and value order), and the search index is patched (SearchIndex::patch). The result
+  // answers every query, find_value and record() exactly as build(mapping, records) would.
+  // nullopt, with `why_not` ("filter", "changes", "mismatch"), when it cannot: the filter may
+  // look at other records than the one it decides on (filter_per_element), more
+  // than max_patched_changes() records changed (building is then about as quick), or `previous`
+  // was not built from `changes.old_size` records.
   static std::optional<OptionsTable> patch(const OptionsTable& previous,
                                            const FieldMapping& mapping,
+                                           const extract::RecordSet& previous_records,
                                            const extract::RecordSet& records,
                                            const extract::RecordChanges& changes,
-                                           std::string& why_not);
+                                           std::string& why_not, Touched* touched = nullptr);
   // The most changed records (removed plus fresh) patch() takes for a record set of `records`.
   static size_t max_patched_changes(size_t records) { return std::max<size_t>(64, records / 16); }
 
@@ -109,7 +123,8 @@ class OptionsTable {
  private:
   friend struct TableImage;  // table_image.cpp writes and reads the members as they are
   std::string arena_;
-  std::vector<uint64_t> offsets_;  // value i = [2i, 2i+1), label i = [2i+1, 2i+2)
+  static constexpr size_t kMaxArena = 0xFFFFFFFF;  // offsets are 4 bytes
+  std::vector<uint32_t> offsets_;                  // value i = [2i, 2i+1), label i = [2i+1, 2i+2)
   std::vector<uint32_t> records_;
   std::vector<uint32_t> by_value_;  // option positions sorted by value
   SearchIndex index_;
@@ -122,6 +137,11 @@ class OptionsTable {
 // something inside it.
 Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
                                            const extract::RecordSet& records);
+// The same over the records `only` (ascending indexes) and no others. Their answer is the one
+// the whole set gives them when the filter selects per element (FieldMapping::filter_per_element).
+Result<std::vector<uint32_t>> apply_filter(const extract::JsonPath& filter,
+                                           const extract::RecordSet& records,
+                                           std::span<const uint32_t> only);
 
 // Save-time check of a field against sample records: one warning per template name that no
 // sample record has, listing the names that exist, e.g.

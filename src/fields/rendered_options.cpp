@@ -64,6 +64,29 @@ void RenderedOptions::erase_prefix(const std::string& prefix) {
   }
 }
 
+void RenderedOptions::move_prefix(const std::string& from, const std::string& to,
+                                  const std::function<bool(std::string_view rest)>& keep) {
+  std::lock_guard lock(mu_);
+  for (auto it = recent_.begin(); it != recent_.end();) {
+    if (!it->first.starts_with(from)) {
+      ++it;
+      continue;
+    }
+    index_.erase(it->first);
+    std::string moved = to + it->first.substr(from.size());
+    if (keep(std::string_view(it->first).substr(from.size())) && !index_.count(moved)) {
+      bytes_ -= it->first.size();
+      bytes_ += moved.size();
+      it->first = std::move(moved);
+      index_.emplace(it->first, it);
+      ++it;
+      continue;
+    }
+    bytes_ -= it->first.size() + it->second->size();
+    it = recent_.erase(it);
+  }
+}
+
 size_t RenderedOptions::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;

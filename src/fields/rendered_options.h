@@ -7,10 +7,12 @@
 // version, so a refresh or an edited field never serves old text) and the query. Least
 // recently used pages are dropped beyond a byte budget; a budget of 0 turns the cache off.
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/metrics.h"
@@ -27,6 +29,11 @@ class RenderedOptions {
   // Drops the pages whose key starts with `prefix` (a replaced table's: they can never be asked
   // for again, and would only hold budget until they age out).
   void erase_prefix(const std::string& prefix);
+  // Moves the pages whose key starts with `from` and whose rest `keep` approves to the same rest
+  // after `to` (a patched table's pages that it answers with the same text), and drops the
+  // others under `from`. A page already under `to` stays as it is.
+  void move_prefix(const std::string& from, const std::string& to,
+                   const std::function<bool(std::string_view rest)>& keep);
 
   size_t bytes() const;
   size_t max_bytes() const { return max_bytes_; }

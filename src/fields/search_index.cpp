@@ -192,6 +192,10 @@ class Pager {
 
 }  // namespace
 
+bool key_matches(std::string_view key, std::string_view query_key) {
+  return query_key.empty() || classify(key, query_key, split_words(query_key)) >= 0;
+}
+
 uint32_t SearchIndex::find_gram(char32_t first, char32_t second) const {
   if (first < 128 && second < 128) return ascii_grams_[first * 128 + second];
   auto it = other_grams_.find(gram_code(first, second));

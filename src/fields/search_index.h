@@ -39,6 +39,11 @@ struct SearchResult {
   size_t total = 0;           // number of matching records, regardless of offset and limit
 };
 
+// Whether a record whose folded search key is `key` is among the matches of a query whose
+// folded text (fold_for_search) is `query_key`: every query word occurs in the key (an empty
+// query matches every record). What search() counts in `total`, without an index.
+bool key_matches(std::string_view key, std::string_view query_key);
+
 class SearchIndex {
  public:
   // Indexes texts[i] as record i. Fails only if the input exceeds the index limits

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "config/config.h"
+#include "extract/jsonpath/jsonpath_scope.h"
 #include "extract/record_changes.h"
 #include "fields/options.h"
 
@@ -169,7 +170,8 @@ void patch_rounds(const std::string& field_yaml, size_t records, size_t rounds, 
   for (size_t round = 0; round < rounds; ++round) {
     Changed next = change(*current, items, max_changes);
     std::string why_not;
-    auto patched = OptionsTable::patch(table, mapping, next.records, next.changes, why_not);
+    auto patched =
+        OptionsTable::patch(table, mapping, *current, next.records, next.changes, why_not);
     ASSERT_TRUE(patched.has_value()) << why_not;
     auto rebuilt = OptionsTable::build(mapping, next.records);
     ASSERT_TRUE(rebuilt.ok());
@@ -200,6 +202,47 @@ TEST(TablePatch, RandomSmallChangesGiveTheTableABuildWouldGive) {
   }
 }
 
+// Filters that decide on each record alone: the patch asks them about the fresh records only.
+const char* kFilteredFields[] = {
+    "source: companies\nfilter: '$[?@.fields.City == \"Bonn\" || @.fields.Rank > 3]'\n",
+    "source: companies\nfilter: '$[*].fields[?@ == \"Bern\" || @ == \"Paris\"]'\n"
+    "sort: '{fields.Title}'\n",
+    "source: companies\nfilter: '$..[?@.Rank >= 2]'\nlabel: '{fields.Title} ({fields.City})'\n",
+    "source: companies\nfilter: '$[?!search(@.fields.Title, \"[Bb]\")]'\n"
+    "value: '{fields.City}'\n",
+};
+
+TEST(TablePatch, FiltersThatLookAtEachRecordAlonePatchAndGiveTheTableABuildWouldGive) {
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    for (const char* field : kFilteredFields) {
+      SCOPED_TRACE(field);
+      ASSERT_TRUE(mapping_of(field).filter_per_element);
+      patch_rounds(field, 150, 6, 6, seed);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(TablePatch, AFilterSelectsPerElementUnlessItQueriesTheRootOrPicksByPosition) {
+  const auto per_element = [](const std::string& filter) {
+    auto path = extract::JsonPath::compile(filter);
+    if (!path.ok()) throw std::runtime_error(path.error().message);
+    return extract::selects_per_element(*path);
+  };
+  for (const char* alone :
+       {"$[?@.fields.Active == true]", "$[*]", "$[*].fields[?@ == 'Bern']", "$..[?@.Rank >= 2]",
+        "$[?count(@.fields.*) > 2]", "$[?@.items[?@.x == 1]]", "$[?match(@.id, '[0-9]+')]",
+        "$[?@.fields.Title]", "$.value"}) {
+    EXPECT_TRUE(per_element(alone)) << alone;
+  }
+  for (const char* whole :
+       {"$[?@.fields.City == $[0].fields.City]", "$[?length($) > 3]", "$[?@.a[?@.b == $[0].b]]",
+        "$[?count($[*]) > 1 && @.x]", "$[*].fields[?@ == $[1].fields.City]", "$[0]", "$[0:10]",
+        "$[-1]", "$[*, 1]", "$..[0]", "$"}) {
+    EXPECT_FALSE(per_element(whole)) << whole;
+  }
+}
+
 TEST(TablePatch, ChangesToATableWithBitmapSegmentsGiveTheTableABuildWouldGive) {
   // From 4096 records on, dense posting lists are bitmaps whose bits shift with the changes.
   for (const char* field : {kFields[1], kFields[3]}) {
@@ -218,7 +261,7 @@ TEST(TablePatch, AnOptionMovesWhenItsSortKeyChanges) {
   const std::vector<RecordSet::Pick> picks = {{0, true}, {1, false}, {2, false}};
   auto records = RecordSet::combine(base, additions, picks);
   std::string why_not;
-  auto patched = OptionsTable::patch(*table, mapping, *records,
+  auto patched = OptionsTable::patch(*table, mapping, base, *records,
                                      *RecordChanges::of_picks(base.size(), picks), why_not);
   ASSERT_TRUE(patched.has_value()) << why_not;
   ASSERT_EQ(patched->size(), 3u);
@@ -229,15 +272,15 @@ TEST(TablePatch, AnOptionMovesWhenItsSortKeyChanges) {
   EXPECT_EQ(patched->index().search("one", 0, 5).total, 1u);
 }
 
-TEST(TablePatch, IsDeclinedForAFilterOrTooManyChanges) {
+TEST(TablePatch, IsDeclinedForAFilterOverTheWholeArrayOrTooManyChanges) {
   Items items(3);
   RecordSet base = records_of(items.page(100));
   Changed few = change(base, items, 3);
   std::string why_not;
   const FieldMapping filtered =
-      mapping_of("source: companies\nfilter: '$[?@.fields.City == \"Bonn\"]'\n");
+      mapping_of("source: companies\nfilter: '$[?@.fields.City == $[0].fields.City]'\n");
   auto table = OptionsTable::build(filtered, base);
-  EXPECT_FALSE(OptionsTable::patch(*table, filtered, few.records, few.changes, why_not));
+  EXPECT_FALSE(OptionsTable::patch(*table, filtered, base, few.records, few.changes, why_not));
   EXPECT_EQ(why_not, "filter");
 
   const FieldMapping plain = mapping_of(kFields[0]);
@@ -247,12 +290,12 @@ TEST(TablePatch, IsDeclinedForAFilterOrTooManyChanges) {
   for (uint32_t i = 0; i < 100; ++i) many.removed[i] = i;
   many.fresh.clear();
   for (uint32_t i = 0; i < few.records.size(); ++i) many.fresh.push_back(i);
-  EXPECT_FALSE(OptionsTable::patch(*plain_table, plain, few.records, many, why_not));
+  EXPECT_FALSE(OptionsTable::patch(*plain_table, plain, base, few.records, many, why_not));
   EXPECT_EQ(why_not, "changes");
 
   RecordChanges other = few.changes;
   other.old_size += 1;  // not the records the table was built from
-  EXPECT_FALSE(OptionsTable::patch(*plain_table, plain, few.records, other, why_not));
+  EXPECT_FALSE(OptionsTable::patch(*plain_table, plain, base, few.records, other, why_not));
   EXPECT_EQ(why_not, "mismatch");
 }
 

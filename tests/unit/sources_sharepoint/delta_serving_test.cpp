@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "../cache/cache_test_support.h"
@@ -179,6 +180,147 @@ TEST_F(DeltaServing, TheOptionTableIsPatchedWithTheChangesAndAnswersAsABuiltOne)
   EXPECT_EQ(h_.metrics.counter_value("extdata_fields_tables_loaded_total", {{"field", "customer"}}),
             1);
   EXPECT_EQ(total(restarted, "gmbh"), built->index().search("gmbh", 0, 1).total);
+}
+
+// What a field answers for q, as its options' values in order, and the total.
+std::pair<std::vector<std::string>, size_t> answer_of(fields::FieldService& service,
+                                                      const std::string& field,
+                                                      const std::string& q) {
+  fields::OptionsQuery query;
+  query.q = q;
+  query.limit = 1000;
+  auto got = service.options(field, query);
+  EXPECT_TRUE(got.ok()) << (got.ok() ? "" : got.error().to_string());
+  std::vector<std::string> values;
+  if (got.ok()) {
+    for (const auto& option : got->options) values.push_back(option.value);
+  }
+  return {values, got.ok() ? got->total : 0};
+}
+
+// The same from a table built over the records the cache holds now.
+std::pair<std::vector<std::string>, size_t> built_answer(store::Store& store,
+                                                         cache::RecordCache& cache,
+                                                         const std::string& field,
+                                                         const std::string& q) {
+  auto cached = cache.get("customers", {});
+  auto config = store.get_field(field);
+  auto mapping = fields::FieldMapping::compile(**config);
+  auto built = fields::OptionsTable::build(*mapping, *cached->records);
+  const auto found = built->index().search(q, 0, 1000);
+  std::vector<std::string> values;
+  for (const uint32_t id : found.ids) values.emplace_back(built->value(id));
+  return {values, found.total};
+}
+
+// A filter that decides on each record alone is asked about the changed records only and the
+// table is patched; one that compares with other records ($) has the table built anew.
+TEST_F(DeltaServing, FilteredFieldsArePatchedUnlessTheFilterLooksAtOtherRecords) {
+  const std::vector<std::pair<std::string, std::string>> filtered = {
+      {"western", "$[?@.fields.Country != 'Japan']"},
+      {"unlike_third", "$[?@.fields.Country != $[2].fields.Country]"}};
+  for (const auto& [name, filter] : filtered) {
+    auto field = config::parse_field(
+        "source: customers\nlabel: '{fields.Title}'\nfilter: \"" + filter + "\"\n", name,
+        {"customers"});
+    ASSERT_TRUE(field.ok()) << field.error().to_string();
+    ASSERT_TRUE(store_->put_field(*field).ok());
+  }
+  Served s(h_, *store_, source());
+  const size_t western = answer_of(*s.fields, "western", "").second;
+  EXPECT_LT(western, 1203u) << "the Japanese customers are filtered out";
+  EXPECT_EQ(answer_of(*s.fields, "unlike_third", "").second, western);
+  const std::string list = list_path();
+  h_.admin("POST", list + "/items", R"({"id": 1500, "fields": {"Title": "Zebulon Neu GmbH"}})");
+  h_.admin("POST", list + "/items",
+           R"({"id": 2, "fields": {"Title": "Renamed Ltd", "Country": "Japan"}})");
+  h_.admin("DELETE", list + "/items/3");  // a Japanese customer: filtered out before
+  ASSERT_TRUE(s.cache->refresh("customers").ok());
+
+  for (const std::string field : {"western", "unlike_third"}) {
+    for (const std::string q : {"", "zebulon", "renamed", "cafe", "nordlicht", "#1"}) {
+      EXPECT_EQ(answer_of(*s.fields, field, q), built_answer(*store_, *s.cache, field, q))
+          << field << " q=" << q;
+    }
+  }
+  EXPECT_EQ(answer_of(*s.fields, "western", "").second, western) << "one in, one out";
+  EXPECT_EQ(answer_of(*s.fields, "western", "zebulon").second, 1u);
+  EXPECT_EQ(answer_of(*s.fields, "western", "renamed").second, 0u) << "now in Japan";
+  const auto patched = [&](const std::string& field) {
+    return h_.metrics.counter_value("extdata_fields_tables_patched_total", {{"field", field}});
+  };
+  const auto rebuilt = [&](const std::string& field, const std::string& reason) {
+    return h_.metrics.counter_value("extdata_fields_tables_rebuilt_total",
+                                    {{"field", field}, {"reason", reason}});
+  };
+  EXPECT_EQ(patched("western"), 1);
+  EXPECT_EQ(rebuilt("western", "filter"), 0);
+  EXPECT_EQ(patched("unlike_third"), 0);
+  EXPECT_EQ(rebuilt("unlike_third", "filter"), 1);
+  auto value = s.fields->value("western", "3", {});
+  ASSERT_TRUE(value.ok());
+  EXPECT_FALSE(value->found);
+  value = s.fields->value("western", "1500", {});
+  ASSERT_TRUE(value.ok());
+  EXPECT_TRUE(value->found);
+  EXPECT_EQ(value->label, "Zebulon Neu GmbH");
+}
+
+// After a patch, an options page whose query none of the changed items matches is served from
+// the page rendered before the sync (the same text); the others are rendered from the new
+// records, and `value` answers for exactly the changed items.
+TEST_F(DeltaServing, AfterADeltaSyncOnlyThePagesTheChangesTouchAreRenderedAgain) {
+  Served s(h_, *store_, source());
+  const auto rendered = [&](const char* result) {
+    return h_.metrics.counter_value("extdata_options_rendered_total", {{"result", result}});
+  };
+  const auto page = [&](const std::string& q) {
+    fields::OptionsQuery query;
+    query.q = q;
+    query.limit = 30;
+    auto text = s.fields->options_json("customer", query);
+    EXPECT_TRUE(text.ok());
+    auto parsed = nlohmann::json::parse(text.ok() ? *text : "{}");
+    return std::make_pair(parsed["options"], parsed["total"]);
+  };
+  const std::vector<std::string> untouched = {"nordlicht", "xq", "#2", "hamburg #1"};
+  const std::vector<std::string> touched = {"", "zebulon", "cafe", "ol", "ltd"};
+  std::map<std::string, std::pair<nlohmann::json, nlohmann::json>> before;
+  for (const auto& q : untouched) before[q] = page(q);
+  for (const auto& q : touched) before[q] = page(q);
+  EXPECT_EQ(label_of(s, "2"), "Café Olé SARL");
+  EXPECT_EQ(label_of(s, "1"), "Nordlicht Logistik AG");
+  const std::string list = list_path();
+  h_.admin("POST", list + "/items", R"({"id": 1500, "fields": {"Title": "Zebulon Neu GmbH"}})");
+  h_.admin("POST", list + "/items", R"({"id": 2, "fields": {"Title": "Renamed Ltd"}})");
+  h_.admin("DELETE", list + "/items/3");
+  ASSERT_TRUE(s.cache->refresh("customers").ok());
+
+  const double hits = rendered("hit"), misses = rendered("miss");
+  for (const auto& q : untouched) {
+    EXPECT_EQ(page(q), before[q]) << q;
+    EXPECT_EQ(rendered("miss"), misses) << q << ": served from the page rendered before";
+  }
+  EXPECT_EQ(rendered("hit"), hits + static_cast<double>(untouched.size()));
+  for (const auto& q : touched) {
+    const auto now = page(q);
+    EXPECT_NE(now, before[q]) << q;
+    std::vector<std::string> values;
+    for (const auto& option : now.first) values.push_back(option["value"].get<std::string>());
+    const auto built = built_answer(*store_, *s.cache, "customer", q);
+    EXPECT_EQ(values, std::vector<std::string>(
+                          built.first.begin(),
+                          built.first.begin() + std::min<size_t>(30, built.first.size())))
+        << q;
+    EXPECT_EQ(now.second.get<size_t>(), built.second) << q;
+  }
+  EXPECT_EQ(rendered("miss"), misses + static_cast<double>(touched.size()));
+  EXPECT_EQ(
+      h_.metrics.counter_value("extdata_fields_tables_patched_total", {{"field", "customer"}}), 1);
+  EXPECT_EQ(label_of(s, "2"), "Renamed Ltd");
+  EXPECT_EQ(label_of(s, "1500"), "Zebulon Neu GmbH");
+  EXPECT_EQ(label_of(s, "3"), "<not found>");
+  EXPECT_EQ(label_of(s, "1"), "Nordlicht Logistik AG");
 }
 
 TEST_F(DeltaServing, ARestartContinuesFromTheStoredDeltaLink) {
