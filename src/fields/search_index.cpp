@@ -190,6 +190,56 @@ class Pager {
   std::vector<uint32_t> ids_;
 };
 
+// Ascending ids as LEB128 varints of their differences (the first one from zero), for lists
+// that are only ever read front to back.
+void append_varint(std::vector<uint8_t>& out, uint32_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<uint8_t>(value | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(value));
+}
+
+class DeltaWriter {
+ public:
+  explicit DeltaWriter(std::vector<uint8_t>& out) : out_(out) {}
+  void add(uint32_t id) {
+    append_varint(out_, id - last_);
+    last_ = id;
+  }
+  void next_list() { last_ = 0; }
+
+ private:
+  std::vector<uint8_t>& out_;
+  uint32_t last_ = 0;
+};
+
+// Calls visit(id) for the ids of the list in bytes [at, end). False (after visiting what came
+// before) when the bytes are not such a list: a varint past `end` or longer than 5 bytes, or
+// ids that do not ascend.
+template <typename Visit>
+bool for_each_delta(const uint8_t* at, const uint8_t* end, Visit&& visit) {
+  uint64_t id = 0;
+  bool first = true;
+  while (at < end) {
+    uint64_t delta = 0;
+    int shift = 0;
+    for (;;) {
+      if (at == end || shift > 28) return false;
+      const uint8_t byte = *at++;
+      delta |= uint64_t{byte & 0x7Fu} << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (!first && delta == 0) return false;
+    id += delta;
+    if (id > std::numeric_limits<uint32_t>::max()) return false;
+    first = false;
+    visit(static_cast<uint32_t>(id));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool key_matches(std::string_view key, std::string_view query_key) {
@@ -437,12 +487,24 @@ void SearchIndex::build_vocabulary() {
     start = running;
     running += count;
   }
-  vocab_gram_postings_.resize(running);
+  std::vector<uint32_t> gram_words(running);
   fill.assign(vocab_gram_starts_.begin(), vocab_gram_starts_.end() - 1);
   for (uint32_t word = 0; word < words.size(); ++word) {
     collect(word);
-    for (uint32_t gram : word_grams) vocab_gram_postings_[fill[gram]++] = word;
+    for (uint32_t gram : word_grams) gram_words[fill[gram]++] = word;
   }
+  // Kept delta-encoded: about a byte per entry instead of four.
+  std::vector<uint8_t> encoded;
+  encoded.reserve(gram_words.size() + gram_words.size() / 4);
+  DeltaWriter writer(encoded);
+  for (size_t gram = 0; gram < gram_count; ++gram) {
+    const uint32_t begin = vocab_gram_starts_[gram], end = vocab_gram_starts_[gram + 1];
+    vocab_gram_starts_[gram] = static_cast<uint32_t>(encoded.size());
+    writer.next_list();
+    for (uint32_t i = begin; i < end; ++i) writer.add(gram_words[i]);
+  }
+  vocab_gram_starts_[gram_count] = static_cast<uint32_t>(encoded.size());
+  vocab_gram_postings_.assign(encoded.begin(), encoded.end());  // exactly sized
 }
 
 namespace {
@@ -616,6 +678,12 @@ void SearchIndex::pair_grams(std::string_view word, std::vector<uint32_t>& grams
   grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
 }
 
+template <typename Visit>
+void SearchIndex::for_each_word_of_gram(uint32_t gram, Visit&& visit) const {
+  const uint8_t* words = vocab_gram_postings_.data();
+  for_each_delta(words + vocab_gram_starts_[gram], words + vocab_gram_starts_[gram + 1], visit);
+}
+
 void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint32_t> new_ids,
                                    std::span<const Insert> inserted,
                                    const std::vector<std::string>& keys) {
@@ -702,22 +770,37 @@ void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint3
   const size_t gram_count = segment_counts_.size() / kTiers;
   const size_t old_grams = old.vocab_gram_starts_.empty() ? 0 : old.vocab_gram_starts_.size() - 1;
   vocab_gram_starts_.assign(1, 0);
-  vocab_gram_postings_.reserve(old.vocab_gram_postings_.size() + added.size());
+  vocab_gram_postings_.reserve(old.vocab_gram_postings_.size() + 5 * added.size());
+  DeltaWriter writer(vocab_gram_postings_);
   auto add = added.begin();
   for (uint32_t gram = 0; gram < gram_count; ++gram) {
+    writer.next_list();
     if (gram < old_grams) {
-      for (uint32_t i = old.vocab_gram_starts_[gram]; i < old.vocab_gram_starts_[gram + 1]; ++i) {
-        const uint32_t id = old_word_ids[old.vocab_gram_postings_[i]];
-        if (id == kGone) continue;
+      old.for_each_word_of_gram(gram, [&](uint32_t old_word) {
+        const uint32_t id = old_word_ids[old_word];
+        if (id == kGone) return;
         for (; add != added.end() && add->first == gram && add->second < id; ++add)
-          vocab_gram_postings_.push_back(add->second);
-        vocab_gram_postings_.push_back(id);
-      }
+          writer.add(add->second);
+        writer.add(id);
+      });
     }
-    for (; add != added.end() && add->first == gram; ++add)
-      vocab_gram_postings_.push_back(add->second);
+    for (; add != added.end() && add->first == gram; ++add) writer.add(add->second);
     vocab_gram_starts_.push_back(static_cast<uint32_t>(vocab_gram_postings_.size()));
   }
+}
+
+bool SearchIndex::vocabulary_grams_fit() const {
+  const size_t words = vocab_offsets_.empty() ? 0 : vocab_offsets_.size() - 1;
+  const uint8_t* bytes = vocab_gram_postings_.data();
+  for (size_t gram = 0; gram + 1 < vocab_gram_starts_.size(); ++gram) {
+    bool below = true;
+    if (!for_each_delta(bytes + vocab_gram_starts_[gram], bytes + vocab_gram_starts_[gram + 1],
+                        [&](uint32_t word) { below = below && word < words; }) ||
+        !below) {
+      return false;
+    }
+  }
+  return true;
 }
 
 SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t limit) const {
@@ -790,18 +873,18 @@ std::vector<SearchIndex::WordMatch> SearchIndex::matching_words(std::string_view
     const char32_t cp = next_code_point(query_word, pos);
     const uint32_t gram = find_gram(previous, cp);
     if (gram == kNoGram) return {};
+    // The list's length in bytes stands for its length in words (about one byte each).
     const size_t count = vocab_gram_starts_[gram + 1] - vocab_gram_starts_[gram];
     if (rarest == kNoGram || count < rarest_count) rarest = gram, rarest_count = count;
     previous = cp;
   }
   std::vector<WordMatch> matches;
-  for (uint32_t i = vocab_gram_starts_[rarest]; i < vocab_gram_starts_[rarest + 1]; ++i) {
-    const uint32_t word = vocab_gram_postings_[i];
+  for_each_word_of_gram(rarest, [&](uint32_t word) {
     const std::string_view text = vocab_word(word);
     const size_t at = text.find(query_word);
-    if (at == std::string_view::npos) continue;
+    if (at == std::string_view::npos) return;
     matches.push_back({word, at == 0, at == 0 && text.size() == query_word.size()});
-  }
+  });
   return matches;
 }
 
@@ -947,8 +1030,7 @@ size_t SearchIndex::memory_bytes() const {
          bitmap_words_.capacity() * sizeof(uint64_t) + bitmap_ranks_.capacity() * sizeof(uint32_t) +
          vocab_text_.capacity() + vocab_offsets_.capacity() * sizeof(uint32_t) +
          word_starts_.capacity() * sizeof(uint32_t) + word_postings_.capacity() * sizeof(uint32_t) +
-         vocab_gram_starts_.capacity() * sizeof(uint32_t) +
-         vocab_gram_postings_.capacity() * sizeof(uint32_t);
+         vocab_gram_starts_.capacity() * sizeof(uint32_t) + vocab_gram_postings_.capacity();
 }
 
 }  // namespace extdata::fields

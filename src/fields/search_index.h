@@ -111,6 +111,12 @@ class SearchIndex {
   // The distinct character pairs of a vocabulary word, ascending gram ids, into `grams` (reused
   // from word to word: no allocation per word).
   void pair_grams(std::string_view word, std::vector<uint32_t>& grams) const;
+  // visit(word) for the vocabulary words holding `gram`, ascending.
+  template <typename Visit>
+  void for_each_word_of_gram(uint32_t gram, Visit&& visit) const;
+  // The gram → words lists decode within their bounds to ascending vocabulary words (a stored
+  // image is checked with it).
+  bool vocabulary_grams_fit() const;
   std::span<const uint32_t> word_postings(uint32_t word, int place) const {
     return std::span<const uint32_t>(word_postings_)
         .subspan(word_starts_[word * 3 + place],
@@ -152,9 +158,11 @@ class SearchIndex {
   std::vector<uint32_t> word_starts_;
   std::vector<uint32_t> word_postings_;
   // For each gram, the vocabulary words holding it (ascending): finds the words a query
-  // word occurs in without scanning the vocabulary.
+  // word occurs in without scanning the vocabulary. Gram g's list is the bytes
+  // vocab_gram_postings_[vocab_gram_starts_[g] .. [g + 1]), delta-encoded (LEB128 varints of
+  // the differences; read front to back only).
   std::vector<uint32_t> vocab_gram_starts_;
-  std::vector<uint32_t> vocab_gram_postings_;
+  std::vector<uint8_t> vocab_gram_postings_;
 };
 
 }  // namespace extdata::fields

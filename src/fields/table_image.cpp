@@ -244,7 +244,7 @@ struct TableImage {
            offsets_fit(index.word_starts_, index.word_postings_.size()) &&
            all_below(index.word_postings_, n) && index.vocab_gram_starts_.size() == grams + 1 &&
            offsets_fit(index.vocab_gram_starts_, index.vocab_gram_postings_.size()) &&
-           all_below(index.vocab_gram_postings_, words);
+           index.vocabulary_grams_fit();
   }
 };
 

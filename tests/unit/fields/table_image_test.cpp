@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "config/config.h"
 #include "extract/record_set_binary.h"
@@ -209,6 +210,70 @@ TEST(TableImage, AnImageOfAnotherFormatVersionIsRefused) {
       (length * 0x9e3779b97f4a7c15ULL);
   std::memcpy(image.data() + 8 + length, &sum, 8);
   EXPECT_EQ(reason_of(read_table_image(image, built.records.size())), "version");
+}
+
+// An image as its sections' bytes (the head first), and back with their lengths and checksums
+// as a writer computes them: for images a faulty or older writer might have written.
+std::vector<std::string> sections_of(const std::string& image) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at + 16 <= image.size();) {
+    std::uint64_t length = 0;
+    std::memcpy(&length, image.data() + at, 8);
+    out.push_back(image.substr(at + 8, length));
+    at += 16 + length;
+  }
+  return out;
+}
+
+std::string image_of(const std::vector<std::string>& sections) {
+  std::string image;
+  for (const std::string& bytes : sections) {
+    const std::uint64_t length = bytes.size();
+    const std::uint64_t sum =
+        extract::BinarySnapshot::checksum(bytes) ^ (length * 0x9e3779b97f4a7c15ULL);
+    image.append(reinterpret_cast<const char*>(&length), 8);
+    image += bytes;
+    image.append(reinterpret_cast<const char*>(&sum), 8);
+  }
+  return image;
+}
+
+TEST(TableImage, SectionsReassembledUnchangedAreReadBack) {
+  const Built built = build_and_write(200);
+  EXPECT_EQ(image_of(sections_of(built.image)), built.image);
+}
+
+TEST(TableImage, AnImageOfTheFormerLayoutWithEightByteOffsetsIsRefusedNotMisread) {
+  // Version 1 held each option's offsets in 8 bytes (the second section after the head).
+  const Built built = build_and_write(300);
+  std::vector<std::string> sections = sections_of(built.image);
+  ASSERT_EQ(kTableImageVersion, 2u);
+  const std::uint32_t former = 1;
+  std::memcpy(sections[0].data() + 4, &former, sizeof former);
+  std::string wide;
+  for (size_t i = 0; i + 4 <= sections[2].size(); i += 4) {
+    std::uint32_t narrow = 0;
+    std::memcpy(&narrow, sections[2].data() + i, 4);
+    const std::uint64_t offset = narrow;
+    wide.append(reinterpret_cast<const char*>(&offset), 8);
+  }
+  sections[2] = wide;
+  EXPECT_EQ(reason_of(read_table_image(image_of(sections), built.records.size())), "version");
+}
+
+TEST(TableImage, AVocabularyGramListThatDoesNotDecodeIsRefused) {
+  // The last section: the gram → words lists, varints. One that runs past its list's end, or a
+  // word that does not ascend, passes its checksum (a faulty writer) but not the bounds check.
+  const Built built = build_and_write(300);
+  std::vector<std::string> sections = sections_of(built.image);
+  std::string& lists = sections.back();
+  ASSERT_FALSE(lists.empty());
+  std::string cut = lists;
+  cut.back() = static_cast<char>(0x80);
+  sections.back() = cut;
+  EXPECT_EQ(reason_of(read_table_image(image_of(sections), built.records.size())), "bounds");
+  sections.back() = std::string(lists.size(), '\0');  // zero deltas: words do not ascend
+  EXPECT_EQ(reason_of(read_table_image(image_of(sections), built.records.size())), "bounds");
 }
 
 TEST(TableImage, AnImageOfMoreRecordsThanTheSetHoldsIsRefused) {
