@@ -4,7 +4,8 @@
 // Typeahead traffic asks the same few prefixes over and over ("a", "ab", "abb" from every
 // user of a form), and writing 20 records' JSON costs far more than the search. A page is
 // keyed by the options table it came from (a table lives as long as its record set and field
-// version, so a refresh or an edited field never serves old text) and the query. Least
+// version, so a refresh or an edited field never serves old text; a table patched after a delta
+// sync takes over only the pages no changed option can alter, move_prefix) and the query. Least
 // recently used pages are dropped beyond a byte budget; a budget of 0 turns the cache off.
 #include <cstdint>
 #include <functional>

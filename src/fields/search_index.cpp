@@ -222,16 +222,17 @@ bool for_each_delta(const uint8_t* at, const uint8_t* end, Visit&& visit) {
   uint64_t id = 0;
   bool first = true;
   while (at < end) {
-    uint64_t delta = 0;
-    int shift = 0;
-    for (;;) {
-      if (at == end || shift > 28) return false;
-      const uint8_t byte = *at++;
-      delta |= uint64_t{byte & 0x7Fu} << shift;
-      shift += 7;
-      if ((byte & 0x80) == 0) break;
+    uint64_t delta = *at++;
+    if (delta >= 0x80) {  // more bytes follow (rare: gaps of 128 words and more)
+      delta &= 0x7F;
+      for (int shift = 7;; shift += 7) {
+        if (at == end || shift > 28) return false;
+        const uint8_t byte = *at++;
+        delta |= uint64_t{byte & 0x7Fu} << shift;
+        if ((byte & 0x80) == 0) break;
+      }
     }
-    if (!first && delta == 0) return false;
+    if (delta == 0 && !first) return false;
     id += delta;
     if (id > std::numeric_limits<uint32_t>::max()) return false;
     first = false;

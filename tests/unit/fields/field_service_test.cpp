@@ -148,6 +148,33 @@ TEST_F(FieldServiceTest, RenderedPagesStayWithinTheirBudget) {
   EXPECT_EQ(off.find("k"), nullptr);
 }
 
+TEST_F(FieldServiceTest, MovedPagesAreFoundUnderTheirNewKeyAndTheOthersAreDropped) {
+  Metrics metrics;
+  RenderedOptions pages(100000, metrics);
+  pages.put("7:0:20:ab", std::make_shared<const std::string>("page ab"));
+  pages.put("7:0:20:zz", std::make_shared<const std::string>("page zz"));
+  pages.put("70:0:20:ab", std::make_shared<const std::string>("another table's"));
+  pages.put("8:0:20:ok", std::make_shared<const std::string>("rendered already"));
+  pages.put("7:0:20:ok", std::make_shared<const std::string>("old ok"));
+  const size_t before = pages.bytes();
+  std::vector<std::string> asked;
+  pages.move_prefix("7:", "8:", [&](std::string_view rest) {
+    asked.emplace_back(rest);
+    return rest != "0:20:zz";
+  });
+  std::sort(asked.begin(), asked.end());
+  EXPECT_EQ(asked, (std::vector<std::string>{"0:20:ab", "0:20:ok", "0:20:zz"}));
+  ASSERT_NE(pages.find("8:0:20:ab"), nullptr);
+  EXPECT_EQ(*pages.find("8:0:20:ab"), "page ab");
+  EXPECT_EQ(pages.find("8:0:20:zz"), nullptr);
+  EXPECT_EQ(*pages.find("8:0:20:ok"), "rendered already") << "the new table's own page stays";
+  EXPECT_EQ(pages.find("7:0:20:ab"), nullptr);
+  EXPECT_EQ(pages.find("7:0:20:ok"), nullptr);
+  EXPECT_EQ(*pages.find("70:0:20:ab"), "another table's");
+  EXPECT_EQ(pages.bytes(), before - std::string("7:0:20:zz").size() - 7 -
+                               std::string("7:0:20:ok").size() - 6);
+}
+
 TEST_F(FieldServiceTest, DependentFieldUsesTheContextAsSourceVariables) {
   auto de = service_->options("city", query("", {{"country", "DE"}}));
   auto fr = service_->options("city", query("", {{"country", "FR"}}));
