@@ -350,14 +350,26 @@ struct FieldOrder {
   }
 };
 
-}  // namespace
+// How the removed records that had no option split: an empty value or filtered out. The filter,
+// asked about them in the previous records, tells which (without one, all had an empty value).
+// nullopt when `removed_with_option` (ascending) is not part of `changes.removed`.
+struct RemovedWithout {
+  size_t empty = 0, filtered = 0;
+};
 
-namespace {
-
-// a \ b, both ascending.
-std::vector<uint32_t> without(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
-  std::vector<uint32_t> out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+std::optional<RemovedWithout> removed_without_option(
+    const FieldMapping& mapping, const extract::RecordSet& previous_records,
+    const extract::RecordChanges& changes, const std::vector<uint32_t>& removed_with_option) {
+  std::vector<uint32_t> without;
+  std::set_difference(changes.removed.begin(), changes.removed.end(), removed_with_option.begin(),
+                      removed_with_option.end(), std::back_inserter(without));
+  if (without.size() + removed_with_option.size() != changes.removed.size()) return std::nullopt;
+  RemovedWithout out{without.size(), 0};
+  if (mapping.filter && !without.empty()) {
+    auto selected = apply_filter(*mapping.filter, previous_records, without);
+    if (!selected.ok()) return std::nullopt;
+    out = {selected->size(), without.size() - selected->size()};
+  }
   return out;
 }
 
@@ -396,35 +408,21 @@ std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
   }
   const auto kept_record = [&](size_t k) { return record_ids[previous.records_[kept[k]]]; };
 
-  // The removed records without an option had an empty value or were filtered out: the filter,
-  // asked about them in the previous records, tells which. Counts that do not add up mean the
-  // changes do not describe these records: build instead.
+  // Counts that do not add up mean the changes do not describe these records: build instead.
   std::vector<uint32_t> removed_with_option;
   for (const uint32_t option : removed_options)
     removed_with_option.push_back(previous.records_[option]);
   std::sort(removed_with_option.begin(), removed_with_option.end());
-  const std::vector<uint32_t> removed_without = without(changes.removed, removed_with_option);
-  if (removed_without.size() + removed_with_option.size() != changes.removed.size()) {
-    why_not = "mismatch";
-    return std::nullopt;
-  }
-  size_t removed_empty = removed_without.size();
-  if (mapping.filter && !removed_without.empty()) {
-    auto selected = apply_filter(*mapping.filter, previous_records, removed_without);
-    if (!selected.ok()) {
-      why_not = "mismatch";
-      return std::nullopt;
-    }
-    removed_empty = selected->size();
-  }
-  const size_t removed_filtered = removed_without.size() - removed_empty;
-  if (removed_empty > previous.without_value_ || removed_filtered > previous.filtered_out_) {
+  const auto removed =
+      removed_without_option(mapping, previous_records, changes, removed_with_option);
+  if (!removed || removed->empty > previous.without_value_ ||
+      removed->filtered > previous.filtered_out_) {
     why_not = "mismatch";
     return std::nullopt;
   }
   OptionsTable table;
-  table.without_value_ = previous.without_value_ - removed_empty;
-  table.filtered_out_ = previous.filtered_out_ - removed_filtered;
+  table.without_value_ = previous.without_value_ - removed->empty;
+  table.filtered_out_ = previous.filtered_out_ - removed->filtered;
 
   // The fresh records the filter keeps (a filter that selects per element answers for each
   // record alone), rendered.

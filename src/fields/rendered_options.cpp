@@ -1,5 +1,7 @@
 #include "fields/rendered_options.h"
 
+#include <vector>
+
 namespace extdata::fields {
 
 namespace {
@@ -66,24 +68,32 @@ void RenderedOptions::erase_prefix(const std::string& prefix) {
 
 void RenderedOptions::move_prefix(const std::string& from, const std::string& to,
                                   const std::function<bool(std::string_view rest)>& keep) {
+  std::vector<std::string> rests;  // asked outside the lock: keep() may take a while
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, text] : recent_) {
+      if (key.starts_with(from)) rests.push_back(key.substr(from.size()));
+    }
+  }
+  std::vector<bool> kept;
+  kept.reserve(rests.size());
+  for (const std::string& rest : rests) kept.push_back(keep(rest));
   std::lock_guard lock(mu_);
-  for (auto it = recent_.begin(); it != recent_.end();) {
-    if (!it->first.starts_with(from)) {
-      ++it;
-      continue;
-    }
-    index_.erase(it->first);
-    std::string moved = to + it->first.substr(from.size());
-    if (keep(std::string_view(it->first).substr(from.size())) && !index_.count(moved)) {
-      bytes_ -= it->first.size();
+  for (size_t i = 0; i < rests.size(); ++i) {
+    const auto it = index_.find(from + rests[i]);
+    if (it == index_.end()) continue;  // evicted meanwhile
+    const auto entry = it->second;
+    index_.erase(it);
+    std::string moved = to + rests[i];
+    bytes_ -= entry->first.size();
+    if (kept[i] && !index_.count(moved)) {
       bytes_ += moved.size();
-      it->first = std::move(moved);
-      index_.emplace(it->first, it);
-      ++it;
-      continue;
+      entry->first = std::move(moved);
+      index_.emplace(entry->first, entry);
+    } else {
+      bytes_ -= entry->second->size();
+      recent_.erase(entry);
     }
-    bytes_ -= it->first.size() + it->second->size();
-    it = recent_.erase(it);
   }
 }
 

@@ -32,7 +32,8 @@ class RenderedOptions {
   void erase_prefix(const std::string& prefix);
   // Moves the pages whose key starts with `from` and whose rest `keep` approves to the same rest
   // after `to` (a patched table's pages that it answers with the same text), and drops the
-  // others under `from`. A page already under `to` stays as it is.
+  // others under `from`. A page already under `to` stays as it is. `keep` is called without
+  // the lock held (pages may be added or evicted meanwhile).
   void move_prefix(const std::string& from, const std::string& to,
                    const std::function<bool(std::string_view rest)>& keep);
 

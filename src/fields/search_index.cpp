@@ -456,22 +456,30 @@ void SearchIndex::build_vocabulary() {
     vocab_offsets_.push_back(static_cast<uint32_t>(vocab_text_.size()));
   }
 
-  word_starts_.assign(words.size() * 3 + 1, 0);
-  for (uint64_t code : record_words) ++word_starts_[rank[code / 3] * 3 + code % 3];
+  std::vector<uint32_t> place_starts(words.size() * 3 + 1, 0);  // per word and place
+  for (uint64_t code : record_words) ++place_starts[rank[code / 3] * 3 + code % 3];
   uint32_t running = 0;
-  for (uint32_t& start : word_starts_) {
+  for (uint32_t& start : place_starts) {
     const uint32_t count = start;
     start = running;
     running += count;
   }
   word_postings_.resize(running);
-  std::vector<uint32_t> fill(word_starts_.begin(), word_starts_.end() - 1);
+  std::vector<uint32_t> fill(place_starts.begin(), place_starts.end() - 1);
   for (uint32_t id = 0; id < record_count; ++id) {
     for (uint32_t i = record_word_offsets[id]; i < record_word_offsets[id + 1]; ++i) {
       const uint64_t code = record_words[i];
       word_postings_[fill[rank[code / 3] * 3 + code % 3]++] = id;
     }
   }
+  word_starts_.resize(words.size() + 1);
+  word_places_.reserve(2 * words.size());
+  for (uint32_t word = 0; word < words.size(); ++word) {
+    const uint32_t* starts = &place_starts[word * 3];
+    word_starts_[word] = starts[0];
+    add_word_places(word, starts[1] - starts[0], starts[2] - starts[1]);
+  }
+  word_starts_[words.size()] = running;
 
   // Gram -> vocabulary words, for the character pairs of each word.
   const size_t gram_count = segment_counts_.size() / kTiers;
@@ -679,6 +687,41 @@ void SearchIndex::pair_grams(std::string_view word, std::vector<uint32_t>& grams
   grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
 }
 
+std::pair<uint32_t, uint32_t> SearchIndex::word_places(uint32_t word) const {
+  const uint8_t alone = word_places_[2 * word], first = word_places_[2 * word + 1];
+  if (alone != kBigPlaces && first != kBigPlaces) return {alone, first};
+  const auto it = std::lower_bound(word_big_places_.begin(), word_big_places_.end(), word,
+                                   [](const BigPlaces& big, uint32_t w) { return big.word < w; });
+  return {it->alone, it->first};  // present: add_word_places wrote it (or the image was checked)
+}
+
+void SearchIndex::add_word_places(uint32_t word, uint32_t alone, uint32_t first) {
+  if (alone < kBigPlaces && first < kBigPlaces) {
+    word_places_.push_back(static_cast<uint8_t>(alone));
+    word_places_.push_back(static_cast<uint8_t>(first));
+    return;
+  }
+  word_places_.push_back(kBigPlaces);
+  word_places_.push_back(kBigPlaces);
+  word_big_places_.push_back({word, alone, first});
+}
+
+bool SearchIndex::word_places_fit() const {
+  const size_t words = vocab_offsets_.size() - 1;
+  if (word_places_.size() != 2 * words) return false;
+  size_t big = 0;
+  for (uint32_t word = 0; word < words; ++word) {
+    uint64_t alone = word_places_[2 * word], first = word_places_[2 * word + 1];
+    if (alone == kBigPlaces || first == kBigPlaces) {
+      if (big == word_big_places_.size() || word_big_places_[big].word != word) return false;
+      alone = word_big_places_[big].alone;
+      first = word_big_places_[big++].first;
+    }
+    if (alone + first > word_starts_[word + 1] - word_starts_[word]) return false;
+  }
+  return big == word_big_places_.size();
+}
+
 template <typename Visit>
 void SearchIndex::for_each_word_of_gram(uint32_t gram, Visit&& visit) const {
   const uint8_t* words = vocab_gram_postings_.data();
@@ -720,6 +763,7 @@ void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint3
   std::vector<std::pair<std::string_view, uint32_t>> new_words;  // (text, new word) of added
   vocab_offsets_.assign(1, 0);
   word_starts_.assign(1, 0);
+  word_places_.reserve(old.word_places_.size() + 2 * uses.size());
   vocab_text_.reserve(old.vocab_text_.size());
   word_postings_.reserve(old.word_postings_.size() + uses.size());
   auto use = uses.begin();
@@ -729,6 +773,7 @@ void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint3
         word < old_words && (use == uses.end() || old.vocab_word(word) <= use->word);
     const std::string_view text = from_old ? old.vocab_word(word) : use->word;
     const size_t first_posting = word_postings_.size();
+    std::array<uint32_t, 3> place_ends{};
     for (uint32_t place = 0; place < 3; ++place) {
       if (from_old) {
         for (const uint32_t old_id : old.word_postings(word, static_cast<int>(place))) {
@@ -742,11 +787,14 @@ void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint3
       }
       for (; use != uses.end() && use->word == text && use->place == place; ++use)
         word_postings_.push_back(use->id);
-      word_starts_.push_back(static_cast<uint32_t>(word_postings_.size()));
+      place_ends[place] = static_cast<uint32_t>(word_postings_.size());
     }
     const bool live = word_postings_.size() > first_posting;
     const uint32_t id = static_cast<uint32_t>(vocab_offsets_.size() - 1);
     if (live) {
+      const auto start = static_cast<uint32_t>(first_posting);
+      add_word_places(id, place_ends[0] - start, place_ends[1] - place_ends[0]);
+      word_starts_.push_back(place_ends[2]);
       vocab_text_.append(text);
       vocab_offsets_.push_back(static_cast<uint32_t>(vocab_text_.size()));
       if (from_old) {
@@ -754,8 +802,6 @@ void SearchIndex::patch_vocabulary(const SearchIndex& old, std::span<const uint3
       } else {
         new_words.push_back({text, id});
       }
-    } else {
-      word_starts_.resize(word_starts_.size() - 3);
     }
     if (from_old) ++word;
   }
@@ -951,7 +997,7 @@ size_t SearchIndex::candidate_volume(std::string_view query_word) const {
   }
   size_t volume = 0;
   for (const WordMatch& match : matching_words(query_word)) {
-    volume += word_starts_[match.word * 3 + 3] - word_starts_[match.word * 3];
+    volume += word_starts_[match.word + 1] - word_starts_[match.word];
   }
   return volume;
 }
@@ -969,7 +1015,7 @@ void SearchIndex::for_each_holder(std::string_view query_word, Visit&& visit) co
     return;
   }
   for (const WordMatch& match : matching_words(query_word)) {
-    for (uint32_t i = word_starts_[match.word * 3]; i < word_starts_[match.word * 3 + 3]; ++i) {
+    for (uint32_t i = word_starts_[match.word]; i < word_starts_[match.word + 1]; ++i) {
       visit(word_postings_[i]);
     }
   }
@@ -1030,7 +1076,9 @@ size_t SearchIndex::memory_bytes() const {
          segment_bitmaps_.capacity() * sizeof(uint32_t) +
          bitmap_words_.capacity() * sizeof(uint64_t) + bitmap_ranks_.capacity() * sizeof(uint32_t) +
          vocab_text_.capacity() + vocab_offsets_.capacity() * sizeof(uint32_t) +
-         word_starts_.capacity() * sizeof(uint32_t) + word_postings_.capacity() * sizeof(uint32_t) +
+         word_starts_.capacity() * sizeof(uint32_t) + word_places_.capacity() +
+         word_big_places_.capacity() * sizeof(BigPlaces) +
+         word_postings_.capacity() * sizeof(uint32_t) +
          vocab_gram_starts_.capacity() * sizeof(uint32_t) + vocab_gram_postings_.capacity();
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -118,10 +119,18 @@ class SearchIndex {
   // image is checked with it).
   bool vocabulary_grams_fit() const;
   std::span<const uint32_t> word_postings(uint32_t word, int place) const {
-    return std::span<const uint32_t>(word_postings_)
-        .subspan(word_starts_[word * 3 + place],
-                 word_starts_[word * 3 + place + 1] - word_starts_[word * 3 + place]);
+    const auto [alone, first] = word_places(word);
+    const uint32_t start = word_starts_[word];
+    const uint32_t from = start + (place > 0 ? alone : 0) + (place > 1 ? first : 0);
+    const uint32_t to = place == 0   ? start + alone
+                        : place == 1 ? start + alone + first
+                                     : word_starts_[word + 1];
+    return std::span<const uint32_t>(word_postings_).subspan(from, to - from);
   }
+  // How many of word w's records have it alone (place 0) and first (place 1).
+  std::pair<uint32_t, uint32_t> word_places(uint32_t word) const;
+  void add_word_places(uint32_t word, uint32_t alone, uint32_t first);
+  bool word_places_fit() const;
   uint32_t short_word_gram(std::string_view word) const;
   std::vector<WordMatch> matching_words(std::string_view query_word) const;
   size_t candidate_volume(std::string_view query_word) const;
@@ -150,12 +159,20 @@ class SearchIndex {
   std::vector<uint64_t> bitmap_words_;  // bitmap b starts at b * bitmap_words_each_
   std::vector<uint32_t> bitmap_ranks_;  // per bitmap and block: set bits before the block
   // Vocabulary: the distinct words of all keys, sorted. Word w's records are
-  // word_postings_[word_starts_[w*3+k] .. [w*3+k+1]), ascending, for k = the key is this
-  // word alone / it is the key's first word / a later word; a record is listed once per
-  // word, under its smallest k.
+  // word_postings_[word_starts_[w] .. [w + 1]): first those whose key is this word alone, then
+  // those where it is the first word, then a later one (each part ascending; a record is listed
+  // once per word, under its first part). The sizes of the first two parts are
+  // word_places_[2w], [2w + 1] when below kBigPlaces, else in word_big_places_ (the few
+  // words of many records): 6 bytes per word instead of three 4-byte starts.
+  static constexpr uint8_t kBigPlaces = 0xFF;
+  struct BigPlaces {
+    uint32_t word, alone, first;
+  };
   std::string vocab_text_;
   std::vector<uint32_t> vocab_offsets_;
   std::vector<uint32_t> word_starts_;
+  std::vector<uint8_t> word_places_;
+  std::vector<BigPlaces> word_big_places_;  // ascending words
   std::vector<uint32_t> word_postings_;
   // For each gram, the vocabulary words holding it (ascending): finds the words a query
   // word occurs in without scanning the vocabulary. Gram g's list is the bytes

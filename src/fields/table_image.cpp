@@ -135,6 +135,8 @@ struct TableImage {
     visit(index.vocab_text_);
     visit(index.vocab_offsets_);
     visit(index.word_starts_);
+    visit(index.word_places_);
+    visit(index.word_big_places_);
     visit(index.word_postings_);
     visit(index.vocab_gram_starts_);
     visit(index.vocab_gram_postings_);
@@ -240,9 +242,10 @@ struct TableImage {
     }
     if (!offsets_fit(index.vocab_offsets_, index.vocab_text_.size())) return false;
     const uint64_t words = index.vocab_offsets_.size() - 1;
-    return index.word_starts_.size() == 3 * words + 1 &&
+    return index.word_starts_.size() == words + 1 &&
            offsets_fit(index.word_starts_, index.word_postings_.size()) &&
-           all_below(index.word_postings_, n) && index.vocab_gram_starts_.size() == grams + 1 &&
+           index.word_places_fit() && all_below(index.word_postings_, n) &&
+           index.vocab_gram_starts_.size() == grams + 1 &&
            offsets_fit(index.vocab_gram_starts_, index.vocab_gram_postings_.size()) &&
            index.vocabulary_grams_fit();
   }

@@ -171,8 +171,8 @@ TEST_F(FieldServiceTest, MovedPagesAreFoundUnderTheirNewKeyAndTheOthersAreDroppe
   EXPECT_EQ(pages.find("7:0:20:ab"), nullptr);
   EXPECT_EQ(pages.find("7:0:20:ok"), nullptr);
   EXPECT_EQ(*pages.find("70:0:20:ab"), "another table's");
-  EXPECT_EQ(pages.bytes(), before - std::string("7:0:20:zz").size() - 7 -
-                               std::string("7:0:20:ok").size() - 6);
+  EXPECT_EQ(pages.bytes(),
+            before - std::string("7:0:20:zz").size() - 7 - std::string("7:0:20:ok").size() - 6);
 }
 
 TEST_F(FieldServiceTest, DependentFieldUsesTheContextAsSourceVariables) {

@@ -252,6 +252,12 @@ TEST(TablePatch, ChangesToATableWithBitmapSegmentsGiveTheTableABuildWouldGive) {
   }
 }
 
+TEST(TablePatch, ChangesToWordsOfManyRecordsGiveTheTableABuildWouldGive) {
+  // A vocabulary word first in 255 or more keys keeps its place counts apart (word_big_places_):
+  // here each city is the first word of ~400 search keys.
+  patch_rounds(kFields[2], 3000, 3, 20, 5);
+}
+
 TEST(TablePatch, AnOptionMovesWhenItsSortKeyChanges) {
   const FieldMapping mapping = mapping_of("source: companies\nsort: '{fields.Rank}'\n");
   RecordSet base = records_of(R"([{"id":"1","fields":{"Title":"One","Rank":1}},
