@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     }
     size_t values = 0;
     for (size_t r = 0; r < set.size(); ++r) {
-      for (size_t c = 0; c < specs.size(); ++c) values += set[r].column(c).has_value();
+      for (size_t c = 0; c < specs.size(); ++c) values += set[r].has_column(c);
     }
     if (values != values_found) {
       std::cerr << "mismatch between RecordSet and direct selection\n";

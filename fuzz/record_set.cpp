@@ -1,12 +1,14 @@
 // libFuzzer target: the first line is a records JSONPath, the rest is split at the first
 // form feed into two JSON pages appended to one RecordSet (exercising the reused parse
 // buffers), with three columns. Members whose name ends with "@o" are omitted (so inputs without
-// such names take the plain path); the snapshot must restore.
+// such names take the plain path); the JSON snapshot must restore, and the binary snapshot must
+// restore to the same records.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "extract/record_set.h"
+#include "extract/record_set_binary.h"
 
 using namespace extdata::extract;
 
@@ -31,5 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // restore.
   if (!restored.ok() && restored.error().code != "extract.depth") __builtin_trap();
   (void)set.memory_bytes();
+  BinarySnapshot::Reader reader;
+  const auto written =
+      BinarySnapshot::write(set, [&](std::string_view piece) { return reader.add(piece); });
+  if (!written.ok()) __builtin_trap();
+  auto binary = reader.finish();
+  if (!binary.ok() || binary->to_json() != snapshot) __builtin_trap();
   return 0;
 }

@@ -601,8 +601,9 @@ struct ApiServer::Impl {
       options.push_back(
           {{"value", std::string(table->value(id))},
            {"label", std::string(table->label(id))},
-           {"data", json::parse(simdjson::to_string((*cached->records)[table->record(id)].json()),
-                                nullptr, false)}});
+           {"data",
+            json::parse(simdjson::to_string((*cached->records)[table->record(id)].json().root()),
+                        nullptr, false)}});
     json warnings = json::array();
     if (auto w = fields::check_field(*cfg, cached->records.get()); w.ok())
       for (const auto& text : *w) warnings.push_back(text);

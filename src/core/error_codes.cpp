@@ -220,6 +220,8 @@ constexpr std::array kCodes = {
     ErrorCodeInfo{"extract.json", C::upstream, "A response (or input) is not valid JSON."},
     ErrorCodeInfo{"extract.memory", C::upstream, "A page is too large to parse in memory."},
     ErrorCodeInfo{"extract.snapshot", C::internal, "A stored record snapshot is malformed."},
+    ErrorCodeInfo{"extract.too_large", C::upstream,
+                  "A page has too many distinct strings or values to keep (split it)."},
     ErrorCodeInfo{"field.array_too_large", C::invalid_input,
                   "The flat options array (format=array) would be over "
                   "--max-options-array-bytes: narrow it with q or limit."},

@@ -1,5 +1,6 @@
 #include "extract/record_set.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -17,12 +18,26 @@ constexpr size_t kKeepScratchBytes = size_t{256} << 20;
 struct PageScratch {
   simdjson::dom::parser parser;
   simdjson::dom::document document;
-  TapeCompactor compactor;
+  ShapeEncoder encoder;
+  std::vector<simdjson::dom::element> records;
 };
 
 PageScratch& page_scratch() {
   thread_local PageScratch scratch;
   return scratch;
+}
+
+// Room for `needed` elements, growing by doubling (so many pages append in linear time) into a
+// table advised for huge pages before it is first written (a million records' tables are
+// megabytes of fresh memory).
+template <typename T>
+void reserve_doubling(std::vector<T>& table, size_t needed) {
+  if (table.capacity() >= needed) return;
+  std::vector<T> bigger;
+  bigger.reserve(std::max(needed, table.capacity() * 2));
+  advise_huge_pages(bigger.data(), bigger.capacity() * sizeof(T));
+  bigger.insert(bigger.end(), table.begin(), table.end());
+  table.swap(bigger);
 }
 
 // The singular column paths as a trie, so that a record is walked once for all columns:
@@ -108,27 +123,33 @@ struct ColumnPlan {
 
 }  // namespace
 
-simdjson::dom::element RecordRef::json() const {
-  return set_->records_[index_];
+RecordJson RecordRef::json() const {
+  return RecordJson(set_->pages_[set_->record_page_[index_]], set_->records_[index_]);
 }
 
-std::optional<simdjson::dom::element> RecordRef::column(size_t column_index) const {
+bool RecordRef::has_column(size_t column_index) const {
   const size_t width = set_->column_names_.size();
-  if (column_index >= width) return std::nullopt;
-  const size_t slot = index_ * width + column_index;
-  if (!set_->present_[slot]) return std::nullopt;
-  return set_->values_[slot];
+  return column_index < width &&
+         set_->values_[index_ * width + column_index] != ShapePage::kMissing;
 }
 
-std::optional<simdjson::dom::element> RecordRef::column(std::string_view name) const {
+std::optional<RecordJson> RecordRef::column(size_t column_index) const {
+  if (!has_column(column_index)) return std::nullopt;
+  const uint32_t slot = set_->values_[index_ * set_->column_names_.size() + column_index];
+  return RecordJson(set_->pages_[set_->record_page_[index_]], slot);
+}
+
+std::optional<RecordJson> RecordRef::column(std::string_view name) const {
   const auto index = set_->column_index(name);
   if (!index) return std::nullopt;
   return column(*index);
 }
 
-std::optional<simdjson::dom::element> RecordSet::last_page_root() const {
+std::optional<RecordJson> RecordSet::last_page_root() const {
   if (pages_.empty()) return std::nullopt;
-  return pages_.back().document->root();
+  RecordJson root(pages_.back(), pages_.back().root);
+  root.keep(pages_.back().memory);
+  return root;
 }
 
 std::optional<size_t> RecordSet::column_index(std::string_view name) const {
@@ -138,18 +159,15 @@ std::optional<size_t> RecordSet::column_index(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
-                                              std::string_view omitted_suffix) {
+// Parses `json_text` into this thread's scratch document (and frees the text).
+Status RecordSet::parse_scratch(std::string& json_text) {
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; giving it room avoids a copy.
   if (json_text.capacity() < json_text.size() + simdjson::SIMDJSON_PADDING) {
     json_text.reserve(json_text.size() + simdjson::SIMDJSON_PADDING);
   }
   PageScratch& scratch = page_scratch();
-  // Every page is parsed into the warm scratch document and copied out compacted (see
-  // copy_compacted): the copy costs far less than the memory it saves. The scratch gets no
-  // huge-page advice: it is reused warm, and huge pages would round what stays resident up.
-  Page page;
-  page.document = std::make_shared<simdjson::dom::document>();
+  // The scratch gets no huge-page advice: it is reused warm, and huge pages would round what
+  // stays resident up.
   simdjson::dom::document& target = scratch.document;
   if (target.capacity() < json_text.size()) {
     if (target.allocate(json_text.size()) != simdjson::SUCCESS) {
@@ -175,15 +193,21 @@ Result<RecordSet::Page> RecordSet::parse_page(std::string& json_text,
                  std::string("the response is not valid JSON: ") + simdjson::error_message(error),
                  "check that the source returns JSON (or configure the XML / CSV format)");
   }
-  std::string().swap(json_text);  // the parsed document holds everything; free it before copying
-  page.bytes = scratch.compactor.compact(scratch.document, *page.document, omitted_suffix);
+  std::string().swap(json_text);  // the parsed document holds everything
+  return ok_status();
+}
+
+namespace {
+// Very large scratch buffers are released after use so one huge page does not pin memory.
+void release_large_scratch() {
+  PageScratch& scratch = page_scratch();
   if (scratch.document.capacity() > kKeepScratchBytes ||
       scratch.parser.capacity() > kKeepScratchBytes) {
     scratch.document = simdjson::dom::document();
     scratch.parser = simdjson::dom::parser();
   }
-  return page;
 }
+}  // namespace
 
 Status RecordSet::check_columns(const std::vector<ColumnSpec>& columns) const {
   if (pages_.empty() && records_.empty()) return ok_status();
@@ -194,41 +218,103 @@ Status RecordSet::check_columns(const std::vector<ColumnSpec>& columns) const {
                "use the same column specification for every page of a source");
 }
 
-Status RecordSet::append_page(std::string json_text, const JsonPath& records,
-                              const std::vector<ColumnSpec>& columns) {
-  EXTDATA_TRY(check_columns(columns));
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, omitted_member_suffix_));
-  const size_t first_new = records_.size();
-  EXTDATA_TRY(records.select(page.document->root(), records_));
-  add_page(std::move(page), first_new, columns);
+void RecordSet::select(const std::vector<simdjson::dom::element>& records,
+                       const std::vector<ColumnSpec>& columns, Selection& out) {
+  const size_t width = columns.size();
+  out.records = records.size();
+  out.width = width;
+  out.wanted.clear();
+  out.wanted.reserve(records.size() * (width + 1));
+  const ColumnPlan plan(columns);
+  std::vector<bool> found(width);
+  for (size_t r = 0; r < records.size(); ++r) {
+    const auto position = static_cast<uint32_t>(r * (width + 1));
+    const size_t first = out.wanted.size();
+    out.wanted.push_back({tape_index(records[r]), position});
+    if (width == 0) continue;
+    found.assign(width, false);
+    ColumnPlan::walk(plan.root, records[r], [&](size_t c, simdjson::dom::element value) {
+      if (found[c]) return;
+      found[c] = true;
+      out.wanted.push_back({tape_index(value), static_cast<uint32_t>(position + 1 + c)});
+    });
+    for (size_t c : plan.general_columns) {
+      if (auto value = columns[c].path.first(records[r]))
+        out.wanted.push_back({tape_index(*value), static_cast<uint32_t>(position + 1 + c)});
+    }
+    // A record's columns lie inside it: sorting each record's few entries usually leaves the
+    // whole list sorted (records in document order).
+    std::sort(out.wanted.begin() + static_cast<ptrdiff_t>(first), out.wanted.end(),
+              [](const auto& a, const auto& b) { return a.index < b.index; });
+  }
+}
+
+Status RecordSet::add_page(Selection& selection, const std::vector<std::string>& column_names,
+                           const Encode& encode) {
+  auto& wanted = selection.wanted;
+  const auto by_index = [](const Selection::Wanted& a, const Selection::Wanted& b) {
+    return a.index < b.index;
+  };
+  if (!std::is_sorted(wanted.begin(), wanted.end(), by_index))
+    std::stable_sort(wanted.begin(), wanted.end(), by_index);
+  thread_local std::vector<uint64_t> indexes;
+  thread_local std::vector<uint32_t> refs, found;
+  indexes.resize(wanted.size());
+  refs.resize(wanted.size());
+  for (size_t i = 0; i < wanted.size(); ++i) indexes[i] = wanted[i].index;
+  ShapePage page;
+  EXTDATA_TRY(encode(indexes, refs.data(), page));
+  const size_t width = selection.width;
+  found.assign(selection.records * (width + 1), ShapePage::kMissing);
+  for (size_t i = 0; i < wanted.size(); ++i) found[wanted[i].position] = refs[i];
+
+  if (pages_.empty()) column_names_ = column_names;
+  const auto page_index = static_cast<uint32_t>(pages_.size());
+  size_t kept = 0;
+  for (size_t r = 0; r < selection.records; ++r)
+    kept += found[r * (width + 1)] != ShapePage::kMissing;
+  reserve_doubling(records_, records_.size() + kept);
+  reserve_doubling(record_page_, record_page_.size() + kept);
+  reserve_doubling(values_, values_.size() + kept * width);
+  for (size_t r = 0; r < selection.records; ++r) {
+    const uint32_t* row = found.data() + r * (width + 1);
+    if (row[0] == ShapePage::kMissing) continue;  // left out with an omitted member
+    records_.push_back(row[0]);
+    record_page_.push_back(page_index);
+    values_.insert(values_.end(), row + 1, row + 1 + width);
+  }
+  pages_.push_back(std::move(page));
+  constexpr size_t kKeepEntries = size_t{1} << 20;  // a huge page's tables are not kept
+  if (found.capacity() > kKeepEntries) {
+    std::vector<uint64_t>().swap(indexes);
+    std::vector<uint32_t>().swap(refs);
+    std::vector<uint32_t>().swap(found);
+  }
   return ok_status();
 }
 
-void RecordSet::add_page(Page page, size_t first_new, const std::vector<ColumnSpec>& columns) {
-  if (pages_.empty()) {
-    column_names_.clear();
-    for (const ColumnSpec& column : columns) column_names_.push_back(column.name);
+Status RecordSet::append_page(std::string json_text, const JsonPath& records,
+                              const std::vector<ColumnSpec>& columns) {
+  EXTDATA_TRY(check_columns(columns));
+  EXTDATA_TRY(parse_scratch(json_text));
+  PageScratch& scratch = page_scratch();
+  scratch.records.clear();
+  Status selected = records.select(scratch.document.root(), scratch.records);
+  thread_local Selection selection;
+  if (selected.ok()) {
+    select(scratch.records, columns, selection);
+    std::vector<std::string> names;
+    for (const ColumnSpec& column : columns) names.push_back(column.name);
+    const simdjson::dom::document& document = scratch.document;
+    selected = add_page(selection, names,
+                        [&](const std::vector<uint64_t>& wanted, uint32_t* refs, ShapePage& page) {
+                          return scratch.encoder.encode(
+                              document.tape.get(), tape_length(document), document.string_buf.get(),
+                              omitted_member_suffix_, wanted, refs, nullptr, page);
+                        });
   }
-  record_page_.resize(records_.size(), static_cast<std::uint32_t>(pages_.size()));
-  const size_t width = columns.size();
-  values_.resize(records_.size() * width);
-  present_.resize(records_.size() * width);
-  const ColumnPlan plan(columns);
-  for (size_t r = first_new; r < records_.size(); ++r) {
-    const size_t row = r * width;
-    ColumnPlan::walk(plan.root, records_[r], [&](size_t c, simdjson::dom::element value) {
-      if (present_[row + c]) return;
-      values_[row + c] = value;
-      present_[row + c] = true;
-    });
-    for (size_t c : plan.general_columns) {
-      if (auto value = columns[c].path.first(records_[r])) {
-        values_[row + c] = *value;
-        present_[row + c] = true;
-      }
-    }
-  }
-  pages_.push_back(std::move(page));
+  release_large_scratch();
+  return selected;
 }
 
 std::string RecordSet::to_json() const {
@@ -237,16 +323,18 @@ std::string RecordSet::to_json() const {
   for (size_t r = 0; r < records_.size(); ++r) {
     if (r > 0) out += ',';
     out += "{\"record\":";
-    append_json(out, records_[r]);
+    const RecordRef record = (*this)[r];
+    append_json(out, record.json().root());
     out += ",\"columns\":{";
     bool first = true;
     for (size_t c = 0; c < width; ++c) {
-      if (!present_[r * width + c]) continue;
+      const auto value = record.column(c);
+      if (!value) continue;
       if (!first) out += ',';
       first = false;
       append_json_string(out, column_names_[c]);
       out += ':';
-      append_json(out, values_[r * width + c]);
+      append_json(out, value->root());
     }
     out += "}}";
   }
@@ -256,46 +344,56 @@ std::string RecordSet::to_json() const {
 
 Result<RecordSet> RecordSet::from_json(std::string json_text) {
   RecordSet set;
-  EXTDATA_ASSIGN_OR_RETURN(Page page, parse_page(json_text, {}));
+  EXTDATA_TRY(parse_scratch(json_text));
+  PageScratch& scratch = page_scratch();
+  const simdjson::dom::document& document = scratch.document;
   simdjson::dom::array items;
-  if (page.document->root().get_array().get(items) != simdjson::SUCCESS) {
+  if (document.root().get_array().get(items) != simdjson::SUCCESS) {
+    release_large_scratch();
     return Error("extract.snapshot", "a record snapshot must be a JSON array", "");
   }
   // Column names in order of first appearance.
+  std::vector<std::string> names;
   std::unordered_map<std::string, size_t> index_of;
   for (auto item : items) {
     simdjson::dom::object columns;
     if (item["columns"].get_object().get(columns) != simdjson::SUCCESS) continue;
     for (auto field : columns) {
-      if (index_of.emplace(std::string(field.key), set.column_names_.size()).second) {
-        set.column_names_.emplace_back(field.key);
-      }
+      if (index_of.emplace(std::string(field.key), names.size()).second)
+        names.emplace_back(field.key);
     }
   }
-  const size_t width = set.column_names_.size();
+  const size_t width = names.size();
+  Selection selection;
+  selection.width = width;
   size_t position = 0;
   for (auto item : items) {
     simdjson::dom::element record;
     if (item["record"].get(record) != simdjson::SUCCESS) {
+      release_large_scratch();
       return Error("extract.snapshot",
                    "record snapshot item " + std::to_string(position) + " has no \"record\" member",
                    "");
     }
-    set.records_.push_back(record);
-    set.record_page_.push_back(0);
-    set.values_.resize(set.records_.size() * width);
-    set.present_.resize(set.records_.size() * width);
+    const auto row = static_cast<uint32_t>(position * (width + 1));
+    selection.wanted.push_back({tape_index(record), row});
     simdjson::dom::object columns;
     if (item["columns"].get_object().get(columns) == simdjson::SUCCESS) {
       for (auto field : columns) {
-        const size_t slot = position * width + index_of.at(std::string(field.key));
-        set.values_[slot] = field.value;
-        set.present_[slot] = true;
+        const size_t c = index_of.at(std::string(field.key));
+        selection.wanted.push_back({tape_index(field.value), static_cast<uint32_t>(row + 1 + c)});
       }
     }
     ++position;
   }
-  set.pages_.push_back(std::move(page));
+  selection.records = position;
+  Status added = set.add_page(
+      selection, names, [&](const std::vector<uint64_t>& wanted, uint32_t* refs, ShapePage& page) {
+        return scratch.encoder.encode(document.tape.get(), tape_length(document),
+                                      document.string_buf.get(), {}, wanted, refs, nullptr, page);
+      });
+  release_large_scratch();
+  if (!added.ok()) return added.error();
   return set;
 }
 
@@ -317,7 +415,6 @@ Result<RecordSet> RecordSet::combine(const RecordSet& base, const RecordSet& add
   out.records_.reserve(picks.size());
   out.record_page_.reserve(picks.size());
   out.values_.reserve(picks.size() * width);
-  out.present_.reserve(picks.size() * width);
   for (const Pick& pick : picks) {
     const RecordSet& from = pick.from_additions ? additions : base;
     const size_t r = pick.index;  // in range: picks name records of their sets
@@ -328,21 +425,17 @@ Result<RecordSet> RecordSet::combine(const RecordSet& base, const RecordSet& add
     }
     out.records_.push_back(from.records_[r]);
     out.record_page_.push_back(mapped);
-    for (size_t c = 0; c < width; ++c) {
-      out.values_.push_back(from.values_[r * width + c]);
-      out.present_.push_back(from.present_[r * width + c]);
-    }
+    const auto row = from.values_.begin() + static_cast<ptrdiff_t>(r * width);
+    out.values_.insert(out.values_.end(), row, row + static_cast<ptrdiff_t>(width));
   }
   return out;
 }
 
 size_t RecordSet::memory_bytes() const {
   size_t bytes = sizeof(*this);
-  for (const Page& page : pages_)
-    bytes += page.bytes + sizeof(Page) + sizeof(simdjson::dom::document);
-  bytes += records_.capacity() * sizeof(simdjson::dom::element);
-  bytes += values_.capacity() * sizeof(simdjson::dom::element);
-  bytes += present_.capacity() / 8;
+  for (const ShapePage& page : pages_) bytes += page.bytes() + sizeof(ShapePage);
+  bytes += records_.capacity() * sizeof(std::uint32_t);
+  bytes += values_.capacity() * sizeof(std::uint32_t);
   bytes += record_page_.capacity() * sizeof(std::uint32_t);
   for (const std::string& name : column_names_) bytes += sizeof(std::string) + name.capacity();
   return bytes;

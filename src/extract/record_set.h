@@ -5,15 +5,23 @@
 //   auto records = JsonPath::compile("$.value[*]");
 //   std::vector<ColumnSpec> columns = {{"title", *JsonPath::compile("$.fields.Title")}};
 //   for (each page) EXTDATA_TRY(set.append_page(std::move(page_text), *records, columns));
-//   set[i].json();          // the record's own JSON element (for templates)
-//   set[i].column("title"); // its column value, if the column path matched
+//   set[i].json().root();   // the record's own JSON element (for templates)
+//   set[i].column("title"); // its column value (a RecordJson), if the column path matched
 //
-// Ownership: the set owns the parsed documents its records point into. Each page is parsed
-// by simdjson once and the page text is not kept. simdjson reserves ~9.7 bytes per input byte
-// and writes every occurrence of a string; each page is copied out of that reservation into
-// exactly sized buffers that hold each distinct string once (member names and repeated values
-// are shared). memory_bytes() counts what is held: 8 bytes per JSON value, the page's distinct
-// strings, and 32 bytes per record and per column value.
+// Ownership and layout: the set owns its pages. Each page is parsed by simdjson once (into a
+// per-thread scratch document reused from page to page; the page text is not kept) and encoded
+// in one pass into a shape page (extract/simdjson_tape.h, ShapePage): objects as a shape (their
+// member names, kept once per page for all objects with the same members) and one 4-byte slot
+// per value, arrays as a count and their slots, each distinct string once, numbers that do not
+// fit a slot in a table of their own. A record and each of its column values is a 4-byte slot
+// word of its page. memory_bytes() counts what is held: the pages, 8 bytes per record and 4 per
+// column value.
+//
+// Reading: json() and column() decode the value into a small simdjson document of its own
+// (RecordJson, ~100 tape words for a Graph item, written into a reused buffer) and return a
+// handle that owns it: keep the handle alive while its root() element or anything taken from
+// it is used. `auto e = set[i].json().root();` dangles (ASan reports it in the test build,
+// where decoded documents are not reused).
 //
 // Column values are the FIRST node the column path selects, relative to the record (the record
 // is `$` for column paths); a column that matches nothing is missing for that record.
@@ -25,6 +33,7 @@
 // append it as a page, so all records present this same API.
 #include <simdjson.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +42,7 @@
 
 #include "core/error.h"
 #include "extract/jsonpath/jsonpath.h"
+#include "extract/simdjson_tape.h"
 
 namespace extdata::extract {
 
@@ -43,14 +53,20 @@ struct ColumnSpec {
 
 class RecordSet;
 
+// A record or column value decoded for reading: root() is its element, valid while the handle
+// lives (and the set it came from).
+using RecordJson = DecodedValue;
+
 // A light view of one record; valid while its RecordSet lives and is not appended to.
 class RecordRef {
  public:
   RecordRef(const RecordSet& set, size_t index) : set_(&set), index_(index) {}
   size_t index() const { return index_; }
-  simdjson::dom::element json() const;
-  std::optional<simdjson::dom::element> column(size_t column_index) const;
-  std::optional<simdjson::dom::element> column(std::string_view name) const;
+  RecordJson json() const;
+  std::optional<RecordJson> column(size_t column_index) const;
+  std::optional<RecordJson> column(std::string_view name) const;
+  // Whether the column has a value for this record, without decoding it.
+  bool has_column(size_t column_index) const;
   const RecordSet& set() const { return *set_; }
 
  private:
@@ -89,14 +105,15 @@ class RecordSet {
   std::optional<size_t> column_index(std::string_view name) const;
   size_t page_count() const { return pages_.size(); }
   // The whole of the last appended page as parsed (not only its records), for reading a
-  // pagination link or cursor without parsing the page again. nullopt before the first page.
-  std::optional<simdjson::dom::element> last_page_root() const;
+  // pagination link or cursor without parsing the page again (it decodes the whole page; the
+  // handle keeps the page alive). nullopt before the first page.
+  std::optional<RecordJson> last_page_root() const;
 
   // Records of two sets in one, for incremental syncs: the records named by `picks`, in that
   // order, each from `base` or from `additions`. Both sets must have the same column names
   // (error "extract.columns") unless one is empty. No record is copied or parsed again: the
   // result shares the parsed pages of both sets (they stay alive while any set uses them), so
-  // it costs a few pointers per record. Pages no pick uses are not kept.
+  // it costs 8 bytes per record and 4 per column value. Pages no pick uses are not kept.
   struct Pick {
     std::uint32_t index;  // of the record in its set; must be < that set's size()
     bool from_additions;
@@ -115,26 +132,38 @@ class RecordSet {
   friend class RecordRef;
   friend class BinarySnapshot;    // record_set_binary.h: snapshots without a JSON parse
   friend class RecordSetBuilder;  // record_set_builder.h: pages from typed values, no JSON text
-  struct Page {
-    // Shared between sets made by combine(); never changed once parsed.
-    std::shared_ptr<simdjson::dom::document> document;
-    size_t bytes = 0;
+  // Values of one parsed document to keep: its records and their column values, as tape
+  // positions (Wanted::position: record r at r * (width + 1), its column c at that + 1 + c).
+  struct Selection {
+    struct Wanted {
+      std::uint64_t index;
+      std::uint32_t position;
+    };
+    size_t records = 0;
+    size_t width = 0;
+    std::vector<Wanted> wanted;
   };
-  static Result<Page> parse_page(std::string& json_text, std::string_view omitted_suffix);
+  // The records `records` of a parsed document with their columns evaluated.
+  static void select(const std::vector<simdjson::dom::element>& records,
+                     const std::vector<ColumnSpec>& columns, Selection& out);
+  // Encodes the document on `tape` into a page keeping `selection` (ShapeEncoder::encode) and
+  // appends its records; records left out with an omitted member are dropped. On error the set
+  // is unchanged. `encode` runs the encoder with the sorted tape positions and their refs.
+  using Encode = std::function<Status(const std::vector<std::uint64_t>& wanted, std::uint32_t* refs,
+                                      ShapePage& page)>;
+  Status add_page(Selection& selection, const std::vector<std::string>& column_names,
+                  const Encode& encode);
   // "extract.columns" when `columns` differ from those of the pages already appended.
   Status check_columns(const std::vector<ColumnSpec>& columns) const;
-  // Takes `page`, whose records were appended to records_ from `first_new` on: fixes the
-  // column names on the first page and evaluates the columns of the new records.
-  void add_page(Page page, size_t first_new, const std::vector<ColumnSpec>& columns);
+  static Status parse_scratch(std::string& json_text);
 
-  std::vector<Page> pages_;
+  std::vector<ShapePage> pages_;  // shared between sets made by combine(); never changed
   std::vector<std::string> column_names_;
   std::string omitted_member_suffix_;
-  std::vector<simdjson::dom::element> records_;
-  std::vector<simdjson::dom::element> values_;  // size() * column count, row-major
-  std::vector<bool> present_;                   // same shape as values_
-  // Per record, the index in pages_ of the page it points into: combine() keeps only the
-  // pages still used.
+  std::vector<std::uint32_t> records_;  // slot words in their pages
+  std::vector<std::uint32_t> values_;   // size() * column count, row-major; kMissing: none
+  // Per record, the index in pages_ of the page it lies in: combine() keeps only the pages
+  // still used.
   std::vector<std::uint32_t> record_page_;
 };
 

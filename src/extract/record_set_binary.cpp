@@ -5,8 +5,6 @@
 #include <memory>
 #include <vector>
 
-#include "extract/simdjson_tape.h"
-
 namespace extdata::extract {
 
 namespace {
@@ -34,8 +32,10 @@ void put_text(std::string& out, std::string_view text) {
   out.append(text);
 }
 
+}  // namespace
+
 // Reads fixed-size values and byte runs from a piece's body, refusing to run past its end.
-class Cursor {
+class BinarySnapshot::Cursor {
  public:
   explicit Cursor(std::string_view bytes) : bytes_(bytes) {}
   template <typename T>
@@ -64,6 +64,8 @@ class Cursor {
   std::string_view bytes_;
   size_t pos_ = 0;
 };
+
+namespace {
 
 void begin_piece(std::string& out, std::uint32_t seq, PieceKind kind) {
   out.clear();
@@ -124,16 +126,18 @@ Status BinarySnapshot::write(const RecordSet& set,
   end_piece(piece);
   EXTDATA_TRY(sink(piece));
 
-  for (const auto& page : set.pages_) {
-    const size_t words = tape_length(*page.document);
-    const size_t string_bytes = page.bytes - words * sizeof(std::uint64_t);
+  for (const ShapePage& page : set.pages_) {
+    const ShapePage::Layout at =
+        ShapePage::layout(page.slot_count, page.shape_words, page.number_count, page.string_bytes);
+    const size_t used = at.strings + page.string_bytes;  // the padding is not written
     begin_piece(piece, seq++, kPage);
-    piece.reserve(kHeaderBytes + 16 + page.bytes + kTrailerBytes);
-    put<std::uint64_t>(piece, words);
-    put<std::uint64_t>(piece, string_bytes);
-    piece.append(reinterpret_cast<const char*>(page.document->tape.get()),
-                 words * sizeof(std::uint64_t));
-    piece.append(reinterpret_cast<const char*>(page.document->string_buf.get()), string_bytes);
+    piece.reserve(kHeaderBytes + 36 + used + kTrailerBytes);
+    put<std::uint64_t>(piece, page.slot_count);
+    put<std::uint64_t>(piece, page.shape_words);
+    put<std::uint64_t>(piece, page.number_count);
+    put<std::uint64_t>(piece, page.string_bytes);
+    put<std::uint32_t>(piece, page.root);
+    piece.append(reinterpret_cast<const char*>(page.memory.get()), used);
     end_piece(piece);
     EXTDATA_TRY(sink(piece));
   }
@@ -141,16 +145,13 @@ Status BinarySnapshot::write(const RecordSet& set,
 
   const size_t width = set.column_names_.size();
   begin_piece(piece, seq++, kTables);
-  piece.reserve(kHeaderBytes + set.records_.size() * (12 + width * 9) + kTrailerBytes);
+  piece.reserve(kHeaderBytes + set.records_.size() * (8 + width * 4) + kTrailerBytes);
   for (size_t r = 0; r < set.records_.size(); ++r) {
     put<std::uint32_t>(piece, set.record_page_[r]);
-    put<std::uint64_t>(piece, tape_index(set.records_[r]));
-    for (size_t c = 0; c < width; ++c) {
-      const bool present = set.present_[r * width + c];
-      put<std::uint8_t>(piece, present ? 1 : 0);
-      put<std::uint64_t>(piece, present ? tape_index(set.values_[r * width + c]) : 0);
-    }
+    put<std::uint32_t>(piece, set.records_[r]);
   }
+  piece.append(reinterpret_cast<const char*>(set.values_.data()),
+               set.values_.size() * sizeof(std::uint32_t));
   end_piece(piece);
   return sink(piece);
 }
@@ -230,51 +231,68 @@ Status BinarySnapshot::Reader::add_one(std::string_view piece) {
     return ok_status();
   }
   if (set_.pages_.size() < pages_expected_) {
-    std::uint64_t words = 0, string_bytes = 0;
-    std::string_view tape, strings;
-    if (kind != kPage || !in.get(words) || !in.get(string_bytes) ||
-        words > (SIZE_MAX / sizeof(std::uint64_t)) || words < 2 ||
-        !in.bytes(words * sizeof(std::uint64_t), tape) || !in.bytes(string_bytes, strings) ||
-        !in.done())
-      return bad();
-    RecordSet::Page page;
-    page.document = std::make_shared<simdjson::dom::document>();
-    // Not value-initialised: every byte is copied in at once.
-    page.document->tape.reset(new std::uint64_t[words]);
-    std::memcpy(page.document->tape.get(), tape.data(), tape.size());
-    page.document->string_buf.reset(new std::uint8_t[string_bytes]);
-    std::memcpy(page.document->string_buf.get(), strings.data(), strings.size());
-    if (tape_length(*page.document) != words) return bad();
-    page.bytes = tape.size() + strings.size();
-    set_.pages_.push_back(std::move(page));
+    if (kind != kPage) return bad();
+    EXTDATA_TRY(add_page(in));
     return ok_status();
   }
   if (kind != kTables) return bad();
-  std::vector<size_t> page_words;
-  for (const auto& page : set_.pages_) page_words.push_back(tape_length(*page.document));
-  const size_t width = set_.column_names_.size();
-  set_.records_.reserve(records_expected_);
-  set_.record_page_.reserve(records_expected_);
-  set_.values_.reserve(records_expected_ * width);
-  set_.present_.reserve(records_expected_ * width);
-  for (size_t r = 0; r < records_expected_; ++r) {
-    std::uint32_t page = 0;
-    std::uint64_t index = 0;
-    if (!in.get(page) || !in.get(index) || page >= page_words.size() || index >= page_words[page])
-      return bad();
-    const auto& document = *set_.pages_[page].document;
-    set_.records_.push_back(element_at(document, index));
-    set_.record_page_.push_back(page);
-    for (size_t c = 0; c < width; ++c) {
-      std::uint8_t present = 0;
-      if (!in.get(present) || !in.get(index) || present > 1 || index >= page_words[page])
-        return bad();
-      set_.present_.push_back(present == 1);
-      set_.values_.push_back(present ? element_at(document, index) : simdjson::dom::element());
-    }
-  }
-  if (!in.done()) return bad();
+  EXTDATA_TRY(add_tables(in));
   tables_ = true;
+  return ok_status();
+}
+
+// A page piece: the sizes of the page's parts, its root, and its block's bytes as laid out.
+Status BinarySnapshot::Reader::add_page(Cursor& in) {
+  const auto bad = [] { return snapshot_error("bounds", "a page's contents are inconsistent"); };
+  std::uint64_t sizes[4] = {};  // slots, shape words, numbers, string bytes
+  for (std::uint64_t& size : sizes)
+    if (!in.get(size) || size >= ShapePage::kLimit) return bad();
+  ShapePage page;
+  if (!in.get(page.root)) return bad();
+  page.slot_count = sizes[0];
+  page.shape_words = sizes[1];
+  page.number_count = sizes[2];
+  page.string_bytes = sizes[3];
+  const ShapePage::Layout at =
+      ShapePage::layout(page.slot_count, page.shape_words, page.number_count, page.string_bytes);
+  std::string_view bytes;
+  if (!in.bytes(at.strings + page.string_bytes, bytes) || !in.done()) return bad();
+  std::shared_ptr<std::uint8_t> block = memory_.bytes(at.total);
+  std::memcpy(block.get(), bytes.data(), bytes.size());  // not zeroed first: all copied in
+  std::memset(block.get() + bytes.size(), 0, at.total - bytes.size());
+  page.attach(std::move(block));
+  headers_.emplace_back();
+  if (!page.valid(RecordSet::kMaxDepth, headers_.back())) return bad();
+  set_.pages_.push_back(std::move(page));
+  return ok_status();
+}
+
+// The tables: per record its page and slot word, then every record's column slot words.
+Status BinarySnapshot::Reader::add_tables(Cursor& in) {
+  const auto bad = [] { return snapshot_error("bounds", "a record's position is inconsistent"); };
+  const size_t width = set_.column_names_.size();
+  set_.records_.resize(records_expected_);
+  set_.record_page_.resize(records_expected_);
+  for (size_t r = 0; r < records_expected_; ++r) {
+    std::uint32_t page = 0, slot = 0;
+    if (!in.get(page) || !in.get(slot) || page >= set_.pages_.size() ||
+        !set_.pages_[page].valid_value(slot, headers_[page]))
+      return bad();
+    set_.record_page_[r] = page;
+    set_.records_[r] = slot;
+  }
+  std::string_view values;
+  if (!in.bytes(records_expected_ * width * sizeof(std::uint32_t), values) || !in.done())
+    return bad();
+  set_.values_.resize(records_expected_ * width);
+  if (!values.empty()) std::memcpy(set_.values_.data(), values.data(), values.size());
+  for (size_t i = 0; i < set_.values_.size(); ++i) {
+    const std::uint32_t slot = set_.values_[i];
+    const std::uint32_t page = set_.record_page_[i / width];
+    if (slot != ShapePage::kMissing && !set_.pages_[page].valid_value(slot, headers_[page]))
+      return bad();
+  }
+  std::vector<std::vector<bool>>().swap(headers_);
   return ok_status();
 }
 

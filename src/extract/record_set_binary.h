@@ -1,7 +1,8 @@
 #pragma once
-// BinarySnapshot: a RecordSet stored as it is held in memory — each page's simdjson tape and
-// string buffer, and the record and column tables as tape positions — so that loading it is
-// copying bytes into place instead of parsing JSON (docs/fields.md, "Snapshots").
+// BinarySnapshot: a RecordSet stored as it is held in memory — each shape page's block (slots,
+// shapes, numbers, strings; extract/simdjson_tape.h) and the record and column tables as slot
+// words — so that loading it is copying bytes into place instead of parsing JSON
+// (docs/fields.md, "Snapshots").
 //
 //   BinarySnapshot::write(records, [&](std::string_view piece) { return store(piece); });
 //   BinarySnapshot::Reader reader;
@@ -18,10 +19,12 @@
 // or reordered piece, or a snapshot of another format version is the error
 // "extract.snapshot" (details.reason: "checksum", "version", "order", "truncated", "bounds"),
 // and nothing is returned — a corrupt snapshot is never served. Positions read from a piece are
-// checked against the page they point into.
+// checked against the page they point into, and each page is checked whole (ShapePage::valid:
+// every offset in bounds, containers' children before them, nesting bounded) before use.
 //
-// The layout follows simdjson 3.0.1's tape (extract/simdjson_tape.h); kFormatVersion changes
-// with any change of it, so a snapshot written by another version is refused, not misread.
+// The layout is ShapePage's (extract/simdjson_tape.h); kFormatVersion changes with any change
+// of it, so a snapshot written by another version is refused, not misread. Version 1 stored
+// simdjson tapes; version 2 stores shape pages.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,8 +36,11 @@
 namespace extdata::extract {
 
 class BinarySnapshot {
+ private:
+  class Cursor;
+
  public:
-  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr std::uint32_t kFormatVersion = 2;
 
   // True when `bytes` starts like a binary snapshot piece (JSON snapshots start with '[').
   static bool looks_binary(std::string_view bytes);
@@ -54,11 +60,15 @@ class BinarySnapshot {
    private:
     static Result<size_t> piece_length(std::string_view header);
     Status add_one(std::string_view piece);
+    Status add_page(Cursor& in);
+    Status add_tables(Cursor& in);
     std::string partial_;  // a piece split between calls of add()
     std::uint32_t next_seq_ = 0;
     bool head_ = false, tables_ = false;
     size_t pages_expected_ = 0, records_expected_ = 0;
     RecordSet set_;
+    PageMemory memory_;                       // the pages' blocks
+    std::vector<std::vector<bool>> headers_;  // per page, where containers start (valid())
   };
 
   // The checksum pieces end with (exposed for tests).

@@ -43,24 +43,20 @@ Status RecordSetBuilder::finish_page() {
     return same;
   }
   writer_.end_array();
-  RecordSet::Page page;
-  page.bytes = writer_.finish_document(memory_, page.document);
-  const size_t first_new = set_.records_.size();
-  const size_t needed = first_new + record_starts_.size();
-  if (set_.records_.capacity() < needed) {  // exact for one page, doubling for many
-    // Moved into a table advised for huge pages before it is first written (a million
-    // records' table is 16 MB of fresh memory).
-    std::vector<simdjson::dom::element> bigger;
-    bigger.reserve(std::max(needed, set_.records_.capacity() * 2));
-    advise_huge_pages(bigger.data(), bigger.capacity() * sizeof(simdjson::dom::element));
-    bigger.insert(bigger.end(), set_.records_.begin(), set_.records_.end());
-    set_.records_.swap(bigger);
-  }
-  for (const size_t start : record_starts_)
-    set_.records_.push_back(element_at(*page.document, start));
+  writer_.finish_document();
+  const simdjson::dom::document& document = writer_.document();
+  records_.clear();
+  for (const size_t start : record_starts_) records_.push_back(element_at(document, start));
   record_starts_.clear();
-  set_.add_page(std::move(page), first_new, *columns_);
-  return ok_status();
+  RecordSet::select(records_, *columns_, selection_);
+  std::vector<std::string> names;
+  for (const ColumnSpec& column : *columns_) names.push_back(column.name);
+  return set_.add_page(selection_, names,
+                       [&](const std::vector<uint64_t>& wanted, uint32_t* refs, ShapePage& page) {
+                         return encoder_.encode(document.tape.get(), writer_.tape_length(),
+                                                document.string_buf.get(), {}, wanted, refs,
+                                                &memory_, page, writer_.string_bytes());
+                       });
 }
 
 }  // namespace extdata::extract

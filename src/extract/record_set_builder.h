@@ -11,9 +11,10 @@
 //   EXTDATA_TRY(builder.finish_page());
 //
 // Each page is the document [record, record, ...] written straight into simdjson's tape
-// layout (TapeWriter, simdjson_tape.h): the records, their to_json(), column values and
-// snapshots are exactly those append_page() gives for the same records as JSON text with the
-// records path $[*] — without writing that text and parsing it again. The columns are
+// layout (TapeWriter, simdjson_tape.h) and encoded into a shape page as a parsed one is: the
+// records, their to_json(), column values and snapshots are exactly those append_page() gives
+// for the same records as JSON text with the records path $[*] — without writing that text and
+// parsing it again. The columns are
 // evaluated on each record as append_page() evaluates them. Member names are stored once per
 // page, like every string of up to 128 bytes. omit_members_ending_with() does not apply here.
 //
@@ -54,7 +55,10 @@ class RecordSetBuilder {
   RecordSet& set_;
   const std::vector<ColumnSpec>* columns_;
   TapeWriter writer_;
+  ShapeEncoder encoder_;
   PageMemory memory_;  // the pages' kept buffers
+  std::vector<simdjson::dom::element> records_;
+  RecordSet::Selection selection_;
   bool page_open_ = false;
   std::vector<size_t> record_starts_;  // tape positions of this page's records
   std::vector<uint64_t> names_;        // per member position, its name's offset; kNoName: none

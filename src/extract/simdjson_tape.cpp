@@ -16,13 +16,6 @@
 namespace extdata::extract {
 namespace {
 
-template <typename T>
-std::unique_ptr<T[]> allocate_buffer(size_t count) {
-  std::unique_ptr<T[]> buffer(new T[count]);
-  advise_huge_pages(buffer.get(), count * sizeof(T));
-  return buffer;
-}
-
 constexpr uint64_t kPayloadMask = (uint64_t{1} << 56) - 1;
 
 char tape_type(uint64_t word) {
@@ -41,74 +34,9 @@ std::string_view stored_string(const uint8_t* strings, size_t offset) {
   return {reinterpret_cast<const char*>(strings + offset + sizeof length), length};
 }
 
-size_t string_end_at(const simdjson::dom::document& document, size_t tape_index) {
-  const size_t offset = static_cast<size_t>(document.tape[tape_index] & kPayloadMask);
-  return offset + sizeof(uint32_t) + stored_string(document.string_buf.get(), offset).size() + 1;
-}
-
-// simdjson writes strings to string_buf in document order, so the used size is the end of the
-// last string in document order. Finds it by visiting only the direct children of the
-// containers on the way (nested containers are skipped via their end index), instead of
-// scanning the whole tape. Returns 0 when the subtree holds no string.
-size_t strings_end_in(const simdjson::dom::document& document, size_t open) {
-  const uint64_t* tape = document.tape.get();
-  const size_t close = static_cast<size_t>(tape[open] & 0xFFFFFFFFu) - 1;
-  std::vector<size_t> candidates;  // strings and containers, in document order
-  for (size_t i = open + 1; i < close;) {
-    const char type = tape_type(tape[i]);
-    if (type == '"') {
-      candidates.push_back(i);
-      ++i;
-    } else if (type == '{' || type == '[') {
-      candidates.push_back(i);
-      i = static_cast<size_t>(tape[i] & 0xFFFFFFFFu);
-    } else if (is_number(type)) {
-      i += 2;  // the number itself occupies the next word
-    } else {
-      ++i;
-    }
-  }
-  for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-    if (tape_type(tape[*it]) == '"') return string_end_at(document, *it);
-    if (const size_t end = strings_end_in(document, *it)) return end;
-  }
-  return 0;
-}
-
-size_t strings_end_by_scan(const simdjson::dom::document& document, size_t tape_length) {
-  size_t end = 0;
-  for (size_t i = 0; i < tape_length; ++i) {
-    const char type = tape_type(document.tape[i]);
-    if (type == '"') end = std::max(end, string_end_at(document, i));
-    if (is_number(type)) ++i;
-  }
-  return end;
-}
-
-struct UsedSizes {
-  size_t tape_words = 0;
-  size_t string_bytes = 0;
-};
-
 // The root word points one past the closing root word: that is the tape length.
 size_t tape_length_of(const simdjson::dom::document& document) {
   return static_cast<size_t>(document.tape[0] & kPayloadMask);
-}
-
-size_t strings_end_of(const simdjson::dom::document& document) {
-  const char root_type = tape_type(document.tape[1]);
-  if (root_type == '"') return string_end_at(document, 1);
-  if (root_type == '{' || root_type == '[') return strings_end_in(document, 1);
-  return 0;
-}
-
-// How much of a parsed document's worst-case buffers holds data.
-UsedSizes used_sizes(const simdjson::dom::document& from) {
-  const size_t tape_length = tape_length_of(from);
-  const size_t strings_end = strings_end_of(from);
-  // tests/unit/extract (SimdjsonTape*) run this cross-check on purpose-built documents.
-  assert(strings_end == strings_end_by_scan(from, tape_length));
-  return {tape_length, strings_end};
 }
 
 // 8 bytes per multiply, inlined: std::hash is an out-of-line call that took a sixth of a
@@ -222,137 +150,15 @@ class StringInterner {
   size_t entries_ = 0;
 };
 
-// Leaves out, in place, every object member whose name ends with `suffix`, value and all,
-// and returns the new tape length. Container words keep simdjson's format: each start word
-// holds the index after its end word and its element count (a saturated count stays
-// saturated, which simdjson treats as "count by iterating"), each end word its start's index.
-// Writes never pass reads, so the tape is compacted where it lies.
-size_t omit_members(uint64_t* tape, const uint8_t* strings, size_t tape_length,
-                    std::string_view suffix) {
-  constexpr uint64_t kSaturatedCount = 0xFFFFFF;
-  struct Open {
-    size_t start;          // the start word's new index
-    uint64_t omitted = 0;  // members left out of this container
-    bool object = false;
-    bool expect_key = false;
-  };
-  std::vector<Open> open;
-  auto value_done = [&open] {
-    if (!open.empty() && open.back().object) open.back().expect_key = true;
-  };
-  auto name_is_omitted = [&](uint64_t word) {
-    return stored_string(strings, static_cast<size_t>(word & kPayloadMask)).ends_with(suffix);
-  };
-  size_t write = 0;
-  for (size_t read = 0; read < tape_length;) {
-    const uint64_t word = tape[read];
-    const char type = tape_type(word);
-    if (type == '"' && !open.empty() && open.back().expect_key) {  // a member name
-      open.back().expect_key = false;
-      if (name_is_omitted(word)) {
-        const size_t value = read + 1;
-        const char value_type = tape_type(tape[value]);
-        if (value_type == '{' || value_type == '[') {
-          read = static_cast<size_t>(tape[value] & 0xFFFFFFFFu);
-        } else if (is_number(value_type)) {
-          read = value + 2;
-        } else {
-          read = value + 1;
-        }
-        ++open.back().omitted;
-        open.back().expect_key = true;
-        continue;
-      }
-      tape[write++] = word;
-      ++read;
-      continue;
-    }
-    if (type == '{' || type == '[') {
-      open.push_back({write, 0, type == '{', type == '{'});
-      tape[write++] = word;
-      ++read;
-      continue;
-    }
-    if (type == '}' || type == ']') {
-      const Open closed = open.back();
-      open.pop_back();
-      const uint64_t start_word = tape[closed.start];
-      uint64_t count = (start_word >> 32) & kSaturatedCount;
-      if (count != kSaturatedCount) count -= closed.omitted;
-      tape[closed.start] =
-          (start_word & ~kPayloadMask) | (count << 32) | static_cast<uint64_t>(write + 1);
-      tape[write++] = (word & ~kPayloadMask) | closed.start;
-      ++read;
-      value_done();
-      continue;
-    }
-    tape[write++] = word;
-    ++read;
-    if (is_number(type)) tape[write++] = tape[read++];
-    if (type != 'r') value_done();
-  }
-  // The opening root word points one past the closing root word.
-  tape[0] = (tape[0] & ~kPayloadMask) | write;
-  return write;
-}
-
-}  // namespace
-
-// simdjson sizes a document for the worst case (8 bytes of tape and 5/3 bytes of strings per
-// input byte) and writes every string occurrence. Copies the used part of `from`'s tape into
-// an exactly sized buffer of `to`, pointing its string words at one copy of each distinct
-// string (see StringInterner), and those strings into an exactly sized buffer. The strings are
-// gathered in place at the front of `from`'s string buffer: simdjson writes them in document
-// order, so the write position never passes the string being read. `from` is the scratch
-// document and its strings are spent afterwards. Returns the bytes now held by `to`.
-size_t TapeCompactor::compact(simdjson::dom::document& from, simdjson::dom::document& to,
-                              std::string_view omitted_suffix) {
-  const UsedSizes used = used_sizes(from);
-  const size_t strings_end = used.string_bytes;
-  const size_t tape_length =
-      omitted_suffix.empty()
-          ? used.tape_words
-          : omit_members(from.tape.get(), from.string_buf.get(), used.tape_words, omitted_suffix);
-  to.tape = allocate_buffer<uint64_t>(tape_length);
-  uint64_t* tape = to.tape.get();
-  const uint64_t* source = from.tape.get();
-
-  uint8_t* strings = from.string_buf.get();
-  size_t strings_size = strings_end;  // offsets past 4 GB do not fit the table: kept as written
-  if (strings_end <= std::numeric_limits<uint32_t>::max()) {
-    // One pass copies the tape and points its string words at the shared strings: a memcpy
-    // first and a second pass over the copy cost a fifth more of the compaction's time.
-    StringInterner interner(string_slots_, strings);
-    for (size_t i = 0; i < tape_length; ++i) {
-      uint64_t word = source[i];
-      const char type = tape_type(word);
-      if (type == '"') {
-        const std::string_view text =
-            stored_string(strings, static_cast<size_t>(word & kPayloadMask));
-        word = (word & ~kPayloadMask) | interner.intern(text);
-      } else if (is_number(type)) {
-        tape[i] = word;
-        word = source[++i];  // the number itself occupies the next word
-      }
-      tape[i] = word;
-    }
-    strings_size = interner.size();
-  } else {
-    std::memcpy(tape, source, tape_length * sizeof(uint64_t));
-  }
-  const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
-  to.string_buf = allocate_buffer<uint8_t>(string_bytes);
-  if (strings_size > 0) std::memcpy(to.string_buf.get(), strings, strings_size);
-  std::memset(to.string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
-  return tape_length * sizeof(uint64_t) + string_bytes;
-}
-
-struct TapeWriter::Strings {
+// A string buffer in simdjson's format that grows as strings are added (the output of a
+// StringInterner whose input is not the buffer itself).
+struct GrowingStrings {
   std::vector<uint64_t> slots;  // the interner's table, reused from document to document
   std::unique_ptr<uint8_t[]> buffer;
   size_t capacity = 0;
   std::optional<StringInterner> interner;
 
+  void begin() { interner.emplace(slots, buffer.get()); }
   // Room for one more stored string of `length` bytes.
   void reserve_for(size_t length) {
     const size_t needed = interner->size() + sizeof(uint32_t) + length + 1;
@@ -366,14 +172,538 @@ struct TapeWriter::Strings {
   }
 };
 
+}  // namespace
+
+// ------------------------------------------------------------------ ShapePage
+
+ShapePage::Layout ShapePage::layout(size_t slot_count, size_t shape_words, size_t number_count,
+                                    size_t string_bytes) {
+  Layout layout;
+  layout.shapes = slot_count * sizeof(uint32_t);
+  const size_t shapes_end = layout.shapes + shape_words * sizeof(uint32_t);
+  layout.numbers = (shapes_end + 7) & ~size_t{7};
+  layout.strings = layout.numbers + number_count * sizeof(uint64_t);
+  layout.total = layout.strings + string_bytes + simdjson::SIMDJSON_PADDING;
+  return layout;
+}
+
+void ShapePage::attach(std::shared_ptr<uint8_t> block) {
+  const Layout at = layout(slot_count, shape_words, number_count, string_bytes);
+  uint8_t* base = block.get();
+  slots = reinterpret_cast<const uint32_t*>(base);
+  shapes = reinterpret_cast<const uint32_t*>(base + at.shapes);
+  numbers = reinterpret_cast<const uint64_t*>(base + at.numbers);
+  strings = base + at.strings;
+  memory = std::move(block);
+}
+
+size_t ShapePage::bytes() const {
+  return memory ? layout(slot_count, shape_words, number_count, string_bytes).total : 0;
+}
+
+namespace {
+
+bool string_in_bounds(const ShapePage& page, uint32_t offset) {
+  if (size_t{offset} + sizeof(uint32_t) + 1 > page.string_bytes) return false;
+  uint32_t length;
+  std::memcpy(&length, page.strings + offset, sizeof length);
+  return size_t{offset} + sizeof(uint32_t) + length + 1 <= page.string_bytes;
+}
+
+std::shared_ptr<uint8_t> exact_bytes(size_t size) {
+  std::shared_ptr<uint8_t> block(new uint8_t[size], std::default_delete<uint8_t[]>());
+  advise_huge_pages(block.get(), size);
+  return block;
+}
+
+// Container headers: an array's count or an object's shape, and which of the two.
+constexpr uint32_t kObjectHeader = 1;
+uint32_t array_header(size_t count) {
+  return static_cast<uint32_t>(count << 1);
+}
+uint32_t object_header(size_t shape) {
+  return static_cast<uint32_t>(shape << 1) | kObjectHeader;
+}
+// The values a container's header is followed by.
+size_t header_count(const ShapePage& page, uint32_t header) {
+  return (header & kObjectHeader) ? page.shapes[header >> 1] : header >> 1;
+}
+
+}  // namespace
+
+bool ShapePage::valid_value(uint32_t slot, const std::vector<bool>& headers) const {
+  const uint32_t at = payload(slot);
+  switch (tag(slot)) {
+    case kString:
+      return string_in_bounds(*this, at);
+    case kSmallInt:
+      return true;
+    case kInt64:
+    case kUint64:
+    case kDouble:
+      return at < number_count;
+    case kAtom:
+      return at <= 2;
+    case kObject:
+    case kArray:
+      return at < headers.size() && headers[at] &&
+             ((slots[at] & kObjectHeader) != 0) == (tag(slot) == kObject);
+  }
+  return false;
+}
+
+bool ShapePage::valid(size_t max_depth, std::vector<bool>& headers) const {
+  headers.assign(slot_count, false);
+  // Shapes: a sequence of [count, key offsets...], each key a string of the page.
+  std::vector<bool> shape_starts(shape_words, false);
+  for (size_t s = 0; s < shape_words;) {
+    const size_t count = shapes[s];
+    if (count > shape_words - s - 1) return false;
+    for (size_t k = 0; k < count; ++k)
+      if (!string_in_bounds(*this, shapes[s + 1 + k])) return false;
+    shape_starts[s] = true;
+    s += 1 + count;
+  }
+  // Containers: [header, values...] one after another, children before their parents.
+  std::vector<uint16_t> depth(slot_count, 0);
+  for (size_t p = 0; p < slot_count;) {
+    const uint32_t header = slots[p];
+    if ((header & kObjectHeader) && !((header >> 1) < shape_words && shape_starts[header >> 1]))
+      return false;
+    const size_t count = header_count(*this, header);
+    if (count > slot_count - p - 1) return false;
+    size_t deepest = 0;
+    for (size_t v = p + 1; v <= p + count; ++v) {
+      const uint32_t slot = slots[v];
+      if (!valid_value(slot, headers)) return false;  // containers: only those before p
+      if (tag(slot) == kObject || tag(slot) == kArray)
+        deepest = std::max<size_t>(deepest, depth[payload(slot)]);
+    }
+    if (deepest + 1 > max_depth) return false;
+    depth[p] = static_cast<uint16_t>(deepest + 1);
+    headers[p] = true;
+    p += 1 + count;
+  }
+  return valid_value(root, headers);
+}
+
+// ------------------------------------------------------------------ ShapeEncoder
+
+struct ShapeEncoder::State {
+  struct Frame {
+    size_t values;        // where its values start on the value stack
+    size_t keys;          // where its member names start on the key stack
+    size_t wanted_first;  // refs naming this container: [first, first + count)
+    size_t wanted_count;
+    bool object;
+    bool expect_key;
+  };
+  GrowingStrings strings;
+  std::vector<uint32_t> slots, values, keys, shapes;
+  std::vector<uint64_t> numbers;
+  std::vector<uint32_t> shape_table;  // open addressing: shape offset + 1; 0 empty
+  size_t shape_entries = 0;
+  std::vector<Frame> frames;
+
+  void begin() {
+    strings.begin();
+    slots.clear();
+    values.clear();
+    keys.clear();
+    shapes.clear();
+    numbers.clear();
+    frames.clear();
+    shape_table.assign(std::max(shape_table.size(), size_t{64}), 0);
+    shape_entries = 0;
+  }
+
+  static uint64_t hash_keys(const uint32_t* keys, size_t count) {
+    uint64_t hash = (count + 1) * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < count; ++i) {
+      hash = (hash ^ keys[i]) * 0x9E3779B97F4A7C15ull;
+      hash ^= hash >> 29;
+    }
+    return hash;
+  }
+
+  // The offset of the shape with these member names, added when new.
+  uint32_t shape_of(const uint32_t* member_names, size_t count) {
+    const size_t mask = shape_table.size() - 1;
+    for (size_t i = hash_keys(member_names, count) & mask;; i = (i + 1) & mask) {
+      const uint32_t entry = shape_table[i];
+      if (entry == 0) break;
+      const uint32_t* shape = shapes.data() + entry - 1;
+      if (shape[0] == count &&
+          (count == 0 || std::memcmp(shape + 1, member_names, count * sizeof(uint32_t)) == 0))
+        return entry - 1;
+    }
+    const auto offset = static_cast<uint32_t>(shapes.size());
+    shapes.push_back(static_cast<uint32_t>(count));
+    shapes.insert(shapes.end(), member_names, member_names + count);
+    insert_shape(offset);
+    if (++shape_entries * 2 > shape_table.size()) {
+      std::vector<uint32_t> old(shape_table.size() * 2, 0);
+      old.swap(shape_table);
+      for (const uint32_t entry : old)
+        if (entry != 0) insert_shape(entry - 1);
+    }
+    return offset;
+  }
+
+  void insert_shape(uint32_t offset) {
+    const size_t mask = shape_table.size() - 1;
+    size_t i = hash_keys(shapes.data() + offset + 1, shapes[offset]) & mask;
+    while (shape_table[i] != 0) i = (i + 1) & mask;
+    shape_table[i] = offset + 1;
+  }
+};
+
+ShapeEncoder::ShapeEncoder() : state_(std::make_unique<State>()) {}
+ShapeEncoder::~ShapeEncoder() = default;
+
+Status ShapeEncoder::encode(const uint64_t* tape, size_t tape_length, const uint8_t* strings,
+                            std::string_view omitted_suffix, const std::vector<uint64_t>& wanted,
+                            uint32_t* refs, PageMemory* memory, ShapePage& out,
+                            size_t unique_strings) {
+  State& st = *state_;
+  st.begin();
+  const size_t wanted_count = wanted.size();
+  size_t next = 0;  // the first entry of `wanted` not yet answered
+  bool too_large = false;
+  uint32_t root = ShapePage::kNull;
+
+  if (unique_strings >= ShapePage::kLimit) too_large = true;
+  const auto intern = [&](uint64_t offset) -> uint32_t {
+    if (unique_strings > 0) return static_cast<uint32_t>(offset);
+    const std::string_view text = stored_string(strings, static_cast<size_t>(offset));
+    st.strings.reserve_for(text.size());
+    const size_t at = st.strings.interner->size() + text.size() + 5 >= ShapePage::kLimit
+                          ? (too_large = true, 0)
+                          : st.strings.interner->intern(text);
+    return static_cast<uint32_t>(at);
+  };
+  const auto number = [&](ShapePage::Tag tag, uint64_t bits) {
+    if (st.numbers.size() + 1 >= ShapePage::kLimit) too_large = true;
+    st.numbers.push_back(bits);
+    return ShapePage::make(tag, st.numbers.size() - 1);
+  };
+  // Entries of `wanted` before `index` name values left out; those at it name this value.
+  const auto skip_to = [&](size_t index) {
+    while (next < wanted_count && wanted[next] < index) refs[next++] = ShapePage::kMissing;
+  };
+  const auto answer = [&](size_t index, uint32_t slot) {
+    skip_to(index);
+    while (next < wanted_count && wanted[next] == index) refs[next++] = slot;
+  };
+  const auto add_value = [&](uint32_t slot) {
+    if (st.frames.empty()) {
+      root = slot;
+      return;
+    }
+    st.values.push_back(slot);
+    State::Frame& frame = st.frames.back();
+    frame.expect_key = frame.object;
+  };
+
+  // The root words (first and last) are skipped.
+  for (size_t i = 1; i + 1 < tape_length;) {
+    const uint64_t word = tape[i];
+    const uint64_t payload = word & kPayloadMask;
+    switch (tape_type(word)) {
+      case '"': {
+        if (!st.frames.empty() && st.frames.back().expect_key) {
+          State::Frame& frame = st.frames.back();
+          frame.expect_key = false;
+          if (!omitted_suffix.empty() &&
+              stored_string(strings, static_cast<size_t>(payload)).ends_with(omitted_suffix)) {
+            const size_t value = i + 1;
+            const char type = tape_type(tape[value]);
+            i = (type == '{' || type == '[') ? static_cast<size_t>(tape[value] & 0xFFFFFFFFu)
+                                             : value + (is_number(type) ? 2 : 1);
+            skip_to(i);
+            frame.expect_key = true;
+            continue;
+          }
+          st.keys.push_back(intern(payload));
+          ++i;
+          continue;
+        }
+        const uint32_t slot = ShapePage::make(ShapePage::kString, intern(payload));
+        answer(i, slot);
+        add_value(slot);
+        ++i;
+        continue;
+      }
+      case 'l': {
+        const auto value = static_cast<int64_t>(tape[i + 1]);
+        constexpr int64_t kSmall = int64_t{1} << 28;
+        const uint32_t slot =
+            value >= -kSmall && value < kSmall
+                ? (static_cast<uint32_t>(static_cast<int32_t>(value)) << 3) | ShapePage::kSmallInt
+                : number(ShapePage::kInt64, tape[i + 1]);
+        answer(i, slot);
+        add_value(slot);
+        i += 2;
+        continue;
+      }
+      case 'u':
+      case 'd': {
+        const uint32_t slot =
+            number(tape_type(word) == 'u' ? ShapePage::kUint64 : ShapePage::kDouble, tape[i + 1]);
+        answer(i, slot);
+        add_value(slot);
+        i += 2;
+        continue;
+      }
+      case 'n':
+      case 't':
+      case 'f': {
+        const char type = tape_type(word);
+        const uint32_t slot = type == 'n'   ? ShapePage::kNull
+                              : type == 't' ? ShapePage::kTrue
+                                            : ShapePage::kFalse;
+        answer(i, slot);
+        add_value(slot);
+        ++i;
+        continue;
+      }
+      case '{':
+      case '[': {
+        skip_to(i);
+        const size_t first = next;
+        while (next < wanted_count && wanted[next] == i) ++next;
+        const bool object = tape_type(word) == '{';
+        st.frames.push_back(
+            {st.values.size(), st.keys.size(), first, next - first, object, object});
+        ++i;
+        continue;
+      }
+      case '}':
+      case ']': {
+        const State::Frame frame = st.frames.back();
+        st.frames.pop_back();
+        const size_t count = st.values.size() - frame.values;
+        const size_t header = st.slots.size();
+        if (header + 1 + count >= ShapePage::kLimit || st.shapes.size() >= ShapePage::kLimit) {
+          too_large = true;
+          break;
+        }
+        st.slots.push_back(frame.object
+                               ? object_header(st.shape_of(st.keys.data() + frame.keys, count))
+                               : array_header(count));
+        st.slots.insert(st.slots.end(), st.values.begin() + static_cast<ptrdiff_t>(frame.values),
+                        st.values.end());
+        st.values.resize(frame.values);
+        st.keys.resize(frame.keys);
+        const uint32_t slot =
+            ShapePage::make(frame.object ? ShapePage::kObject : ShapePage::kArray, header);
+        for (size_t w = frame.wanted_first; w < frame.wanted_first + frame.wanted_count; ++w)
+          refs[w] = slot;
+        add_value(slot);
+        ++i;
+        continue;
+      }
+      default:
+        ++i;
+        continue;
+    }
+    if (too_large) break;
+  }
+  if (too_large) {
+    return Error("extract.too_large",
+                 "a page is too large to keep (over 512 MB of distinct strings or 512 million "
+                 "values)",
+                 "request smaller pages from the source");
+  }
+  skip_to(SIZE_MAX);
+
+  out = ShapePage();
+  out.slot_count = st.slots.size();
+  out.shape_words = st.shapes.size();
+  out.number_count = st.numbers.size();
+  const uint8_t* kept_strings = unique_strings > 0 ? strings : st.strings.buffer.get();
+  out.string_bytes = unique_strings > 0 ? unique_strings : st.strings.interner->size();
+  out.root = root;
+  const ShapePage::Layout at =
+      ShapePage::layout(out.slot_count, out.shape_words, out.number_count, out.string_bytes);
+  std::shared_ptr<uint8_t> block = memory ? memory->bytes(at.total) : exact_bytes(at.total);
+  uint8_t* base = block.get();
+  if (out.slot_count > 0) std::memcpy(base, st.slots.data(), out.slot_count * sizeof(uint32_t));
+  if (out.shape_words > 0)
+    std::memcpy(base + at.shapes, st.shapes.data(), out.shape_words * sizeof(uint32_t));
+  if (out.number_count > 0)
+    std::memcpy(base + at.numbers, st.numbers.data(), out.number_count * sizeof(uint64_t));
+  if (out.string_bytes > 0) std::memcpy(base + at.strings, kept_strings, out.string_bytes);
+  std::memset(base + at.strings + out.string_bytes, 0, simdjson::SIMDJSON_PADDING);
+  out.attach(std::move(block));
+  return ok_status();
+}
+
+// ------------------------------------------------------------------ DecodedValue
+
+struct DecodedValue::Pooled {
+  simdjson::dom::document document;
+  size_t capacity = 0;
+  size_t size = 0;
+
+  ~Pooled() { (void)document.string_buf.release(); }  // the page's, not ours
+  void push(uint64_t word) {
+    if (size == capacity) grow();
+    document.tape[size++] = word;
+  }
+  void grow() {
+    const size_t bigger = std::max<size_t>(capacity * 2, 256);
+    std::unique_ptr<uint64_t[]> tape(new uint64_t[bigger]);
+    if (size > 0) std::memcpy(tape.get(), document.tape.get(), size * sizeof(uint64_t));
+    document.tape = std::move(tape);
+    capacity = bigger;
+  }
+};
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kReuseDocuments = false;  // a value used after its handle is gone: ASan says so
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kReuseDocuments = false;
+#else
+constexpr bool kReuseDocuments = true;
+#endif
+#else
+constexpr bool kReuseDocuments = true;
+#endif
+
+// Per thread, a few decoded documents to reuse: decoding writes into warm memory.
+struct DocumentPool {
+  static constexpr size_t kKept = 16;
+  static constexpr size_t kKeptCapacity = size_t{1} << 16;  // words: larger tapes are freed
+  std::vector<DecodedValue::Pooled*> free;
+  ~DocumentPool() {
+    for (DecodedValue::Pooled* document : free) delete document;
+  }
+};
+
+DocumentPool& document_pool() {
+  thread_local DocumentPool pool;
+  return pool;
+}
+
+uint64_t tape_word(char type, uint64_t payload) {
+  return (static_cast<uint64_t>(static_cast<unsigned char>(type)) << 56) | payload;
+}
+
+// Appends the tape words of `slot` (simdjson's layout, as its parser writes the same value).
+void decode_into(const ShapePage& page, uint32_t slot, DecodedValue::Pooled& out) {
+  const uint32_t at = ShapePage::payload(slot);
+  switch (ShapePage::tag(slot)) {
+    case ShapePage::kString:
+      out.push(tape_word('"', at));
+      return;
+    case ShapePage::kSmallInt:
+      out.push(tape_word('l', 0));
+      out.push(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(slot) >> 3)));
+      return;
+    case ShapePage::kInt64:
+    case ShapePage::kUint64:
+    case ShapePage::kDouble: {
+      const ShapePage::Tag tag = ShapePage::tag(slot);
+      out.push(tape_word(tag == ShapePage::kInt64    ? 'l'
+                         : tag == ShapePage::kUint64 ? 'u'
+                                                     : 'd',
+                         0));
+      out.push(page.numbers[at]);
+      return;
+    }
+    case ShapePage::kAtom:
+      out.push(tape_word(at == 0 ? 'n' : at == 1 ? 't' : 'f', 0));
+      return;
+    case ShapePage::kObject:
+    case ShapePage::kArray: {
+      const bool object = ShapePage::tag(slot) == ShapePage::kObject;
+      const uint32_t header = page.slots[at];
+      const size_t count = header_count(page, header);
+      const uint32_t* names = object ? page.shapes + (header >> 1) + 1 : nullptr;
+      const uint32_t* values = page.slots + at + 1;
+      const size_t start = out.size;
+      out.push(0);
+      for (size_t i = 0; i < count; ++i) {
+        if (object) out.push(tape_word('"', names[i]));
+        decode_into(page, values[i], out);
+      }
+      // As simdjson's tape builder: the start word holds the index after the end word and the
+      // count (saturated at 0xFFFFFF), the end word the start word's index.
+      const uint64_t saturated = std::min<uint64_t>(count, 0xFFFFFF);
+      out.document.tape[start] =
+          tape_word(object ? '{' : '[', (saturated << 32) | static_cast<uint64_t>(out.size + 1));
+      out.push(tape_word(object ? '}' : ']', start));
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+DecodedValue::DecodedValue(const ShapePage& page, uint32_t slot) {
+  DocumentPool& pool = document_pool();
+  if (!pool.free.empty()) {
+    document_ = pool.free.back();
+    pool.free.pop_back();
+  } else {
+    document_ = new Pooled();
+  }
+  Pooled& out = *document_;
+  out.size = 0;
+  out.push(0);
+  decode_into(page, slot, out);
+  out.push(tape_word('r', 0));
+  out.document.tape[0] = tape_word('r', out.size);
+  (void)out.document.string_buf.release();
+  out.document.string_buf.reset(const_cast<uint8_t*>(page.strings));
+}
+
+DecodedValue::~DecodedValue() {
+  release();
+}
+
+void DecodedValue::release() {
+  if (!document_) return;
+  DocumentPool& pool = document_pool();
+  if (kReuseDocuments && pool.free.size() < DocumentPool::kKept &&
+      document_->capacity <= DocumentPool::kKeptCapacity) {
+    pool.free.push_back(document_);
+  } else {
+    delete document_;
+  }
+  document_ = nullptr;
+}
+
+DecodedValue& DecodedValue::operator=(DecodedValue&& other) noexcept {
+  if (this != &other) {
+    release();
+    document_ = std::exchange(other.document_, nullptr);
+    kept_ = std::move(other.kept_);
+  }
+  return *this;
+}
+
+simdjson::dom::element DecodedValue::root() const {
+  return element_at(document_->document, 1);
+}
+
+struct TapeWriter::Strings : GrowingStrings {};
+
 TapeWriter::TapeWriter() : strings_(std::make_unique<Strings>()) {}
-TapeWriter::~TapeWriter() = default;
+TapeWriter::~TapeWriter() {
+  release_view();
+}
 
 void TapeWriter::begin_document() {
   tape_.clear();
   open_.clear();
-  strings_->interner.emplace(strings_->slots, strings_->buffer.get());
-  tape_.push_back(word('r', 0));  // its payload (the tape length) is set by finish_document
+  release_view();
+  strings_->begin();
+  tape_.push_back(word('r', 0));  // its payload (the tape length) is set by finish_page
 }
 
 uint64_t TapeWriter::string_offset(std::string_view text) {
@@ -384,6 +714,10 @@ uint64_t TapeWriter::string_offset(std::string_view text) {
   if (interner.size() + text.size() + 5 >= std::numeric_limits<uint32_t>::max())
     return interner.append_unshared(text);
   return interner.intern(text);
+}
+
+size_t TapeWriter::string_bytes() const {
+  return strings_->interner ? strings_->interner->size() : 0;
 }
 
 size_t TapeWriter::size_bytes() const {
@@ -406,18 +740,18 @@ void TapeWriter::end_container(char type) {
   tape_.push_back(word(type, open.start));
 }
 
-size_t TapeWriter::finish_document(PageMemory& memory,
-                                   std::shared_ptr<simdjson::dom::document>& to) {
+void TapeWriter::finish_document() {
   assert(open_.empty());
   tape_.push_back(word('r', 0));
   tape_[0] = word('r', tape_.size());
-  const size_t strings_size = strings_->interner->size();
-  const size_t string_bytes = strings_size + simdjson::SIMDJSON_PADDING;
-  to = memory.document(tape_.size(), string_bytes);
-  std::memcpy(to->tape.get(), tape_.data(), tape_.size() * sizeof(uint64_t));
-  if (strings_size > 0) std::memcpy(to->string_buf.get(), strings_->buffer.get(), strings_size);
-  std::memset(to->string_buf.get() + strings_size, 0, simdjson::SIMDJSON_PADDING);
-  return tape_.size() * sizeof(uint64_t) + string_bytes;
+  release_view();
+  view_.tape.reset(tape_.data());
+  view_.string_buf.reset(strings_->buffer.get());
+}
+
+void TapeWriter::release_view() {
+  (void)view_.tape.release();
+  (void)view_.string_buf.release();
 }
 
 // An anonymous mapping of `bytes`, 2 MB aligned (so that all of it can be huge pages) and
@@ -479,46 +813,22 @@ std::shared_ptr<PageMemory::Chunk> PageMemory::take_next() {
   return std::move(next_);
 }
 
-std::shared_ptr<simdjson::dom::document> PageMemory::document(size_t tape_words,
-                                                              size_t string_bytes) {
+std::shared_ptr<uint8_t> PageMemory::bytes(size_t size) {
   constexpr size_t kAlign = 64;  // a cache line
-  const size_t tape_bytes = (tape_words * sizeof(uint64_t) + kAlign - 1) & ~(kAlign - 1);
-  const size_t bytes = tape_bytes + ((string_bytes + kAlign - 1) & ~(kAlign - 1));
-  handed_out_ += bytes;
+  const size_t rounded = (size + kAlign - 1) & ~(kAlign - 1);
+  handed_out_ += rounded;
   if (handed_out_ > kExactBytes / 2) prepare_next();  // the first chunk, while in exact buffers
-  if (handed_out_ <= kExactBytes || bytes > kChunkBytes / 4) {
-    auto document = std::make_shared<simdjson::dom::document>();
-    document->tape = allocate_buffer<uint64_t>(tape_words);
-    document->string_buf = allocate_buffer<uint8_t>(string_bytes);
-    return document;
-  }
-  if (!chunk_ || used_ + bytes > chunk_->bytes) {
+  if (handed_out_ <= kExactBytes || rounded > kChunkBytes / 4) return exact_bytes(size);
+  if (!chunk_ || used_ + rounded > chunk_->bytes) {
     if (chunk_) chunk_->release_from(used_);
     chunk_ = take_next();
     used_ = 0;
     ++chunks_;
   }
   uint8_t* at = chunk_->start + used_;
-  used_ += bytes;
+  used_ += rounded;
   if (used_ > chunk_->bytes / 2) prepare_next();
-  // The document's buffers are the chunk's: released, not deleted, with the document.
-  std::shared_ptr<simdjson::dom::document> document(new simdjson::dom::document(),
-                                                    [chunk = chunk_](simdjson::dom::document* d) {
-                                                      (void)d->tape.release();
-                                                      (void)d->string_buf.release();
-                                                      delete d;
-                                                    });
-  document->tape.reset(reinterpret_cast<uint64_t*>(at));
-  document->string_buf.reset(at + tape_bytes);
-  return document;
-}
-
-size_t TapeCompactor::strings_end(const simdjson::dom::document& document) {
-  return strings_end_of(document);
-}
-
-size_t TapeCompactor::strings_end_by_scan(const simdjson::dom::document& document) {
-  return extract::strings_end_by_scan(document, tape_length_of(document));
+  return std::shared_ptr<uint8_t>(chunk_, at);  // shares the chunk's ownership
 }
 
 }  // namespace extdata::extract

@@ -2,9 +2,10 @@
 // The one place that knows simdjson's private DOM layout. A dom::document holds a "tape" of
 // 64-bit words (type in the top 8 bits, payload in the low 56; containers store the index
 // after their end word and a 24-bit element count; numbers take a second word) and a string
-// buffer of length-prefixed strings (4-byte length, bytes, NUL) written in document order.
-// These are public members of dom::document but not simdjson's documented API, so a new
-// simdjson could change them and RecordSet would then corrupt records silently.
+// buffer of length-prefixed strings (4-byte length, bytes, NUL). These are public members of
+// dom::document but not simdjson's documented API, so a new simdjson could change them and
+// RecordSet would then corrupt records silently. RecordSet reads simdjson's tape once per page
+// (ShapeEncoder) and writes tapes for its readers (DecodedValue, TapeWriter), here only.
 //
 // Written for, and verified against, simdjson 3.0.1 (Debian 12). The build fails on any other
 // version. Before accepting a new one, re-verify against its sources:
@@ -12,16 +13,20 @@
 //     the 56-bit payload, the tape[0] root word holding the tape length;
 //   - generic/stage2/tape_builder.h / tape_writer.h: container words (index after the end word
 //     in the low 32 bits, count in bits 32-55, saturated at 0xFFFFFF), two-word numbers;
-//   - the string buffer format and that strings are written in document order (the "string
-//     end" cross-check, TapeCompactor::strings_end vs strings_end_by_scan, tests this);
-// then run tests/unit/extract (RecordSet*, SimdjsonTape*) and update the check below.
+//   - the string buffer format (a decoded value's string buffer is a shape page's strings);
+//   - dom::element being exactly {const document*, size_t tape index} (element_at below);
+// then run tests/unit/extract (RecordSet*, SimdjsonTape*, ShapePage*) and update the check
+// below.
 #include <simdjson.h>
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include "core/error.h"
 
 static_assert(simdjson::SIMDJSON_VERSION_MAJOR == 3 && simdjson::SIMDJSON_VERSION_MINOR == 0 &&
                   simdjson::SIMDJSON_VERSION_REVISION == 1,
@@ -31,25 +36,132 @@ static_assert(simdjson::SIMDJSON_VERSION_MAJOR == 3 && simdjson::SIMDJSON_VERSIO
 
 namespace extdata::extract {
 
-// Copies parsed documents out of simdjson's worst-case sized buffers. Not thread-safe: one per
-// thread (it keeps the string table it grows from page to page).
-class TapeCompactor {
- public:
-  // Copies the used part of `from` (a document simdjson has just parsed) into exactly sized
-  // buffers of `to`, each distinct string stored once, leaving out every object member whose
-  // name ends with `omitted_suffix` (none when empty). Spends `from`'s strings: parse into it
-  // again before reading it. Returns the bytes now held by `to`.
-  size_t compact(simdjson::dom::document& from, simdjson::dom::document& to,
-                 std::string_view omitted_suffix);
+class PageMemory;
 
-  // The end of the last string in `document`'s string buffer, found by walking only the
-  // containers on the way to it (what compact() uses), and by scanning the whole tape (the
-  // slow reference). They agree exactly when simdjson writes strings in document order.
-  static size_t strings_end(const simdjson::dom::document& document);
-  static size_t strings_end_by_scan(const simdjson::dom::document& document);
+// A page of records in the shape layout: what RecordSet keeps of each page instead of simdjson's
+// tape (8 bytes per value, per member name and per container end). Immutable once encoded, and
+// shared between record sets (RecordSet::combine).
+//
+//   slots    4-byte words. A value is one slot word (tag in the low 3 bits, payload above):
+//            a string (payload: its offset in `strings`), a small integer (29-bit signed, inline),
+//            an int64, uint64 or double (payload: its index in `numbers`), null/true/false, or
+//            an object or array (payload: the position of its header in `slots`). A container
+//            is a header followed by one slot per value: for an array its count, for an object
+//            its shape (an offset in `shapes`). Containers are written when they close, so a
+//            container's children lie before it (a decode always terminates).
+//   shapes   per distinct key sequence of the page's objects, once: the member count, then each
+//            member name's offset in `strings`. Objects with the same members share it.
+//   numbers  8-byte numbers that do not fit a slot.
+//   strings  each distinct string of up to 128 bytes once (longer ones as they come), in
+//            simdjson's string format (4-byte length, bytes, NUL), followed by
+//            SIMDJSON_PADDING zero bytes: a decoded value's string buffer IS these bytes.
+// Limits (2^29): 512 MB of strings, 512 M slots or numbers per page; a larger page is the
+// error "extract.too_large" (request smaller pages).
+struct ShapePage {
+  enum Tag : uint32_t {
+    kString = 0,
+    kSmallInt = 1,
+    kInt64 = 2,
+    kUint64 = 3,
+    kDouble = 4,
+    kAtom = 5,  // payload 0 null, 1 true, 2 false
+    kObject = 6,
+    kArray = 7,
+  };
+  static constexpr uint32_t kNull = kAtom, kTrue = kAtom | (1u << 3), kFalse = kAtom | (2u << 3);
+  // Not a value: a column that matched nothing, a record left out with its member.
+  static constexpr uint32_t kMissing = kAtom | (7u << 3);
+  static constexpr size_t kLimit = size_t{1} << 29;
+  static Tag tag(uint32_t slot) { return static_cast<Tag>(slot & 7u); }
+  static uint32_t payload(uint32_t slot) { return slot >> 3; }
+  static uint32_t make(Tag tag, size_t payload) {
+    return static_cast<uint32_t>(payload << 3) | tag;
+  }
+
+  const uint32_t* slots = nullptr;
+  size_t slot_count = 0;
+  const uint32_t* shapes = nullptr;
+  size_t shape_words = 0;
+  const uint64_t* numbers = nullptr;
+  size_t number_count = 0;
+  const uint8_t* strings = nullptr;
+  size_t string_bytes = 0;          // without the padding
+  uint32_t root = kNull;            // the page's root value
+  std::shared_ptr<uint8_t> memory;  // holds all of the above, in this order
+
+  // Bytes held (the one block of `memory`).
+  size_t bytes() const;
+  // The block's layout for `slot_count` ... `string_bytes`: offsets of each part and its size.
+  struct Layout {
+    size_t shapes, numbers, strings, total;
+  };
+  static Layout layout(size_t slot_count, size_t shape_words, size_t number_count,
+                       size_t string_bytes);
+  // Points the parts at `memory`, laid out as layout() says.
+  void attach(std::shared_ptr<uint8_t> block);
+  // Checks a page read from outside (a snapshot) so that decoding it stays in bounds and ends:
+  // every slot, shape and string inside the page, every container's children before it,
+  // nesting at most `max_depth`. False when any is not so. `headers` receives, per slot, whether
+  // a container starts there (for valid_value()).
+  bool valid(size_t max_depth, std::vector<bool>& headers) const;
+  // True when `slot` is a value of this page (`headers` from valid()): record and column refs.
+  bool valid_value(uint32_t slot, const std::vector<bool>& headers) const;
+};
+
+// Encodes parsed documents (simdjson's tape: the reused scratch document of a parse, or
+// TapeWriter's) into shape pages. Not thread-safe: one per thread (it keeps its tables warm
+// from page to page).
+class ShapeEncoder {
+ public:
+  ShapeEncoder();
+  ~ShapeEncoder();
+  ShapeEncoder(const ShapeEncoder&) = delete;
+  ShapeEncoder& operator=(const ShapeEncoder&) = delete;
+
+  // Encodes the document on `tape` (simdjson's layout, `tape_length` words, the root words
+  // included) whose strings are in `strings` (simdjson's format), leaving out every object
+  // member whose name ends with `omitted_suffix` (none when empty), into `out`, with memory
+  // from `memory` (exactly sized buffers of its own when null). `wanted` lists tape indexes
+  // of values (sorted ascending, duplicates allowed); refs[i] receives the slot word of the
+  // value at wanted[i], or kMissing when it lies in an omitted member. Error
+  // "extract.too_large" when the page exceeds ShapePage's limits. `unique_strings` > 0: the
+  // first that many bytes of `strings` hold each string once already (TapeWriter's), and are
+  // kept as they are instead of being looked up again.
+  Status encode(const uint64_t* tape, size_t tape_length, const uint8_t* strings,
+                std::string_view omitted_suffix, const std::vector<uint64_t>& wanted,
+                uint32_t* refs, PageMemory* memory, ShapePage& out, size_t unique_strings = 0);
 
  private:
-  std::vector<std::uint64_t> string_slots_;  // the string table, reused from page to page
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// A value of a shape page decoded into a small simdjson document of its own, for every reader
+// that takes simdjson::dom::element (JSONPath, templates, the JSON writer). The document's
+// string buffer is the page's: the handle is valid while the page lives (the record set it
+// came from), and root() while the handle lives. Decoding writes the value's tape words only
+// (~100 for a Graph item) into a buffer reused from a small per-thread pool.
+class DecodedValue {
+ public:
+  DecodedValue(const ShapePage& page, uint32_t slot);
+  ~DecodedValue();
+  DecodedValue(DecodedValue&& other) noexcept
+      : document_(std::exchange(other.document_, nullptr)), kept_(std::move(other.kept_)) {}
+  DecodedValue& operator=(DecodedValue&& other) noexcept;
+  DecodedValue(const DecodedValue&) = delete;
+  DecodedValue& operator=(const DecodedValue&) = delete;
+
+  simdjson::dom::element root() const;
+  // Keeps `memory` (the page's) alive while the handle lives, for a handle that may outlive
+  // the set it came from (RecordSet::last_page_root).
+  void keep(std::shared_ptr<uint8_t> memory) { kept_ = std::move(memory); }
+
+  struct Pooled;  // a document and its tape's capacity
+
+ private:
+  void release();  // the document back to the pool
+  Pooled* document_;
+  std::shared_ptr<uint8_t> kept_;
 };
 
 // The kept buffers of a series of pages (one fetch's), taken from large chunks once the series
@@ -78,9 +190,8 @@ class PageMemory {
   PageMemory(const PageMemory&) = delete;
   PageMemory& operator=(const PageMemory&) = delete;
 
-  // A document whose tape has room for `tape_words` words and whose string buffer has
-  // `string_bytes` bytes, neither initialised; it keeps the memory it lies in alive.
-  std::shared_ptr<simdjson::dom::document> document(size_t tape_words, size_t string_bytes);
+  // `size` bytes, not initialised, 64-byte aligned; the pointer keeps the memory alive.
+  std::shared_ptr<uint8_t> bytes(size_t size);
   // Chunks taken so far (for tests).
   size_t chunks() const { return chunks_; }
 
@@ -102,7 +213,7 @@ class PageMemory {
 // Writes a document's tape and string buffer directly from typed values, in the layout
 // simdjson's parser produces for the same JSON text — for records that come as typed values
 // (SQL rows, record_set_builder.h), which would otherwise be written as JSON text only to be
-// parsed again. Strings up to 128 bytes are stored once per document, as compact() does.
+// parsed again. Strings up to 128 bytes are stored once per document.
 // Values are written in document order: start_object / key / value ... / end_object, etc.
 // Not thread-safe; reuse one writer from document to document (its buffers stay warm).
 class TapeWriter {
@@ -141,9 +252,13 @@ class TapeWriter {
   size_t size_bytes() const;
   // The tape position the next value will take (for element_at()).
   size_t next_index() const { return tape_.size(); }
-  // Closes the document (every container must be closed) and copies it into exactly sized
-  // buffers, from `memory`, of a new document `to`. Returns the bytes `to` holds.
-  size_t finish_document(PageMemory& memory, std::shared_ptr<simdjson::dom::document>& to);
+  // Closes the document (every container must be closed). document() then reads it, until
+  // the next begin_document(): for evaluating columns and encoding it (ShapeEncoder).
+  void finish_document();
+  const simdjson::dom::document& document() const { return view_; }
+  size_t tape_length() const { return tape_.size(); }
+  // The bytes of the document's strings (each stored once, see above).
+  size_t string_bytes() const;
 
  private:
   struct Open {
@@ -174,10 +289,12 @@ class TapeWriter {
     tape_.push_back(word(type, 0));
   }
   void end_container(char type);
+  void release_view();
 
   std::vector<uint64_t> tape_;
   std::vector<Open> open_;
   std::unique_ptr<Strings> strings_;
+  simdjson::dom::document view_;  // borrows tape_ and the strings (finish_document)
 };
 
 // Advises a page buffer about to be filled for transparent huge pages (memory::advise_huge_pages)

@@ -46,13 +46,14 @@ std::optional<simdjson::dom::element> resolve_dotted(simdjson::dom::element node
 }  // namespace
 
 std::optional<std::string> RecordContext::lookup(std::string_view name) const {
-  std::optional<simdjson::dom::element> value;
-  if (record_.set().column_index(name)) {
-    value = record_.column(name);
+  if (const auto column = record_.set().column_index(name)) {
+    const auto value = record_.column(*column);
+    if (value && !value->root().is_null()) return display_text(value->root());
   } else {
-    value = resolve_dotted(record_.json(), name);
+    if (!json_) json_.emplace(record_.json());  // decoded once for all placeholders
+    const auto value = resolve_dotted(json_->root(), name);
+    if (value && !value->is_null()) return display_text(*value);
   }
-  if (value && !value->is_null()) return display_text(*value);
   if (fallback_) return fallback_->lookup(name);
   return std::nullopt;
 }

@@ -45,6 +45,7 @@ class RecordContext : public TemplateContext {
  private:
   RecordRef record_;
   const TemplateContext* fallback_;
+  mutable std::optional<RecordJson> json_;  // the record, decoded on the first dotted name
 };
 
 // Over a plain map of variables (keys are the full dotted names).

@@ -217,7 +217,7 @@ Result<std::vector<uint32_t>> filter_records(const extract::JsonPath& filter,
     text.assign("[");
     for (size_t i = start; i < end; ++i) {
       if (i != start) text.push_back(',');
-      extract::append_json(text, records[ids(i)].json());
+      extract::append_json(text, records[ids(i)].json().root());
     }
     text.push_back(']');
     simdjson::dom::element root;

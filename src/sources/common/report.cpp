@@ -25,8 +25,9 @@ std::vector<std::string> output_columns(const extract::RecordSet& records) {
   std::vector<std::string> names;
   std::set<std::string> seen;
   for (size_t i = 0; i < records.size(); ++i) {
+    const auto record = records[i].json();
     simdjson::dom::object obj;
-    if (records[i].json().get(obj) != simdjson::SUCCESS) continue;
+    if (record.root().get(obj) != simdjson::SUCCESS) continue;
     for (auto field : obj) {
       std::string key(field.key);
       if (seen.insert(key).second) names.push_back(key);
@@ -41,15 +42,16 @@ std::optional<std::string> cell(extract::RecordRef record, const std::string& co
   if (!record.set().column_names().empty()) {
     auto v = record.column(column);
     if (!v) return std::nullopt;
-    return extract::display_text(*v);
+    return extract::display_text(v->root());
   }
+  const auto json = record.json();
   simdjson::dom::object obj;
-  if (record.json().get(obj) == simdjson::SUCCESS) {
+  if (json.root().get(obj) == simdjson::SUCCESS) {
     simdjson::dom::element v;
     if (obj.at_key(column).get(v) != simdjson::SUCCESS) return std::nullopt;
     return extract::display_text(v);
   }
-  return extract::display_text(record.json());
+  return extract::display_text(json.root());
 }
 
 std::string csv_field(const std::string& s) {
@@ -179,25 +181,25 @@ std::string render_text(const TestReport& report) {
 
 json record_to_json(extract::RecordRef record) {
   const auto& names = record.set().column_names();
-  if (names.empty()) return element_to_json(record.json());
+  if (names.empty()) return element_to_json(record.json().root());
   json obj = json::object();
   for (size_t c = 0; c < names.size(); ++c) {
     auto v = record.column(c);
-    obj[names[c]] = v ? element_to_json(*v) : json();
+    obj[names[c]] = v ? element_to_json(v->root()) : json();
   }
   return obj;
 }
 
 void append_record_json(std::string& out, extract::RecordRef record) {
   const auto& names = record.set().column_names();
-  if (names.empty()) return extract::append_json(out, record.json());
+  if (names.empty()) return extract::append_json(out, record.json().root());
   out += '{';
   for (size_t c = 0; c < names.size(); ++c) {
     if (c) out += ',';
     extract::append_json_string(out, names[c]);
     out += ':';
     if (auto v = record.column(c)) {
-      extract::append_json(out, *v);
+      extract::append_json(out, v->root());
     } else {
       out += "null";
     }

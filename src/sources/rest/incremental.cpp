@@ -79,12 +79,15 @@ Result<std::optional<IncrementalSync>> IncrementalSync::compile(const json& spec
   std::shared_ptr<const extract::JsonPath> deleted_path;
   if (deleted) deleted_path = std::make_shared<const extract::JsonPath>(std::move(*deleted));
   sync.rules_.key = [key_path](const extract::RecordRef& record) -> std::optional<std::string> {
-    const auto value = key_path->first(record.json());
+    const auto json = record.json();
+    const auto value = key_path->first(json.root());
     if (!value || value->is_null()) return std::nullopt;
     return extract::display_text(*value);
   };
   sync.rules_.removes = [deleted_path](const extract::RecordRef& record) {
-    return deleted_path && marks_removal(deleted_path->first(record.json()));
+    if (!deleted_path) return false;
+    const auto json = record.json();
+    return marks_removal(deleted_path->first(json.root()));
   };
   return std::optional<IncrementalSync>(std::move(sync));
 }
@@ -102,7 +105,8 @@ std::optional<std::string> IncrementalSync::next_since(
   }
   std::string best = previous;
   for (size_t i = 0; i < records.size(); ++i) {
-    const auto value = cursor_max_->first(records[i].json());
+    const auto json = records[i].json();
+    const auto value = cursor_max_->first(json.root());
     if (!value || value->is_null()) continue;
     std::string text = extract::display_text(*value);
     if (best.empty() || later(text, best)) best = std::move(text);

@@ -21,6 +21,11 @@ using nlohmann::json;
 
 namespace {
 
+// The element of a decoded page, for readers that take one (valid while `page` lives).
+std::optional<simdjson::dom::element> root_of(const std::optional<extract::RecordJson>& page) {
+  return page ? std::optional(page->root()) : std::nullopt;
+}
+
 using Format = BodyFormat;
 
 constexpr size_t kErrorPreviewBytes = 300;
@@ -72,7 +77,7 @@ class RestSource final : public Source {
   Result<std::shared_ptr<const extract::RecordSet>> run(const FetchRequest& request,
                                                         FetchTrace& trace);
   // Reads every page from `first` on into `set`; the last page's root when it was JSON.
-  Result<std::optional<simdjson::dom::element>> read_pages(http::Request first,
+  Result<std::optional<extract::RecordJson>> read_pages(http::Request first,
                                                            extract::RecordSet& set,
                                                            const FetchRequest& request,
                                                            FetchTrace& trace, SyncReport& report);
@@ -332,7 +337,7 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
   EXTDATA_ASSIGN_OR_RETURN(auto last_page, read_pages(page_request, *set, request, trace, report));
   EXTDATA_TRY(keep_first_records(set, paginator_.max_records(), trace.warnings));
   if (incremental_) {
-    if (auto since = incremental_->next_since(*set, last_page, "")) {
+    if (auto since = incremental_->next_since(*set, root_of(last_page), "")) {
       report.cursor = rest::SyncCursor{*since, unix_seconds(clock_.now())}.encode();
     } else {
       trace.warnings.push_back(
@@ -343,7 +348,7 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
   return done(std::shared_ptr<const extract::RecordSet>(std::move(set)));
 }
 
-Result<std::optional<simdjson::dom::element>> RestSource::read_pages(http::Request page_request,
+Result<std::optional<extract::RecordJson>> RestSource::read_pages(http::Request page_request,
                                                                      extract::RecordSet& set,
                                                                      const FetchRequest& request,
                                                                      FetchTrace& trace,
@@ -352,7 +357,7 @@ Result<std::optional<simdjson::dom::element>> RestSource::read_pages(http::Reque
   paginator_.prepare_first(page_request, state);
   const bool needs_body = paginator_.type() == Paginator::Type::next_link ||
                           paginator_.type() == Paginator::Type::cursor || incremental_;
-  std::optional<simdjson::dom::element> body;
+  std::optional<extract::RecordJson> body;  // keeps its page alive (last_page_root)
   while (true) {
     const std::string step = state.pages == 0
                                  ? final_.name
@@ -369,7 +374,9 @@ Result<std::optional<simdjson::dom::element>> RestSource::read_pages(http::Reque
     // Links and cursors are read from the page as the set parsed it, not parsed again.
     body.reset();
     if (needs_body && format == Format::json) body = set.last_page_root();
-    auto next = paginator_.next(page_request, response, body ? &*body : nullptr,
+    const std::optional<simdjson::dom::element> root =
+        body ? std::optional(body->root()) : std::nullopt;
+    auto next = paginator_.next(page_request, response, root ? &*root : nullptr,
                                 set.size() - before, state, trace.warnings);
     if (!next) break;
     page_request = std::move(*next);
@@ -400,7 +407,7 @@ Result<std::optional<std::shared_ptr<const extract::RecordSet>>> RestSource::rea
   report.removed = merged.counts.removed;
   report.changes = std::move(merged.changes);
   const std::string since =
-      incremental_->next_since(changes, *last_page, cursor.since).value_or(cursor.since);
+      incremental_->next_since(changes, root_of(*last_page), cursor.since).value_or(cursor.since);
   report.cursor = rest::SyncCursor{since, cursor.full_at}.encode();
   auto set = std::make_shared<extract::RecordSet>(std::move(merged.records));
   if (set->size() > paginator_.max_records()) {

@@ -19,10 +19,10 @@ Result<MergedRecords> apply_delta(const extract::RecordSet& base,
                                   const extract::RecordSet& changes) {
   static const ChangeRules rules{
       .key = [](const extract::RecordRef& item) -> std::optional<std::string> {
-        if (auto id = item_id(item.json())) return std::string(*id);
+        if (auto id = item_id(item.json().root())) return std::string(*id);
         return std::nullopt;
       },
-      .removes = [](const extract::RecordRef& item) { return is_tombstone(item.json()); }};
+      .removes = [](const extract::RecordRef& item) { return is_tombstone(item.json().root()); }};
   return merge_changes(base, changes, rules);
 }
 

@@ -670,7 +670,7 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch_items(
   EXTDATA_TRY(read_pages(delta_url(s.id, list), items, request, trace, report, false));
   bool tombstones = false;
   for (size_t i = 0; i < items.size() && !tombstones; ++i)
-    tombstones = is_tombstone(items[i].json());
+    tombstones = is_tombstone(items[i].json().root());
   if (!tombstones) return done(std::move(items));
   EXTDATA_ASSIGN_OR_RETURN(MergedRecords initial, apply_delta(extract::RecordSet(), items));
   return done(std::move(initial.records));
@@ -804,7 +804,7 @@ Status SharePointSource::read_pages(std::string url, extract::RecordSet& records
     report.cursor.clear();
     std::string_view link;
     if (auto root = records->last_page_root();
-        root && (*root)["@odata.deltaLink"].get(link) == simdjson::SUCCESS) {
+        root && root->root()["@odata.deltaLink"].get(link) == simdjson::SUCCESS) {
       report.cursor = std::string(link);
     } else if (trace) {
       trace->warnings.push_back(

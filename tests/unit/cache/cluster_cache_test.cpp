@@ -46,7 +46,7 @@ struct Instance {
   std::string title() {
     auto got = cache->get("cities", {});
     EXPECT_TRUE(got.ok());
-    return extract::display_text((*got->records)[0].json()["fields"]["Title"].value());
+    return extract::display_text((*got->records)[0].json().root()["fields"]["Title"].value());
   }
   long long loaded_from_peer() {
     return metrics.counter_value("extdata_cache_snapshots_loaded_from_store_total",

@@ -17,7 +17,7 @@ using testing_support::ManualExecutor;
 using testing_support::TempDir;
 
 std::string first_title(const CachedRecords& cached) {
-  return extract::display_text((*cached.records)[0].json()["fields"]["Title"].value());
+  return extract::display_text((*cached.records)[0].json().root()["fields"]["Title"].value());
 }
 
 class RecordCacheTest : public ::testing::Test {

@@ -67,7 +67,8 @@ struct FileFixture {
 };
 
 std::string column(const extract::RecordSet& set, size_t i, const std::string& name) {
-  auto v = set[i].json()[name];
+  const auto record = set[i].json();
+  auto v = record.root()[name];
   if (v.error()) return "<missing>";
   return std::string(v.get_string().value());
 }
@@ -124,7 +125,7 @@ TEST(FileSource, JsonRecordsAndColumnsWorkAsForRest) {
   ASSERT_EQ((*records)->size(), 1u);
   auto title = (**records)[0].column("title");
   ASSERT_TRUE(title.has_value());
-  EXPECT_EQ(std::string(title->get_string().value()), "Germany");
+  EXPECT_EQ(std::string(title->root().get_string().value()), "Germany");
 }
 
 TEST(FileSource, XmlIsReadByItsExtension) {

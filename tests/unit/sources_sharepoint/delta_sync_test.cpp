@@ -20,7 +20,8 @@ std::map<std::string, std::string> titles_by_id(const extract::RecordSet& set) {
   std::map<std::string, std::string> out;
   for (size_t i = 0; i < set.size(); ++i) {
     std::string_view id, title;
-    auto item = set[i].json();
+    const auto record = set[i].json();
+    auto item = record.root();
     if (item["id"].get(id) == simdjson::SUCCESS &&
         item["fields"]["Title"].get(title) == simdjson::SUCCESS)
       out[std::string(id)] = std::string(title);
@@ -269,8 +270,8 @@ TEST(SharePointDelta, ApplyDeltaKeepsOrderAndTheLastChangeOfEachId) {
   std::vector<std::string> seen;
   for (size_t i = 0; i < applied->records.size(); ++i) {
     std::string_view id, v;
-    ASSERT_EQ(applied->records[i].json()["id"].get(id), simdjson::SUCCESS);
-    ASSERT_EQ(applied->records[i].json()["v"].get(v), simdjson::SUCCESS);
+    ASSERT_EQ(applied->records[i].json().root()["id"].get(id), simdjson::SUCCESS);
+    ASSERT_EQ(applied->records[i].json().root()["v"].get(v), simdjson::SUCCESS);
     seen.push_back(std::string(id) + "=" + std::string(v));
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"2=b2", "3=c", "4=d"}));

@@ -21,7 +21,8 @@ constexpr int kFixtureCustomers = 3;
 std::set<std::string> item_ids(const extract::RecordSet& set) {
   std::set<std::string> ids;
   for (size_t i = 0; i < set.size(); ++i) {
-    auto id = set[i].json()["id"];
+    const auto record = set[i].json();
+    auto id = record.root()["id"];
     if (!id.error()) ids.insert(std::string(id.get_string().value()));
   }
   return ids;
@@ -45,7 +46,7 @@ TEST(SharePointSource, FetchesEveryPageWithOneTokenAndCachesTheSite) {
   EXPECT_EQ(item_ids(**records).size(), total);
   EXPECT_EQ(trace.pages, 3);
   EXPECT_EQ(progress_pages, (std::vector<int>{1, 2, 3}));
-  EXPECT_EQ(std::string((*records)->operator[](0).column("title")->get_string().value()),
+  EXPECT_EQ(std::string((*records)->operator[](0).column("title")->root().get_string().value()),
             "Nordlicht Logistik AG");
 
   EXPECT_EQ(h.tokens_issued(), 1);
@@ -84,7 +85,7 @@ TEST(SharePointSource, RecordsAreTheItemsWithoutTheirContextUrls) {
   ASSERT_EQ((*records)->size(), size_t{kFixtureCustomers});
   for (size_t i = 0; i < (*records)->size(); ++i) {
     std::string text;
-    extract::append_json(text, (*records)->operator[](i).json());
+    extract::append_json(text, (*records)->operator[](i).json().root());
     const auto item = nlohmann::json::parse(text);
     EXPECT_EQ(text.find("@odata.context"), std::string::npos) << text;
     EXPECT_TRUE(item.contains("@odata.etag")) << text;
@@ -103,7 +104,8 @@ TEST(SharePointSource, SelectAndFilterAreSentWithThePreferHeader) {
   auto records = src->fetch({});
   ASSERT_TRUE(records.ok()) << records.error().to_string();
   ASSERT_EQ((*records)->size(), 1u);
-  auto fields = (*records)->operator[](0).json()["fields"];
+  const auto record = (*records)->operator[](0).json();
+  auto fields = record.root()["fields"];
   EXPECT_EQ(std::string(fields["Title"].get_string().value()), "Café Olé SARL");
   EXPECT_TRUE(fields["Country"].error());  // not selected
   auto targets = h.item_targets();

@@ -355,10 +355,10 @@ std::string typed(simdjson::dom::element e) {
 std::string typed(const extract::RecordSet& set) {
   std::string out;
   for (size_t i = 0; i < set.size(); ++i) {
-    out += typed(set[i].json()) + " |";
+    out += typed(set[i].json().root()) + " |";
     for (size_t c = 0; c < set.column_names().size(); ++c) {
       auto v = set[i].column(c);
-      out += (v ? typed(*v) : "-") + "|";
+      out += (v ? typed(v->root()) : "-") + "|";
     }
     out += "\n";
   }
