@@ -446,7 +446,9 @@ TEST(RecordSet, CombineSharesPagesAndKeepsEachRecordAndColumnAsItWas) {
     for (size_t c = 0; c < 3; ++c) {
       const auto got = (*combined)[i].column(c), want = expected.column(c);
       ASSERT_EQ(got.has_value(), want.has_value());
-      if (got) EXPECT_EQ(simdjson::to_string(got->root()), simdjson::to_string(want->root()));
+      if (got) {
+        EXPECT_EQ(simdjson::to_string(got->root()), simdjson::to_string(want->root()));
+      }
     }
   }
   // The combined set outlives both inputs: it shares their pages.

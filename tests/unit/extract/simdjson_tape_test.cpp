@@ -118,8 +118,12 @@ TEST(ShapePage, NumbersKeepTheirSimdjsonTypes) {
   for (size_t i = 0; i < items.size(); ++i) {
     const auto a = items.at(i).value(), b = expected.at(i).value();
     EXPECT_EQ(a.type(), b.type()) << i;
-    if (b.is_int64()) EXPECT_EQ(a.get_int64().value(), b.get_int64().value()) << i;
-    if (b.is_uint64()) EXPECT_EQ(a.get_uint64().value(), b.get_uint64().value()) << i;
+    if (b.is_int64()) {
+      EXPECT_EQ(a.get_int64().value(), b.get_int64().value()) << i;
+    }
+    if (b.is_uint64()) {
+      EXPECT_EQ(a.get_uint64().value(), b.get_uint64().value()) << i;
+    }
     if (b.is_double()) {
       const double x = a.get_double().value(), y = b.get_double().value();
       EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0) << i;  // -0.0 stays -0.0
