@@ -78,9 +78,9 @@ class RestSource final : public Source {
                                                         FetchTrace& trace);
   // Reads every page from `first` on into `set`; the last page's root when it was JSON.
   Result<std::optional<extract::RecordJson>> read_pages(http::Request first,
-                                                           extract::RecordSet& set,
-                                                           const FetchRequest& request,
-                                                           FetchTrace& trace, SyncReport& report);
+                                                        extract::RecordSet& set,
+                                                        const FetchRequest& request,
+                                                        FetchTrace& trace, SyncReport& report);
   // The changes since `cursor` merged into `base`; nullopt when the API no longer takes the
   // cursor (410 Gone: read everything again).
   Result<std::optional<std::shared_ptr<const extract::RecordSet>>> read_changes(
@@ -349,10 +349,10 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
 }
 
 Result<std::optional<extract::RecordJson>> RestSource::read_pages(http::Request page_request,
-                                                                     extract::RecordSet& set,
-                                                                     const FetchRequest& request,
-                                                                     FetchTrace& trace,
-                                                                     SyncReport& report) {
+                                                                  extract::RecordSet& set,
+                                                                  const FetchRequest& request,
+                                                                  FetchTrace& trace,
+                                                                  SyncReport& report) {
   Paginator::State state;
   paginator_.prepare_first(page_request, state);
   const bool needs_body = paginator_.type() == Paginator::Type::next_link ||
