@@ -568,7 +568,7 @@ Result<std::vector<std::string>> check_field(const config::FieldConfig& field,
   constexpr size_t kSampleRecords = 200;
   const size_t count = std::min(sample->size(), kSampleRecords);
   std::set<std::string> available(sample->column_names().begin(), sample->column_names().end());
-  for (size_t i = 0; i < count; ++i) collect_names((*sample)[i].json(), "", 0, available);
+  for (size_t i = 0; i < count; ++i) collect_names((*sample)[i].json().root(), "", 0, available);
 
   std::string listing;
   size_t listed = 0;
