@@ -82,4 +82,14 @@ Result<std::shared_ptr<const extract::RecordSet>> count_fetch(
   return result;
 }
 
+void report_sync(Metrics& metrics, const std::string& source, const SyncReport& report,
+                 const FetchRequest& request) {
+  metrics
+      .counter("extdata_source_syncs_total",
+               {{"source", source}, {"sync", report.incremental ? "incremental" : "full"}},
+               "Syncs by kind: full reads, or incremental ones that applied changes only")
+      .inc();
+  if (request.sync) *request.sync = report;
+}
+
 }  // namespace extdata::sources

@@ -58,4 +58,9 @@ Result<std::shared_ptr<const extract::RecordSet>> count_fetch(
     Metrics& metrics, const std::string& source,
     const std::function<Result<std::shared_ptr<const extract::RecordSet>>()>& fetch);
 
+// Ends a sync that succeeded: counts it (extdata_source_syncs_total{source, sync=full|incremental})
+// and hands `report` to the caller when it asked for it (FetchRequest::sync).
+void report_sync(Metrics& metrics, const std::string& source, const SyncReport& report,
+                 const FetchRequest& request);
+
 }  // namespace extdata::sources

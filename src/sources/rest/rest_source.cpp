@@ -309,12 +309,7 @@ Result<std::shared_ptr<const extract::RecordSet>> RestSource::run(const FetchReq
   SyncReport report;
   report.mode = incremental_ ? "incremental" : "full";
   auto done = [&](std::shared_ptr<const extract::RecordSet> records) {
-    metrics_
-        .counter("extdata_source_syncs_total",
-                 {{"source", config_.name}, {"sync", report.incremental ? "incremental" : "full"}},
-                 "Syncs by kind: full reads, or incremental ones that applied changes only")
-        .inc();
-    if (request.sync) *request.sync = report;
+    report_sync(metrics_, config_.name, report, request);
     return records;
   };
   const SyncBase& previous = request.previous;

@@ -625,12 +625,7 @@ Result<std::shared_ptr<const extract::RecordSet>> SharePointSource::fetch_items(
   SyncReport report;
   report.mode = delta_ ? "delta" : "full";
   auto done = [&](extract::RecordSet records) {
-    metrics_
-        .counter("extdata_source_syncs_total",
-                 {{"source", config_.name}, {"sync", report.incremental ? "incremental" : "full"}},
-                 "Syncs by kind: full reads, or incremental ones that applied changes only")
-        .inc();
-    if (request.sync) *request.sync = report;
+    report_sync(metrics_, config_.name, report, request);
     return std::shared_ptr<const extract::RecordSet>(
         std::make_shared<extract::RecordSet>(std::move(records)));
   };

@@ -10,6 +10,7 @@
 #include "sources/rest/incremental.h"
 #include "unit/cache/cache_test_support.h"
 #include "unit/sources_rest/scripted_server.h"
+#include "unit/sources_rest/source_fixture.h"
 
 namespace extdata::sources {
 namespace {
@@ -17,21 +18,8 @@ namespace {
 using nlohmann::json;
 using testing::RecordingServer;
 
-struct Fixture {
-  ManualClock clock;
-  Metrics metrics;
-  SourceDeps deps{clock, metrics, nullptr, {}};
-
-  Result<std::shared_ptr<Source>> make(const json& spec) {
-    auto config = config::parse_source(spec.dump(), "tickets");
-    if (!config.ok()) return config.error();
-    return make_source(*config, deps);
-  }
-  std::shared_ptr<Source> must_make(const json& spec) {
-    auto s = make(spec);
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().code + ": " + s.error().message);
-    return s.ok() ? *s : nullptr;
-  }
+struct Fixture : testing::SourceFixture {
+  Fixture() { name = "tickets"; }
 };
 
 json tickets_spec(const std::string& url, json incremental) {

@@ -11,6 +11,7 @@
 #include "sources/kinds.h"
 #include "sources/rest/rest_source.h"
 #include "unit/sources_rest/scripted_server.h"
+#include "unit/sources_rest/source_fixture.h"
 
 namespace extdata::sources {
 namespace {
@@ -18,17 +19,7 @@ namespace {
 using nlohmann::json;
 using testing::RecordingServer;
 
-struct Fixture {
-  ManualClock clock;
-  Metrics metrics;
-  SourceDeps deps{clock, metrics, nullptr, {}};
-
-  Result<std::shared_ptr<Source>> make(const json& spec) {
-    auto config = config::parse_source(spec.dump(), "src");
-    if (!config.ok()) return config.error();
-    return make_source(*config, deps);
-  }
-};
+using Fixture = testing::SourceFixture;
 
 Result<std::shared_ptr<const extract::RecordSet>> fetch(Source& source, Variables vars) {
   FetchRequest request;

@@ -10,6 +10,7 @@
 #include "sources/common/report.h"
 #include "sources/kinds.h"
 #include "unit/sources_rest/scripted_server.h"
+#include "unit/sources_rest/source_fixture.h"
 
 namespace extdata::sources {
 namespace {
@@ -18,22 +19,7 @@ using nlohmann::json;
 using testing::RecordingServer;
 using testing::with_header;
 
-struct Fixture {
-  ManualClock clock;
-  Metrics metrics;
-  SourceDeps deps{clock, metrics, nullptr, {}};
-
-  Result<std::shared_ptr<Source>> make(const json& spec, const std::string& name = "src") {
-    auto config = config::parse_source(spec.dump(), name);
-    if (!config.ok()) return config.error();
-    return make_source(*config, deps);
-  }
-  std::shared_ptr<Source> must_make(const json& spec) {
-    auto s = make(spec);
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().code + ": " + s.error().message);
-    return s.ok() ? *s : nullptr;
-  }
-};
+using Fixture = testing::SourceFixture;
 
 Result<std::shared_ptr<const extract::RecordSet>> fetch(Source& source, Variables vars = {},
                                                         FetchTrace* trace = nullptr) {
