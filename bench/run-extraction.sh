@@ -45,6 +45,7 @@ print(f"document: {mb:.1f} MB, {ours[0]['records']} records, {ours[0]['values']}
 print(f"simdjson parse only:                      {parse:9.1f} ms  {mb / parse * 1000:8.0f} MB/s")
 print(f"extdata extraction (parse+records+cols):  {extract:9.1f} ms  {mb / extract * 1000:8.0f} MB/s")
 print(f"extdata JSONPath only (parsed document):  {select:9.1f} ms")
+print(f"extdata shape encoding (parsed document): {med(ours, 'encode_ms'):9.1f} ms")
 print(f"jsonpath-plus (JSON.parse + JSONPath):    {jp_total:9.1f} ms  {mb / jp_total * 1000:8.0f} MB/s")
 print(f"jsonpath-plus JSONPath only:              {jp_query:9.1f} ms  (JSON.parse {jp_parse:.1f} ms)")
 print(f"ratio extdata vs jsonpath-plus (end to end): {jp_total / extract:.1f}x faster")

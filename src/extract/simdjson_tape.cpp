@@ -71,6 +71,35 @@ inline uint64_t string_hash(std::string_view text) {
   return hash ^ (hash >> 32);
 }
 
+// True when the `size` bytes at `a` and `b` are equal; inline, in 8-byte loads (a call to
+// memcmp cost more than comparing the short strings of a record).
+inline bool equal_bytes(const uint8_t* a, const uint8_t* b, size_t size) {
+  uint64_t x, y;
+  if (size >= 8) {
+    // The last 8 bytes first: ids and URLs of consecutive records differ at their end.
+    std::memcpy(&x, a + size - 8, 8);
+    std::memcpy(&y, b + size - 8, 8);
+    if (x != y) return false;
+    for (size_t i = 0; i + 8 < size; i += 8) {
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    return true;
+  }
+  if (size >= 4) {
+    uint32_t xl, yl, xh, yh;
+    std::memcpy(&xl, a, 4);
+    std::memcpy(&yl, b, 4);
+    std::memcpy(&xh, a + size - 4, 4);
+    std::memcpy(&yh, b + size - 4, 4);
+    return xl == yl && xh == yh;
+  }
+  for (size_t i = 0; i < size; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // Each distinct string of a page stored once: a list's records repeat every member name and
 // many values (content types, people, parent references), which simdjson writes out again for
 // every occurrence. For Graph list items this is 1.8 KB of strings per item of which 0.4 KB
@@ -109,8 +138,20 @@ class StringInterner {
       }
       if (static_cast<uint32_t>(slot >> 32) != tag) continue;
       const uint32_t offset = static_cast<uint32_t>(slot) - 1;
-      if (string_at(offset) == text) return offset;
+      const std::string_view stored = string_at(offset);
+      if (stored.size() == text.size() &&
+          equal_bytes(reinterpret_cast<const uint8_t*>(stored.data()),
+                      reinterpret_cast<const uint8_t*>(text.data()), text.size()))
+        return offset;
     }
+  }
+  // True when the string stored at `offset` is `stored` (a string in simdjson's format, its
+  // length prefix included).
+  bool holds(uint32_t offset, const uint8_t* stored) const {
+    uint32_t length;
+    std::memcpy(&length, stored, sizeof length);
+    return size_t{offset} + sizeof length + length < size_ &&
+           equal_bytes(out_ + offset, stored, sizeof length + length);
   }
   size_t size() const { return size_; }
   // The output buffer moved (TapeWriter grew it): the same bytes at a new address.
@@ -295,6 +336,8 @@ struct ShapeEncoder::State {
     size_t keys;          // where its member names start on the key stack
     size_t wanted_first;  // refs naming this container: [first, first + count)
     size_t wanted_count;
+    uint32_t context;    // what the container is a value of (see element_context)
+    uint32_t predicted;  // an object's expected shape + 1 while its names match it; 0 none
     bool object;
     bool expect_key;
   };
@@ -304,6 +347,33 @@ struct ShapeEncoder::State {
   std::vector<uint32_t> shape_table;  // open addressing: shape offset + 1; 0 empty
   size_t shape_entries = 0;
   std::vector<Frame> frames;
+
+  // A value's context: the stored member name it is the value of (offset + 1), or for an array
+  // element, a mix of the array's own context; 0 for the root. Records of a list repeat their
+  // member names in the same order and their members' values are alike (an id never repeats, a
+  // country often does), so both are predicted per context. A collision only costs a lookup.
+  static uint32_t element_context(uint32_t array_context) {
+    return (array_context * 0x9E3779B1u) ^ 0x80000001u;
+  }
+  static size_t context_index(uint32_t context, unsigned bits) {
+    return (context * 0x9E3779B1u) >> (32 - bits);
+  }
+  // The shape the last object of a context had: the next one's member names are compared
+  // with its names (one comparison each) instead of being hashed and looked up.
+  struct LastShape {
+    uint32_t context;
+    uint32_t shape;  // + 1; 0 none
+  };
+  static constexpr unsigned kLastShapeBits = 8;
+  std::vector<LastShape> last_shapes;
+  // The string a context's last value was: many members hold one value in every record (a
+  // content type, a parent reference), compared here before the string is hashed and looked up.
+  struct LastValue {
+    uint32_t context;
+    uint32_t string;  // + 1; 0 none
+  };
+  static constexpr unsigned kLastValueBits = 10;
+  std::vector<LastValue> last_values;
 
   void begin() {
     strings.begin();
@@ -315,6 +385,25 @@ struct ShapeEncoder::State {
     frames.clear();
     shape_table.assign(std::max(shape_table.size(), size_t{64}), 0);
     shape_entries = 0;
+    last_shapes.assign(size_t{1} << kLastShapeBits, LastShape{});
+    last_values.assign(size_t{1} << kLastValueBits, LastValue{});
+  }
+
+  // The context of the value about to be added to the innermost open container.
+  uint32_t context_of_next() const {
+    if (frames.empty()) return 0;
+    const Frame& frame = frames.back();
+    return frame.object ? keys.back() + 1 : element_context(frame.context);
+  }
+  uint32_t predicted_shape(uint32_t context) const {
+    const LastShape& last = last_shapes[context_index(context, kLastShapeBits)];
+    return last.context == context ? last.shape : 0;
+  }
+  void remember_shape(uint32_t context, uint32_t shape) {
+    last_shapes[context_index(context, kLastShapeBits)] = {context, shape + 1};
+  }
+  LastValue& last_value(uint32_t context) {
+    return last_values[context_index(context, kLastValueBits)];
   }
 
   static uint64_t hash_keys(const uint32_t* keys, size_t count) {
@@ -373,6 +462,7 @@ Status ShapeEncoder::encode(const uint64_t* tape, size_t tape_length, const uint
   uint32_t root = ShapePage::kNull;
 
   if (unique_strings >= ShapePage::kLimit) too_large = true;
+  // Stores the string at `offset` of `strings`, once per page.
   const auto intern = [&](uint64_t offset) -> uint32_t {
     if (unique_strings > 0) return static_cast<uint32_t>(offset);
     const std::string_view text = stored_string(strings, static_cast<size_t>(offset));
@@ -381,6 +471,18 @@ Status ShapeEncoder::encode(const uint64_t* tape, size_t tape_length, const uint
                           ? (too_large = true, 0)
                           : st.strings.interner->intern(text);
     return static_cast<uint32_t>(at);
+  };
+  // A string value: the context's last value when equal, else interned.
+  const auto intern_value = [&](uint64_t offset) -> uint32_t {
+    if (unique_strings > 0) return static_cast<uint32_t>(offset);
+    const uint32_t context = st.context_of_next();
+    State::LastValue& last = st.last_value(context);
+    if (last.context == context && last.string != 0 &&
+        st.strings.interner->holds(last.string - 1, strings + offset))
+      return last.string - 1;
+    const uint32_t at = intern(offset);
+    last = {context, at + 1};
+    return at;
   };
   const auto number = [&](ShapePage::Tag tag, uint64_t bits) {
     if (st.numbers.size() + 1 >= ShapePage::kLimit) too_large = true;
@@ -424,11 +526,22 @@ Status ShapeEncoder::encode(const uint64_t* tape, size_t tape_length, const uint
             frame.expect_key = true;
             continue;
           }
+          if (frame.predicted != 0) {
+            const uint32_t* shape = st.shapes.data() + frame.predicted - 1;
+            const size_t member = st.keys.size() - frame.keys;
+            if (member < shape[0] &&
+                st.strings.interner->holds(shape[1 + member], strings + payload)) {
+              st.keys.push_back(shape[1 + member]);
+              ++i;
+              continue;
+            }
+            frame.predicted = 0;
+          }
           st.keys.push_back(intern(payload));
           ++i;
           continue;
         }
-        const uint32_t slot = ShapePage::make(ShapePage::kString, intern(payload));
+        const uint32_t slot = ShapePage::make(ShapePage::kString, intern_value(payload));
         answer(i, slot);
         add_value(slot);
         ++i;
@@ -473,8 +586,10 @@ Status ShapeEncoder::encode(const uint64_t* tape, size_t tape_length, const uint
         const size_t first = next;
         while (next < wanted_count && wanted[next] == i) ++next;
         const bool object = tape_type(word) == '{';
-        st.frames.push_back(
-            {st.values.size(), st.keys.size(), first, next - first, object, object});
+        const uint32_t context = st.context_of_next();
+        const uint32_t predicted = object && unique_strings == 0 ? st.predicted_shape(context) : 0;
+        st.frames.push_back({st.values.size(), st.keys.size(), first, next - first, context,
+                             predicted, object, object});
         ++i;
         continue;
       }
@@ -488,9 +603,16 @@ Status ShapeEncoder::encode(const uint64_t* tape, size_t tape_length, const uint
           too_large = true;
           break;
         }
-        st.slots.push_back(frame.object
-                               ? object_header(st.shape_of(st.keys.data() + frame.keys, count))
-                               : array_header(count));
+        uint32_t header_word = array_header(count);
+        if (frame.object) {
+          // Every name matched the predicted shape: it is that shape when the count is too.
+          const uint32_t shape = frame.predicted != 0 && st.shapes[frame.predicted - 1] == count
+                                     ? frame.predicted - 1
+                                     : st.shape_of(st.keys.data() + frame.keys, count);
+          if (unique_strings == 0) st.remember_shape(frame.context, shape);
+          header_word = object_header(shape);
+        }
+        st.slots.push_back(header_word);
         st.slots.insert(st.slots.end(), st.values.begin() + static_cast<ptrdiff_t>(frame.values),
                         st.values.end());
         st.values.resize(frame.values);
