@@ -10,6 +10,7 @@
 #   bench/run-field-options.sh         (after `make build`; DURATION=15s RUNS=3 BIG=1000000)
 #   ONLY_BIG=1 bench/run-field-options.sh   (the 1,000,000-record part only: memory, restart)
 #   PERF_RESTART=/tmp/restart.data ...        (also `perf record` the requests after the restart)
+#   SMAPS=FILE ...        (copy the server's /proc/PID/smaps at 1,000,000 records to FILE)
 #   KEEP_BIG=DIR ...      (keep a copy of the 1,000,000-record data directory and answer in DIR)
 #   REUSE_BIG=DIR bench/run-field-options.sh  (only the restart, from such a copy: no fetch)
 set -euo pipefail
@@ -149,8 +150,9 @@ start_graphsim "$BIG"
 start_extdata "$work/data-big"
 curl -sS --fail -o "$work/response-big.json" "$EXTDATA_URL/api/v1/fields/customer/options?$QUERY"
 big_total=$(jq .total "$work/response-big.json")
-big_rss=$(rss_kb "$extdata_pid")
-big_hwm=$(hwm_kb "$extdata_pid")
+# Right after the first answer the option table is still being stored in the background (its
+# image is built in memory for that): not yet the steady state, which is read once it is saved.
+big_first_rss=$(rss_kb "$extdata_pid")
 # Where the resident bytes go: the record sets held (RecordSet::memory_bytes), the rest is the
 # option table, search index, rendered pages, program and allocator.
 big_records=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_cache_bytes/ {printf "%d", $2}')
@@ -161,6 +163,10 @@ for _ in $(seq 1 1200); do
   [[ $saved -ge 1 ]] && break
   sleep 0.1
 done
+big_rss=$(rss_kb "$extdata_pid")
+big_hwm=$(hwm_kb "$extdata_pid")
+# SMAPS=FILE: the server's memory map in the steady state, for where the resident bytes lie.
+if [[ -n ${SMAPS:-} ]]; then cp "/proc/$extdata_pid/smaps" "$SMAPS"; fi
 
 # --- restart at $BIG records, graphsim stopped: the first answer comes from the snapshot ----
 kill "$extdata_pid" "$graphsim_pid"
@@ -205,6 +211,18 @@ cmp <(jq -S .options "$work/response-big.json") <(jq -S .options "$work/response
   { echo "after the restart the first answer differs from the one before" >&2; exit 1; }
 restart_rss=$(rss_kb "$extdata_pid")
 restart_hwm=$(hwm_kb "$extdata_pid")
+# The records go on loading from the snapshot in the background: the steady state after the
+# restart is read once they are all held (up to 5 minutes).
+restart_settled_rss=
+for _ in $(seq 1 "$([[ -n ${big_records:-} ]] && echo 3000 || echo 0)"); do
+  held=$(curl -sS "$EXTDATA_URL/metrics" | awk '/^extdata_cache_bytes/ {printf "%d", $2}')
+  if [[ $((${held:-0} * 100)) -ge $((big_records * 99)) ]]; then
+    restart_settled_rss=$(rss_kb "$extdata_pid")
+    break
+  fi
+  sleep 0.1
+done
+restart_settled_hwm=$(hwm_kb "$extdata_pid")
 snapshot_mb=$(du -m "$work/data-big" | tail -1 | cut -f1)
 
 if [[ $ONLY_BIG != 1 ]]; then
@@ -236,14 +254,17 @@ echo "| records loaded | RSS | peak RSS |"
 echo "|---|---|---|"
 fi
 if [[ -z $REUSE_BIG ]]; then
-printf "| %d (total for q: %s) | %.1f MB | %.1f MB |\n" "$BIG" "$big_total" "$(echo "$big_rss / 1024" | bc -l)" "$(echo "$big_hwm / 1024" | bc -l)"
+printf "| %d, right after the first answer (option table being stored) | %.1f MB | |\n" "$BIG" "$(echo "$big_first_rss / 1024" | bc -l)"
+printf "| %d, steady: option table stored (total for q: %s) | %.1f MB | %.1f MB |\n" "$BIG" "$big_total" "$(echo "$big_rss / 1024" | bc -l)" "$(echo "$big_hwm / 1024" | bc -l)"
 fi
 printf "| %d after a restart (first answer from the snapshot) | %.1f MB | %.1f MB |\n" "$BIG" "$(echo "$restart_rss / 1024" | bc -l)" "$(echo "$restart_hwm / 1024" | bc -l)"
+if [[ -n $restart_settled_rss ]]; then
+printf "| %d after a restart, steady: all records loaded | %.1f MB | %.1f MB |\n" "$BIG" "$(echo "$restart_settled_rss / 1024" | bc -l)" "$(echo "$restart_settled_hwm / 1024" | bc -l)"
+fi
 echo
 if [[ -z $REUSE_BIG ]]; then
-printf "peak / steady after the fetch: %.2f×; after the restart: %.2f×. Per record: %.2f KB.\n" \
-  "$(echo "$big_hwm / $big_rss" | bc -l)" "$(echo "$restart_hwm / $restart_rss" | bc -l)" \
-  "$(echo "$big_rss * 1.024 / $BIG" | bc -l)"
+printf "peak / steady after the fetch: %.2f×. Steady per record: %.2f KB.\n" \
+  "$(echo "$big_hwm / $big_rss" | bc -l)" "$(echo "$big_rss * 1.024 / $BIG" | bc -l)"
 printf "Record sets held (extdata_cache_bytes): %.2f KB per record; the rest of RSS: %.2f KB per record.\n" \
   "$(echo "$big_records / 1000 / $BIG" | bc -l)" "$(echo "($big_rss * 1024 - $big_records) / 1000 / $BIG" | bc -l)"
 fi
