@@ -151,9 +151,12 @@ int main(int argc, char** argv) {
         ->Iterations(1);
   }
   // One, two and four letters; "gmbh" is the worst case of a long query (a token in a
-  // fifth of all names), "zz" a two-letter query with no match.
-  const char* const queries[] = {"m",  "s",    "z",    "mu",   "sc",   "ge",
-                                 "zz", "mull", "soci", "zuri", "gmbh", "mul ba"};
+  // fifth of all names), "zz" a two-letter query with no match. Several words: "muller bau"
+  // and "bau zurich" have records that start with the whole query, "gmbh mul" only word and
+  // inside matches, "999 s" and "zuri 7" a selective word beside a common one.
+  const char* const queries[] = {"m",          "s",          "z",        "mu",    "sc",    "ge",
+                                 "zz",         "mull",       "soci",     "zuri",  "gmbh",  "mul ba",
+                                 "muller bau", "bau zurich", "gmbh mul", "999 s", "zuri 7"};
   for (size_t count : {100'000, 1'000'000}) {
     for (const char* query : queries) {
       const std::string name = "Search/" + std::to_string(count) + "/q=" + query;
