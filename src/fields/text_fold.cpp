@@ -79,6 +79,7 @@ const FoldEntry* table_entry(char32_t cp) {
 class KeyWriter {
  public:
   KeyWriter(std::string& out) : out_(out), start_(out.size()) {}
+  size_t written() const { return out_.size() - start_; }
   void separator() { pending_space_ = out_.size() > start_; }
   void word_bytes(const char* bytes, size_t length) {
     if (pending_space_) {
@@ -97,9 +98,13 @@ class KeyWriter {
 }  // namespace
 
 void append_folded(std::string_view text, std::string& out) {
+  append_folded(text, out, std::string::npos);
+}
+
+void append_folded(std::string_view text, std::string& out, size_t limit) {
   KeyWriter writer(out);
   size_t pos = 0;
-  while (pos < text.size()) {
+  while (pos < text.size() && writer.written() <= limit) {
     size_t length = 1;
     const char32_t cp = decode_utf8(text, pos, length);
     if (cp == kInvalid) {

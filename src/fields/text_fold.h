@@ -24,4 +24,10 @@ std::string fold_for_search(std::string_view text);
 // Appends the search key of `text` to `out`; lets hot loops reuse one buffer.
 void append_folded(std::string_view text, std::string& out);
 
+// Appends the start of the search key of `text`: stops as soon as more than `limit` bytes were
+// appended (or the text ends), so the bytes appended are the key's first bytes and more than
+// `limit` of them unless the key is that short. Enough to tell whether a key starts with, or
+// equals, a folded query of `limit` bytes without folding a whole label.
+void append_folded(std::string_view text, std::string& out, size_t limit);
+
 }  // namespace extdata::fields
