@@ -595,7 +595,7 @@ struct ApiServer::Impl {
     if (!table.ok()) return error_response(table.error());
     const std::string q = parsed.value("q", std::string());
     size_t limit = static_cast<size_t>(std::clamp<long long>(parsed.value("limit", 20LL), 1, 1000));
-    auto found = table->index().search(q, 0, limit);
+    auto found = table->search(q, 0, limit);
     json options = json::array();
     for (uint32_t id : found.ids)
       options.push_back(

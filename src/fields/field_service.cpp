@@ -236,9 +236,9 @@ void carry_pages(RenderedOptions& rendered, const BuiltTable& old, const BuiltTa
     rendered.erase_prefix(from);
     return;
   }
-  std::vector<std::string_view> keys;
-  for (const uint32_t option : touched.removed) keys.push_back(old.table.index().key(option));
-  for (const uint32_t option : touched.added) keys.push_back(patched.table.index().key(option));
+  std::vector<std::string> keys;
+  for (const uint32_t option : touched.removed) keys.push_back(old.table.search_key(option));
+  for (const uint32_t option : touched.added) keys.push_back(patched.table.search_key(option));
   rendered.move_prefix(from, std::to_string(patched.id) + ':', [&](std::string_view rest) {
     // rest: "offset:limit:q"
     const size_t limit_at = rest.find(':');
@@ -757,8 +757,7 @@ Result<OptionsResult> FieldService::options(const std::string& field, const Opti
   const OptionsTable& table = *resolved.table;
   const size_t limit = static_cast<size_t>(query.limit.value_or(resolved.field->mapping.limit));
 
-  const SearchResult found =
-      table.index().search(query.q, static_cast<size_t>(query.offset), limit);
+  const SearchResult found = table.search(query.q, static_cast<size_t>(query.offset), limit);
   OptionsResult result = resolved.freshness();
   result.options.reserve(found.ids.size());
   for (const uint32_t option : found.ids) {
@@ -809,8 +808,7 @@ std::string FieldService::render_options(const Resolved& resolved, const Options
                     std::to_string(limit) + ':' + query.q;
   auto page = rendered_.find(key);
   if (!page) {
-    const SearchResult found =
-        table.index().search(query.q, static_cast<size_t>(query.offset), limit);
+    const SearchResult found = table.search(query.q, static_cast<size_t>(query.offset), limit);
     auto text = std::make_shared<std::string>();
     text->reserve(64 + found.ids.size() * 512);
     append_options_page(*text, resolved.field->mapping, table, resolved.cached.records.get(),
@@ -831,8 +829,7 @@ Result<std::string> FieldService::options_array_json(const std::string& field,
   EXTDATA_ASSIGN_OR_RETURN(auto resolved, resolve(field, query.context));
   const OptionsTable& table = *resolved.table;
   const size_t limit = query.limit ? static_cast<size_t>(*query.limit) : table.size();
-  const SearchResult found =
-      table.index().search(query.q, static_cast<size_t>(query.offset), limit);
+  const SearchResult found = table.search(query.q, static_cast<size_t>(query.offset), limit);
   std::string out = "[";
   for (const uint32_t option : found.ids) {
     if (out.size() > 1) out += ',';

@@ -319,7 +319,7 @@ Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
   for (size_t i = 0; i < table.size(); ++i) {
     texts.push_back(mapping.search ? std::string_view(search_texts[i]) : table.label(i));
   }
-  EXTDATA_ASSIGN_OR_RETURN(table.index_, SearchIndex::build(texts));
+  EXTDATA_ASSIGN_OR_RETURN(table.index_, SearchIndex::build(texts, table.labels()));
 
   table.by_value_.resize(table.size());
   std::iota(table.by_value_.begin(), table.by_value_.end(), 0u);
@@ -529,7 +529,8 @@ std::optional<OptionsTable> OptionsTable::patch(const OptionsTable& previous,
   std::vector<SearchIndex::Insert> inserts;
   inserts.reserve(fresh.size());
   for (const FreshOption& option : fresh) {
-    inserts.push_back({option.position, mapping.search ? option.search : option.label});
+    inserts.push_back(
+        {option.position, mapping.search ? option.search : option.label, option.label});
   }
   auto index = SearchIndex::patch(previous.index_, option_ids, inserts, size);
   if (!index) {

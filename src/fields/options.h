@@ -6,14 +6,15 @@
 //   auto mapping = FieldMapping::compile(field_config);           // errors name the key
 //   auto table = OptionsTable::build(*mapping, record_set);       // filter, render, sort, index
 //   table->value(i), table->label(i), table->record(i)            // option i, in field order
-//   table->index().search("ab", 0, 20)                            // ids are option positions
+//   table->search("ab", 0, 20)                                    // ids are option positions
 //   table->find_value("42")                                       // stored key → option
 //   OptionsTable::patch(*table, *mapping, old_records, new_records, changes, why_not)
 //
 // Memory: values and labels live in one arena (raw UTF-8, escaped only when written out; at
 // most 4 GiB), with two 4-byte offsets, a 4-byte record index and a 4-byte position in the
-// value order per option, plus the SearchIndex. Search and sort texts are not kept after the
-// build.
+// value order per option, plus the SearchIndex, built over the labels: it keeps a folded search
+// key only for the options whose search text folds differently from their label. Search and
+// sort texts are not kept after the build.
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -114,6 +115,14 @@ class OptionsTable {
   }
   // The first option (in field order) whose value is `key`.
   std::optional<size_t> find_value(std::string_view key) const;
+  // The index's search over this table's options (SearchIndex::search with the labels).
+  SearchResult search(std::string_view query, size_t offset, size_t limit) const {
+    return index_.search(query, offset, limit, labels());
+  }
+  // The folded search key of option `option` (what key_matches takes).
+  std::string search_key(size_t option) const {
+    return index_.key(static_cast<uint32_t>(option), labels());
+  }
   const SearchIndex& index() const { return index_; }
   // Records dropped because their value rendered empty (no id), and by the filter.
   size_t without_value() const { return without_value_; }
@@ -122,6 +131,7 @@ class OptionsTable {
 
  private:
   friend struct TableImage;  // table_image.cpp writes and reads the members as they are
+  LabelTexts labels() const { return {arena_, offsets_, 2}; }
   std::string arena_;
   static constexpr size_t kMaxArena = 0xFFFFFFFF;  // offsets are 4 bytes
   std::vector<uint32_t> offsets_;                  // value i = [2i, 2i+1), label i = [2i+1, 2i+2)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cassert>
 #include <functional>
 #include <limits>
 #include <queue>
@@ -190,6 +191,18 @@ class Pager {
   std::vector<uint32_t> ids_;
 };
 
+// The first position in ascending [from, end) whose id is not below `id`: exponential steps,
+// then a binary search, so walking a long list to a few ids costs O(ids * log(gap)).
+template <typename It>
+It gallop_to(It from, It end, uint32_t id) {
+  size_t step = 1;
+  while (static_cast<size_t>(end - from) > step && *(from + step) < id) {
+    from += step;
+    step *= 2;
+  }
+  return std::lower_bound(from, from + std::min<size_t>(step + 1, end - from), id);
+}
+
 // Ascending ids as LEB128 varints of their differences (the first one from zero), for lists
 // that are only ever read front to back.
 void append_varint(std::vector<uint8_t>& out, uint32_t value) {
@@ -302,26 +315,31 @@ void SearchIndex::for_each_record_gram(std::string_view key, Visit&& visit) {
     visit(gram_id_for_build(whole_key[0], whole_key[1]), kExact);
 }
 
-Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) {
+Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts,
+                                       const LabelTexts& labels) {
   if (texts.size() >= kMaxRecords) {
     return Error("search.too_many_records",
                  "cannot index " + std::to_string(texts.size()) + " records: the limit is " +
                      std::to_string(kMaxRecords - 1),
                  "narrow the source (filters, a smaller list) so a field holds fewer records");
   }
+  assert(labels.bounds.empty() || labels.size() == texts.size());
   SearchIndex index;
+  index.record_count_ = static_cast<uint32_t>(texts.size());
   index.ascii_grams_.assign(128 * 128, kNoGram);
-  index.key_offsets_.reserve(texts.size() + 1);
-  index.key_offsets_.push_back(0);
+  // Every key is folded and stored while the postings are built; over labels, only those the
+  // labels do not give are kept at the end.
+  index.own_key_offsets_.reserve(texts.size() + 1);
+  index.own_key_offsets_.push_back(0);
   for (std::string_view text : texts) {
-    append_folded(text, index.keys_);
-    if (index.keys_.size() > std::numeric_limits<uint32_t>::max()) {
+    append_folded(text, index.own_keys_);
+    if (index.own_keys_.size() > std::numeric_limits<uint32_t>::max()) {
       return Error("search.too_much_text",
                    "the search texts of " + std::to_string(texts.size()) +
                        " records exceed 4 GiB once folded",
                    "map a shorter label or search text for this field");
     }
-    index.key_offsets_.push_back(static_cast<uint32_t>(index.keys_.size()));
+    index.own_key_offsets_.push_back(static_cast<uint32_t>(index.own_keys_.size()));
   }
   const uint32_t record_count = static_cast<uint32_t>(texts.size());
 
@@ -333,7 +351,7 @@ Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) 
   std::vector<uint8_t> best_tier;
   const auto collect = [&](uint32_t id) {
     record_grams.clear();
-    index.for_each_record_gram(index.key(id), [&](uint32_t gram, int tier) {
+    index.for_each_record_gram(index.own_key_at(id), [&](uint32_t gram, int tier) {
       if (gram >= stamp.size()) {
         stamp.resize(gram + 1, kNoRecord);
         best_tier.resize(gram + 1);
@@ -408,8 +426,56 @@ Result<SearchIndex> SearchIndex::build(std::span<const std::string_view> texts) 
     }
   }
   index.build_vocabulary();
-  index.keys_.shrink_to_fit();
+  if (!labels.bounds.empty()) {
+    index.keep_keys_labels_lack(texts, labels);
+  } else {
+    index.own_keys_.shrink_to_fit();
+  }
   return index;
+}
+
+void SearchIndex::keep_keys_labels_lack(std::span<const std::string_view> texts,
+                                        const LabelTexts& labels) {
+  std::string kept;
+  std::vector<uint32_t> offsets{0};
+  std::string folded;
+  for (uint32_t id = 0; id < record_count_; ++id) {
+    const std::string_view label = labels[id];
+    if (texts[id].data() == label.data() && texts[id].size() == label.size()) continue;
+    const std::string_view key = own_key_at(id);
+    folded.clear();
+    append_folded(label, folded);
+    if (folded == key) continue;
+    own_key_ids_.push_back(id);
+    kept += key;
+    offsets.push_back(static_cast<uint32_t>(kept.size()));
+  }
+  own_keys_ = std::move(kept);  // the build's keys are freed here
+  own_key_offsets_ = std::move(offsets);
+  own_keys_.shrink_to_fit();
+  own_key_offsets_.shrink_to_fit();
+  own_key_ids_.shrink_to_fit();
+  keys_from_labels_ = true;
+}
+
+std::optional<std::string_view> SearchIndex::own_key(uint32_t id) const {
+  if (!keys_from_labels_) return own_key_at(id);
+  const auto it = std::lower_bound(own_key_ids_.begin(), own_key_ids_.end(), id);
+  if (it == own_key_ids_.end() || *it != id) return std::nullopt;
+  return own_key_at(static_cast<size_t>(it - own_key_ids_.begin()));
+}
+
+std::string_view SearchIndex::key_start(uint32_t id, const LabelTexts& labels, std::string& scratch,
+                                        size_t limit) const {
+  if (const auto key = own_key(id)) return *key;
+  scratch.clear();
+  append_folded(labels[id], scratch, limit);
+  return scratch;
+}
+
+std::string SearchIndex::key(uint32_t id, const LabelTexts& labels) const {
+  std::string scratch;
+  return std::string(key_start(id, labels, scratch, std::string::npos));
 }
 
 void SearchIndex::build_vocabulary() {
@@ -423,7 +489,7 @@ void SearchIndex::build_vocabulary() {
   record_word_offsets.reserve(record_count + 1);
   record_word_offsets.push_back(0);
   for (uint32_t id = 0; id < record_count; ++id) {
-    const std::vector<std::string_view> key_words = split_words(key(id));
+    const std::vector<std::string_view> key_words = split_words(own_key_at(id));
     const size_t begin = record_words.size();
     for (size_t i = 0; i < key_words.size(); ++i) {
       auto [it, inserted] =
@@ -560,24 +626,51 @@ std::optional<SearchIndex> SearchIndex::patch(const SearchIndex& old,
                                               std::span<const Insert> inserted, size_t size) {
   if (size >= kMaxRecords || new_ids.size() != old.size()) return std::nullopt;
   SearchIndex index;
+  index.record_count_ = static_cast<uint32_t>(size);
+  index.keys_from_labels_ = old.keys_from_labels_;
   std::vector<std::string> keys(inserted.size());
   for (size_t i = 0; i < inserted.size(); ++i) append_folded(inserted[i].text, keys[i]);
 
-  // Keys in the new order: the kept ones copied, the inserted ones folded above.
-  index.key_offsets_.reserve(size + 1);
-  index.key_offsets_.push_back(0);
-  index.keys_.reserve(old.keys_.size() + inserted.size() * 32);
-  size_t next_old = 0, next_insert = 0;
+  // Keys in the new order: the kept ones copied, the inserted ones folded above (over labels:
+  // only those their labels do not give).
+  index.own_key_offsets_.reserve(old.own_key_offsets_.size() + inserted.size());
+  index.own_key_offsets_.push_back(0);
+  index.own_keys_.reserve(old.own_keys_.size() + inserted.size() * 32);
+  const auto keep = [&](uint32_t id, std::string_view key) {
+    index.own_keys_ += key;
+    if (index.keys_from_labels_) index.own_key_ids_.push_back(id);
+    index.own_key_offsets_.push_back(static_cast<uint32_t>(index.own_keys_.size()));
+    return index.own_keys_.size() <= std::numeric_limits<uint32_t>::max();
+  };
+  std::string folded;
+  size_t next_old = 0, next_insert = 0, next_own = 0;  // next_own: in old.own_key_ids_
   for (uint32_t id = 0; id < size; ++id) {
+    bool fits = true;
     if (next_insert < inserted.size() && inserted[next_insert].id == id) {
-      index.keys_ += keys[next_insert++];
+      const Insert& insert = inserted[next_insert];
+      const std::string& key = keys[next_insert++];
+      if (!old.keys_from_labels_) {
+        fits = keep(id, key);
+      } else if (insert.text.data() != insert.label.data() ||
+                 insert.text.size() != insert.label.size()) {
+        folded.clear();
+        append_folded(insert.label, folded);
+        if (folded != key) fits = keep(id, key);
+      }
     } else {
       while (next_old < new_ids.size() && new_ids[next_old] == kGone) ++next_old;
       if (next_old == new_ids.size() || new_ids[next_old] != id) return std::nullopt;
-      index.keys_ += old.key(static_cast<uint32_t>(next_old++));
+      if (!old.keys_from_labels_) {
+        fits = keep(id, old.own_key_at(next_old));
+      } else {
+        const auto& own = old.own_key_ids_;
+        while (next_own < own.size() && own[next_own] < next_old) ++next_own;
+        if (next_own < own.size() && own[next_own] == next_old)
+          fits = keep(id, old.own_key_at(next_own));
+      }
+      ++next_old;
     }
-    if (index.keys_.size() > std::numeric_limits<uint32_t>::max()) return std::nullopt;
-    index.key_offsets_.push_back(static_cast<uint32_t>(index.keys_.size()));
+    if (!fits) return std::nullopt;
   }
   while (next_old < new_ids.size() && new_ids[next_old] == kGone) ++next_old;
   if (next_insert != inserted.size() || next_old != new_ids.size()) return std::nullopt;
@@ -603,13 +696,15 @@ std::optional<SearchIndex> SearchIndex::patch(const SearchIndex& old,
   index.patch_segments(old, new_ids, added);
   if (index.postings_.size() >= std::numeric_limits<uint32_t>::max()) return std::nullopt;
   index.patch_vocabulary(old, new_ids, inserted, keys);
-  index.keys_.shrink_to_fit();
+  index.own_keys_.shrink_to_fit();
+  index.own_key_offsets_.shrink_to_fit();
+  index.own_key_ids_.shrink_to_fit();
   return index;
 }
 
 void SearchIndex::patch_segments(const SearchIndex& old, std::span<const uint32_t> new_ids,
                                  const std::vector<std::pair<uint32_t, uint32_t>>& added) {
-  const size_t record_count = key_offsets_.size() - 1;
+  const size_t record_count = record_count_;
   const size_t segment_count = segment_starts_.size();
   const size_t old_segments = old.segment_counts_.size();
   // A segment keeps its form (ids or bitmap) and its bitmap number; new grams' are ids.
@@ -850,7 +945,9 @@ bool SearchIndex::vocabulary_grams_fit() const {
   return true;
 }
 
-SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t limit) const {
+SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t limit,
+                                 const LabelTexts& labels) const {
+  assert(!keys_from_labels_ || labels.size() == size());
   const std::string query_key = fold_for_search(query);
   SearchResult result;
   if (query_key.empty()) {
@@ -860,7 +957,9 @@ SearchResult SearchIndex::search(std::string_view query, size_t offset, size_t l
     }
     return result;
   }
-  if (query_key.find(' ') != std::string::npos) return search_words(query_key, offset, limit);
+  if (query_key.find(' ') != std::string::npos) {
+    return search_words(query_key, offset, limit, labels);
+  }
   if (code_point_count(query_key) <= 2) {
     return search_gram(short_word_gram(query_key), offset, limit);
   }
@@ -990,74 +1089,199 @@ SearchResult SearchIndex::search_word(std::string_view query_word, size_t offset
   return pager.finish();
 }
 
-size_t SearchIndex::candidate_volume(std::string_view query_word) const {
+SearchIndex::QueryWord SearchIndex::look_up(std::string_view query_word) const {
+  QueryWord word{query_word};
   if (code_point_count(query_word) <= 2) {
-    const uint32_t gram = short_word_gram(query_word);
-    return gram == kNoGram ? 0 : gram_total(gram);
+    word.gram = short_word_gram(query_word);
+    word.volume = word.gram == kNoGram ? 0 : gram_total(word.gram);
+    return word;
   }
-  size_t volume = 0;
-  for (const WordMatch& match : matching_words(query_word)) {
-    volume += word_starts_[match.word + 1] - word_starts_[match.word];
+  word.matches = matching_words(query_word);
+  for (const WordMatch& match : word.matches) {
+    word.volume += word_starts_[match.word + 1] - word_starts_[match.word];
   }
-  return volume;
+  return word;
 }
 
-// Calls visit(id) for every record holding query_word anywhere (a record may come twice
-// when several vocabulary words hold the query word).
 template <typename Visit>
-void SearchIndex::for_each_holder(std::string_view query_word, Visit&& visit) const {
-  if (code_point_count(query_word) <= 2) {
-    const uint32_t gram = short_word_gram(query_word);
-    if (gram == kNoGram) return;
-    for (size_t segment = gram * kTiers; segment < gram * kTiers + kTiers; ++segment) {
-      for_each_in_segment(segment, visit);
+void SearchIndex::for_each_holder(const QueryWord& word, Visit&& visit) const {
+  if (word.gram != kNoGram) {
+    for (int tier = 0; tier < kTiers; ++tier) {
+      const bool at_start = tier != kInside;  // a record's best tier for the gram
+      for_each_in_segment(word.gram * kTiers + tier, [&](uint32_t id) { visit(id, at_start); });
     }
     return;
   }
-  for (const WordMatch& match : matching_words(query_word)) {
+  for (const WordMatch& match : word.matches) {
     for (uint32_t i = word_starts_[match.word]; i < word_starts_[match.word + 1]; ++i) {
-      visit(word_postings_[i]);
+      visit(word_postings_[i], match.prefix);
     }
   }
 }
 
-SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset,
-                                       size_t limit) const {
-  const std::vector<std::string_view> words = split_words(query_key);
-  std::vector<std::pair<size_t, std::string_view>> by_volume;
-  for (std::string_view word : words) {
-    const size_t volume = candidate_volume(word);
-    if (volume == 0) return {};  // a word no record holds: nothing matches
-    by_volume.push_back({volume, word});
+bool SearchIndex::segment_holds(size_t segment, uint32_t id) const {
+  const uint32_t bitmap = segment_bitmaps_[segment];
+  if (bitmap != kNoBitmap) {
+    return (bitmap_words_[bitmap * bitmap_words_each_ + id / 64] >> (id % 64)) & 1;
   }
-  std::sort(by_volume.begin(), by_volume.end());
+  const auto begin = postings_.begin() + segment_starts_[segment];
+  return std::binary_search(begin, postings_.begin() + segment_starts_[segment + 1], id);
+}
 
-  // Candidates: the records of the most selective word. Other words then filter them
-  // through a bitmap of their own records while that is cheaper than checking keys (a key
-  // check costs a cache miss or two, roughly the price of 64 bitmap updates).
-  std::vector<uint64_t> bitmap((size() + 63) / 64, 0);
-  std::vector<uint32_t> candidates;
-  for_each_holder(by_volume[0].second, [&](uint32_t id) {
-    const uint64_t bit = uint64_t{1} << (id & 63);
-    if ((bitmap[id >> 6] & bit) == 0) {
-      bitmap[id >> 6] |= bit;
-      candidates.push_back(id);
+int SearchIndex::probe(const QueryWord& word, uint32_t id) const {
+  if (word.gram != kNoGram) {
+    for (int tier = 0; tier < kTiers; ++tier) {
+      if (segment_holds(word.gram * kTiers + tier, id)) return tier == kInside ? 1 : 3;
     }
-  });
-  for (size_t i = 1; i < by_volume.size() && !candidates.empty(); ++i) {
-    if (by_volume[i].first > 64 * candidates.size()) break;
-    std::fill(bitmap.begin(), bitmap.end(), 0);
-    for_each_holder(by_volume[i].second,
-                    [&](uint32_t id) { bitmap[id >> 6] |= uint64_t{1} << (id & 63); });
-    std::erase_if(candidates,
-                  [&](uint32_t id) { return ((bitmap[id >> 6] >> (id & 63)) & 1) == 0; });
+    return 0;
+  }
+  if (word.matches.size() > kMaxProbedWords) return -1;
+  int found = 0;
+  for (const WordMatch& match : word.matches) {
+    for (int place = 0; place < 3; ++place) {
+      const PostingSpan ids = word_postings(match.word, place);
+      if (std::binary_search(ids.begin(), ids.end(), id)) {
+        found |= match.prefix ? 3 : 1;
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+std::span<const uint32_t> SearchIndex::first_word_records(std::string_view word) const {
+  uint32_t low = 0, high = static_cast<uint32_t>(vocab_offsets_.size() - 1);
+  while (low < high) {
+    const uint32_t mid = low + (high - low) / 2;
+    if (vocab_word(mid) < word) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  if (low == vocab_offsets_.size() - 1 || vocab_word(low) != word) return {};
+  return word_postings(low, 1);
+}
+
+SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset, size_t limit,
+                                       const LabelTexts& labels) const {
+  const std::vector<std::string_view> texts = split_words(query_key);
+  std::vector<QueryWord> words;
+  for (std::string_view text : texts) {
+    words.push_back(look_up(text));
+    if (words.back().volume == 0) return {};  // a word no record holds: nothing matches
+  }
+  std::sort(words.begin(), words.end(),
+            [](const QueryWord& a, const QueryWord& b) { return a.volume < b.volume; });
+
+  // Candidates: the records of the most selective word, and whether every word so far starts
+  // one of a candidate's words (its tier is then at best "word", else "inside"). Marks hold two
+  // bits per record (1: holds the word, 2: at a word start): one update per posting. They are
+  // cleared before each use, allocated at the first.
+  std::vector<uint64_t> marks;
+  const auto clear_marks = [&] {
+    if (marks.empty()) {
+      marks.resize((size() + 31) / 32);  // zeroed
+    } else {
+      std::fill(marks.begin(), marks.end(), 0);
+    }
+  };
+  const auto mark = [&](uint32_t id, bool start) {
+    marks[id >> 5] |= uint64_t{start ? 3u : 1u} << ((id & 31) * 2);
+  };
+  const auto marked = [&](uint32_t id) { return (marks[id >> 5] >> ((id & 31) * 2)) & 3; };
+  std::vector<uint32_t> candidates;
+  std::vector<uint8_t> starts;
+  if (words[0].gram != kNoGram || words[0].matches.size() == 1) {
+    // A gram's or one vocabulary word's postings list a record once.
+    for_each_holder(words[0], [&](uint32_t id, bool start) {
+      candidates.push_back(id);
+      starts.push_back(start);
+    });
+  } else {
+    clear_marks();
+    for_each_holder(words[0], [&](uint32_t id, bool start) {
+      if (marked(id) == 0) candidates.push_back(id);
+      mark(id, start);
+    });
+    starts.resize(candidates.size());
+    for (size_t i = 0; i < candidates.size(); ++i) starts[i] = marked(candidates[i]) == 3;
+  }
+  // Other words then filter them through marks of their own records while that is cheaper
+  // than a look-up per candidate (which costs a cache miss or two, roughly the price of 64
+  // mark updates).
+  size_t next = 1;
+  for (; next < words.size() && !candidates.empty(); ++next) {
+    if (words[next].volume > 64 * candidates.size()) break;
+    clear_marks();
+    for_each_holder(words[next], mark);
+    size_t kept = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const uint32_t id = candidates[i];
+      const uint64_t where = marked(id);
+      if (where == 0) continue;
+      starts[kept] = starts[i] && where == 3;
+      candidates[kept++] = id;
+    }
+    candidates.resize(kept);
+    starts.resize(kept);
   }
 
-  // Every survivor is checked against the whole query, which also gives its tier.
   std::array<std::vector<uint32_t>, kTiers> tiers;
-  for (uint32_t id : candidates) {
-    const int tier = classify(key(id), query_key, words);
-    if (tier >= 0) tiers[tier].push_back(id);
+  std::string scratch;
+  const bool probed = std::all_of(words.begin() + next, words.end(), [](const QueryWord& word) {
+    return word.gram != kNoGram || word.matches.size() <= kMaxProbedWords;
+  });
+  if (!probed) {
+    // A remaining word is in too many vocabulary words to look up: read every candidate's key.
+    for (const uint32_t id : candidates) {
+      const int tier =
+          classify(key_start(id, labels, scratch, std::string::npos), query_key, texts);
+      if (tier >= 0) tiers[tier].push_back(id);
+    }
+  } else {
+    // The remaining words are looked up per candidate. A candidate can start with the whole
+    // query only if its first word is the query's first word and every query word starts one
+    // of its words: only those have their key (its first bytes) read.
+    const std::span<const uint32_t> firsts = first_word_records(texts[0]);
+    std::vector<uint32_t> word_tier;  // every query word starts one of their words
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const uint32_t id = candidates[i];
+      bool start = starts[i] != 0, holds = true;
+      for (size_t w = next; w < words.size() && holds; ++w) {
+        const int where = probe(words[w], id);
+        holds = (where & 1) != 0;
+        start = start && (where & 2) != 0;
+      }
+      if (holds) (start ? word_tier : tiers[kInside]).push_back(id);
+    }
+    // Those whose first word is the query's: marked when they are many, else found by walking
+    // both lists in ascending order.
+    const bool mark_firsts = !firsts.empty() && 64 * word_tier.size() >= size();
+    if (mark_firsts) {
+      clear_marks();
+      for (const uint32_t id : firsts) mark(id, false);
+    } else if (!firsts.empty()) {
+      std::sort(word_tier.begin(), word_tier.end());
+    }
+    auto next_first = firsts.begin();
+    for (const uint32_t id : word_tier) {
+      bool first = false;
+      if (mark_firsts) {
+        first = marked(id) != 0;
+      } else if (!firsts.empty()) {
+        next_first = gallop_to(next_first, firsts.end(), id);
+        first = next_first != firsts.end() && *next_first == id;
+      }
+      if (first) {
+        const std::string_view key = key_start(id, labels, scratch, query_key.size());
+        if (key.starts_with(query_key)) {
+          tiers[key.size() == query_key.size() ? kExact : kStarts].push_back(id);
+          continue;
+        }
+      }
+      tiers[kWord].push_back(id);
+    }
   }
   Pager pager(offset, limit);
   for (auto& ids : tiers) pager.add_unsorted(ids);
@@ -1069,10 +1293,10 @@ size_t SearchIndex::memory_bytes() const {
   const size_t map_bytes =
       other_grams_.size() * (sizeof(uint64_t) + sizeof(uint32_t) + 2 * sizeof(void*)) +
       other_grams_.bucket_count() * sizeof(void*);
-  return keys_.capacity() + key_offsets_.capacity() * sizeof(uint32_t) +
-         ascii_grams_.capacity() * sizeof(uint32_t) + map_bytes +
-         segment_starts_.capacity() * sizeof(uint32_t) + postings_.capacity() * sizeof(uint32_t) +
-         segment_counts_.capacity() * sizeof(uint32_t) +
+  return own_keys_.capacity() + own_key_offsets_.capacity() * sizeof(uint32_t) +
+         own_key_ids_.capacity() * sizeof(uint32_t) + ascii_grams_.capacity() * sizeof(uint32_t) +
+         map_bytes + segment_starts_.capacity() * sizeof(uint32_t) +
+         postings_.capacity() * sizeof(uint32_t) + segment_counts_.capacity() * sizeof(uint32_t) +
          segment_bitmaps_.capacity() * sizeof(uint32_t) +
          bitmap_words_.capacity() * sizeof(uint64_t) + bitmap_ranks_.capacity() * sizeof(uint32_t) +
          vocab_text_.capacity() + vocab_offsets_.capacity() * sizeof(uint32_t) +

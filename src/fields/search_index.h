@@ -20,7 +20,15 @@
 // vocabulary (the distinct words of all records): when it matches one vocabulary word the
 // answer is again O(offset + limit); when it matches several, O(records holding them).
 // Multi-word queries take the records of their most selective word, filter them by the
-// other words' records (bitmaps) and check the survivors' keys against the whole query.
+// other words' records (bitmaps, or a look-up per survivor) and take each survivor's tier from
+// the postings: only survivors whose first word is the query's first word and whose words all
+// start with the query's words have their key read, to tell whether it starts with the whole
+// query.
+//
+// Keys: an index built over an option table's labels (build(texts, labels)) stores the folded
+// key only of the records whose search text folds differently from their label; the others'
+// keys are folded from the label when a query needs one (see above: few). Such an index is
+// searched with the same labels. Built without labels, it stores every key.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -35,6 +43,20 @@
 
 namespace extdata::fields {
 
+// The texts an index folds the keys it does not store from: an option table's labels. Text i
+// is arena[bounds[stride * i + stride - 1], bounds[stride * (i + 1)]); stride 1 reads plain
+// offsets, stride 2 the labels of OptionsTable's value/label offsets.
+struct LabelTexts {
+  std::string_view arena;
+  std::span<const uint32_t> bounds;
+  size_t stride = 1;
+  size_t size() const { return bounds.empty() ? 0 : (bounds.size() - 1) / stride; }
+  std::string_view operator[](size_t i) const {
+    const uint32_t begin = bounds[stride * i + stride - 1];
+    return arena.substr(begin, bounds[stride * (i + 1)] - begin);
+  }
+};
+
 struct SearchResult {
   std::vector<uint32_t> ids;  // record indexes (positions in the build input), best first
   size_t total = 0;           // number of matching records, regardless of offset and limit
@@ -47,35 +69,42 @@ bool key_matches(std::string_view key, std::string_view query_key);
 
 class SearchIndex {
  public:
-  // Indexes texts[i] as record i. Fails only if the input exceeds the index limits
-  // (2^30 records, 4 GiB of folded text).
-  static Result<SearchIndex> build(std::span<const std::string_view> texts);
+  // Indexes texts[i] as record i. With `labels` (as many as texts), a record's key is stored
+  // only when texts[i] folds differently from labels[i]; search() must then be given the same
+  // labels. Fails only if the input exceeds the index limits (2^30 records, 4 GiB of folded
+  // text).
+  static Result<SearchIndex> build(std::span<const std::string_view> texts,
+                                   const LabelTexts& labels = {});
 
   // The index of new texts that differ from `old`'s in a few records (an incremental sync):
   // record `id` of `old` is record new_ids[id] (kGone: removed; the kept ones in ascending
   // order), and `inserted` (ascending ids) are the other records of the `size` new ones. Answers
   // exactly as build() over the new texts would; costs the folding and indexing of the inserted
-  // texts plus linear copies of the keys and posting lists (no record is folded again).
+  // texts plus linear copies of the keys and posting lists (no record is folded again). With an
+  // `old` built over labels, each insert gives its record's label as well (kept records keep
+  // theirs); the patched index is then searched with the new labels.
   // nullopt when the input does not fit together or exceeds the limits (build() then says why).
   struct Insert {
     uint32_t id;
     std::string_view text;
+    std::string_view label;  // only read when `old` was built over labels
   };
   static constexpr uint32_t kGone = 0xFFFFFFFF;
   static std::optional<SearchIndex> patch(const SearchIndex& old, std::span<const uint32_t> new_ids,
                                           std::span<const Insert> inserted, size_t size);
 
   // Matches of `query`, skipping the first `offset` ranked matches, at most `limit` ids.
-  SearchResult search(std::string_view query, size_t offset, size_t limit) const;
+  // `labels`: those the index was built over (none if it was built without).
+  SearchResult search(std::string_view query, size_t offset, size_t limit,
+                      const LabelTexts& labels = {}) const;
 
-  size_t size() const { return key_offsets_.empty() ? 0 : key_offsets_.size() - 1; }
-  // Heap bytes held by the index (folded keys, posting lists, lookup tables).
+  size_t size() const { return record_count_; }
+  // Heap bytes held by the index (stored keys, posting lists, lookup tables).
   size_t memory_bytes() const;
-  // The folded search key of record `id` (for diagnostics and tests).
-  std::string_view key(uint32_t id) const {
-    return std::string_view(keys_).substr(key_offsets_[id],
-                                          key_offsets_[id + 1] - key_offsets_[id]);
-  }
+  // The folded search key of record `id` (`labels` as for search()).
+  std::string key(uint32_t id, const LabelTexts& labels = {}) const;
+  // How many keys the index stores (size() when built without labels).
+  size_t stored_keys() const { return own_key_offsets_.empty() ? 0 : own_key_offsets_.size() - 1; }
 
  private:
   friend struct TableImage;  // table_image.cpp writes and reads the members as they are
@@ -133,15 +162,53 @@ class SearchIndex {
   bool word_places_fit() const;
   uint32_t short_word_gram(std::string_view word) const;
   std::vector<WordMatch> matching_words(std::string_view query_word) const;
-  size_t candidate_volume(std::string_view query_word) const;
-  template <typename Visit>
-  void for_each_holder(std::string_view query_word, Visit&& visit) const;
   SearchResult search_gram(uint32_t gram, size_t offset, size_t limit) const;
   SearchResult search_word(std::string_view query_word, size_t offset, size_t limit) const;
-  SearchResult search_words(std::string_view query_key, size_t offset, size_t limit) const;
+  // A word of a multi-word query, looked up once: its gram (one or two code points) or the
+  // vocabulary words holding it, and how many records those hold (a record may count twice).
+  struct QueryWord {
+    std::string_view text;
+    uint32_t gram = kNoGram;
+    std::vector<WordMatch> matches;
+    size_t volume = 0;
+  };
+  QueryWord look_up(std::string_view query_word) const;
+  // visit(id, at_word_start) for every record holding the word (a record may come twice, once
+  // with each answer) and whether one of its words starts with the query word there.
+  template <typename Visit>
+  void for_each_holder(const QueryWord& word, Visit&& visit) const;
+  bool segment_holds(size_t segment, uint32_t id) const;
+  // probe() looks a longer word up in at most this many vocabulary words: beyond, the binary
+  // searches cost more than reading the candidate's key.
+  static constexpr size_t kMaxProbedWords = 2;
+  // The records whose key has several words, the first of them `word`.
+  std::span<const uint32_t> first_word_records(std::string_view word) const;
+  // Whether record `id` holds the word, and where (bit 0: somewhere, bit 1: at a word start);
+  // -1 when the postings cannot tell cheaply (the word is in too many vocabulary words).
+  int probe(const QueryWord& word, uint32_t id) const;
+  SearchResult search_words(std::string_view query_key, size_t offset, size_t limit,
+                            const LabelTexts& labels) const;
+  // The stored key of record `id`, or nullopt when its label gives it.
+  std::optional<std::string_view> own_key(uint32_t id) const;
+  // Record `id`'s key, stored or folded from its label into `scratch`: its first bytes only
+  // (more than `limit` of them) when its label gives it.
+  std::string_view key_start(uint32_t id, const LabelTexts& labels, std::string& scratch,
+                             size_t limit) const;
+  std::string_view own_key_at(size_t j) const {
+    return std::string_view(own_keys_).substr(own_key_offsets_[j],
+                                              own_key_offsets_[j + 1] - own_key_offsets_[j]);
+  }
+  // After build() over labels: keeps the keys the labels do not give.
+  void keep_keys_labels_lack(std::span<const std::string_view> texts, const LabelTexts& labels);
 
-  std::string keys_;                   // folded keys, concatenated
-  std::vector<uint32_t> key_offsets_;  // size() + 1 entries
+  // Folded keys (see the header comment). Without labels: every key, own_keys_[own_key_offsets_
+  // [id] .. [id + 1]). Over labels: the keys of records own_key_ids_ (ascending) only, the j-th
+  // at own_keys_[own_key_offsets_[j] .. [j + 1]).
+  uint32_t record_count_ = 0;
+  bool keys_from_labels_ = false;
+  std::string own_keys_;
+  std::vector<uint32_t> own_key_offsets_;
+  std::vector<uint32_t> own_key_ids_;
   // Grams are one or two code points of a word. Two-ASCII-character grams (the common
   // case once Latin text is folded) are found through a direct table, others by hash.
   std::vector<uint32_t> ascii_grams_;  // [first * 128 + second], second == 0 for one character

@@ -1,6 +1,8 @@
 #include "fields/table_image.h"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -112,6 +114,7 @@ struct TableImage {
     char magic[4];
     std::uint32_t version;
     std::uint64_t without_value, filtered_out, bitmap_words_each, bitmap_blocks_each;
+    std::uint64_t keys_from_labels;  // 1: the index stores only the keys the labels lack
   };
 
   // The sections after the head, in image order, for writing (a const table) and reading.
@@ -122,8 +125,9 @@ struct TableImage {
     visit(table.offsets_);
     visit(table.records_);
     visit(table.by_value_);
-    visit(index.keys_);
-    visit(index.key_offsets_);
+    visit(index.own_keys_);
+    visit(index.own_key_offsets_);
+    visit(index.own_key_ids_);
     visit(index.ascii_grams_);
     visit(other_grams);
     visit(index.segment_counts_);
@@ -152,6 +156,7 @@ struct TableImage {
     head.filtered_out = table.filtered_out_;
     head.bitmap_words_each = index.bitmap_words_each_;
     head.bitmap_blocks_each = index.bitmap_blocks_each_;
+    head.keys_from_labels = index.keys_from_labels_ ? 1 : 0;
     std::vector<OtherGram> other_grams;
     other_grams.reserve(index.other_grams_.size());
     for (const auto& [code, gram] : index.other_grams_) other_grams.push_back({code, gram, 0});
@@ -181,6 +186,8 @@ struct TableImage {
     table.filtered_out_ = head.filtered_out;
     table.index_.bitmap_words_each_ = head.bitmap_words_each;
     table.index_.bitmap_blocks_each_ = head.bitmap_blocks_each;
+    if (head.keys_from_labels > 1) return image_error("bounds", "unknown key storage");
+    table.index_.keys_from_labels_ = head.keys_from_labels == 1;
     return ok_status();
   }
 
@@ -188,6 +195,7 @@ struct TableImage {
                                        const std::vector<OtherGram>& other_grams,
                                        size_t record_count) {
     SearchIndex& index = table.index_;
+    index.record_count_ = static_cast<uint32_t>(table.records_.size());
     index.other_grams_.reserve(other_grams.size());
     for (const OtherGram& entry : other_grams) index.other_grams_.emplace(entry.code, entry.gram);
     if (!fits(table, record_count)) {
@@ -206,8 +214,16 @@ struct TableImage {
         !all_below(table.by_value_, n)) {
       return false;
     }
-    if (index.key_offsets_.size() != n + 1 || !offsets_fit(index.key_offsets_, index.keys_.size()))
+    // Over labels, the stored keys' records ascend; without, every record has its key.
+    const auto& own_ids = index.own_key_ids_;
+    const size_t own_keys = index.keys_from_labels_ ? own_ids.size() : n;
+    if (index.own_key_offsets_.size() != own_keys + 1 ||
+        !offsets_fit(index.own_key_offsets_, index.own_keys_.size()) ||
+        (!index.keys_from_labels_ && !own_ids.empty()) || !all_below(own_ids, n) ||
+        std::adjacent_find(own_ids.begin(), own_ids.end(), std::greater_equal<uint32_t>()) !=
+            own_ids.end()) {
       return false;
+    }
     const size_t segments = index.segment_counts_.size();
     const uint64_t grams = segments / 4;
     if (segments % 4 != 0 || index.ascii_grams_.size() != 128 * 128 ||

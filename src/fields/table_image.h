@@ -32,7 +32,8 @@ namespace extdata::fields {
 
 // Changes with any change of OptionsTable's or SearchIndex's members or of what they mean
 // (folding, tiers): an image of another version is refused, not misread.
-inline constexpr std::uint32_t kTableImageVersion = 2;
+// Version 3: the search index stores only the folded keys its labels do not give.
+inline constexpr std::uint32_t kTableImageVersion = 3;
 
 // Calls `sink` with the image's bytes in order (a few calls per member; nothing is copied).
 Status write_table_image(const OptionsTable& table,

@@ -136,7 +136,7 @@ TEST(OptionsTable, SearchesTheLabelByDefaultRankingPrefixesFirst) {
   auto set = records(kCities);
   auto table = OptionsTable::build(*FieldMapping::compile(field("source: cities\n")), set);
   ASSERT_TRUE(table.ok());
-  auto found = table->index().search("br", 0, 20);
+  auto found = table->search("br", 0, 20);
   EXPECT_EQ(found.total, 2u);
   ASSERT_EQ(found.ids.size(), 2u);
   EXPECT_EQ(table->label(found.ids[0]), "Bremen") << "starts-with beats a later word";
@@ -149,7 +149,7 @@ TEST(OptionsTable, SearchTemplateReplacesTheLabelAsSearchText) {
       *FieldMapping::compile(field("source: cities\nsearch: '{fields.Title} {fields.Country}'\n")),
       set);
   ASSERT_TRUE(table.ok());
-  auto found = table->index().search("fr", 0, 20);
+  auto found = table->search("fr", 0, 20);
   EXPECT_EQ(found.total, 2u);
   EXPECT_EQ(table->label(found.ids[0]), "Paris");
 }

@@ -263,6 +263,221 @@ TEST(SearchIndex, AgreesWithReferenceOnRandomCorpus) {
   }
 }
 
+// Labels as an option table holds them: one arena, offsets (LabelTexts with stride 1).
+struct Labels {
+  std::string arena;
+  std::vector<uint32_t> offsets{0};
+  explicit Labels(const std::vector<std::string>& labels) {
+    for (const std::string& label : labels) {
+      arena += label;
+      offsets.push_back(static_cast<uint32_t>(arena.size()));
+    }
+  }
+  LabelTexts texts() const { return {arena, offsets, 1}; }
+};
+
+// Search texts and labels of `count` records from random_texts: the label is the search text for
+// about half, punctuated differently (the same key) for a quarter, and another text (another key)
+// for the rest, some of them extended by a word.
+struct Labelled {
+  std::vector<std::string> texts, labels;
+};
+
+Labelled labelled_texts(size_t count, uint32_t seed) {
+  Labelled out{random_texts(count, seed), random_texts(count, seed + 1)};
+  std::mt19937 rng(seed + 2);
+  for (size_t i = 0; i < count; ++i) {
+    switch (rng() % 8) {
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        out.labels[i] = out.texts[i];
+        break;
+      case 4:
+      case 5:
+        out.labels[i] = "(" + out.texts[i] + ", -)";
+        break;
+      case 6:
+        out.labels[i] = out.texts[i] + " bé";
+        break;
+      default:
+        break;  // another random text
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> random_corpus_queries() {
+  std::vector<std::string> queries = {
+      "a",      "b",       "s",      "u",     "e",      "ab",      "ba",    "ss",
+      "Ü",      "aß",      "ß",      "abab",  "ssu",    "usa",     "b a",   "a b",
+      "ss a",   "ab ba",   "abba s", "bb",    "aaa",    "ue",      "x",     "a-b",
+      "",       "ébé",     "a a",    "ab ab", "ab be",  "aba b",   "s b a", "ssu ab",
+      "b abab", "ba ss a", "a x",    "be be", "ab-a b", "ssass ab"};
+  const std::string letters = "absue";
+  for (char a : letters) {
+    for (char b : letters) {
+      for (char c : letters) queries.push_back({a, b, c});
+      queries.push_back({a, b, 's', 's'});
+      queries.push_back({a, ' ', b, 'a'});
+      queries.push_back({a, b, ' ', b});
+      queries.push_back({a, b, 'a', ' ', b, 'a', 'b'});
+    }
+  }
+  return queries;
+}
+
+void expect_agrees_with_reference(const SearchIndex& index, const LabelTexts& labels,
+                                  const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& queries) {
+  for (const std::string& query : queries) {
+    const std::vector<uint32_t> expected = reference_search_keys(keys, query);
+    const SearchResult result = index.search(query, 0, SIZE_MAX, labels);
+    ASSERT_EQ(result.ids, expected) << "query '" << query << "'";
+    ASSERT_EQ(result.total, expected.size()) << "query '" << query << "'";
+    for (size_t offset : {1, 5, 40, 700, 1500}) {
+      const SearchResult page = index.search(query, offset, 7, labels);
+      ASSERT_EQ(page.total, expected.size());
+      const std::vector<uint32_t> expected_page(
+          expected.begin() + std::min(offset, expected.size()),
+          expected.begin() + std::min(offset + 7, expected.size()));
+      ASSERT_EQ(page.ids, expected_page) << "query '" << query << "' offset " << offset;
+    }
+  }
+}
+
+TEST(SearchIndex, OverLabelsStoresOnlyTheKeysTheLabelsDoNotGiveAndAnswersTheSame) {
+  // 5000 records (bitmap segments), words at every density, multi-word queries of every tier.
+  const Labelled corpus = labelled_texts(5000, 21);
+  const Labels labels(corpus.labels);
+  std::vector<std::string_view> views(corpus.texts.begin(), corpus.texts.end());
+  auto built = SearchIndex::build(views, labels.texts());
+  ASSERT_TRUE(built.ok());
+  const SearchIndex& index = *built;
+  const std::vector<std::string> keys = fold_all(corpus.texts);
+  const std::vector<std::string> label_keys = fold_all(corpus.labels);
+  size_t differing = 0;
+  for (uint32_t id = 0; id < keys.size(); ++id) {
+    differing += keys[id] != label_keys[id];
+    ASSERT_EQ(index.key(id, labels.texts()), keys[id]) << id;
+  }
+  EXPECT_GT(differing, 500u);
+  EXPECT_LT(differing, 2500u);
+  EXPECT_EQ(index.stored_keys(), differing);
+  EXPECT_LT(index.memory_bytes(), build_or_die(corpus.texts).memory_bytes());
+  expect_agrees_with_reference(index, labels.texts(), keys, random_corpus_queries());
+}
+
+TEST(SearchIndex, MultiWordQueriesOverLabelsRankLikeTheirKeys) {
+  // Words of many records and of few, prefixes of the whole key, labels that fold differently:
+  // every way search_words finds a tier (bitmaps, look-ups per candidate, keys read or folded).
+  std::vector<std::string> texts, labels;
+  std::mt19937 rng(5);
+  static const char* const kWords[] = {"alpha", "alpine", "beta", "bet", "gamma", "gam",
+                                       "delta", "del",    "a",    "ab",  "alp",   "zeta"};
+  for (uint32_t i = 0; i < 6000; ++i) {
+    std::string text;
+    const int words = 1 + static_cast<int>(rng() % 4);
+    for (int w = 0; w < words; ++w) text += std::string(w ? " " : "") + kWords[rng() % 12];
+    if (i % 5 == 0) text += " " + std::to_string(i);  // a word of one record
+    texts.push_back(text);
+    labels.push_back(i % 11 == 0 ? text + " extra" : (i % 3 == 0 ? "«" + text + "»" : text));
+  }
+  const Labels label_texts(labels);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  auto index = SearchIndex::build(views, label_texts.texts());
+  ASSERT_TRUE(index.ok());
+  expect_agrees_with_reference(*index, label_texts.texts(), fold_all(texts),
+                               {"alpha beta",
+                                "alpha bet",
+                                "alp b",
+                                "a b",
+                                "a",
+                                "alpha",
+                                "al be ga",
+                                "alpha alpha",
+                                "bet alpha 5",
+                                "zeta 3",
+                                "zeta 30",
+                                "ze 30",
+                                "a 30",
+                                "alpha 1000",
+                                "alpha 100",
+                                "1000 al",
+                                "del delta",
+                                "delta del",
+                                "gam ma",
+                                "lpha eta",
+                                "l a",
+                                "p 5",
+                                "ab ab",
+                                "zeta zeta zeta",
+                                "alpine extra",
+                                "5 extra",
+                                "30 alp",  // a word of three vocabulary words: keys read
+                                "1000 alp",
+                                "alp 1000",
+                                "lp 30",
+                                "30 lp",
+                                "a alpha beta gamma",
+                                "alpha beta gamma delta zeta"});
+  // The same without labels (every key stored) answers the same.
+  expect_agrees_with_reference(build_or_die(texts), {}, fold_all(texts),
+                               {"alpha bet", "a b", "zeta 30", "1000 al", "alp b"});
+}
+
+TEST(SearchIndex, PatchOverLabelsKeepsTheKeysTheLabelsDoNotGive) {
+  Labelled corpus = labelled_texts(4500, 31);
+  const Labels old_labels(corpus.labels);
+  std::vector<std::string_view> views(corpus.texts.begin(), corpus.texts.end());
+  auto old = SearchIndex::build(views, old_labels.texts());
+  ASSERT_TRUE(old.ok());
+  // Every 9th record removed, every 13th replaced (removed and inserted at its place with a new
+  // text and label), one inserted at the front and one at the end.
+  const Labelled fresh = labelled_texts(400, 41);
+  Labelled next;
+  std::vector<uint32_t> new_ids(corpus.texts.size(), SearchIndex::kGone);
+  std::vector<std::pair<uint32_t, size_t>> inserted_from;  // (new id, fresh record)
+  size_t next_fresh = 0;
+  const auto insert = [&] {
+    inserted_from.push_back({static_cast<uint32_t>(next.texts.size()), next_fresh});
+    next.texts.push_back(fresh.texts[next_fresh]);
+    next.labels.push_back(fresh.labels[next_fresh++]);
+  };
+  insert();
+  for (uint32_t id = 0; id < corpus.texts.size(); ++id) {
+    if (id % 9 == 4) continue;
+    if (id % 13 == 6) {
+      insert();
+      continue;
+    }
+    new_ids[id] = static_cast<uint32_t>(next.texts.size());
+    next.texts.push_back(corpus.texts[id]);
+    next.labels.push_back(corpus.labels[id]);
+  }
+  insert();
+  std::vector<SearchIndex::Insert> inserts;
+  for (const auto& [id, from] : inserted_from)
+    inserts.push_back({id, fresh.texts[from], fresh.labels[from]});
+  auto patched = SearchIndex::patch(*old, new_ids, inserts, next.texts.size());
+  ASSERT_TRUE(patched.has_value());
+
+  const Labels new_labels(next.labels);
+  std::vector<std::string_view> new_views(next.texts.begin(), next.texts.end());
+  auto built = SearchIndex::build(new_views, new_labels.texts());
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(patched->stored_keys(), built->stored_keys());
+  EXPECT_EQ(patched->memory_bytes() > 0, true);
+  const std::vector<std::string> keys = fold_all(next.texts);
+  for (uint32_t id = 0; id < keys.size(); ++id) {
+    ASSERT_EQ(patched->key(id, new_labels.texts()), keys[id]) << id;
+  }
+  expect_agrees_with_reference(*patched, new_labels.texts(), keys,
+                               {"a", "ab", "b a", "ab ba", "abba s", "ss a", "a b", "aba b", "ssu",
+                                "bé", "a bé", "ab bé", "s b a"});
+}
+
 TEST(SearchIndex, ConcurrentReadersSeeTheSameResults) {
   const std::vector<std::string> texts = random_texts(2000, 11);
   const SearchIndex index = build_or_die(texts);

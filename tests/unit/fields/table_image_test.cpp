@@ -23,7 +23,8 @@ config::FieldConfig field(const std::string& yaml) {
 }
 
 // Enough records for dense (bitmap) posting segments (4,096 and more), with accents, repeated
-// words, numbers, non-Latin text and records without a value.
+// words, numbers, non-Latin text and records without a value; one in seven has an alias, which
+// the field searches but does not show (so the index stores those records' keys).
 extract::RecordSet customers(size_t count) {
   static const char* kNames[] = {"Müller", "Société", "Acme", "Abbott",  "Zürich", "Ωmega",
                                  "東京",   "Bäcker",  "ab",   "Mueller", "Øster",  "Ab Co"};
@@ -34,7 +35,9 @@ extract::RecordSet customers(size_t count) {
     json += i % 97 == 5 ? "{" : "{\"id\":" + std::to_string(i * 7919 % 100003) + ",";
     json += "\"fields\":{\"Title\":\"" + std::string(kNames[i % 12]) + " " +
             std::string(kNames[(i / 12) % 12]) + " " + std::to_string(i % 1000) + "\",\"City\":\"" +
-            kCities[i % 6] + "\"}}";
+            kCities[i % 6] + "\"";
+    if (i % 7 == 3) json += ",\"Alias\":\"" + std::string(kNames[(i / 7) % 12]) + " Alias\"";
+    json += "}}";
   }
   json += "]";
   extract::RecordSet set;
@@ -54,7 +57,7 @@ Built build_and_write(size_t count) {
   Built out{customers(count), {}, {}};
   auto mapping = FieldMapping::compile(
       field("source: customers\nlabel: '{fields.Title} ({fields.City})'\n"
-            "search: '{fields.Title} {fields.City}'\nsort: '{fields.Title}'\n"));
+            "search: '{fields.Title} {fields.City} {fields.Alias|}'\nsort: '{fields.Title}'\n"));
   if (!mapping.ok()) throw std::runtime_error(mapping.error().message);
   auto table = OptionsTable::build(*mapping, out.records);
   if (!table.ok()) throw std::runtime_error(table.error().message);
@@ -69,14 +72,14 @@ Built build_and_write(size_t count) {
 
 void expect_same_answers(const OptionsTable& built, const OptionsTable& read) {
   ASSERT_EQ(read.size(), built.size());
+  EXPECT_EQ(read.index().stored_keys(), built.index().stored_keys());
   EXPECT_EQ(read.without_value(), built.without_value());
   EXPECT_EQ(read.filtered_out(), built.filtered_out());
   for (size_t i = 0; i < built.size(); ++i) {
     ASSERT_EQ(read.value(i), built.value(i)) << i;
     ASSERT_EQ(read.label(i), built.label(i)) << i;
     ASSERT_EQ(read.record(i), built.record(i)) << i;
-    ASSERT_EQ(read.index().key(static_cast<uint32_t>(i)),
-              built.index().key(static_cast<uint32_t>(i)));
+    ASSERT_EQ(read.search_key(i), built.search_key(i));
   }
   for (const char* q : {"",
                         "a",
@@ -97,10 +100,15 @@ void expect_same_answers(const OptionsTable& built, const OptionsTable& read) {
                         "12",
                         "zz",
                         "acme berlin 3",
+                        "alias",
+                        "ab alias",
+                        "muller ab 5",
+                        "muller abb",
+                        "ab co berlin",
                         "!!"}) {
     for (size_t offset : {0, 20, 1000}) {
-      const SearchResult a = built.index().search(q, offset, 20);
-      const SearchResult b = read.index().search(q, offset, 20);
+      const SearchResult a = built.search(q, offset, 20);
+      const SearchResult b = read.search(q, offset, 20);
       ASSERT_EQ(b.total, a.total) << q;
       ASSERT_EQ(b.ids, a.ids) << q << " offset " << offset;
     }
@@ -113,6 +121,9 @@ void expect_same_answers(const OptionsTable& built, const OptionsTable& read) {
 
 TEST(TableImage, AnImageReadBackAnswersEveryQueryPageAndKeyLikeTheBuiltTable) {
   const Built built = build_and_write(6000);
+  const size_t stored = built.table.index().stored_keys();
+  EXPECT_GT(stored, 0u);                          // the aliased records
+  EXPECT_LT(stored, built.table.size() / 6 + 1);  // and no others
   auto read = read_table_image(built.image, built.records.size());
   ASSERT_TRUE(read.ok()) << read.error().to_string();
   expect_same_answers(built.table, *read);
@@ -247,7 +258,7 @@ TEST(TableImage, AnImageOfTheFormerLayoutWithEightByteOffsetsIsRefusedNotMisread
   // Version 1 held each option's offsets in 8 bytes (the second section after the head).
   const Built built = build_and_write(300);
   std::vector<std::string> sections = sections_of(built.image);
-  ASSERT_EQ(kTableImageVersion, 2u);
+  ASSERT_GT(kTableImageVersion, 1u);
   const std::uint32_t former = 1;
   std::memcpy(sections[0].data() + 4, &former, sizeof former);
   std::string wide;
@@ -259,6 +270,39 @@ TEST(TableImage, AnImageOfTheFormerLayoutWithEightByteOffsetsIsRefusedNotMisread
   }
   sections[2] = wide;
   EXPECT_EQ(reason_of(read_table_image(image_of(sections), built.records.size())), "version");
+}
+
+TEST(TableImage, AnImageOfTheFormerLayoutWithEveryKeyStoredIsRefusedNotMisread) {
+  // Version 2 stored every option's folded key (the sections after by_value: keys, then their
+  // n + 1 offsets) and had no key record ids and no keys_from_labels in its head.
+  const Built built = build_and_write(300);
+  std::vector<std::string> sections = sections_of(built.image);
+  ASSERT_EQ(kTableImageVersion, 3u);
+  std::string keys;
+  std::vector<std::uint32_t> offsets{0};
+  for (size_t i = 0; i < built.table.size(); ++i) {
+    keys += built.table.search_key(i);
+    offsets.push_back(static_cast<std::uint32_t>(keys.size()));
+  }
+  sections[0].resize(sections[0].size() - 8);  // no keys_from_labels
+  const std::uint32_t former = 2;
+  std::memcpy(sections[0].data() + 4, &former, sizeof former);
+  sections[5] = keys;
+  sections[6] = std::string(reinterpret_cast<const char*>(offsets.data()), offsets.size() * 4);
+  sections.erase(sections.begin() + 7);  // the stored keys' record ids
+  EXPECT_EQ(reason_of(read_table_image(image_of(sections), built.records.size())), "version");
+  // Its head read as this version's (as if the version had not been bumped) is refused too.
+  std::memcpy(sections[0].data() + 4, &kTableImageVersion, sizeof kTableImageVersion);
+  EXPECT_NE(reason_of(read_table_image(image_of(sections), built.records.size())), "");
+}
+
+TEST(TableImage, StoredKeysThatDoNotAscendAreRefused) {
+  const Built built = build_and_write(300);
+  std::vector<std::string> sections = sections_of(built.image);
+  std::string& ids = sections[7];
+  ASSERT_GE(ids.size(), 8u);
+  std::memcpy(ids.data() + 4, ids.data(), 4);  // the second stored key's record = the first's
+  EXPECT_EQ(reason_of(read_table_image(image_of(sections), built.records.size())), "bounds");
 }
 
 TEST(TableImage, AVocabularyGramListThatDoesNotDecodeIsRefused) {

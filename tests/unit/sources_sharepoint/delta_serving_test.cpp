@@ -163,7 +163,7 @@ TEST_F(DeltaServing, TheOptionTableIsPatchedWithTheChangesAndAnswersAsABuiltOne)
       query.limit = 50;
       auto got = s.fields->options("customer", query);
       ASSERT_TRUE(got.ok());
-      const auto want = built->index().search(q, static_cast<size_t>(offset), 50);
+      const auto want = built->search(q, static_cast<size_t>(offset), 50);
       EXPECT_EQ(got->total, want.total) << q;
       std::vector<std::string> got_values, want_values;
       for (const auto& option : got->options) got_values.push_back(option.value);
@@ -179,7 +179,7 @@ TEST_F(DeltaServing, TheOptionTableIsPatchedWithTheChangesAndAnswersAsABuiltOne)
   EXPECT_EQ(total(restarted, "aaron renamed"), 1u);
   EXPECT_EQ(h_.metrics.counter_value("extdata_fields_tables_loaded_total", {{"field", "customer"}}),
             1);
-  EXPECT_EQ(total(restarted, "gmbh"), built->index().search("gmbh", 0, 1).total);
+  EXPECT_EQ(total(restarted, "gmbh"), built->search("gmbh", 0, 1).total);
 }
 
 // What a field answers for q, as its options' values in order, and the total.
@@ -207,7 +207,7 @@ std::pair<std::vector<std::string>, size_t> built_answer(store::Store& store,
   auto config = store.get_field(field);
   auto mapping = fields::FieldMapping::compile(**config);
   auto built = fields::OptionsTable::build(*mapping, *cached->records);
-  const auto found = built->index().search(q, 0, 1000);
+  const auto found = built->search(q, 0, 1000);
   std::vector<std::string> values;
   for (const uint32_t id : found.ids) values.emplace_back(built->value(id));
   return {values, found.total};
