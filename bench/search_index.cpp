@@ -17,6 +17,7 @@
 
 namespace {
 
+using extdata::fields::LabelTexts;
 using extdata::fields::SearchIndex;
 
 // splitmix64: a fixed generator, so every machine indexes the same names.
@@ -96,8 +97,24 @@ std::vector<std::string> company_names(size_t count) {
   return names;
 }
 
+// The names as an option table holds its labels (one arena, offsets), searched as a field
+// without a search template: the labels are the search texts, so the index stores no key.
+struct Labels {
+  std::string arena;
+  std::vector<uint32_t> offsets{0};
+  std::vector<std::string_view> views;  // into the arena
+  explicit Labels(const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+      arena += name;
+      offsets.push_back(static_cast<uint32_t>(arena.size()));
+    }
+    for (size_t i = 0; i < names.size(); ++i) views.push_back(texts()[i]);
+  }
+  LabelTexts texts() const { return {arena, offsets, 1}; }
+};
+
 struct Fixture {
-  std::vector<std::string> names;
+  std::unique_ptr<Labels> labels;
   std::unique_ptr<SearchIndex> index;
 };
 
@@ -105,34 +122,33 @@ Fixture& fixture(size_t count) {
   static std::map<size_t, Fixture> fixtures;
   Fixture& f = fixtures[count];
   if (!f.index) {
-    f.names = company_names(count);
-    std::vector<std::string_view> views(f.names.begin(), f.names.end());
-    f.index = std::make_unique<SearchIndex>(std::move(SearchIndex::build(views).value()));
+    f.labels = std::make_unique<Labels>(company_names(count));
+    f.index = std::make_unique<SearchIndex>(
+        std::move(SearchIndex::build(f.labels->views, f.labels->texts()).value()));
   }
   return f;
 }
 
 void BM_Build(benchmark::State& state) {
   const size_t count = static_cast<size_t>(state.range(0));
-  const std::vector<std::string> names = company_names(count);
-  const std::vector<std::string_view> views(names.begin(), names.end());
-  size_t text_bytes = 0;
-  for (const auto& name : names) text_bytes += name.size();
+  const Labels labels(company_names(count));
   size_t memory = 0;
   for (auto _ : state) {
-    auto index = SearchIndex::build(views);
+    auto index = SearchIndex::build(labels.views, labels.texts());
     memory = index->memory_bytes();
     benchmark::DoNotOptimize(index);
   }
   state.counters["index_bytes_per_record"] = static_cast<double>(memory) / count;
-  state.counters["label_bytes_per_record"] = static_cast<double>(text_bytes) / count;
+  state.counters["label_bytes_per_record"] = static_cast<double>(labels.arena.size()) / count;
 }
 
 void BM_Search(benchmark::State& state, size_t count, std::string query) {
-  const SearchIndex& index = *fixture(count).index;
+  const Fixture& f = fixture(count);
+  const SearchIndex& index = *f.index;
+  const LabelTexts labels = f.labels->texts();
   size_t total = 0;
   for (auto _ : state) {
-    auto result = index.search(query, 0, 20);
+    auto result = index.search(query, 0, 20, labels);
     total = result.total;
     benchmark::DoNotOptimize(result);
   }
