@@ -86,7 +86,11 @@ class KeyWriter {
       out_.push_back(' ');
       pending_space_ = false;
     }
-    out_.append(bytes, length);
+    if (length == 1) {
+      out_.push_back(bytes[0]);  // most folded text: cheaper than append's general path
+    } else {
+      out_.append(bytes, length);
+    }
   }
 
  private:
