@@ -1163,6 +1163,114 @@ std::span<const uint32_t> SearchIndex::first_word_records(std::string_view word)
   return word_postings(low, 1);
 }
 
+void SearchIndex::Marks::clear() {
+  if (bits_.empty()) {
+    bits_.resize((records_ + 31) / 32);  // zeroed
+  } else {
+    std::fill(bits_.begin(), bits_.end(), 0);
+  }
+}
+
+size_t SearchIndex::filter_candidates(const std::vector<QueryWord>& words, Marks& marks,
+                                      Candidates& candidates) const {
+  std::vector<uint32_t>& ids = candidates.ids;
+  std::vector<uint8_t>& starts = candidates.starts;
+  if (words[0].gram != kNoGram || words[0].matches.size() == 1) {
+    // A gram's or one vocabulary word's postings list a record once.
+    for_each_holder(words[0], [&](uint32_t id, bool start) {
+      ids.push_back(id);
+      starts.push_back(start);
+    });
+  } else {
+    marks.clear();
+    for_each_holder(words[0], [&](uint32_t id, bool start) {
+      if (marks.marked(id) == 0) ids.push_back(id);
+      marks.mark(id, start);
+    });
+    starts.resize(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) starts[i] = marks.marked(ids[i]) == 3;
+  }
+  // A look-up per candidate costs a cache miss or two, roughly the price of 64 mark updates.
+  size_t next = 1;
+  for (; next < words.size() && !ids.empty(); ++next) {
+    if (words[next].volume > 64 * ids.size()) break;
+    marks.clear();
+    for_each_holder(words[next], [&](uint32_t id, bool start) { marks.mark(id, start); });
+    size_t kept = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const unsigned where = marks.marked(ids[i]);
+      if (where == 0) continue;
+      starts[kept] = starts[i] && where == 3;
+      ids[kept++] = ids[i];
+    }
+    ids.resize(kept);
+    starts.resize(kept);
+  }
+  return next;
+}
+
+void SearchIndex::rank_by_keys(const Candidates& candidates, std::string_view query_key,
+                               const std::vector<std::string_view>& query_words,
+                               const LabelTexts& labels, Tiers& tiers) const {
+  std::string scratch;
+  for (const uint32_t id : candidates.ids) {
+    const std::string_view key = key_start(id, labels, scratch, std::string::npos);
+    const int tier = classify(key, query_key, query_words);
+    if (tier >= 0) tiers[tier].push_back(id);
+  }
+}
+
+void SearchIndex::rank_by_postings(const Candidates& candidates,
+                                   const std::vector<QueryWord>& words, size_t next,
+                                   std::string_view query_key, std::string_view first_word,
+                                   const LabelTexts& labels, Marks& marks, Tiers& tiers) const {
+  std::vector<uint32_t> word_tier;  // every query word starts one of their words
+  for (size_t i = 0; i < candidates.ids.size(); ++i) {
+    const uint32_t id = candidates.ids[i];
+    bool start = candidates.starts[i] != 0, holds = true;
+    for (size_t w = next; w < words.size() && holds; ++w) {
+      const int where = probe(words[w], id);
+      holds = (where & 1) != 0;
+      start = start && (where & 2) != 0;
+    }
+    if (holds) (start ? word_tier : tiers[kInside]).push_back(id);
+  }
+  // Of those, only the ones whose first word is the query's can start with the whole query: they
+  // have their key's first bytes read. Found through marks when they are many, else by walking
+  // both lists in ascending order.
+  const std::span<const uint32_t> firsts = first_word_records(first_word);
+  if (firsts.empty()) {
+    tiers[kWord] = std::move(word_tier);
+    return;
+  }
+  const bool mark_firsts = 64 * word_tier.size() >= size();
+  if (mark_firsts) {
+    marks.clear();
+    for (const uint32_t id : firsts) marks.mark(id, false);
+  } else {
+    std::sort(word_tier.begin(), word_tier.end());
+  }
+  std::string scratch;
+  auto next_first = firsts.begin();
+  for (const uint32_t id : word_tier) {
+    bool first;
+    if (mark_firsts) {
+      first = marks.marked(id) != 0;
+    } else {
+      next_first = gallop_to(next_first, firsts.end(), id);
+      first = next_first != firsts.end() && *next_first == id;
+    }
+    if (first) {
+      const std::string_view key = key_start(id, labels, scratch, query_key.size());
+      if (key.starts_with(query_key)) {
+        tiers[key.size() == query_key.size() ? kExact : kStarts].push_back(id);
+        continue;
+      }
+    }
+    tiers[kWord].push_back(id);
+  }
+}
+
 SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset, size_t limit,
                                        const LabelTexts& labels) const {
   const std::vector<std::string_view> texts = split_words(query_key);
@@ -1173,115 +1281,19 @@ SearchResult SearchIndex::search_words(std::string_view query_key, size_t offset
   }
   std::sort(words.begin(), words.end(),
             [](const QueryWord& a, const QueryWord& b) { return a.volume < b.volume; });
-
-  // Candidates: the records of the most selective word, and whether every word so far starts
-  // one of a candidate's words (its tier is then at best "word", else "inside"). Marks hold two
-  // bits per record (1: holds the word, 2: at a word start): one update per posting. They are
-  // cleared before each use, allocated at the first.
-  std::vector<uint64_t> marks;
-  const auto clear_marks = [&] {
-    if (marks.empty()) {
-      marks.resize((size() + 31) / 32);  // zeroed
-    } else {
-      std::fill(marks.begin(), marks.end(), 0);
-    }
-  };
-  const auto mark = [&](uint32_t id, bool start) {
-    marks[id >> 5] |= uint64_t{start ? 3u : 1u} << ((id & 31) * 2);
-  };
-  const auto marked = [&](uint32_t id) { return (marks[id >> 5] >> ((id & 31) * 2)) & 3; };
-  std::vector<uint32_t> candidates;
-  std::vector<uint8_t> starts;
-  if (words[0].gram != kNoGram || words[0].matches.size() == 1) {
-    // A gram's or one vocabulary word's postings list a record once.
-    for_each_holder(words[0], [&](uint32_t id, bool start) {
-      candidates.push_back(id);
-      starts.push_back(start);
-    });
-  } else {
-    clear_marks();
-    for_each_holder(words[0], [&](uint32_t id, bool start) {
-      if (marked(id) == 0) candidates.push_back(id);
-      mark(id, start);
-    });
-    starts.resize(candidates.size());
-    for (size_t i = 0; i < candidates.size(); ++i) starts[i] = marked(candidates[i]) == 3;
-  }
-  // Other words then filter them through marks of their own records while that is cheaper
-  // than a look-up per candidate (which costs a cache miss or two, roughly the price of 64
-  // mark updates).
-  size_t next = 1;
-  for (; next < words.size() && !candidates.empty(); ++next) {
-    if (words[next].volume > 64 * candidates.size()) break;
-    clear_marks();
-    for_each_holder(words[next], mark);
-    size_t kept = 0;
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const uint32_t id = candidates[i];
-      const uint64_t where = marked(id);
-      if (where == 0) continue;
-      starts[kept] = starts[i] && where == 3;
-      candidates[kept++] = id;
-    }
-    candidates.resize(kept);
-    starts.resize(kept);
-  }
-
-  std::array<std::vector<uint32_t>, kTiers> tiers;
-  std::string scratch;
-  const bool probed = std::all_of(words.begin() + next, words.end(), [](const QueryWord& word) {
-    return word.gram != kNoGram || word.matches.size() <= kMaxProbedWords;
+  Marks marks(size());
+  Candidates candidates;
+  const size_t next = filter_candidates(words, marks, candidates);
+  // The words left are looked up per candidate, unless one of them is in too many vocabulary
+  // words for that: then every candidate's key is read.
+  const bool by_postings = std::all_of(words.begin() + next, words.end(), [](const QueryWord& w) {
+    return w.gram != kNoGram || w.matches.size() <= kMaxProbedWords;
   });
-  if (!probed) {
-    // A remaining word is in too many vocabulary words to look up: read every candidate's key.
-    for (const uint32_t id : candidates) {
-      const int tier =
-          classify(key_start(id, labels, scratch, std::string::npos), query_key, texts);
-      if (tier >= 0) tiers[tier].push_back(id);
-    }
+  Tiers tiers;
+  if (by_postings) {
+    rank_by_postings(candidates, words, next, query_key, texts[0], labels, marks, tiers);
   } else {
-    // The remaining words are looked up per candidate. A candidate can start with the whole
-    // query only if its first word is the query's first word and every query word starts one
-    // of its words: only those have their key (its first bytes) read.
-    const std::span<const uint32_t> firsts = first_word_records(texts[0]);
-    std::vector<uint32_t> word_tier;  // every query word starts one of their words
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const uint32_t id = candidates[i];
-      bool start = starts[i] != 0, holds = true;
-      for (size_t w = next; w < words.size() && holds; ++w) {
-        const int where = probe(words[w], id);
-        holds = (where & 1) != 0;
-        start = start && (where & 2) != 0;
-      }
-      if (holds) (start ? word_tier : tiers[kInside]).push_back(id);
-    }
-    // Those whose first word is the query's: marked when they are many, else found by walking
-    // both lists in ascending order.
-    const bool mark_firsts = !firsts.empty() && 64 * word_tier.size() >= size();
-    if (mark_firsts) {
-      clear_marks();
-      for (const uint32_t id : firsts) mark(id, false);
-    } else if (!firsts.empty()) {
-      std::sort(word_tier.begin(), word_tier.end());
-    }
-    auto next_first = firsts.begin();
-    for (const uint32_t id : word_tier) {
-      bool first = false;
-      if (mark_firsts) {
-        first = marked(id) != 0;
-      } else if (!firsts.empty()) {
-        next_first = gallop_to(next_first, firsts.end(), id);
-        first = next_first != firsts.end() && *next_first == id;
-      }
-      if (first) {
-        const std::string_view key = key_start(id, labels, scratch, query_key.size());
-        if (key.starts_with(query_key)) {
-          tiers[key.size() == query_key.size() ? kExact : kStarts].push_back(id);
-          continue;
-        }
-      }
-      tiers[kWord].push_back(id);
-    }
+    rank_by_keys(candidates, query_key, texts, labels, tiers);
   }
   Pager pager(offset, limit);
   for (auto& ids : tiers) pager.add_unsorted(ids);

@@ -29,6 +29,7 @@
 // key only of the records whose search text folds differently from their label; the others'
 // keys are folded from the label when a query needs one (see above: few). Such an index is
 // searched with the same labels. Built without labels, it stores every key.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -186,6 +187,41 @@ class SearchIndex {
   // Whether record `id` holds the word, and where (bit 0: somewhere, bit 1: at a word start);
   // -1 when the postings cannot tell cheaply (the word is in too many vocabulary words).
   int probe(const QueryWord& word, uint32_t id) const;
+  // Two bits per record (1: holds a query word, 2: at a word start), cleared before each use and
+  // allocated at the first: one update per posting when filtering candidates.
+  class Marks {
+   public:
+    explicit Marks(size_t records) : records_(records) {}
+    void clear();
+    void mark(uint32_t id, bool start) {
+      bits_[id >> 5] |= uint64_t{start ? 3u : 1u} << ((id & 31) * 2);
+    }
+    unsigned marked(uint32_t id) const { return (bits_[id >> 5] >> ((id & 31) * 2)) & 3; }
+
+   private:
+    size_t records_;
+    std::vector<uint64_t> bits_;
+  };
+  // A multi-word query's candidates and, for each, whether every query word applied so far
+  // starts one of its words (its tier is then at best "word", else "inside").
+  struct Candidates {
+    std::vector<uint32_t> ids;
+    std::vector<uint8_t> starts;
+  };
+  using Tiers = std::array<std::vector<uint32_t>, kTiers>;
+  // The records of words[0] (the most selective), filtered by the next words while that is
+  // cheaper than a look-up per candidate; returns how many words were applied.
+  size_t filter_candidates(const std::vector<QueryWord>& words, Marks& marks,
+                           Candidates& candidates) const;
+  // Ranks candidates by the whole query: through their keys (rank_by_keys), or by looking the
+  // words from `next` on up per candidate and reading only the keys that may start with the
+  // query (rank_by_postings).
+  void rank_by_keys(const Candidates& candidates, std::string_view query_key,
+                    const std::vector<std::string_view>& query_words, const LabelTexts& labels,
+                    Tiers& tiers) const;
+  void rank_by_postings(const Candidates& candidates, const std::vector<QueryWord>& words,
+                        size_t next, std::string_view query_key, std::string_view first_word,
+                        const LabelTexts& labels, Marks& marks, Tiers& tiers) const;
   SearchResult search_words(std::string_view query_key, size_t offset, size_t limit,
                             const LabelTexts& labels) const;
   // The stored key of record `id`, or nullopt when its label gives it.
