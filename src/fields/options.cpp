@@ -323,10 +323,12 @@ Result<OptionsTable> OptionsTable::build(const FieldMapping& mapping,
   std::vector<std::string_view> texts;
   texts.reserve(table.size());
   for (size_t i = 0; i < table.size(); ++i) {
+    if (!mapping.search) {
+      texts.push_back(table.label(i));
+      continue;
+    }
     const size_t begin = i == 0 ? 0 : search_ends[i - 1];
-    texts.push_back(mapping.search
-                        ? std::string_view(search_arena).substr(begin, search_ends[i] - begin)
-                        : table.label(i));
+    texts.push_back(std::string_view(search_arena).substr(begin, search_ends[i] - begin));
   }
   EXTDATA_ASSIGN_OR_RETURN(table.index_, SearchIndex::build(texts, table.labels()));
 
